@@ -1,0 +1,418 @@
+//! The domain's vocabulary as types that parse at the boundary: a value of
+//! one of these types is valid by construction. Each enumeration has a stable
+//! `code` (what the database stores), a `label` (what people read) and a
+//! parser for the spellings Ofsted and spreadsheets use.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a value did not parse; the message is written for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+/// Lower-cases, trims and collapses runs of whitespace, and folds the
+/// typographic apostrophes and dashes people paste in.
+pub fn normalise(text: &str) -> String {
+    let folded: String = text
+        .chars()
+        .map(|c| match c {
+            '\u{2018}' | '\u{2019}' | '`' => '\'',
+            '\u{2013}' | '\u{2014}' => '-',
+            '\u{a0}' => ' ',
+            c => c,
+        })
+        .collect();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $code:literal, $label:literal, [$($alias:literal),*];)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// Stable identifier stored in the database and used in URLs and APIs.
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+
+            /// Wording shown to people.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code { $($code => Some($name::$variant),)+ _ => None }
+            }
+
+            /// Accepts the code, the label or a known alias, in any case.
+            pub fn parse_loose(text: &str) -> Option<Self> {
+                let wanted = normalise(text);
+                $(
+                    if wanted == $code || wanted == normalise($label) $(|| wanted == $alias)* {
+                        return Some($name::$variant);
+                    }
+                )+
+                None
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.label())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Invalid;
+            fn from_str(s: &str) -> Result<Self, Invalid> {
+                Self::parse_loose(s).ok_or_else(|| {
+                    let choices: Vec<&str> = Self::ALL.iter().map(|v| v.label()).collect();
+                    Invalid(format!("'{}' is not one of: {}", s.trim(), choices.join("; ")))
+                })
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// Ofsted's provision types, with "Children's Home" and "Children's home"
+    /// as one, plus supported lodgings (a supported-accommodation category
+    /// councils commission separately).
+    ProvisionType {
+        ChildrensHome => "childrens_home", "Children's home", [];
+        SecureChildrensHome => "secure_childrens_home", "Secure children's home", [];
+        ResidentialSpecialSchoolChildrensHome => "residential_special_school_childrens_home",
+            "Residential special school (registered as a children's home)", [];
+        ResidentialSpecialSchool => "residential_special_school", "Residential special school", [];
+        ResidentialFamilyCentre => "residential_family_centre", "Residential family centre", [];
+        IndependentFosteringAgency => "independent_fostering_agency", "Independent fostering agency", ["ifa"];
+        SupportedAccommodation => "supported_accommodation", "Supported accommodation", [];
+        SupportedLodgings => "supported_lodgings", "Supported lodgings", [];
+        BoardingSchool => "boarding_school", "Boarding school", [];
+        FurtherEducationCollege => "further_education_college",
+            "Further education college with residential accommodation", [];
+        ResidentialHolidayScheme => "residential_holiday_scheme",
+            "Residential holiday scheme for disabled children", [];
+        VoluntaryAdoptionAgency => "voluntary_adoption_agency", "Voluntary adoption agency", [];
+        AdoptionSupportAgency => "adoption_support_agency", "Adoption support agency", [];
+        SecureTrainingCentre => "secure_training_centre", "Secure training centre", [];
+    }
+}
+
+impl ProvisionType {
+    /// Registered at provider level, with no fixed places from Ofsted.
+    pub fn has_no_fixed_places(self) -> bool {
+        matches!(
+            self,
+            Self::IndependentFosteringAgency | Self::SupportedAccommodation | Self::SupportedLodgings
+        )
+    }
+
+    /// Inspected on the supported-accommodation three-outcome scale.
+    pub fn uses_supported_accommodation_scale(self) -> bool {
+        matches!(self, Self::SupportedAccommodation | Self::SupportedLodgings)
+    }
+}
+
+vocabulary! {
+    /// Ownership sector as Ofsted records it.
+    Sector {
+        Private => "private", "Private", [];
+        Voluntary => "voluntary", "Voluntary", [];
+        LocalAuthority => "local_authority", "Local authority", [];
+        HealthAuthority => "health_authority", "Health authority", [];
+        Academy => "academy", "Academy", [];
+    }
+}
+
+vocabulary! {
+    RegistrationStatus {
+        Active => "active", "Active", [];
+        Suspended => "suspended", "Suspended", [];
+        Resigned => "resigned", "Resigned", [];
+        Cancelled => "cancelled", "Cancelled", [];
+        Closed => "closed", "Closed", [];
+        RegistrationPending => "registration_pending", "Registration pending", ["pending"];
+    }
+}
+
+impl RegistrationStatus {
+    /// Still able to look after children (active or suspended registration).
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Active | Self::Suspended | Self::RegistrationPending)
+    }
+}
+
+vocabulary! {
+    /// Kinds of inspection event. Only full inspections carry the grades that
+    /// make a home's current rating.
+    EventType {
+        Full => "full", "Full inspection", ["full"];
+        Interim => "interim", "Interim inspection", [];
+        Assurance => "assurance", "Assurance visit", ["assurance inspection"];
+        Monitoring => "monitoring", "Monitoring inspection", ["monitoring visit"];
+        Emergency => "emergency", "Emergency inspection", ["sc - emergency inspection", "sc emergency inspection"];
+    }
+}
+
+vocabulary! {
+    /// Which scale a judgement belongs to.
+    Scale {
+        FourPoint => "four_point", "Ofsted four-point scale", [];
+        SupportedAccommodation => "supported_accommodation", "Supported accommodation outcomes", [];
+    }
+}
+
+vocabulary! {
+    /// One judgement: Ofsted's four-point scale, or the three outcomes used for
+    /// supported accommodation (a different scale: never compare across them).
+    Judgement {
+        Outstanding => "outstanding", "Outstanding", [];
+        Good => "good", "Good", [];
+        RequiresImprovement => "requires_improvement", "Requires improvement to be good",
+            ["requires improvement", "ri"];
+        Inadequate => "inadequate", "Inadequate", [];
+        SaStrong => "sa_strong", "Consistently strong", ["strong"];
+        SaInconsistent => "sa_inconsistent", "Inconsistent", [];
+        SaWeak => "sa_weak", "Serious or widespread weaknesses", ["serious weaknesses", "widespread weaknesses"];
+    }
+}
+
+impl Judgement {
+    pub fn scale(self) -> Scale {
+        match self {
+            Self::SaStrong | Self::SaInconsistent | Self::SaWeak => Scale::SupportedAccommodation,
+            _ => Scale::FourPoint,
+        }
+    }
+
+    /// Below the councils' placement bar (Good or better / consistently strong).
+    pub fn is_concern(self) -> bool {
+        matches!(
+            self,
+            Self::RequiresImprovement | Self::Inadequate | Self::SaInconsistent | Self::SaWeak
+        )
+    }
+
+    /// Rank within its scale, best first (0). Used for sorting and minimum-rating filters.
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::Outstanding | Self::SaStrong => 0,
+            Self::Good => 1,
+            Self::RequiresImprovement | Self::SaInconsistent => 2,
+            Self::Inadequate | Self::SaWeak => 3,
+        }
+    }
+
+    /// GOV.UK tag colour modifier.
+    pub fn tag_class(self) -> &'static str {
+        match self {
+            Self::Outstanding | Self::SaStrong => "govuk-tag--green",
+            Self::Good => "govuk-tag--turquoise",
+            Self::RequiresImprovement | Self::SaInconsistent => "govuk-tag--orange",
+            Self::Inadequate | Self::SaWeak => "govuk-tag--red",
+        }
+    }
+}
+
+vocabulary! {
+    /// Sexes a home (or a vacancy) is registered for.
+    Sexes {
+        Mixed => "mixed", "Mixed", ["any", "both", "all"];
+        Female => "female", "Girls only", ["female", "girls", "girl", "f"];
+        Male => "male", "Boys only", ["male", "boys", "boy", "m"];
+    }
+}
+
+vocabulary! {
+    /// Categories of need (the short agreed list in DOMAIN.md).
+    Need {
+        EmotionalBehavioural => "emotional_behavioural", "Emotional and behavioural difficulties", ["ebd", "sebd"];
+        LearningDisability => "learning_disability", "Learning disability", ["ld"];
+        Autism => "autism", "Autism", ["asd", "autistic spectrum"];
+        PhysicalDisability => "physical_disability", "Physical disability", ["pd"];
+        SensoryImpairment => "sensory_impairment", "Sensory impairment", [];
+        MentalHealth => "mental_health", "Mental health", [];
+        ComplexHealth => "complex_health", "Complex health needs", ["complex health"];
+    }
+}
+
+vocabulary! {
+    /// How the council buys places in a home.
+    Contract {
+        Spot => "spot", "Spot purchase", ["spot"];
+        Block => "block", "Block contract", ["block"];
+        Framework => "framework", "Framework", [];
+    }
+}
+
+/// Ofsted's unique reference number: `SC` and six digits (older settings) or
+/// seven digits. Text, never a number: leading zeros and the prefix matter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Urn(String);
+
+impl Urn {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Urn {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        let t = s.trim().to_ascii_uppercase();
+        let digits = |d: &str, n: usize| d.len() == n && d.bytes().all(|b| b.is_ascii_digit());
+        let valid = match t.strip_prefix("SC") {
+            Some(rest) => digits(rest, 6),
+            None => digits(&t, 7),
+        };
+        if valid {
+            Ok(Urn(t))
+        } else {
+            Err(Invalid(format!(
+                "'{}' is not an Ofsted URN: use SC and 6 digits (SC123456) or 7 digits (1234567)",
+                s.trim()
+            )))
+        }
+    }
+}
+
+impl TryFrom<String> for Urn {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        s.parse()
+    }
+}
+
+impl From<Urn> for String {
+    fn from(u: Urn) -> String {
+        u.0
+    }
+}
+
+impl fmt::Display for Urn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A UK postcode, normalised to upper case with one space before the inward
+/// code (`BH1 1AA`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Postcode(String);
+
+impl Postcode {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The outward code (district), e.g. `BH1` of `BH1 1AA`.
+    pub fn district(&self) -> &str {
+        self.0.split(' ').next().unwrap_or(&self.0)
+    }
+}
+
+impl FromStr for Postcode {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+        let invalid = || Invalid(format!("'{}' is not a UK postcode, like BH1 1AA", s.trim()));
+        if compact == "GIR0AA" {
+            return Ok(Postcode("GIR 0AA".into()));
+        }
+        if !(5..=7).contains(&compact.len()) || !compact.is_ascii() {
+            return Err(invalid());
+        }
+        let (outward, inward) = compact.split_at(compact.len() - 3);
+        let inward_ok = {
+            let b = inward.as_bytes();
+            b[0].is_ascii_digit() && b[1].is_ascii_alphabetic() && b[2].is_ascii_alphabetic()
+        };
+        // Outward code shapes: A9, A99, AA9, AA99, A9A, AA9A.
+        let shape: String = outward
+            .chars()
+            .map(|c| if c.is_ascii_digit() { '9' } else if c.is_ascii_alphabetic() { 'A' } else { '?' })
+            .collect();
+        let outward_ok = matches!(shape.as_str(), "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A");
+        if inward_ok && outward_ok {
+            Ok(Postcode(format!("{outward} {inward}")))
+        } else {
+            Err(invalid())
+        }
+    }
+}
+
+impl TryFrom<String> for Postcode {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        s.parse()
+    }
+}
+
+impl From<Postcode> for String {
+    fn from(p: Postcode) -> String {
+        p.0
+    }
+}
+
+impl fmt::Display for Postcode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urns_keep_prefix_and_digits() {
+        assert_eq!("sc123456".parse::<Urn>().unwrap().as_str(), "SC123456");
+        assert_eq!(" 2638338 ".parse::<Urn>().unwrap().as_str(), "2638338");
+        for bad in ["", "SC12345", "SC1234567", "123456", "12345678", "AB123456", "SC12345X"] {
+            assert!(bad.parse::<Urn>().is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn postcodes_normalise() {
+        assert_eq!("bh11aa".parse::<Postcode>().unwrap().as_str(), "BH1 1AA");
+        assert_eq!("SW1A  2AA".parse::<Postcode>().unwrap().as_str(), "SW1A 2AA");
+        assert_eq!("m1 1ae".parse::<Postcode>().unwrap().district(), "M1");
+        for bad in ["", "BH1", "12345", "BH1 1A", "BHH1 1AA", "BH1 AAA", "REDACTED"] {
+            assert!(bad.parse::<Postcode>().is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn ofsted_spellings_parse() {
+        assert_eq!(ProvisionType::parse_loose("Children's Home"), Some(ProvisionType::ChildrensHome));
+        assert_eq!(ProvisionType::parse_loose("children\u{2019}s home"), Some(ProvisionType::ChildrensHome));
+        assert_eq!(
+            ProvisionType::parse_loose("Residential special school (registered as a children's home)"),
+            Some(ProvisionType::ResidentialSpecialSchoolChildrensHome)
+        );
+        assert_eq!(EventType::parse_loose("SC \u{2013} Emergency inspection"), Some(EventType::Emergency));
+        assert_eq!(Judgement::parse_loose("Requires improvement to be good"), Some(Judgement::RequiresImprovement));
+        assert_eq!(Sector::parse_loose("Local Authority"), Some(Sector::LocalAuthority));
+        assert!("Excellent".parse::<Judgement>().is_err());
+    }
+
+    #[test]
+    fn supported_accommodation_scale_is_distinct() {
+        assert_eq!(Judgement::SaWeak.scale(), Scale::SupportedAccommodation);
+        assert_eq!(Judgement::Inadequate.scale(), Scale::FourPoint);
+        assert!(Judgement::SaInconsistent.is_concern());
+        assert!(!Judgement::Good.is_concern());
+    }
+}

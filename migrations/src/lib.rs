@@ -1,0 +1,27 @@
+//! Database schema, one migration per change. Run by `sufficiency migrate` and
+//! at the start of `sufficiency serve`. Entities in `src/db/entities/` are
+//! generated from the schema these migrations build (see `docs/database.md`).
+
+pub use sea_orm_migration::prelude::*;
+
+mod columns;
+mod m20261124_000001_organisations;
+mod m20261124_000002_homes;
+mod m20261124_000003_inspections;
+mod m20261124_000004_users_and_sessions;
+mod m20261124_000005_audit_events;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_organisations::Migration),
+            Box::new(m20261124_000002_homes::Migration),
+            Box::new(m20261124_000003_inspections::Migration),
+            Box::new(m20261124_000004_users_and_sessions::Migration),
+            Box::new(m20261124_000005_audit_events::Migration),
+        ]
+    }
+}

@@ -1,0 +1,157 @@
+//! The application: shared state, the middleware stack around the routes,
+//! and the server's life cycle.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum_login::AuthManagerLayerBuilder;
+use sea_orm::DatabaseConnection;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::auth::session_store::DbSessionStore;
+use crate::auth::{Backend, csrf, passwords, throttle};
+use crate::config::Settings;
+use crate::error::Error;
+use crate::sandbox::Sandbox;
+use crate::web::{assets, html, security_headers};
+use crate::{db, router};
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub sandbox: Arc<Sandbox>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
+        let sandbox = Sandbox::new(&settings.uploads);
+        AppState { db, settings: Arc::new(settings), sandbox: Arc::new(sandbox) }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Session cookie: `__Host-` prefixed and Secure over TLS, always HttpOnly
+/// and SameSite=Lax; expires after 30 minutes without a request.
+fn session_cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-sufficiency" } else { "sufficiency_session" }
+}
+
+/// The whole web application: routes with their policies, wrapped in the
+/// layers every request passes through.
+pub fn build(state: AppState) -> Router {
+    let settings = &state.settings;
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name(session_cookie_name(settings.auth.secure_cookies))
+        .with_secure(settings.auth.secure_cookies)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(settings.auth.session_idle_minutes)));
+    let auth = AuthManagerLayerBuilder::new(Backend::new(state.db.clone()), sessions).build();
+    let body_limit = settings.uploads.max_file_bytes + 1024 * 1024;
+    let timeout = Duration::from_secs(settings.server.request_timeout_seconds);
+
+    router::routes(&state)
+        .layer(from_fn_with_state(state.clone(), csrf::verify))
+        .layer(auth)
+        .merge(assets::router(&settings.assets.dir))
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), security_headers::apply))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(CatchPanicLayer::custom(panic_page))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    Error::NotFound.into_response()
+}
+
+/// A panic is a bug; the user sees the generic page, never the message.
+fn panic_page(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    let status = StatusCode::INTERNAL_SERVER_ERROR;
+    (status, html::error_page(status, "Sorry, there is a problem with the service", "Try again later."))
+        .into_response()
+}
+
+/// Connects, migrates and serves until Ctrl-C or SIGTERM.
+pub async fn serve(settings: Settings) -> Result<(), StartError> {
+    if !assets::installed(&settings.assets.dir) {
+        return Err(StartError::Other(format!(
+            "GOV.UK Frontend is not installed under {}: run `make assets` (npm ci) first",
+            settings.assets.dir.display()
+        )));
+    }
+    let db = db::connect(&settings.database).await?;
+    db::migrate(&db).await?;
+    passwords::init(&settings.auth);
+    let listen = settings.server.listen;
+    let state = AppState::new(db, settings);
+    spawn_retention(state.clone());
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    axum::serve(listener, build(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+/// Retention (SECURITY.md item 24): expired sessions and stale sign-in
+/// counts are deleted every 15 minutes.
+fn spawn_retention(state: AppState) {
+    tokio::spawn(async move {
+        let store = DbSessionStore::new(state.db.clone());
+        let mut tick = tokio::time::interval(Duration::from_secs(15 * 60));
+        loop {
+            tick.tick().await;
+            if let Err(err) = store.delete_expired().await {
+                tracing::warn!(error = %err, "could not delete expired sessions");
+            }
+            if let Err(err) = throttle::delete_stale(&state.db, &state.settings.auth).await {
+                tracing::warn!(error = %err, "could not delete stale sign-in counts");
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,160 @@
+//! Sign in, sign out, change password.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::views::{PasswordPage, SignInPage};
+use super::{AuthSession, Credentials, Viewer, csrf, policy, throttle};
+use crate::app::AppState;
+use crate::audit::{self, Change};
+use crate::error::{Error, Result};
+use crate::users;
+use crate::web::client_ip::ClientIp;
+use crate::web::forms::FormErrors;
+use crate::web::html::{redirect, render, render_with_status};
+use crate::web::page::{PageContext, flash};
+
+#[derive(Deserialize, Default)]
+pub struct SignInQuery {
+    next: Option<String>,
+    signed_out: Option<String>,
+}
+
+pub async fn sign_in_page(
+    auth: AuthSession,
+    page: PageContext,
+    Query(query): Query<SignInQuery>,
+) -> Response {
+    if auth.user.is_some() {
+        return redirect(policy::safe_next(query.next.as_deref()));
+    }
+    let notice = query.signed_out.is_some().then_some("You have signed out");
+    render(&SignInPage {
+        page,
+        email: String::new(),
+        next: policy::safe_next(query.next.as_deref()).to_string(),
+        errors: FormErrors::default(),
+        notice,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+const WRONG: &str = "Enter a correct email address and password";
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    mut auth: AuthSession,
+    page: PageContext,
+    ClientIp(ip): ClientIp,
+    axum::Form(form): axum::Form<SignInForm>,
+) -> Result<Response> {
+    let next = policy::safe_next(Some(&form.next)).to_string();
+    let again = |page, status, errors| {
+        render_with_status(status, &SignInPage { page, email: form.email.clone(), next: next.clone(), errors, notice: None })
+    };
+    let mut errors = FormErrors::default();
+    if form.email.trim().is_empty() {
+        errors.add("email", "Enter your email address");
+    }
+    if form.password.is_empty() {
+        errors.add("password", "Enter your password");
+    }
+    if !errors.is_empty() {
+        return Ok(again(page, StatusCode::UNPROCESSABLE_ENTITY, errors));
+    }
+
+    let keys = throttle::Keys::new(&form.email, ip.as_deref());
+    let now = Utc::now();
+    if let Some(until) = throttle::blocked_until(&state.db, &keys, now).await? {
+        let minutes = (until.with_timezone(&Utc) - now).num_minutes() + 1;
+        errors.add(
+            "email",
+            format!("There have been too many attempts to sign in. Wait {minutes} minute{} and try again", if minutes == 1 { "" } else { "s" }),
+        );
+        return Ok(again(page, StatusCode::TOO_MANY_REQUESTS, errors));
+    }
+
+    let creds = Credentials { email: form.email.clone(), password: form.password.clone() };
+    let user = auth.authenticate(creds).await.map_err(Error::internal)?;
+    let anonymous = Viewer { client_ip: ip.clone(), ..Viewer::system("anonymous") };
+    let Some(user) = user else {
+        throttle::record_failure(&state.db, &keys, &state.settings.auth, now).await?;
+        let change = Change::event("sign_in_failed", "session", None)
+            .summary(format!("Failed sign-in as {}", super::normalise_email(&form.email)));
+        audit::record(&state.db, &anonymous, change).await?;
+        errors.add("email", WRONG);
+        return Ok(again(page, StatusCode::UNAUTHORIZED, errors));
+    };
+
+    // New session id at sign-in (axum-login cycles it), a fresh form token,
+    // and the time for the absolute timeout.
+    auth.login(&user).await.map_err(Error::internal)?;
+    policy::mark_signed_in(&auth.session).await.map_err(Error::internal)?;
+    csrf::rotate(&auth.session).await.map_err(Error::internal)?;
+    throttle::record_success(&state.db, &keys).await?;
+    let viewer = Viewer::from_session(&user, ip);
+    users::record_sign_in(&state.db, &viewer).await?;
+    Ok(redirect(&next))
+}
+
+pub async fn sign_out(State(state): State<AppState>, mut auth: AuthSession, viewer: Viewer) -> Result<Response> {
+    // Ends every session of this user, on every device (ASVS 7.4.2).
+    users::end_all_sessions(&state.db, &viewer).await?;
+    auth.logout().await.map_err(Error::internal)?;
+    Ok(redirect("/sign-in?signed_out=1"))
+}
+
+pub async fn password_page(page: PageContext) -> Response {
+    render(&PasswordPage { page, errors: FormErrors::default() })
+}
+
+#[derive(Deserialize, Default)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    mut auth: AuthSession,
+    page: PageContext,
+    viewer: Viewer,
+    axum::Form(form): axum::Form<PasswordForm>,
+) -> Result<Response> {
+    let change = users::PasswordChange {
+        current: form.current_password,
+        new: form.new_password,
+        confirm: form.confirm_password,
+    };
+    match users::change_password(&state.db, &viewer, change, &state.settings).await {
+        Ok(()) => {
+            // The change ended every session; keep this one by signing in again.
+            if let Some(user) = auth.backend.get_user_by_id(viewer.user_id).await? {
+                auth.login(&user).await.map_err(Error::internal)?;
+                policy::mark_signed_in(&auth.session).await.map_err(Error::internal)?;
+            }
+            flash(&auth.session, "Your password has been changed", Some("You have been signed out on your other devices.".into())).await;
+            Ok(redirect("/"))
+        }
+        Err(Error::Invalid(errors)) => {
+            Ok(render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &PasswordPage { page, errors }))
+        }
+        Err(other) => Err(other),
+    }
+}

@@ -1,0 +1,219 @@
+//! The `sufficiency` command line.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::{self, StartError};
+use crate::auth::{Role, Viewer, passwords};
+use crate::config::Settings;
+use crate::sandbox::Sandbox;
+use crate::{db, demo, ofsted, organisations, users};
+
+#[derive(Debug, Parser)]
+#[command(name = "sufficiency", version, about = "Children's placement sufficiency for English councils: homes, Ofsted ratings and vacancies")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web service (migrates the database first).
+    Serve {
+        /// Address to listen on, overriding the configuration (e.g. 0.0.0.0:8080).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Build a fresh demo database from the committed extract of real Ofsted
+    /// data, print the demo sign-ins and serve it.
+    Demo {
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// The SQLite file to (re)create.
+        #[arg(long, default_value = "data/demo.sqlite")]
+        database: PathBuf,
+        /// Build the database and exit without serving.
+        #[arg(long)]
+        build_only: bool,
+    },
+    /// Apply database migrations.
+    Migrate,
+    /// Import data from files.
+    Import {
+        #[command(subcommand)]
+        what: Import,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        what: User,
+    },
+    /// Internal: parse an untrusted file in a resource-limited child process.
+    #[command(hide = true)]
+    Sandbox { job: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Import {
+    /// Import Ofsted's provider-level data ("providers at 31 March" or
+    /// "inspections in year"), as CSV, XLSX or ODS; prints a summary.
+    Ofsted {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum User {
+    /// Create a user. The password is asked for, or read from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// admin, commissioner, placements or provider.
+        #[arg(long)]
+        role: Role,
+        /// The user's organisation, by exact name or id (required for providers).
+        #[arg(long)]
+        org: Option<String>,
+        /// Full name (defaults to the email address).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+pub async fn run(command: Command, mut settings: Settings) -> Result<(), StartError> {
+    match command {
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                settings.server.listen = listen;
+            }
+            app::serve(settings).await
+        }
+        Command::Demo { listen, database, build_only } => {
+            if let Some(listen) = listen {
+                settings.server.listen = listen;
+            }
+            demo::run(settings, &database, build_only).await
+        }
+        Command::Migrate => {
+            let db = db::connect(&settings.database).await?;
+            db::migrate(&db).await?;
+            println!("Migrations applied.");
+            Ok(())
+        }
+        Command::Import { what: Import::Ofsted { files } } => import_ofsted(settings, files).await,
+        Command::User { what: User::Add { email, role, org, name, password_stdin } } => {
+            add_user(settings, email, role, org, name, password_stdin).await
+        }
+        Command::Sandbox { .. } => Err(StartError::Other("the sandbox runs before the runtime starts".into())),
+    }
+}
+
+async fn import_ofsted(settings: Settings, files: Vec<PathBuf>) -> Result<(), StartError> {
+    let db = db::connect(&settings.database).await?;
+    db::migrate(&db).await?;
+    let sandbox = Sandbox::new(&settings.uploads);
+    let viewer = Viewer::system("command line import");
+    let mut failed = false;
+    for path in files {
+        println!("== {}", path.display());
+        let started = std::time::Instant::now();
+        match ofsted::read_file(&path, &sandbox).await {
+            Err(e) => {
+                println!("Not imported: {e}");
+                failed = true;
+            }
+            Ok(file) => match ofsted::import(&db, &viewer, &file, &settings).await {
+                Ok(summary) => {
+                    print!("{summary}");
+                    println!("Took {:.2?}", started.elapsed());
+                }
+                Err(e) => {
+                    println!("Not imported: {e}");
+                    failed = true;
+                }
+            },
+        }
+    }
+    if failed { Err(StartError::Other("some files were not imported".into())) } else { Ok(()) }
+}
+
+async fn add_user(settings: Settings, email: String, role: Role, org: Option<String>, name: Option<String>, password_stdin: bool) -> Result<(), StartError> {
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Password again: ")?;
+        if first != second {
+            return Err(StartError::Other("the passwords do not match".into()));
+        }
+        first
+    };
+    let db = db::connect(&settings.database).await?;
+    db::migrate(&db).await?;
+    passwords::init(&settings.auth);
+    let organisation_id = match org {
+        None => None,
+        Some(text) => match organisations::find_by_name_or_id(&db, &text).await {
+            Ok(Some(o)) => Some(o.id),
+            Ok(None) => return Err(StartError::Other(format!("no organisation is named '{text}'"))),
+            Err(e) => return Err(StartError::Other(e.public_message().1)),
+        },
+    };
+    let new = users::NewUser { display_name: name.unwrap_or_else(|| email.clone()), email, role, organisation_id, password };
+    match users::create(&db, &Viewer::system("command line"), new, &settings).await {
+        Ok(user) => {
+            println!("Created {} ({}).", user.email, role.label());
+            Ok(())
+        }
+        Err(crate::error::Error::Invalid(errors)) => {
+            Err(StartError::Other(errors.iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; ")))
+        }
+        Err(e) => Err(StartError::Other(e.to_string())),
+    }
+}
+
+/// Parses the command line, runs the sandbox child synchronously, and
+/// everything else on a Tokio runtime.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    if let Command::Sandbox { job } = &cli.command {
+        return crate::sandbox::run_child(job);
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "sufficiency=info,tower_http=info,sea_orm=warn,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, settings)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! Changing homes. Every change is audited in the same transaction.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+};
+use serde_json::Value;
+
+use super::{HomeDetails, HomeInput, Registration};
+use crate::audit::{self, Change};
+use crate::auth::Viewer;
+use crate::config;
+use crate::db::entities::{home_needs, homes};
+use crate::error::{Error, Result};
+
+/// What the audit trail keeps of a home: its columns and its needs.
+pub async fn snapshot(conn: &impl ConnectionTrait, home: &homes::Model) -> Result<Value> {
+    let mut value = serde_json::to_value(home).map_err(Error::internal)?;
+    let mut needs: Vec<String> = home_needs::Entity::find()
+        .filter(home_needs::Column::HomeId.eq(home.id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|n| n.need)
+        .collect();
+    needs.sort();
+    if let Value::Object(map) = &mut value {
+        map.insert("needs".into(), needs.into());
+    }
+    Ok(value)
+}
+
+async fn replace_needs(conn: &impl ConnectionTrait, home_id: i64, details: &HomeDetails) -> Result<()> {
+    home_needs::Entity::delete_many().filter(home_needs::Column::HomeId.eq(home_id)).exec(conn).await?;
+    let rows: Vec<home_needs::ActiveModel> = details
+        .needs
+        .iter()
+        .map(|n| home_needs::ActiveModel { home_id: Set(home_id), need: Set(n.code().to_string()) })
+        .collect();
+    if !rows.is_empty() {
+        home_needs::Entity::insert_many(rows).exec(conn).await?;
+    }
+    Ok(())
+}
+
+/// Where the council is and how it divides itself, for default localities.
+pub struct Area<'a> {
+    pub council: &'a config::Council,
+    pub our_council_id: Option<i64>,
+}
+
+impl Area<'_> {
+    /// A home in our council without a locality gets the one its postcode
+    /// district belongs to.
+    fn locality(&self, details: &HomeDetails, host_council_id: Option<i64>) -> Option<String> {
+        if details.locality.is_some() {
+            return details.locality.clone();
+        }
+        let ours = self.our_council_id.is_some() && host_council_id == self.our_council_id;
+        let district = details.postcode.as_ref()?.district().to_string();
+        ours.then(|| self.council.locality_for_district(&district).map(str::to_string)).flatten()
+    }
+}
+
+fn apply_details(model: &mut homes::ActiveModel, details: &HomeDetails, locality: Option<String>) {
+    model.name = Set(details.name.clone());
+    model.min_age = Set(details.min_age);
+    model.max_age = Set(details.max_age);
+    model.sexes = Set(details.sexes.map(|s| s.code().to_string()));
+    model.short_break_only = Set(details.short_break_only);
+    model.locality = Set(locality);
+    model.address_line1 = Set(details.address_line1.clone());
+    model.address_line2 = Set(details.address_line2.clone());
+    model.town = Set(details.town.clone());
+    model.county = Set(details.county.clone());
+    model.postcode = Set(details.postcode.as_ref().map(|p| p.to_string()));
+}
+
+fn apply_registration(model: &mut homes::ActiveModel, r: &Registration) {
+    model.provision_type = Set(r.provision_type.code().to_string());
+    model.sector = Set(r.sector.map(|s| s.code().to_string()));
+    model.registered_places = Set(r.registered_places);
+    model.registration_status = Set(r.registration_status.code().to_string());
+    model.registration_date = Set(r.registration_date);
+    model.host_council_id = Set(r.host_council_id);
+    model.provider_id = Set(r.provider_id);
+    model.contract = Set(r.contract.code().to_string());
+    model.block_beds = Set(r.block_beds);
+}
+
+pub async fn create(conn: &impl ConnectionTrait, viewer: &Viewer, input: HomeInput, area: &Area<'_>) -> Result<homes::Model> {
+    let urn = input.urn.clone().ok_or_else(|| Error::field("urn", "Enter the home's Ofsted URN"))?;
+    let registration = input
+        .registration
+        .as_ref()
+        .ok_or_else(|| Error::field("provision_type", "Select the provision type"))?;
+    let now = Utc::now().fixed_offset();
+    let mut model = homes::ActiveModel {
+        urn: Set(urn.to_string()),
+        multi_building: Set(false),
+        latitude: Set(None),
+        longitude: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    apply_details(&mut model, &input.details, area.locality(&input.details, registration.host_council_id));
+    apply_registration(&mut model, registration);
+    let home = match model.insert(conn).await {
+        Ok(home) => home,
+        Err(e) if crate::db::is_unique_violation(&e) => {
+            return Err(Error::field("urn", "A home with this URN already exists. Search for it instead of adding it again"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    replace_needs(conn, home.id, &input.details).await?;
+    let after = snapshot(conn, &home).await?;
+    audit::record(conn, viewer, Change::created("home", &home.urn, after).summary(format!("Added {} ({})", home.name, home.urn)))
+        .await?;
+    Ok(home)
+}
+
+/// Everyone who may edit a home may change its details. Registration,
+/// ownership and contract are for admins and commissioners: from anyone
+/// else they are ignored, whatever the request carries (no mass assignment).
+pub async fn update(conn: &impl ConnectionTrait, viewer: &Viewer, urn: &str, input: HomeInput, area: &Area<'_>) -> Result<homes::Model> {
+    let existing = homes::Entity::find()
+        .filter(homes::Column::Urn.eq(urn.trim().to_ascii_uppercase()))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let market_editor = viewer.role.edits_market();
+    if !market_editor && !viewer.belongs_to(existing.provider_id) {
+        return Err(Error::Forbidden);
+    }
+    let registration = input.registration.as_ref().filter(|_| market_editor);
+    let before = snapshot(conn, &existing).await?;
+    let postcode_changed = existing.postcode != input.details.postcode.as_ref().map(|p| p.to_string());
+    let host_council_id = registration.map(|r| r.host_council_id).unwrap_or(existing.host_council_id);
+    let locality = area.locality(&input.details, host_council_id);
+    let mut model = existing.into_active_model();
+    apply_details(&mut model, &input.details, locality);
+    if let Some(r) = registration {
+        apply_registration(&mut model, r);
+    }
+    if postcode_changed {
+        // Old coordinates would put the home in the wrong place.
+        model.latitude = Set(None);
+        model.longitude = Set(None);
+    }
+    model.updated_at = Set(Utc::now().fixed_offset());
+    let home = model.update(conn).await?;
+    replace_needs(conn, home.id, &input.details).await?;
+    let after = snapshot(conn, &home).await?;
+    let change = Change::updated("home", &home.urn, before, after).summary(format!("Updated {} ({})", home.name, home.urn));
+    if !change.is_empty_update() {
+        audit::record(conn, viewer, change).await?;
+    }
+    Ok(home)
+}

@@ -1,0 +1,163 @@
+//! Home pages: the list (with filters, sort, pages and CSV export), the home
+//! page, and the add and edit forms.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use importers::vocab::{Contract, Need, ProvisionType, RegistrationStatus, Sector, Sexes};
+use tower_sessions::Session;
+
+use super::form::HomeForm;
+use super::views::{FormPage, ListPage, ListQuery, RATING_OPTIONS, ShowPage};
+use super::{Area, Filter, RatingFilter, Sort, StatusFilter};
+use crate::app::AppState;
+use crate::auth::Viewer;
+use crate::error::{Error, Result};
+use crate::organisations::{self, Kind};
+use crate::web::forms::{FormErrors, Submitted, optional};
+use crate::web::html::{redirect, render, render_with_status};
+use crate::web::page::{PageContext, flash};
+use crate::web::pagination::{DEFAULT_PER_PAGE, Pagination};
+
+fn filter(query: &ListQuery) -> Filter {
+    Filter {
+        provision_type: ProvisionType::from_code(&query.provision_type),
+        rating: RatingFilter::from_code(&query.rating),
+        locality: optional(&query.locality),
+        provider_id: query.provider.parse().ok(),
+        council_id: query.council.parse().ok(),
+        status: StatusFilter::from_code(&query.status),
+        q: optional(&query.q),
+    }
+}
+
+fn localities(state: &AppState) -> Vec<String> {
+    state.settings.council.localities.iter().map(|l| l.name.clone()).collect()
+}
+
+pub async fn list(State(state): State<AppState>, page: PageContext, viewer: Viewer, Query(query): Query<ListQuery>) -> Result<Response> {
+    let current = query.page.unwrap_or(1).max(1);
+    let sort = Sort::from_codes(&query.sort, &query.dir);
+    let (rows, total) = super::list(&state.db, &viewer, &filter(&query), sort, current, DEFAULT_PER_PAGE).await?;
+    let provider_name = match query.provider.parse::<i64>() {
+        Ok(id) if viewer.is_council() => organisations::find(&state.db, id).await.ok().map(|o| o.name),
+        _ => None,
+    };
+    let councils = if viewer.is_council() { super::council_choices(&state.db).await? } else { Vec::new() };
+    Ok(render(&ListPage {
+        pagination: Pagination::new("/homes", &query.pairs(), current, DEFAULT_PER_PAGE, total),
+        page,
+        rows,
+        query,
+        types: ProvisionType::ALL,
+        ratings: &RATING_OPTIONS,
+        localities: localities(&state),
+        councils,
+        provider_name,
+        can_add: viewer.role.edits_market(),
+        is_council: viewer.is_council(),
+    }))
+}
+
+pub async fn export_csv(State(state): State<AppState>, viewer: Viewer, Query(query): Query<ListQuery>) -> Result<Response> {
+    let sort = Sort::from_codes(&query.sort, &query.dir);
+    let table = super::export_table(&state.db, &viewer, &filter(&query), sort).await?;
+    Ok(table.csv_response("homes.csv"))
+}
+
+pub async fn show(State(state): State<AppState>, page: PageContext, viewer: Viewer, Path(urn): Path<String>) -> Result<Response> {
+    let d = super::find_detail(&state.db, &viewer, &urn).await?;
+    Ok(render(&ShowPage { page, d }))
+}
+
+async fn form_page(state: &AppState, page: PageContext, form: HomeForm, errors: FormErrors, urn: Option<String>) -> Result<Response> {
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let (councils, providers) = if form.with_registration() {
+        (
+            organisations::choices(&state.db, Some(Kind::Council)).await?,
+            organisations::choices(&state.db, Some(Kind::Provider)).await?,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(render_with_status(
+        status,
+        &FormPage {
+            page,
+            form,
+            errors,
+            urn,
+            types: ProvisionType::ALL,
+            sectors: Sector::ALL,
+            statuses: RegistrationStatus::ALL,
+            sexes: Sexes::ALL,
+            needs: Need::ALL,
+            contracts: Contract::ALL,
+            localities: localities(state),
+            councils,
+            providers,
+        },
+    ))
+}
+
+async fn our_council_id(state: &AppState) -> Result<Option<i64>> {
+    let found = organisations::find_by_name_or_id(&state.db, &state.settings.council.name).await?;
+    Ok(found.filter(|o| o.kind == Kind::Council.code()).map(|o| o.id))
+}
+
+pub async fn new_page(State(state): State<AppState>, page: PageContext) -> Result<Response> {
+    let mut form = HomeForm::blank();
+    if let Some(id) = our_council_id(&state).await? {
+        form.host_council_id = id.to_string();
+    }
+    form_page(&state, page, form, FormErrors::default(), None).await
+}
+
+pub async fn create(State(state): State<AppState>, page: PageContext, viewer: Viewer, session: Session, form: Submitted<HomeForm>) -> Result<Response> {
+    let (input, raw) = match form {
+        Submitted::Valid(input, raw) => (input, raw),
+        Submitted::Invalid(raw, errors) => return form_page(&state, page, raw, errors, None).await,
+    };
+    let area = Area { council: &state.settings.council, our_council_id: our_council_id(&state).await? };
+    let txn = crate::db::begin_write(&state.db).await?;
+    match super::create(&txn, &viewer, input, &area).await {
+        Ok(home) => {
+            txn.commit().await?;
+            flash(&session, format!("{} added", home.name), None).await;
+            Ok(redirect(&format!("/homes/{}", home.urn)))
+        }
+        Err(Error::Invalid(errors)) => form_page(&state, page, raw, errors, None).await,
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn edit_page(State(state): State<AppState>, page: PageContext, viewer: Viewer, Path(urn): Path<String>) -> Result<Response> {
+    let d = super::find_detail(&state.db, &viewer, &urn).await?;
+    let form = HomeForm::from_detail(&d, viewer.role.edits_market());
+    form_page(&state, page, form, FormErrors::default(), Some(d.home.urn)).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    session: Session,
+    Path(urn): Path<String>,
+    form: Submitted<HomeForm>,
+) -> Result<Response> {
+    let (input, raw) = match form {
+        Submitted::Valid(input, raw) => (input, raw),
+        Submitted::Invalid(raw, errors) => return form_page(&state, page, raw, errors, Some(urn)).await,
+    };
+    let area = Area { council: &state.settings.council, our_council_id: our_council_id(&state).await? };
+    let txn = crate::db::begin_write(&state.db).await?;
+    match super::update(&txn, &viewer, &urn, input, &area).await {
+        Ok(home) => {
+            txn.commit().await?;
+            flash(&session, format!("{} updated", home.name), None).await;
+            Ok(redirect(&format!("/homes/{}", home.urn)))
+        }
+        Err(Error::Invalid(errors)) => form_page(&state, page, raw, errors, Some(urn)).await,
+        Err(other) => Err(other),
+    }
+}

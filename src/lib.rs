@@ -1,0 +1,20 @@
+//! Sufficiency: a web platform for English councils' children's-placement
+//! commissioning. See README.md for the map of this crate.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod dashboard;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod health;
+pub mod homes;
+pub mod ofsted;
+pub mod organisations;
+pub mod router;
+pub mod sandbox;
+pub mod users;
+pub mod web;

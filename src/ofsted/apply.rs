@@ -1,0 +1,499 @@
+//! The import itself: organisations, homes, inspections, current ratings.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use importers::ofsted::{Inspection, OfstedFile, Setting};
+use importers::vocab::{Judgement, Scale, Sector};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder,
+};
+use serde_json::{Value, json};
+
+use super::summary::{ImportSummary, RatingChange};
+use crate::audit::{self, Change};
+use crate::auth::Viewer;
+use crate::config;
+use crate::db::entities::{homes, inspections, organisations};
+use crate::error::{Error, Result};
+use crate::organisations::{Kind, canonical_council_name, loose_key, name_key};
+
+const CHUNK: usize = 400;
+
+pub async fn apply(txn: &DatabaseTransaction, viewer: &Viewer, file: &OfstedFile, council: &config::Council) -> Result<ImportSummary> {
+    let now = Utc::now().fixed_offset();
+    let mut summary = ImportSummary {
+        layout: Some(file.layout),
+        rows_read: file.settings.len() + file.errors.len(),
+        rejected: file.errors.clone(),
+        warnings: file.warnings.clone(),
+        ..Default::default()
+    };
+    let latest = latest_rows(&file.settings);
+    let mut orgs = Organisations::load(txn).await?;
+    let mut audits = Vec::new();
+
+    // Councils and providers named by the file.
+    let mut council_ids = HashMap::new();
+    let mut provider_ids = HashMap::new();
+    for s in latest.values() {
+        let name = canonical_council_name(&s.local_authority);
+        if !council_ids.contains_key(&name) {
+            let ons = (name_key(&name) == name_key(&council.name)).then(|| council.ons_code.clone());
+            let id = orgs.find_or_create(txn, Kind::Council, &name, None, ons, &mut summary, &mut audits, now).await?;
+            council_ids.insert(name, id);
+        }
+        if let Some(owner) = &s.owner {
+            if !provider_ids.contains_key(owner) {
+                let id = orgs.find_or_create(txn, Kind::Provider, owner, s.sector, None, &mut summary, &mut audits, now).await?;
+                provider_ids.insert(owner.clone(), id);
+            }
+        }
+    }
+    summary.possible_duplicates = orgs.possible_duplicates();
+    let our_council_id = council_ids.get(&canonical_council_name(&council.name)).copied();
+
+    // Homes.
+    let urns: Vec<String> = latest.keys().cloned().collect();
+    let mut existing = load_homes(txn, &urns).await?;
+    let mut new_homes = Vec::new();
+    for (urn, s) in &latest {
+        let council_id = council_ids.get(&canonical_council_name(&s.local_authority)).copied();
+        let provider_id = s.owner.as_ref().and_then(|o| provider_ids.get(o)).copied();
+        match existing.get(urn) {
+            None => {
+                let locality = default_locality(s, council_id, our_council_id, council);
+                new_homes.push(new_home(s, council_id, provider_id, locality, now));
+            }
+            Some(home) => {
+                let before = serde_json::to_value(home).map_err(Error::internal)?;
+                let mut model = home.clone().into_active_model();
+                if apply_changes(&mut model, home, s, council_id, provider_id) {
+                    model.updated_at = Set(now);
+                    let updated = model.update(txn).await?;
+                    let after = serde_json::to_value(&updated).map_err(Error::internal)?;
+                    audits.push(
+                        Change::updated("home", urn, before, after).summary(format!("Ofsted data updated {} ({urn})", updated.name)),
+                    );
+                    existing.insert(urn.clone(), updated);
+                    summary.homes_updated += 1;
+                } else {
+                    summary.homes_unchanged += 1;
+                }
+            }
+        }
+    }
+    summary.homes_created = new_homes.len();
+    for chunk in new_homes.chunks(CHUNK) {
+        homes::Entity::insert_many(chunk.to_vec()).exec(txn).await?;
+    }
+    let created: Vec<String> = latest.keys().filter(|u| !existing.contains_key(*u)).cloned().collect();
+    for (urn, home) in load_homes(txn, &created).await? {
+        let after = serde_json::to_value(&home).map_err(Error::internal)?;
+        audits.push(Change::created("home", &urn, after).summary(format!("Added from Ofsted data: {} ({urn})", home.name)));
+        existing.insert(urn, home);
+    }
+
+    // Inspections, by event number (or home, date and type when Ofsted gave none).
+    let home_ids: Vec<i64> = existing.values().map(|h| h.id).collect();
+    let known = load_inspections(txn, &home_ids).await?;
+    let by_number: HashMap<String, &inspections::Model> =
+        known.iter().filter_map(|i| i.event_number.clone().map(|n| (n, i))).collect();
+    let by_event: HashSet<(i64, NaiveDate, String)> =
+        known.iter().map(|i| (i.home_id, i.inspection_date, i.event_type.clone())).collect();
+    let mut seen = HashSet::new();
+    let mut new_inspections = Vec::new();
+    let mut touched: HashSet<i64> = HashSet::new();
+    for s in &file.settings {
+        let Some(home) = existing.get(s.urn.as_str()) else { continue };
+        for event in [&s.inspection, &s.previous_inspection].into_iter().flatten() {
+            let key = event.event_number.clone().unwrap_or_else(|| format!("{}:{}:{}", home.id, event.date, event.event_type.code()));
+            if !seen.insert(key) {
+                continue;
+            }
+            let values = InspectionValues::new(home.id, event, s);
+            match event.event_number.as_ref().and_then(|n| by_number.get(n)) {
+                Some(found) if values.differs_from(found) => {
+                    let before = serde_json::to_value(*found).map_err(Error::internal)?;
+                    let mut model = (*found).clone().into_active_model();
+                    values.set_on(&mut model);
+                    model.updated_at = Set(now);
+                    let updated = model.update(txn).await?;
+                    audits.push(Change::updated("inspection", updated.event_number.clone().unwrap_or_default(), before, serde_json::to_value(&updated).map_err(Error::internal)?)
+                        .summary(format!("Ofsted corrected inspection of {}", s.urn)));
+                    touched.insert(home.id);
+                    touched.insert(found.home_id);
+                    summary.inspections_corrected += 1;
+                }
+                Some(_) => {}
+                None if event.event_number.is_none()
+                    && by_event.contains(&(home.id, event.date, event.event_type.code().to_string())) => {}
+                None => {
+                    new_inspections.push(values.new_model(now));
+                    audits.push(
+                        Change::created("inspection", event.event_number.clone().unwrap_or_default(), values.describe())
+                            .summary(format!("{} of {} on {}", event.event_type.label(), s.urn, event.date.format("%d/%m/%Y"))),
+                    );
+                    touched.insert(home.id);
+                }
+            }
+        }
+    }
+    summary.inspections_added = new_inspections.len();
+    for chunk in new_inspections.chunks(CHUNK) {
+        inspections::Entity::insert_many(chunk.to_vec()).exec(txn).await?;
+    }
+
+    // Current ratings of the homes whose inspections changed.
+    let names: HashMap<i64, (String, String)> = existing.values().map(|h| (h.id, (h.urn.clone(), h.name.clone()))).collect();
+    summary.rating_changes = refresh_current(txn, &touched.into_iter().collect::<Vec<_>>(), &names).await?;
+
+    audit::record_many(txn, viewer, audits).await?;
+    let description = format!(
+        "Imported Ofsted {} file: {} homes created, {} updated, {} inspections added, {} rating changes, {} rows rejected",
+        file.layout.label(),
+        summary.homes_created,
+        summary.homes_updated,
+        summary.inspections_added,
+        summary.rating_changes.len(),
+        summary.rejected.len()
+    );
+    audit::record(txn, viewer, Change::event("import", "ofsted_file", Some(file.sheet.clone())).summary(description)).await?;
+    Ok(summary)
+}
+
+/// In an inspections-in-year file a setting appears once per event; its
+/// most recent row describes it best.
+fn latest_rows(settings: &[Setting]) -> BTreeMap<String, &Setting> {
+    let date = |s: &Setting| s.inspection.as_ref().map(|i| i.date);
+    let mut latest: BTreeMap<String, &Setting> = BTreeMap::new();
+    for s in settings {
+        let keep = latest.get(s.urn.as_str()).is_some_and(|prev| date(prev) > date(s));
+        if !keep {
+            latest.insert(s.urn.to_string(), s);
+        }
+    }
+    latest
+}
+
+fn withheld_name(s: &Setting) -> String {
+    format!("{} {} (name withheld by Ofsted)", s.provision_type.label(), s.urn)
+}
+
+fn default_locality(s: &Setting, council_id: Option<i64>, ours: Option<i64>, council: &config::Council) -> Option<String> {
+    let district = s.address.postcode.as_ref()?.district().to_string();
+    (council_id.is_some() && council_id == ours).then(|| council.locality_for_district(&district).map(str::to_string)).flatten()
+}
+
+fn new_home(s: &Setting, council_id: Option<i64>, provider_id: Option<i64>, locality: Option<String>, now: DateTime<FixedOffset>) -> homes::ActiveModel {
+    homes::ActiveModel {
+        urn: Set(s.urn.to_string()),
+        name: Set(s.name.clone().unwrap_or_else(|| withheld_name(s))),
+        provision_type: Set(s.provision_type.code().to_string()),
+        sector: Set(s.sector.map(|x| x.code().to_string())),
+        registered_places: Set(s.places.map(|p| p as i32)),
+        min_age: Set(None),
+        max_age: Set(None),
+        sexes: Set(None),
+        short_break_only: Set(s.short_break_only),
+        multi_building: Set(s.multi_building),
+        registration_status: Set(s.registration_status.code().to_string()),
+        registration_date: Set(s.registration_date),
+        host_council_id: Set(council_id),
+        locality: Set(locality),
+        address_line1: Set(s.address.line1.clone()),
+        address_line2: Set(s.address.line2.clone()),
+        town: Set(s.address.town.clone()),
+        county: Set(s.address.county.clone()),
+        postcode: Set(s.address.postcode.as_ref().map(|p| p.to_string())),
+        latitude: Set(None),
+        longitude: Set(None),
+        provider_id: Set(provider_id),
+        contract: Set("spot".into()),
+        block_beds: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// Sets what Ofsted is the source of truth for; true if anything changed.
+/// Withheld names and addresses never overwrite what a provider entered, and
+/// what only providers know (ages, sexes, needs) is never touched.
+fn apply_changes(m: &mut homes::ActiveModel, h: &homes::Model, s: &Setting, council_id: Option<i64>, provider_id: Option<i64>) -> bool {
+    let mut changed = false;
+    macro_rules! set {
+        ($field:ident, $value:expr) => {{
+            let value = $value;
+            if h.$field != value {
+                m.$field = Set(value);
+                changed = true;
+            }
+        }};
+    }
+    if let Some(name) = &s.name {
+        set!(name, name.clone());
+    }
+    set!(provision_type, s.provision_type.code().to_string());
+    set!(sector, s.sector.map(|x| x.code().to_string()));
+    set!(registered_places, s.places.map(|p| p as i32));
+    set!(registration_status, s.registration_status.code().to_string());
+    if s.registration_date.is_some() {
+        set!(registration_date, s.registration_date);
+    }
+    set!(short_break_only, s.short_break_only);
+    set!(multi_building, s.multi_building);
+    if council_id.is_some() {
+        set!(host_council_id, council_id);
+    }
+    if provider_id.is_some() {
+        set!(provider_id, provider_id);
+    }
+    let a = &s.address;
+    if a.line1.is_some() || a.postcode.is_some() {
+        set!(address_line1, a.line1.clone());
+        set!(address_line2, a.line2.clone());
+        set!(town, a.town.clone());
+        set!(county, a.county.clone());
+        let postcode = a.postcode.as_ref().map(|p| p.to_string());
+        if h.postcode != postcode {
+            m.latitude = Set(None);
+            m.longitude = Set(None);
+        }
+        set!(postcode, postcode);
+    }
+    changed
+}
+
+async fn load_homes(txn: &DatabaseTransaction, urns: &[String]) -> Result<HashMap<String, homes::Model>> {
+    let mut out = HashMap::with_capacity(urns.len());
+    for chunk in urns.chunks(CHUNK) {
+        for home in homes::Entity::find().filter(homes::Column::Urn.is_in(chunk.to_vec())).all(txn).await? {
+            out.insert(home.urn.clone(), home);
+        }
+    }
+    Ok(out)
+}
+
+async fn load_inspections(txn: &DatabaseTransaction, home_ids: &[i64]) -> Result<Vec<inspections::Model>> {
+    let mut out = Vec::new();
+    for chunk in home_ids.chunks(CHUNK) {
+        out.extend(inspections::Entity::find().filter(inspections::Column::HomeId.is_in(chunk.to_vec())).all(txn).await?);
+    }
+    Ok(out)
+}
+
+/// One event's values as Ofsted publishes them.
+struct InspectionValues {
+    home_id: i64,
+    event_number: Option<String>,
+    event_type: String,
+    date: NaiveDate,
+    published: Option<NaiveDate>,
+    scale: Scale,
+    grades: [Option<String>; 5],
+}
+
+impl InspectionValues {
+    fn new(home_id: i64, i: &Inspection, s: &Setting) -> Self {
+        let graded = [i.overall, i.helped_protected, i.leaders_managers, i.education, i.health];
+        let scale = graded.iter().flatten().next().map(|j| j.scale()).unwrap_or(
+            if s.provision_type.uses_supported_accommodation_scale() { Scale::SupportedAccommodation } else { Scale::FourPoint },
+        );
+        InspectionValues {
+            home_id,
+            event_number: i.event_number.clone(),
+            event_type: i.event_type.code().to_string(),
+            date: i.date,
+            published: i.published,
+            scale,
+            grades: graded.map(|g| g.map(|j| j.code().to_string())),
+        }
+    }
+
+    fn differs_from(&self, m: &inspections::Model) -> bool {
+        m.home_id != self.home_id
+            || m.event_type != self.event_type
+            || m.inspection_date != self.date
+            || m.publication_date != self.published
+            || m.scale != self.scale.code()
+            || [&m.overall, &m.helped_protected, &m.leaders_managers, &m.education, &m.health]
+                .into_iter()
+                .zip(self.grades.iter())
+                .any(|(a, b)| a != b)
+    }
+
+    fn set_on(&self, m: &mut inspections::ActiveModel) {
+        let [overall, helped, leaders, education, health] = self.grades.clone();
+        m.home_id = Set(self.home_id);
+        m.event_type = Set(self.event_type.clone());
+        m.inspection_date = Set(self.date);
+        m.publication_date = Set(self.published);
+        m.scale = Set(self.scale.code().to_string());
+        m.overall = Set(overall);
+        m.helped_protected = Set(helped);
+        m.leaders_managers = Set(leaders);
+        m.education = Set(education);
+        m.health = Set(health);
+        m.source = Set("ofsted".into());
+        m.verified = Set(true);
+    }
+
+    fn new_model(&self, now: DateTime<FixedOffset>) -> inspections::ActiveModel {
+        let mut m = inspections::ActiveModel {
+            event_number: Set(self.event_number.clone()),
+            report_url: Set(None),
+            is_current: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        self.set_on(&mut m);
+        m
+    }
+
+    fn describe(&self) -> Value {
+        json!({
+            "event_type": self.event_type,
+            "inspection_date": self.date,
+            "publication_date": self.published,
+            "overall": self.grades[0],
+            "helped_protected": self.grades[1],
+            "leaders_managers": self.grades[2],
+        })
+    }
+}
+
+/// Marks each home's latest full inspection as current and reports homes
+/// whose current rating changed.
+pub async fn refresh_current(txn: &DatabaseTransaction, home_ids: &[i64], names: &HashMap<i64, (String, String)>) -> Result<Vec<RatingChange>> {
+    let mut changes = Vec::new();
+    let mut clear = Vec::new();
+    let mut set = Vec::new();
+    for chunk in home_ids.chunks(CHUNK) {
+        let all = inspections::Entity::find()
+            .filter(inspections::Column::HomeId.is_in(chunk.to_vec()))
+            .order_by_asc(inspections::Column::HomeId)
+            .order_by_desc(inspections::Column::InspectionDate)
+            .order_by_desc(inspections::Column::Id)
+            .all(txn)
+            .await?;
+        let mut by_home: BTreeMap<i64, Vec<&inspections::Model>> = BTreeMap::new();
+        for i in &all {
+            by_home.entry(i.home_id).or_default().push(i);
+        }
+        for (home_id, list) in by_home {
+            let old = list.iter().find(|i| i.is_current).copied();
+            let new = list.iter().find(|i| i.event_type == "full").copied();
+            if old.map(|i| i.id) == new.map(|i| i.id) {
+                continue;
+            }
+            if let Some(o) = old {
+                clear.push(o.id);
+            }
+            if let Some(n) = new {
+                set.push(n.id);
+            }
+            let grade = |i: Option<&inspections::Model>| i.and_then(|i| i.overall.as_deref()).and_then(Judgement::from_code);
+            let (from, to) = (grade(old), grade(new));
+            if from != to {
+                let (urn, name) = names.get(&home_id).cloned().unwrap_or_default();
+                changes.push(RatingChange { urn, name, from, to });
+            }
+        }
+    }
+    // Clear before setting: at most one current inspection per home, always.
+    for chunk in clear.chunks(CHUNK) {
+        inspections::Entity::update_many()
+            .col_expr(inspections::Column::IsCurrent, sea_orm::sea_query::Expr::value(false))
+            .filter(inspections::Column::Id.is_in(chunk.to_vec()))
+            .exec(txn)
+            .await?;
+    }
+    for chunk in set.chunks(CHUNK) {
+        inspections::Entity::update_many()
+            .col_expr(inspections::Column::IsCurrent, sea_orm::sea_query::Expr::value(true))
+            .filter(inspections::Column::Id.is_in(chunk.to_vec()))
+            .exec(txn)
+            .await?;
+    }
+    Ok(changes)
+}
+
+/// Organisations by kind and name key, loaded once per import.
+struct Organisations {
+    by_key: HashMap<(String, String), (i64, String)>,
+}
+
+impl Organisations {
+    async fn load(txn: &DatabaseTransaction) -> Result<Self> {
+        let all = organisations::Entity::find().all(txn).await?;
+        Ok(Organisations {
+            by_key: all.into_iter().map(|o| ((o.kind.clone(), o.name_key.clone()), (o.id, o.name))).collect(),
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn find_or_create(
+        &mut self,
+        txn: &DatabaseTransaction,
+        kind: Kind,
+        name: &str,
+        sector: Option<Sector>,
+        ons_code: Option<String>,
+        summary: &mut ImportSummary,
+        audits: &mut Vec<Change>,
+        now: DateTime<FixedOffset>,
+    ) -> Result<i64> {
+        let key = (kind.code().to_string(), name_key(name));
+        if let Some((id, existing)) = self.by_key.get(&key) {
+            if existing != name.trim() && !summary.name_matches.iter().any(|(g, _)| g == name) {
+                summary.name_matches.push((name.trim().to_string(), existing.clone()));
+            }
+            return Ok(*id);
+        }
+        let org = organisations::ActiveModel {
+            kind: Set(kind.code().to_string()),
+            name: Set(name.trim().to_string()),
+            name_key: Set(key.1.clone()),
+            sector: Set(if kind == Kind::Provider { sector.map(|s| s.code().to_string()) } else { Some(Sector::LocalAuthority.code().to_string()) }),
+            contact_email: Set(None),
+            ownership_note: Set(None),
+            ons_code: Set(ons_code),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        audits.push(
+            Change::created("organisation", org.id, serde_json::to_value(&org).map_err(Error::internal)?)
+                .summary(format!("Added from Ofsted data: {}", org.name)),
+        );
+        match kind {
+            Kind::Council => summary.councils_created += 1,
+            Kind::Provider => summary.providers_created += 1,
+        }
+        self.by_key.insert(key, (org.id, org.name.clone()));
+        Ok(org.id)
+    }
+
+    /// Providers whose names differ only by a legal suffix.
+    fn possible_duplicates(&self) -> Vec<(String, String)> {
+        let mut by_loose: BTreeMap<String, Vec<&String>> = BTreeMap::new();
+        for ((kind, _), (_, name)) in &self.by_key {
+            if kind == Kind::Provider.code() {
+                by_loose.entry(loose_key(name)).or_default().push(name);
+            }
+        }
+        by_loose
+            .into_values()
+            .filter(|names| names.len() > 1)
+            .map(|mut names| {
+                names.sort();
+                (names[0].clone(), names[1].clone())
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,39 @@
+//! Importing Ofsted's published provider data: homes are upserted by URN,
+//! inspections by event number, each home's owner is found or created from
+//! "Organisation which owns the provider", and each home's current rating is
+//! its latest full inspection. Re-importing the same file changes nothing.
+//! Everything is written in one transaction, with the audit trail.
+
+mod apply;
+mod summary;
+
+use std::path::Path;
+
+use importers::ofsted::OfstedFile;
+use importers::{FileError, Format, Limits};
+use sea_orm::DatabaseConnection;
+
+use crate::auth::Viewer;
+use crate::config::Settings;
+use crate::error::Result;
+use crate::sandbox::Sandbox;
+
+pub use summary::{ImportSummary, RatingChange};
+
+/// Reads a file from disk and parses it (spreadsheets in the sandbox).
+pub async fn read_file(path: &Path, sandbox: &Sandbox) -> Result<OfstedFile, FileError> {
+    let bytes = tokio::fs::read(path)
+        .await
+        .map_err(|e| FileError::new(format!("{}: {e}", path.display())))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let format = Format::detect(&name, &bytes)?;
+    sandbox.parse_ofsted(bytes, format, Limits::default()).await
+}
+
+/// Applies a parsed file to the database.
+pub async fn import(db: &DatabaseConnection, viewer: &Viewer, file: &OfstedFile, settings: &Settings) -> Result<ImportSummary> {
+    let txn = crate::db::begin_write(db).await?;
+    let summary = apply::apply(&txn, viewer, file, &settings.council).await?;
+    txn.commit().await?;
+    Ok(summary)
+}

@@ -1,0 +1,95 @@
+//! What an import did, in numbers and the changes worth a person's attention.
+
+use std::fmt;
+
+use importers::RowError;
+use importers::ofsted::Layout;
+use importers::vocab::Judgement;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RatingChange {
+    pub urn: String,
+    pub name: String,
+    pub from: Option<Judgement>,
+    pub to: Option<Judgement>,
+}
+
+impl RatingChange {
+    /// Worse than before on the same scale (or newly below good).
+    pub fn is_downgrade(&self) -> bool {
+        match (self.from, self.to) {
+            (Some(f), Some(t)) => t.rank() > f.rank(),
+            (None, Some(t)) => t.is_concern(),
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportSummary {
+    pub layout: Option<Layout>,
+    pub rows_read: usize,
+    pub rejected: Vec<RowError>,
+    pub warnings: Vec<RowError>,
+    pub homes_created: usize,
+    pub homes_updated: usize,
+    pub homes_unchanged: usize,
+    pub inspections_added: usize,
+    pub inspections_corrected: usize,
+    pub rating_changes: Vec<RatingChange>,
+    pub providers_created: usize,
+    pub councils_created: usize,
+    /// Owner names matched to an existing organisation spelled differently.
+    pub name_matches: Vec<(String, String)>,
+    /// Organisations whose names differ only by "Limited"/"plc": reported,
+    /// never merged.
+    pub possible_duplicates: Vec<(String, String)>,
+}
+
+impl ImportSummary {
+    pub fn changed_anything(&self) -> bool {
+        self.homes_created + self.homes_updated + self.inspections_added + self.inspections_corrected > 0
+            || self.providers_created + self.councils_created > 0
+    }
+}
+
+impl fmt::Display for ImportSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(layout) = self.layout {
+            writeln!(f, "Layout: Ofsted {}", layout.label())?;
+        }
+        writeln!(f, "Rows read: {}", self.rows_read)?;
+        writeln!(f, "Homes: {} created, {} updated, {} unchanged", self.homes_created, self.homes_updated, self.homes_unchanged)?;
+        writeln!(f, "Inspections: {} added, {} corrected", self.inspections_added, self.inspections_corrected)?;
+        writeln!(f, "Organisations: {} providers and {} councils created", self.providers_created, self.councils_created)?;
+        let downgrades = self.rating_changes.iter().filter(|c| c.is_downgrade()).count();
+        writeln!(f, "Rating changes: {} ({} downgrades)", self.rating_changes.len(), downgrades)?;
+        let label = |j: Option<Judgement>| j.map(|j| j.label()).unwrap_or("not rated");
+        for c in self.rating_changes.iter().filter(|c| c.from.is_some()).take(50) {
+            writeln!(f, "  {} {}: {} -> {}", c.urn, c.name, label(c.from), label(c.to))?;
+        }
+        if !self.name_matches.is_empty() {
+            writeln!(f, "Owner names matched to an existing organisation ({}):", self.name_matches.len())?;
+            for (given, existing) in self.name_matches.iter().take(50) {
+                writeln!(f, "  '{given}' = '{existing}'")?;
+            }
+        }
+        if !self.possible_duplicates.is_empty() {
+            writeln!(f, "Possible duplicate organisations, not merged ({}):", self.possible_duplicates.len())?;
+            for (a, b) in self.possible_duplicates.iter().take(50) {
+                writeln!(f, "  '{a}' / '{b}'")?;
+            }
+        }
+        writeln!(f, "Rows rejected: {}", self.rejected.len())?;
+        for e in &self.rejected {
+            writeln!(f, "  {e}")?;
+        }
+        if !self.warnings.is_empty() {
+            writeln!(f, "Warnings: {}", self.warnings.len())?;
+            for w in self.warnings.iter().take(50) {
+                writeln!(f, "  {w}")?;
+            }
+        }
+        Ok(())
+    }
+}

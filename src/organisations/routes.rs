@@ -1,0 +1,229 @@
+//! Organisation pages: list and export (council staff), detail with homes
+//! (council staff and the organisation's own users), create and edit
+//! (admins and commissioners).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use importers::vocab::Sector;
+use serde::Deserialize;
+use tower_sessions::Session;
+use validator::Validate;
+
+use super::views::{FormPage, ListPage, ShowPage};
+use super::{Filter, Kind, OrganisationInput, Sort};
+use crate::app::AppState;
+use crate::auth::Viewer;
+use crate::error::{Error, Result};
+use crate::homes;
+use crate::web::export::{ExportCell, Table};
+use crate::web::forms::{FormErrors, FormInput, Submitted, optional};
+use crate::web::html::{redirect, render, render_with_status};
+use crate::web::page::{PageContext, flash};
+use crate::web::pagination::{DEFAULT_PER_PAGE, Pagination};
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct ListQuery {
+    kind: String,
+    sector: String,
+    q: String,
+    sort: String,
+    page: Option<u64>,
+}
+
+impl ListQuery {
+    fn filter(&self) -> Filter {
+        Filter { kind: Kind::from_code(&self.kind), sector: Sector::from_code(&self.sector), q: optional(&self.q) }
+    }
+
+    fn pairs(&self) -> Vec<(String, String)> {
+        vec![
+            ("kind".into(), self.kind.clone()),
+            ("sector".into(), self.sector.clone()),
+            ("q".into(), self.q.clone()),
+            ("sort".into(), self.sort.clone()),
+        ]
+    }
+}
+
+fn query_string(pairs: &[(String, String)]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+pub async fn list(State(state): State<AppState>, page: PageContext, viewer: Viewer, Query(query): Query<ListQuery>) -> Result<Response> {
+    let current = query.page.unwrap_or(1).max(1);
+    let (rows, total) =
+        super::list(&state.db, &query.filter(), Sort::from_code(&query.sort), current, DEFAULT_PER_PAGE).await?;
+    let pairs = query.pairs();
+    Ok(render(&ListPage {
+        page,
+        rows,
+        pagination: Pagination::new("/organisations", &pairs, current, DEFAULT_PER_PAGE, total),
+        export_href: format!("/organisations/export.csv?{}", query_string(&pairs)),
+        kind: query.kind,
+        sector: query.sector,
+        q: query.q,
+        sort: query.sort,
+        sectors: Sector::ALL,
+        can_edit: viewer.role.edits_market(),
+    }))
+}
+
+pub async fn export_csv(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Result<Response> {
+    let (rows, _) = super::list(&state.db, &query.filter(), Sort::from_code(&query.sort), 1, u64::MAX / 2).await?;
+    let table = Table {
+        headers: vec!["Name", "Kind", "Sector", "Contact email", "Ownership note", "Homes"],
+        rows: rows
+            .into_iter()
+            .map(|r| {
+                vec![
+                    ExportCell::from(r.name.clone()),
+                    r.kind_label().into(),
+                    r.sector_label().into(),
+                    r.contact_email.clone().into(),
+                    r.ownership_note.clone().into(),
+                    r.homes.into(),
+                ]
+            })
+            .collect(),
+    };
+    Ok(table.csv_response("organisations.csv"))
+}
+
+pub fn parse_id(text: &str) -> Result<i64> {
+    text.parse().map_err(|_| Error::NotFound)
+}
+
+pub async fn show(State(state): State<AppState>, page: PageContext, viewer: Viewer, Path(id): Path<String>) -> Result<Response> {
+    let org = super::find(&state.db, parse_id(&id)?).await?;
+    let kind = super::kind_of(&org);
+    let filter = match kind {
+        Kind::Council => homes::Filter { council_id: Some(org.id), ..Default::default() },
+        Kind::Provider => homes::Filter { provider_id: Some(org.id), ..Default::default() },
+    };
+    let (rows, total) = homes::list(&state.db, &viewer, &filter, homes::Sort::default(), 1, 100).await?;
+    let key = if kind == Kind::Council { "council" } else { "provider" };
+    Ok(render(&ShowPage {
+        page,
+        kind_label: kind.label(),
+        sector_label: super::sector_label(org.sector.as_deref()),
+        homes_href: format!("/homes?{key}={}", org.id),
+        org,
+        homes: rows,
+        homes_total: total,
+        can_edit: viewer.role.edits_market(),
+        is_council: viewer.is_council(),
+    }))
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Validate)]
+#[serde(default)]
+pub struct OrganisationForm {
+    pub kind: String,
+    #[validate(length(min = 1, message = "Enter the organisation's name"))]
+    pub name: String,
+    pub sector: String,
+    pub contact_email: String,
+    #[validate(length(max = 2000, message = "Ownership note must be 2,000 characters or fewer"))]
+    pub ownership_note: String,
+}
+
+impl OrganisationForm {
+    fn from_model(org: &crate::db::entities::organisations::Model) -> Self {
+        OrganisationForm {
+            kind: org.kind.clone(),
+            name: org.name.clone(),
+            sector: org.sector.clone().unwrap_or_default(),
+            contact_email: org.contact_email.clone().unwrap_or_default(),
+            ownership_note: org.ownership_note.clone().unwrap_or_default(),
+        }
+    }
+}
+
+impl FormInput for OrganisationForm {
+    type Parsed = OrganisationInput;
+    const FIELDS: &'static [&'static str] = &["kind", "name", "sector", "contact_email", "ownership_note"];
+
+    fn parse(&self) -> Result<OrganisationInput, FormErrors> {
+        let mut errors = FormErrors::default();
+        if self.name.trim().chars().count() > 200 {
+            errors.add("name", "Name must be 200 characters or fewer");
+        }
+        let kind = Kind::from_code(&self.kind).unwrap_or(Kind::Provider);
+        let sector = match self.sector.trim() {
+            "" => None,
+            code => Sector::from_code(code).or_else(|| {
+                errors.add("sector", "Select a sector from the list");
+                None
+            }),
+        };
+        let contact_email = optional(&self.contact_email);
+        if let Some(email) = &contact_email {
+            if !validator::ValidateEmail::validate_email(email) {
+                errors.add("contact_email", "Enter an email address in the correct format, like name@example.com");
+            }
+        }
+        errors.into_result(OrganisationInput {
+            kind,
+            name: self.name.trim().to_string(),
+            sector,
+            contact_email,
+            ownership_note: optional(&self.ownership_note),
+            ons_code: None,
+        })
+    }
+}
+
+fn form_page(page: PageContext, form: OrganisationForm, errors: FormErrors, id: Option<i64>) -> Response {
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render_with_status(status, &FormPage { page, form, errors, sectors: Sector::ALL, id })
+}
+
+pub async fn new_page(page: PageContext) -> Response {
+    form_page(page, OrganisationForm { kind: "provider".into(), ..Default::default() }, FormErrors::default(), None)
+}
+
+pub async fn create(State(state): State<AppState>, page: PageContext, viewer: Viewer, session: Session, form: Submitted<OrganisationForm>) -> Result<Response> {
+    let (input, raw) = match form {
+        Submitted::Valid(input, raw) => (input, raw),
+        Submitted::Invalid(raw, errors) => return Ok(form_page(page, raw, errors, None)),
+    };
+    let txn = crate::db::begin_write(&state.db).await?;
+    match super::create(&txn, &viewer, input).await {
+        Ok(org) => {
+            txn.commit().await?;
+            flash(&session, format!("{} added", org.name), None).await;
+            Ok(redirect(&format!("/organisations/{}", org.id)))
+        }
+        Err(Error::Invalid(errors)) => Ok(form_page(page, raw, errors, None)),
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn edit_page(State(state): State<AppState>, page: PageContext, Path(id): Path<String>) -> Result<Response> {
+    let org = super::find(&state.db, parse_id(&id)?).await?;
+    Ok(form_page(page, OrganisationForm::from_model(&org), FormErrors::default(), Some(org.id)))
+}
+
+pub async fn update(State(state): State<AppState>, page: PageContext, viewer: Viewer, session: Session, Path(id): Path<String>, form: Submitted<OrganisationForm>) -> Result<Response> {
+    let id = parse_id(&id)?;
+    let (input, raw) = match form {
+        Submitted::Valid(input, raw) => (input, raw),
+        Submitted::Invalid(raw, errors) => return Ok(form_page(page, raw, errors, Some(id))),
+    };
+    let txn = crate::db::begin_write(&state.db).await?;
+    match super::update(&txn, &viewer, id, input).await {
+        Ok(org) => {
+            txn.commit().await?;
+            flash(&session, format!("{} updated", org.name), None).await;
+            Ok(redirect(&format!("/organisations/{}", org.id)))
+        }
+        Err(Error::Invalid(errors)) => Ok(form_page(page, raw, errors, Some(id))),
+        Err(other) => Err(other),
+    }
+}

@@ -1,0 +1,83 @@
+//! Every route and who may use it, on one screen. The policy layer enforces
+//! each route's policy before its handler runs; the access-matrix test walks
+//! this table, so a new route cannot escape it. Static assets (`/assets/...`)
+//! are public and served outside this table.
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::middleware::{Next, from_fn_with_state};
+use axum::routing::MethodRouter;
+
+use crate::app::AppState;
+use crate::auth::policy::{self, Policy};
+use crate::{audit, auth, dashboard, health, homes, organisations, users};
+
+use Policy::*;
+
+pub fn table() -> Vec<Route> {
+    vec![
+        Route::at("/healthz", Public).get(health::check),
+        Route::at("/sign-in", Public).get(auth::routes::sign_in_page).post(auth::routes::sign_in),
+        Route::at("/sign-out", SignedIn).post(auth::routes::sign_out),
+        Route::at("/account/password", SignedIn).get(auth::routes::password_page).post(auth::routes::change_password),
+        Route::at("/", SignedIn).get(dashboard::routes::show),
+        Route::at("/homes", SignedIn).get(homes::routes::list),
+        Route::at("/homes/export.csv", SignedIn).get(homes::routes::export_csv),
+        Route::at("/homes/new", CouncilEditor).get(homes::routes::new_page).post(homes::routes::create),
+        Route::at("/homes/{urn}", HomeViewer).get(homes::routes::show),
+        Route::at("/homes/{urn}/edit", HomeEditor).get(homes::routes::edit_page).post(homes::routes::update),
+        Route::at("/organisations", Council).get(organisations::routes::list),
+        Route::at("/organisations/export.csv", Council).get(organisations::routes::export_csv),
+        Route::at("/organisations/new", CouncilEditor)
+            .get(organisations::routes::new_page)
+            .post(organisations::routes::create),
+        Route::at("/organisations/{id}", OrganisationViewer).get(organisations::routes::show),
+        Route::at("/organisations/{id}/edit", CouncilEditor)
+            .get(organisations::routes::edit_page)
+            .post(organisations::routes::update),
+        Route::at("/users", Admin).get(users::routes::list),
+        Route::at("/users/new", Admin).get(users::routes::new_page).post(users::routes::create),
+        Route::at("/users/{id}/deactivate", Admin).post(users::routes::deactivate),
+        Route::at("/users/{id}/reactivate", Admin).post(users::routes::reactivate),
+        Route::at("/audit", Admin).get(audit::routes::list),
+    ]
+}
+
+/// One path: its policy, its methods and their handlers.
+pub struct Route {
+    pub path: &'static str,
+    pub policy: Policy,
+    pub methods: Vec<Method>,
+    handlers: MethodRouter<AppState>,
+}
+
+impl Route {
+    fn at(path: &'static str, policy: Policy) -> Self {
+        Route { path, policy, methods: Vec::new(), handlers: MethodRouter::new() }
+    }
+
+    fn get<H: Handler<T, AppState>, T: 'static>(mut self, handler: H) -> Self {
+        self.methods.push(Method::GET);
+        self.handlers = self.handlers.get(handler);
+        self
+    }
+
+    fn post<H: Handler<T, AppState>, T: 'static>(mut self, handler: H) -> Self {
+        self.methods.push(Method::POST);
+        self.handlers = self.handlers.post(handler);
+        self
+    }
+}
+
+/// The routes, each behind its policy layer.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    table().into_iter().fold(Router::new(), |router, route| {
+        let policy = route.policy;
+        let guard = from_fn_with_state(state.clone(), move |state: State<AppState>, request: Request, next: Next| {
+            policy::enforce(policy, state, request, next)
+        });
+        router.route(route.path, route.handlers.route_layer(guard))
+    })
+}

@@ -1,0 +1,141 @@
+//! Admin pages for users: list, create, deactivate, reactivate.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use tower_sessions::Session;
+use validator::Validate;
+
+use super::views::{FormPage, ListPage};
+use super::{Filter, NewUser};
+use crate::app::AppState;
+use crate::auth::{Role, Viewer};
+use crate::error::{Error, Result};
+use crate::organisations;
+use crate::web::forms::{FormErrors, FormInput, Submitted};
+use crate::web::html::{redirect, render, render_with_status};
+use crate::web::page::{PageContext, flash};
+use crate::web::pagination::{DEFAULT_PER_PAGE, Pagination};
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    inactive: String,
+    page: Option<u64>,
+}
+
+pub async fn list(State(state): State<AppState>, page: PageContext, viewer: Viewer, Query(query): Query<ListQuery>) -> Result<Response> {
+    let filter = Filter {
+        role: Role::from_code(&query.role),
+        include_inactive: !query.inactive.is_empty(),
+        q: crate::web::forms::optional(&query.q),
+    };
+    let current = query.page.unwrap_or(1).max(1);
+    let (rows, total) = super::list(&state.db, &filter, current, DEFAULT_PER_PAGE).await?;
+    let pairs = vec![
+        ("role".to_string(), query.role.clone()),
+        ("q".to_string(), query.q.clone()),
+        ("inactive".to_string(), query.inactive.clone()),
+    ];
+    let pagination = Pagination::new("/users", &pairs, current, DEFAULT_PER_PAGE, total);
+    Ok(render(&ListPage {
+        page,
+        rows,
+        pagination,
+        role: query.role,
+        q: query.q,
+        include_inactive: filter.include_inactive,
+        roles: &Role::ALL,
+        me: viewer.user_id,
+    }))
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Validate)]
+#[serde(default)]
+pub struct UserForm {
+    #[validate(email(message = "Enter an email address in the correct format, like name@example.com"))]
+    pub email: String,
+    #[validate(length(min = 1, message = "Enter the person's name"))]
+    pub display_name: String,
+    pub role: String,
+    pub organisation_id: String,
+    pub password: String,
+}
+
+impl FormInput for UserForm {
+    type Parsed = NewUser;
+    const FIELDS: &'static [&'static str] = &["email", "display_name", "role", "organisation_id", "password"];
+
+    fn parse(&self) -> Result<NewUser, FormErrors> {
+        let mut errors = FormErrors::default();
+        if self.display_name.trim().chars().count() > 200 {
+            errors.add("display_name", "Name must be 200 characters or fewer");
+        }
+        let role = Role::from_code(&self.role);
+        if role.is_none() {
+            errors.add("role", "Select a role");
+        }
+        let organisation_id = crate::web::forms::optional_number::<i64>(
+            &mut errors,
+            "organisation_id",
+            &self.organisation_id,
+            "Select an organisation from the list",
+        );
+        errors.into_result(())?;
+        Ok(NewUser {
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+            role: role.unwrap_or(Role::Placements),
+            organisation_id,
+            password: self.password.clone(),
+        })
+    }
+}
+
+async fn form_page(state: &AppState, page: PageContext, form: UserForm, errors: FormErrors) -> Result<Response> {
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let organisations = organisations::choices(&state.db, None).await?;
+    Ok(render_with_status(status, &FormPage { page, form, errors, roles: &Role::ALL, organisations }))
+}
+
+pub async fn new_page(State(state): State<AppState>, page: PageContext) -> Result<Response> {
+    form_page(&state, page, UserForm::default(), FormErrors::default()).await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    session: Session,
+    form: Submitted<UserForm>,
+) -> Result<Response> {
+    let (new, raw) = match form {
+        Submitted::Valid(new, raw) => (new, raw),
+        Submitted::Invalid(raw, errors) => return form_page(&state, page, raw, errors).await,
+    };
+    match super::create(&state.db, &viewer, new, &state.settings).await {
+        Ok(user) => {
+            flash(&session, format!("User {} created", user.email), Some("Give them their password by a separate, secure route. They can change it after signing in.".into())).await;
+            Ok(redirect("/users"))
+        }
+        Err(Error::Invalid(errors)) => form_page(&state, page, UserForm { password: String::new(), ..raw }, errors).await,
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn deactivate(State(state): State<AppState>, viewer: Viewer, session: Session, Path(id): Path<i64>) -> Result<Response> {
+    let user = super::set_active(&state.db, &viewer, id, false).await?;
+    flash(&session, format!("{} has been deactivated", user.email), Some("They have been signed out and cannot sign in.".into())).await;
+    Ok(redirect("/users"))
+}
+
+pub async fn reactivate(State(state): State<AppState>, viewer: Viewer, session: Session, Path(id): Path<i64>) -> Result<Response> {
+    let user = super::set_active(&state.db, &viewer, id, true).await?;
+    flash(&session, format!("{} can sign in again", user.email), None).await;
+    Ok(redirect("/users?inactive=1"))
+}

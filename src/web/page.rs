@@ -1,0 +1,106 @@
+//! What every page's layout needs: who is signed in, the navigation for
+//! their role, the form token, and a one-off confirmation message.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::app::AppState;
+use crate::auth::{Role, Viewer, csrf};
+use crate::error::Error;
+
+#[derive(Debug, Clone, Default)]
+pub struct PageContext {
+    /// Short name of the deployment's council, shown beside the service name.
+    pub council: String,
+    pub user: Option<NavUser>,
+    pub nav: Vec<NavItem>,
+    pub csrf_token: String,
+    pub flash: Option<Flash>,
+    pub path: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NavUser {
+    pub name: String,
+    pub role: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    pub href: String,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+/// A confirmation shown once, on the page the user is sent to next.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flash {
+    pub heading: String,
+    pub body: Option<String>,
+}
+
+const FLASH_KEY: &str = "flash";
+
+pub async fn flash(session: &Session, heading: impl Into<String>, body: Option<String>) {
+    let flash = Flash { heading: heading.into(), body };
+    if let Err(err) = session.insert(FLASH_KEY, flash).await {
+        tracing::warn!(error = %err, "could not store confirmation message");
+    }
+}
+
+impl PageContext {
+    /// For pages rendered outside a request's context (error pages).
+    pub fn bare(_title: &str) -> Self {
+        PageContext::default()
+    }
+
+    pub fn signed_in(&self) -> bool {
+        self.user.is_some()
+    }
+}
+
+fn navigation(viewer: &Viewer, path: &str) -> Vec<NavItem> {
+    let mut items: Vec<(String, &'static str)> = vec![("/".into(), "Overview"), ("/homes".into(), "Homes")];
+    if viewer.role.is_council() {
+        items.push(("/organisations".into(), "Organisations"));
+    } else if let Some(org) = viewer.organisation_id {
+        items.push((format!("/organisations/{org}"), "Your organisation"));
+    }
+    if viewer.role == Role::Admin {
+        items.push(("/users".into(), "Users"));
+        items.push(("/audit".into(), "Audit log"));
+    }
+    items
+        .into_iter()
+        .map(|(href, label)| {
+            let active = if href == "/" { path == "/" } else { path == href || path.starts_with(&format!("{href}/")) };
+            NavItem { href, label, active }
+        })
+        .collect()
+}
+
+impl FromRequestParts<AppState> for PageContext {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| Error::internal("session layer missing"))?;
+        let viewer = parts.extensions.get::<Viewer>();
+        let path = parts.uri.path().to_string();
+        let csrf_token = csrf::token(&session).await.map_err(Error::internal)?;
+        let flash = session.remove::<Flash>(FLASH_KEY).await.unwrap_or_default();
+        Ok(PageContext {
+            council: state.settings.council.short_name.clone(),
+            user: viewer.map(|v| NavUser { name: v.display_name.clone(), role: v.role.label() }),
+            nav: viewer.map(|v| navigation(v, &path)).unwrap_or_default(),
+            csrf_token,
+            flash,
+            path,
+        })
+    }
+}

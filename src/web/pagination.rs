@@ -1,0 +1,93 @@
+//! Page numbers for long lists, as GOV.UK pagination links that keep the
+//! list's filters and sort.
+
+use url::form_urlencoded;
+
+pub const DEFAULT_PER_PAGE: u64 = 50;
+
+#[derive(Debug, Clone)]
+pub struct Pagination {
+    pub page: u64,
+    pub pages: u64,
+    pub total: u64,
+    /// First and last item shown, 1-based ("Showing 51 to 100 of 230").
+    pub from: u64,
+    pub to: u64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub links: Vec<PageLink>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PageLink {
+    pub number: u64,
+    pub href: String,
+    pub current: bool,
+    /// An ellipsis stands in for skipped page numbers.
+    pub ellipsis: bool,
+}
+
+impl Pagination {
+    /// `query` is the list's other parameters (filters, sort) as pairs.
+    pub fn new(path: &str, query: &[(String, String)], page: u64, per_page: u64, total: u64) -> Self {
+        let pages = total.div_ceil(per_page).max(1);
+        let page = page.clamp(1, pages);
+        let href = |n: u64| {
+            let mut s = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in query.iter().filter(|(k, v)| k != "page" && !v.is_empty()) {
+                s.append_pair(k, v);
+            }
+            if n > 1 {
+                s.append_pair("page", &n.to_string());
+            }
+            let q = s.finish();
+            if q.is_empty() { path.to_string() } else { format!("{path}?{q}") }
+        };
+        let mut links = Vec::new();
+        let mut last_shown = 0;
+        for n in 1..=pages {
+            // First, last, and two either side of the current page.
+            let show = n == 1 || n == pages || n.abs_diff(page) <= 2;
+            if show {
+                if last_shown != 0 && n > last_shown + 1 {
+                    links.push(PageLink { number: 0, href: String::new(), current: false, ellipsis: true });
+                }
+                links.push(PageLink { number: n, href: href(n), current: n == page, ellipsis: false });
+                last_shown = n;
+            }
+        }
+        Pagination {
+            page,
+            pages,
+            total,
+            from: if total == 0 { 0 } else { (page - 1) * per_page + 1 },
+            to: (page * per_page).min(total),
+            prev: (page > 1).then(|| href(page - 1)),
+            next: (page < pages).then(|| href(page + 1)),
+            links,
+        }
+    }
+
+    pub fn offset(page: u64, per_page: u64) -> u64 {
+        page.saturating_sub(1) * per_page
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_filters_and_elides_far_pages() {
+        let q = vec![("type".to_string(), "childrens_home".to_string()), ("page".to_string(), "9".to_string())];
+        let p = Pagination::new("/homes", &q, 10, 50, 1000);
+        assert_eq!(p.pages, 20);
+        assert_eq!(p.from, 451);
+        assert_eq!(p.prev.as_deref(), Some("/homes?type=childrens_home&page=9"));
+        let numbers: Vec<u64> = p.links.iter().map(|l| l.number).collect();
+        assert_eq!(numbers, vec![1, 0, 8, 9, 10, 11, 12, 0, 20]);
+        let first = Pagination::new("/homes", &[], 1, 50, 0);
+        assert_eq!((first.pages, first.from, first.to), (1, 0, 0));
+        assert!(first.next.is_none());
+    }
+}
