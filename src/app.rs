@@ -38,7 +38,11 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
         let sandbox = Sandbox::new(&settings.uploads);
-        AppState { db, settings: Arc::new(settings), sandbox: Arc::new(sandbox) }
+        AppState {
+            db,
+            settings: Arc::new(settings),
+            sandbox: Arc::new(sandbox),
+        }
     }
 }
 
@@ -57,7 +61,11 @@ pub enum StartError {
 /// Session cookie: `__Host-` prefixed and Secure over TLS, always HttpOnly
 /// and SameSite=Lax; expires after 30 minutes without a request.
 fn session_cookie_name(secure: bool) -> &'static str {
-    if secure { "__Host-sufficiency" } else { "sufficiency_session" }
+    if secure {
+        "__Host-sufficiency"
+    } else {
+        "sufficiency_session"
+    }
 }
 
 /// The whole web application: routes with their policies, wrapped in the
@@ -70,7 +78,9 @@ pub fn build(state: AppState) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(settings.auth.session_idle_minutes)));
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
+            settings.auth.session_idle_minutes,
+        )));
     let auth = AuthManagerLayerBuilder::new(Backend::new(state.db.clone()), sessions).build();
     let body_limit = settings.uploads.max_file_bytes + 1024 * 1024;
     let timeout = Duration::from_secs(settings.server.request_timeout_seconds);
@@ -82,7 +92,10 @@ pub fn build(state: AppState) -> Router {
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), security_headers::apply))
         .layer(RequestBodyLimitLayer::new(body_limit))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
         .layer(CatchPanicLayer::custom(panic_page))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -96,7 +109,14 @@ async fn not_found() -> Response {
 fn panic_page(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("handler panicked");
     let status = StatusCode::INTERNAL_SERVER_ERROR;
-    (status, html::error_page(status, "Sorry, there is a problem with the service", "Try again later."))
+    (
+        status,
+        html::error_page(
+            status,
+            "Sorry, there is a problem with the service",
+            "Try again later.",
+        ),
+    )
         .into_response()
 }
 
@@ -116,9 +136,12 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     spawn_retention(state.clone());
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
-    axum::serve(listener, build(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        build(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     Ok(())
 }
 

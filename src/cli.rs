@@ -13,7 +13,11 @@ use crate::sandbox::Sandbox;
 use crate::{db, demo, ofsted, organisations, users};
 
 #[derive(Debug, Parser)]
-#[command(name = "sufficiency", version, about = "Children's placement sufficiency for English councils: homes, Ofsted ratings and vacancies")]
+#[command(
+    name = "sufficiency",
+    version,
+    about = "Children's placement sufficiency for English councils: homes, Ofsted ratings and vacancies"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -95,7 +99,11 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), StartEr
             }
             app::serve(settings).await
         }
-        Command::Demo { listen, database, build_only } => {
+        Command::Demo {
+            listen,
+            database,
+            build_only,
+        } => {
             if let Some(listen) = listen {
                 settings.server.listen = listen;
             }
@@ -107,11 +115,22 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), StartEr
             println!("Migrations applied.");
             Ok(())
         }
-        Command::Import { what: Import::Ofsted { files } } => import_ofsted(settings, files).await,
-        Command::User { what: User::Add { email, role, org, name, password_stdin } } => {
-            add_user(settings, email, role, org, name, password_stdin).await
-        }
-        Command::Sandbox { .. } => Err(StartError::Other("the sandbox runs before the runtime starts".into())),
+        Command::Import {
+            what: Import::Ofsted { files },
+        } => import_ofsted(settings, files).await,
+        Command::User {
+            what:
+                User::Add {
+                    email,
+                    role,
+                    org,
+                    name,
+                    password_stdin,
+                },
+        } => add_user(settings, email, role, org, name, password_stdin).await,
+        Command::Sandbox { .. } => Err(StartError::Other(
+            "the sandbox runs before the runtime starts".into(),
+        )),
     }
 }
 
@@ -141,10 +160,21 @@ async fn import_ofsted(settings: Settings, files: Vec<PathBuf>) -> Result<(), St
             },
         }
     }
-    if failed { Err(StartError::Other("some files were not imported".into())) } else { Ok(()) }
+    if failed {
+        Err(StartError::Other("some files were not imported".into()))
+    } else {
+        Ok(())
+    }
 }
 
-async fn add_user(settings: Settings, email: String, role: Role, org: Option<String>, name: Option<String>, password_stdin: bool) -> Result<(), StartError> {
+async fn add_user(
+    settings: Settings,
+    email: String,
+    role: Role,
+    org: Option<String>,
+    name: Option<String>,
+    password_stdin: bool,
+) -> Result<(), StartError> {
     let password = if password_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
@@ -164,22 +194,40 @@ async fn add_user(settings: Settings, email: String, role: Role, org: Option<Str
         None => None,
         Some(text) => match organisations::find_by_name_or_id(&db, &text).await {
             Ok(Some(o)) => Some(o.id),
-            Ok(None) => return Err(StartError::Other(format!("no organisation is named '{text}'"))),
+            Ok(None) => {
+                return Err(StartError::Other(format!(
+                    "no organisation is named '{text}'"
+                )));
+            }
             Err(e) => return Err(StartError::Other(e.public_message().1)),
         },
     };
-    let new = users::NewUser { display_name: name.unwrap_or_else(|| email.clone()), email, role, organisation_id, password };
+    let new = users::NewUser {
+        display_name: name.unwrap_or_else(|| email.clone()),
+        email,
+        role,
+        organisation_id,
+        password,
+    };
     match users::create(&db, &Viewer::system("command line"), new, &settings).await {
         Ok(user) => {
             println!("Created {} ({}).", user.email, role.label());
             Ok(())
         }
-        Err(crate::error::Error::Invalid(errors)) => {
-            Err(StartError::Other(errors.iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; ")))
-        }
+        Err(crate::error::Error::Invalid(errors)) => Err(StartError::Other(
+            errors
+                .iter()
+                .map(|(f, m)| format!("{f}: {m}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )),
         Err(e) => Err(StartError::Other(e.to_string())),
     }
 }
+
+/// What is logged unless `RUST_LOG` says otherwise. SQL statements (which
+/// carry values, such as addresses) are never logged at this level.
+pub const DEFAULT_LOG_FILTER: &str = "sufficiency=info,tower_http=info,sea_orm=warn,sqlx=warn";
 
 /// Parses the command line, runs the sandbox child synchronously, and
 /// everything else on a Tokio runtime.
@@ -191,7 +239,7 @@ pub fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "sufficiency=info,tower_http=info,sea_orm=warn,sqlx=warn".into()),
+                .unwrap_or_else(|_| DEFAULT_LOG_FILTER.into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -202,7 +250,10 @@ pub fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: {e}");

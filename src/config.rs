@@ -124,7 +124,11 @@ impl Council {
     pub fn locality_for_district(&self, district: &str) -> Option<&str> {
         self.localities
             .iter()
-            .find(|l| l.postcode_districts.iter().any(|d| d.eq_ignore_ascii_case(district)))
+            .find(|l| {
+                l.postcode_districts
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(district))
+            })
             .map(|l| l.name.as_str())
     }
 }

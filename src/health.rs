@@ -9,7 +9,10 @@ use crate::app::AppState;
 
 pub async fn check(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     match crate::db::ping(&state.db).await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok", "database": "reachable" }))),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ok", "database": "reachable" })),
+        ),
         Err(err) => {
             tracing::error!(error = %err, "health check: database unreachable");
             (

@@ -19,15 +19,23 @@ use Policy::*;
 pub fn table() -> Vec<Route> {
     vec![
         Route::at("/healthz", Public).get(health::check),
-        Route::at("/sign-in", Public).get(auth::routes::sign_in_page).post(auth::routes::sign_in),
+        Route::at("/sign-in", Public)
+            .get(auth::routes::sign_in_page)
+            .post(auth::routes::sign_in),
         Route::at("/sign-out", SignedIn).post(auth::routes::sign_out),
-        Route::at("/account/password", SignedIn).get(auth::routes::password_page).post(auth::routes::change_password),
+        Route::at("/account/password", SignedIn)
+            .get(auth::routes::password_page)
+            .post(auth::routes::change_password),
         Route::at("/", SignedIn).get(dashboard::routes::show),
         Route::at("/homes", SignedIn).get(homes::routes::list),
         Route::at("/homes/export.csv", SignedIn).get(homes::routes::export_csv),
-        Route::at("/homes/new", CouncilEditor).get(homes::routes::new_page).post(homes::routes::create),
+        Route::at("/homes/new", CouncilEditor)
+            .get(homes::routes::new_page)
+            .post(homes::routes::create),
         Route::at("/homes/{urn}", HomeViewer).get(homes::routes::show),
-        Route::at("/homes/{urn}/edit", HomeEditor).get(homes::routes::edit_page).post(homes::routes::update),
+        Route::at("/homes/{urn}/edit", HomeEditor)
+            .get(homes::routes::edit_page)
+            .post(homes::routes::update),
         Route::at("/organisations", Council).get(organisations::routes::list),
         Route::at("/organisations/export.csv", Council).get(organisations::routes::export_csv),
         Route::at("/organisations/new", CouncilEditor)
@@ -38,7 +46,9 @@ pub fn table() -> Vec<Route> {
             .get(organisations::routes::edit_page)
             .post(organisations::routes::update),
         Route::at("/users", Admin).get(users::routes::list),
-        Route::at("/users/new", Admin).get(users::routes::new_page).post(users::routes::create),
+        Route::at("/users/new", Admin)
+            .get(users::routes::new_page)
+            .post(users::routes::create),
         Route::at("/users/{id}/deactivate", Admin).post(users::routes::deactivate),
         Route::at("/users/{id}/reactivate", Admin).post(users::routes::reactivate),
         Route::at("/audit", Admin).get(audit::routes::list),
@@ -55,7 +65,12 @@ pub struct Route {
 
 impl Route {
     fn at(path: &'static str, policy: Policy) -> Self {
-        Route { path, policy, methods: Vec::new(), handlers: MethodRouter::new() }
+        Route {
+            path,
+            policy,
+            methods: Vec::new(),
+            handlers: MethodRouter::new(),
+        }
     }
 
     fn get<H: Handler<T, AppState>, T: 'static>(mut self, handler: H) -> Self {
@@ -75,9 +90,12 @@ impl Route {
 pub fn routes(state: &AppState) -> Router<AppState> {
     table().into_iter().fold(Router::new(), |router, route| {
         let policy = route.policy;
-        let guard = from_fn_with_state(state.clone(), move |state: State<AppState>, request: Request, next: Next| {
-            policy::enforce(policy, state, request, next)
-        });
+        let guard = from_fn_with_state(
+            state.clone(),
+            move |state: State<AppState>, request: Request, next: Next| {
+                policy::enforce(policy, state, request, next)
+            },
+        );
         router.route(route.path, route.handlers.route_layer(guard))
     })
 }

@@ -52,7 +52,12 @@ impl Sandbox {
         self
     }
 
-    pub async fn parse_ofsted(&self, bytes: Vec<u8>, format: Format, limits: Limits) -> Result<OfstedFile, FileError> {
+    pub async fn parse_ofsted(
+        &self,
+        bytes: Vec<u8>,
+        format: Format,
+        limits: Limits,
+    ) -> Result<OfstedFile, FileError> {
         if format == Format::Csv {
             return tokio::task::spawn_blocking(move || ofsted::parse(&bytes, format, &limits))
                 .await
@@ -95,7 +100,10 @@ impl Sandbox {
                 let _ = stdin.shutdown().await;
             }
         };
-        let (_, output) = tokio::join!(feed, tokio::time::timeout(self.timeout, child.wait_with_output()));
+        let (_, output) = tokio::join!(
+            feed,
+            tokio::time::timeout(self.timeout, child.wait_with_output())
+        );
         let output = match output {
             Ok(Ok(output)) => output,
             Ok(Err(e)) => {
@@ -119,7 +127,10 @@ impl Sandbox {
 }
 
 fn limit(resource: libc::__rlimit_resource_t, value: u64) -> std::io::Result<()> {
-    let rlim = libc::rlimit { rlim_cur: value, rlim_max: value };
+    let rlim = libc::rlimit {
+        rlim_cur: value,
+        rlim_max: value,
+    };
     // SAFETY: plain system call with a valid pointer to a local struct.
     if unsafe { libc::setrlimit(resource, &rlim) } == 0 {
         Ok(())
@@ -131,13 +142,17 @@ fn limit(resource: libc::__rlimit_resource_t, value: u64) -> std::io::Result<()>
 /// The child's side: read the file from stdin, do the job, write the result
 /// as JSON to stdout. Runs before any async runtime starts.
 pub fn run_child(job: &str) -> ExitCode {
-    let Ok(job) = serde_json::from_str::<Job>(job) else { return ExitCode::from(2) };
+    let Ok(job) = serde_json::from_str::<Job>(job) else {
+        return ExitCode::from(2);
+    };
     let mut input = Vec::new();
     if std::io::stdin().read_to_end(&mut input).is_err() {
         return ExitCode::from(2);
     }
     let output = match job {
-        Job::Ofsted { format, limits } => serde_json::to_vec(&ofsted::parse(&input, format, &limits)),
+        Job::Ofsted { format, limits } => {
+            serde_json::to_vec(&ofsted::parse(&input, format, &limits))
+        }
     };
     match output {
         Ok(bytes) if std::io::stdout().write_all(&bytes).is_ok() => ExitCode::SUCCESS,

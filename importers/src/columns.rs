@@ -38,11 +38,17 @@ pub struct HeaderMap<F> {
 
 impl<F: Copy + PartialEq> HeaderMap<F> {
     pub fn index(&self, field: F) -> Option<usize> {
-        self.columns.iter().find(|(f, _, _)| *f == field).map(|(_, i, _)| *i)
+        self.columns
+            .iter()
+            .find(|(f, _, _)| *f == field)
+            .map(|(_, i, _)| *i)
     }
 
     pub fn heading(&self, field: F) -> Option<&str> {
-        self.columns.iter().find(|(f, _, _)| *f == field).map(|(_, _, h)| h.as_str())
+        self.columns
+            .iter()
+            .find(|(f, _, _)| *f == field)
+            .map(|(_, _, h)| h.as_str())
     }
 
     pub fn has(&self, field: F) -> bool {
@@ -58,11 +64,16 @@ pub fn find_header<F: Copy + PartialEq>(
     look_at_rows: usize,
 ) -> Option<HeaderMap<F>> {
     sheet.rows.iter().take(look_at_rows).find_map(|row| {
-        let keys: Vec<String> =
-            row.cells.iter().map(|c| c.text().map(|t| heading_key(&t)).unwrap_or_default()).collect();
+        let keys: Vec<String> = row
+            .cells
+            .iter()
+            .map(|c| c.text().map(|t| heading_key(&t)).unwrap_or_default())
+            .collect();
         let mut columns = Vec::new();
         for spec in specs {
-            let found = keys.iter().position(|k| !k.is_empty() && spec.headings.iter().any(|h| h == k));
+            let found = keys
+                .iter()
+                .position(|k| !k.is_empty() && spec.headings.iter().any(|h| h == k));
             match found {
                 Some(index) => {
                     let heading = row.cell(index).text().unwrap_or_default();
@@ -72,7 +83,10 @@ pub fn find_header<F: Copy + PartialEq>(
                 None => {}
             }
         }
-        Some(HeaderMap { row_number: row.number, columns })
+        Some(HeaderMap {
+            row_number: row.number,
+            columns,
+        })
     })
 }
 
@@ -81,11 +95,18 @@ pub struct Fields<'a, F> {
     pub row: &'a Row,
     pub header: &'a HeaderMap<F>,
     pub errors: Vec<RowError>,
+    /// Values left out of an otherwise good row.
+    pub warnings: Vec<RowError>,
 }
 
 impl<'a, F: Copy + PartialEq> Fields<'a, F> {
     pub fn new(row: &'a Row, header: &'a HeaderMap<F>) -> Self {
-        Fields { row, header, errors: Vec::new() }
+        Fields {
+            row,
+            header,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
     }
 
     pub fn cell(&self, field: F) -> &'a Cell {
@@ -95,12 +116,22 @@ impl<'a, F: Copy + PartialEq> Fields<'a, F> {
         }
     }
 
-    pub fn error(&mut self, field: F, message: impl Into<String>) {
-        self.errors.push(RowError {
+    fn problem(&self, field: F, message: impl Into<String>) -> RowError {
+        RowError {
             row: self.row.number,
             column: self.header.heading(field).map(str::to_string),
             message: message.into(),
-        });
+        }
+    }
+
+    pub fn error(&mut self, field: F, message: impl Into<String>) {
+        let problem = self.problem(field, message);
+        self.errors.push(problem);
+    }
+
+    pub fn warn(&mut self, field: F, message: impl Into<String>) {
+        let problem = self.problem(field, message);
+        self.warnings.push(problem);
     }
 
     /// Text, or `None` when blank, `NULL` or in `withheld` (e.g. `REDACTED`).
@@ -143,14 +174,19 @@ impl<'a, F: Copy + PartialEq> Fields<'a, F> {
     /// A whole number of at least zero.
     pub fn count(&mut self, field: F) -> Option<u32> {
         match self.cell(field) {
-            Cell::Number(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= u32::MAX as f64 => Some(*n as u32),
+            Cell::Number(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= u32::MAX as f64 => {
+                Some(*n as u32)
+            }
             cell if cell.is_blank() => None,
             cell => {
                 let text = cell.text().unwrap_or_default();
                 match text.trim().parse::<u32>() {
                     Ok(v) => Some(v),
                     Err(_) => {
-                        self.error(field, format!("'{text}' is not a whole number of 0 or more"));
+                        self.error(
+                            field,
+                            format!("'{text}' is not a whole number of 0 or more"),
+                        );
                         None
                     }
                 }
@@ -177,7 +213,10 @@ impl<'a, F: Copy + PartialEq> Fields<'a, F> {
                 match parse_date(&text) {
                     Some(d) => Some(d),
                     None => {
-                        self.error(field, format!("'{text}' is not a date: write it as dd/mm/yyyy"));
+                        self.error(
+                            field,
+                            format!("'{text}' is not a date: write it as dd/mm/yyyy"),
+                        );
                         None
                     }
                 }
@@ -212,16 +251,31 @@ mod tests {
 
     #[test]
     fn headings_normalise() {
-        assert_eq!(heading_key("Short-break-only children's home"), "short break only childrens home");
+        assert_eq!(
+            heading_key("Short-break-only children's home"),
+            "short break only childrens home"
+        );
         assert_eq!(heading_key("  URN "), "urn");
-        assert_eq!(heading_key("Previous inspection Date"), "previous inspection date");
+        assert_eq!(
+            heading_key("Previous inspection Date"),
+            "previous inspection date"
+        );
     }
 
     #[test]
     fn dates_parse_in_uk_and_iso_and_serial_form() {
-        assert_eq!(parse_date("14/10/2022"), NaiveDate::from_ymd_opt(2022, 10, 14));
-        assert_eq!(parse_date("2022-10-14"), NaiveDate::from_ymd_opt(2022, 10, 14));
+        assert_eq!(
+            parse_date("14/10/2022"),
+            NaiveDate::from_ymd_opt(2022, 10, 14)
+        );
+        assert_eq!(
+            parse_date("2022-10-14"),
+            NaiveDate::from_ymd_opt(2022, 10, 14)
+        );
         assert_eq!(parse_date("10/14/2022"), None);
-        assert_eq!(excel_serial_date(44848.0), NaiveDate::from_ymd_opt(2022, 10, 14));
+        assert_eq!(
+            excel_serial_date(44848.0),
+            NaiveDate::from_ymd_opt(2022, 10, 14)
+        );
     }
 }

@@ -8,11 +8,13 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::RowError;
 use crate::columns::{ColumnSpec, Fields, find_header, heading_key};
 use crate::safety::Limits;
 use crate::sheet::{self, FileError, Format, Sheet};
-use crate::vocab::{EventType, Judgement, Postcode, ProvisionType, RegistrationStatus, Sector, Urn};
-use crate::RowError;
+use crate::vocab::{
+    EventType, Judgement, Postcode, ProvisionType, RegistrationStatus, Sector, Urn,
+};
 
 /// Ofsted's word for names and addresses it withholds to protect children.
 const WITHHELD: &[&str] = &["REDACTED"];
@@ -135,10 +137,26 @@ enum Col {
 const EVENT_COLUMNS: [(Col, Col, &[&str]); 9] = [
     (Col::EventType, Col::PrevEventType, &["event type"]),
     (Col::Date, Col::PrevDate, &["date", "inspection date"]),
-    (Col::Published, Col::PrevPublished, &["publication date", "inspection publication date"]),
-    (Col::EventNumber, Col::PrevEventNumber, &["event number", "inspection event number"]),
-    (Col::Overall, Col::PrevOverall, &["overall experiences and progress of children and young people"]),
-    (Col::Education, Col::PrevEducation, &["outcomes in education and related learning activities"]),
+    (
+        Col::Published,
+        Col::PrevPublished,
+        &["publication date", "inspection publication date"],
+    ),
+    (
+        Col::EventNumber,
+        Col::PrevEventNumber,
+        &["event number", "inspection event number"],
+    ),
+    (
+        Col::Overall,
+        Col::PrevOverall,
+        &["overall experiences and progress of children and young people"],
+    ),
+    (
+        Col::Education,
+        Col::PrevEducation,
+        &["outcomes in education and related learning activities"],
+    ),
     (Col::Health, Col::PrevHealth, &["health services"]),
     (
         Col::HelpedProtected,
@@ -148,7 +166,10 @@ const EVENT_COLUMNS: [(Col, Col, &[&str]); 9] = [
     (
         Col::Leaders,
         Col::PrevLeaders,
-        &["the effectiveness of leaders and managers", "effectiveness of leaders and managers"],
+        &[
+            "the effectiveness of leaders and managers",
+            "effectiveness of leaders and managers",
+        ],
     ),
 ];
 
@@ -171,24 +192,53 @@ fn specs() -> Vec<ColumnSpec<Col>> {
         spec(Col::County, false, &["County"]),
         spec(Col::Postcode, false, &["Postcode"]),
         spec(Col::Sector, false, &["Sector"]),
-        spec(Col::Places, false, &["Places", "Number of places", "Registered places"]),
-        spec(Col::ShortBreak, false, &["Short-break-only children's home"]),
-        spec(Col::MultiBuilding, false, &["Multi-building children's home"]),
+        spec(
+            Col::Places,
+            false,
+            &["Places", "Number of places", "Registered places"],
+        ),
+        spec(
+            Col::ShortBreak,
+            false,
+            &["Short-break-only children's home"],
+        ),
+        spec(
+            Col::MultiBuilding,
+            false,
+            &["Multi-building children's home"],
+        ),
         spec(Col::Owner, false, &["Organisation which owns the provider"]),
     ];
     for (current, previous, names) in EVENT_COLUMNS {
         let mut now = Vec::new();
         let mut before = Vec::new();
         for name in names {
-            for prefix in ["", "inspection ", "latest full inspection ", "latest inspection "] {
+            for prefix in [
+                "",
+                "inspection ",
+                "latest full inspection ",
+                "latest inspection ",
+            ] {
                 now.push(heading_key(&format!("{prefix}{name}")));
             }
-            for prefix in ["previous ", "previous inspection ", "previous full inspection "] {
+            for prefix in [
+                "previous ",
+                "previous inspection ",
+                "previous full inspection ",
+            ] {
                 before.push(heading_key(&format!("{prefix}{name}")));
             }
         }
-        specs.push(ColumnSpec { field: current, headings: now, required: false });
-        specs.push(ColumnSpec { field: previous, headings: before, required: false });
+        specs.push(ColumnSpec {
+            field: current,
+            headings: now,
+            required: false,
+        });
+        specs.push(ColumnSpec {
+            field: previous,
+            headings: before,
+            required: false,
+        });
     }
     specs
 }
@@ -225,9 +275,14 @@ pub fn parse_sheets(sheets: &[Sheet]) -> Result<OfstedFile, FileError> {
         errors: Vec::new(),
         warnings: Vec::new(),
     };
-    for row in sheet.rows.iter().filter(|r| r.number > header.row_number && !r.is_blank()) {
+    for row in sheet
+        .rows
+        .iter()
+        .filter(|r| r.number > header.row_number && !r.is_blank())
+    {
         let mut fields = Fields::new(row, &header);
-        let setting = read_setting(&mut fields, &mut file.warnings);
+        let setting = read_setting(&mut fields);
+        file.warnings.append(&mut fields.warnings);
         match setting {
             Some(s) if fields.errors.is_empty() => file.settings.push(s),
             _ => file.errors.extend(fields.errors),
@@ -242,11 +297,19 @@ pub fn parse_sheets(sheets: &[Sheet]) -> Result<OfstedFile, FileError> {
     Ok(file)
 }
 
-fn read_setting(f: &mut Fields<'_, Col>, warnings: &mut Vec<RowError>) -> Option<Setting> {
+fn read_setting(f: &mut Fields<'_, Col>) -> Option<Setting> {
     let urn = f.required(Col::Urn, "URN", str::parse::<Urn>);
-    let provision_type = f.required(Col::ProvisionType, "provision type", str::parse::<ProvisionType>);
+    let provision_type = f.required(
+        Col::ProvisionType,
+        "provision type",
+        str::parse::<ProvisionType>,
+    );
     let registration_status = if f.header.has(Col::RegistrationStatus) {
-        f.required(Col::RegistrationStatus, "registration status", str::parse::<RegistrationStatus>)
+        f.required(
+            Col::RegistrationStatus,
+            "registration status",
+            str::parse::<RegistrationStatus>,
+        )
     } else {
         Some(RegistrationStatus::Active)
     };
@@ -263,11 +326,7 @@ fn read_setting(f: &mut Fields<'_, Col>, warnings: &mut Vec<RowError>) -> Option
         Some(text) => match text.parse::<Postcode>() {
             Ok(p) => Some(p),
             Err(e) => {
-                warnings.push(RowError {
-                    row: f.row.number,
-                    column: f.header.heading(Col::Postcode).map(str::to_string),
-                    message: format!("{e}; imported without a postcode"),
-                });
+                f.warn(Col::Postcode, format!("{e}; imported without a postcode"));
                 None
             }
         },
@@ -291,7 +350,9 @@ fn read_setting(f: &mut Fields<'_, Col>, warnings: &mut Vec<RowError>) -> Option
         sector,
         places,
         short_break_only: f.text(Col::ShortBreak, &[]).is_some(),
-        multi_building: f.text(Col::MultiBuilding, &[]).is_some_and(|t| t.eq_ignore_ascii_case("y")),
+        multi_building: f
+            .text(Col::MultiBuilding, &[])
+            .is_some_and(|t| t.eq_ignore_ascii_case("y")),
         owner: f.text(Col::Owner, &[]),
         inspection,
         previous_inspection,
@@ -313,7 +374,11 @@ impl Which for Current {
 }
 impl Which for Previous {
     fn col(self, current: Col) -> Col {
-        EVENT_COLUMNS.iter().find(|(c, _, _)| *c == current).map(|(_, p, _)| *p).unwrap_or(current)
+        EVENT_COLUMNS
+            .iter()
+            .find(|(c, _, _)| *c == current)
+            .map(|(_, p, _)| *p)
+            .unwrap_or(current)
     }
 }
 
@@ -332,7 +397,15 @@ fn read_inspection(f: &mut Fields<'_, Col>, which: impl Which) -> Option<Inspect
     let leaders_managers = grade(Col::Leaders);
     let education = grade(Col::Education);
     let health = grade(Col::Health);
-    let event_number = f.text(which.col(Col::EventNumber), &[]);
+    let event_number = f.text(which.col(Col::EventNumber), &[]).and_then(|n| {
+        if n.bytes().all(|b| b.is_ascii_digit()) {
+            Some(n)
+        } else {
+            // A spreadsheet program turned it into "1.02E+07": unusable.
+            f.warn(which.col(Col::EventNumber), format!("event number '{n}' is damaged; the event is matched by its date and type instead"));
+            None
+        }
+    });
     let published = f.date(which.col(Col::Published));
     Some(Inspection {
         event_number,
@@ -397,7 +470,10 @@ mod tests {
                    2638338,Residential Family Centre,Lancashire,Full inspection,14/10/2022,Outstanding\n";
         let file = parse_csv(csv).unwrap();
         assert_eq!(file.layout, Layout::ProvidersAtDate);
-        assert_eq!(file.settings[0].inspection.as_ref().unwrap().overall, Some(Judgement::Outstanding));
+        assert_eq!(
+            file.settings[0].inspection.as_ref().unwrap().overall,
+            Some(Judgement::Outstanding)
+        );
     }
 
     #[test]
@@ -424,12 +500,30 @@ mod tests {
         let file = parse_csv(csv).unwrap();
         assert_eq!(file.settings.len(), 1);
         let messages: Vec<String> = file.errors.iter().map(|e| e.to_string()).collect();
-        assert!(messages.iter().any(|m| m.starts_with("Row 2, URN:")), "{messages:?}");
-        assert!(messages.iter().any(|m| m.starts_with("Row 3, Provision type:")), "{messages:?}");
-        assert!(messages.iter().any(|m| m.starts_with("Row 3, Places:")), "{messages:?}");
-        assert!(messages.iter().any(|m| m.starts_with("Row 3, Inspection date:")), "{messages:?}");
         assert!(
-            messages.iter().any(|m| m.starts_with("Row 3, Overall experiences")),
+            messages.iter().any(|m| m.starts_with("Row 2, URN:")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("Row 3, Provision type:")),
+            "{messages:?}"
+        );
+        assert!(
+            messages.iter().any(|m| m.starts_with("Row 3, Places:")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("Row 3, Inspection date:")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("Row 3, Overall experiences")),
             "{messages:?}"
         );
     }
@@ -437,8 +531,18 @@ mod tests {
     #[test]
     fn hostile_files_get_a_clear_file_error() {
         assert!(parse_csv("").is_err());
-        assert!(parse_csv("URN,Provision type,Local authority\n").unwrap_err().message.contains("no rows"));
-        assert!(parse_csv("name,age\nbob,3\n").unwrap_err().message.contains("not one of Ofsted"));
+        assert!(
+            parse_csv("URN,Provision type,Local authority\n")
+                .unwrap_err()
+                .message
+                .contains("no rows")
+        );
+        assert!(
+            parse_csv("name,age\nbob,3\n")
+                .unwrap_err()
+                .message
+                .contains("not one of Ofsted")
+        );
         let junk: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
         assert!(parse(&junk, Format::Xlsx, &Limits::default()).is_err());
         assert!(parse(&junk, Format::Xls, &Limits::default()).is_err());

@@ -103,7 +103,9 @@ fn open_archive<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Archive<'a>, Fil
         let entry = archive.by_index_raw(index).map_err(zip_error)?;
         let name = entry.name().map_err(zip_error)?;
         if name.split(['/', '\\']).any(|part| part == "..") || name.starts_with('/') {
-            return Err(FileError::new("The file contains unsafe part names and was not opened"));
+            return Err(FileError::new(
+                "The file contains unsafe part names and was not opened",
+            ));
         }
         let size = entry.size();
         let compressed = entry.compressed_size().max(1);
@@ -148,7 +150,9 @@ fn check_worksheet(reader: &mut impl Read, limits: &Limits, name: &str) -> Resul
         match xml.read_event_into(&mut buf).map_err(xml_error)? {
             Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
                 "row" => {
-                    row = attribute(&e, "r").and_then(|r| r.parse().ok()).unwrap_or(row + 1);
+                    row = attribute(&e, "r")
+                        .and_then(|r| r.parse().ok())
+                        .unwrap_or(row + 1);
                     col = 0;
                     max_row = max_row.max(row);
                 }
@@ -175,7 +179,11 @@ fn check_worksheet(reader: &mut impl Read, limits: &Limits, name: &str) -> Resul
 }
 
 fn check_area(rows: u64, cols: u64, limits: &Limits, name: &str) -> Result<(), FileError> {
-    let sheet = name.rsplit('/').next().unwrap_or(name).trim_end_matches(".xml");
+    let sheet = name
+        .rsplit('/')
+        .next()
+        .unwrap_or(name)
+        .trim_end_matches(".xml");
     if cols > limits.max_columns as u64 {
         return Err(FileError::new(format!(
             "A cell in {sheet} is in column {cols}; at most {} columns are accepted. Delete unused columns and save again",
@@ -249,17 +257,18 @@ fn check_ods_content(reader: &mut impl Read, limits: &Limits) -> Result<(), File
                 }
                 _ => {}
             },
-            Event::End(e) if e.name().as_ref() == "table:table-row" => {
-                if row_has_content {
-                    content_rows = content_rows.saturating_add(row_repeats);
-                }
+            Event::End(e) if e.name().as_ref() == "table:table-row" && row_has_content => {
+                content_rows = content_rows.saturating_add(row_repeats);
             }
             Event::Eof => break,
             _ => {}
         }
         buf.clear();
         if tables > limits.max_sheets {
-            return Err(FileError::new(format!("The file has more than {} sheets", limits.max_sheets)));
+            return Err(FileError::new(format!(
+                "The file has more than {} sheets",
+                limits.max_sheets
+            )));
         }
         check_area(content_rows, max_cols, limits, "a sheet")?;
         if content_rows > limits.max_rows as u64 {
@@ -273,7 +282,10 @@ fn check_ods_content(reader: &mut impl Read, limits: &Limits) -> Result<(), File
 }
 
 fn repeat(e: &BytesStart<'_>, key: &str) -> u64 {
-    attribute(e, key).and_then(|v| v.parse().ok()).unwrap_or(1).max(1)
+    attribute(e, key)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1)
 }
 
 fn attribute(e: &BytesStart<'_>, key: &str) -> Option<String> {
@@ -287,12 +299,13 @@ fn attribute(e: &BytesStart<'_>, key: &str) -> Option<String> {
 fn cell_reference(reference: &str) -> Option<(u64, u64)> {
     let split = reference.find(|c: char| c.is_ascii_digit())?;
     let (letters, digits) = reference.split_at(split);
-    if letters.is_empty() || letters.len() > 3 || !letters.bytes().all(|b| b.is_ascii_alphabetic()) {
+    if letters.is_empty() || letters.len() > 3 || !letters.bytes().all(|b| b.is_ascii_alphabetic())
+    {
         return None;
     }
-    let col = letters
-        .bytes()
-        .fold(0u64, |acc, b| acc * 26 + u64::from(b.to_ascii_uppercase() - b'A' + 1));
+    let col = letters.bytes().fold(0u64, |acc, b| {
+        acc * 26 + u64::from(b.to_ascii_uppercase() - b'A' + 1)
+    });
     let row = digits.parse().ok()?;
     Some((row, col))
 }
@@ -307,7 +320,11 @@ struct LimitedReader<R> {
 
 impl<R> LimitedReader<R> {
     fn new(inner: R, budget: u64) -> Self {
-        LimitedReader { inner, budget, read: 0 }
+        LimitedReader {
+            inner,
+            budget,
+            read: 0,
+        }
     }
 }
 

@@ -157,7 +157,9 @@ pub struct FileError {
 
 impl FileError {
     pub fn new(message: impl Into<String>) -> Self {
-        FileError { message: message.into() }
+        FileError {
+            message: message.into(),
+        }
     }
 }
 
@@ -296,7 +298,13 @@ fn read_csv(bytes: &[u8], limits: &Limits) -> Result<Sheet, FileError> {
         }
         let mut cells: Vec<Cell> = record
             .iter()
-            .map(|f| if f.trim().is_empty() { Cell::Empty } else { Cell::Text(f.to_string()) })
+            .map(|f| {
+                if f.trim().is_empty() {
+                    Cell::Empty
+                } else {
+                    Cell::Text(f.to_string())
+                }
+            })
             .collect();
         if cells.iter().all(Cell::is_blank) {
             continue;
@@ -305,9 +313,15 @@ fn read_csv(bytes: &[u8], limits: &Limits) -> Result<Sheet, FileError> {
             return Err(too_many_rows(limits));
         }
         trim_trailing_empty(&mut cells);
-        rows.push(Row { number: index + 1, cells });
+        rows.push(Row {
+            number: index + 1,
+            cells,
+        });
     }
-    Ok(Sheet { name: "CSV".into(), rows })
+    Ok(Sheet {
+        name: "CSV".into(),
+        rows,
+    })
 }
 
 fn decode_text(bytes: &[u8]) -> String {
@@ -322,10 +336,11 @@ fn decode_text(bytes: &[u8]) -> String {
 /// punctuation (curly quotes, dashes, the pound's neighbours) lives.
 fn windows_1252(b: u8) -> char {
     const HIGH: [char; 32] = [
-        '\u{20AC}', '\u{FFFD}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}',
-        '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{FFFD}', '\u{017D}', '\u{FFFD}',
-        '\u{FFFD}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}',
-        '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}', '\u{FFFD}', '\u{017E}', '\u{0178}',
+        '\u{20AC}', '\u{FFFD}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}',
+        '\u{2021}', '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{FFFD}',
+        '\u{017D}', '\u{FFFD}', '\u{FFFD}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}',
+        '\u{2022}', '\u{2013}', '\u{2014}', '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}',
+        '\u{0153}', '\u{FFFD}', '\u{017E}', '\u{0178}',
     ];
     match b {
         0x80..=0x9F => HIGH[(b - 0x80) as usize],
@@ -340,9 +355,18 @@ mod tests {
     #[test]
     fn detects_formats_by_extension_and_content() {
         assert_eq!(Format::detect("a.csv", b"URN,Name\n").unwrap(), Format::Csv);
-        assert_eq!(Format::detect("a.XLSX", b"PK\x03\x04rest").unwrap(), Format::Xlsx);
-        assert!(Format::detect("a.xlsx", b"URN,Name").is_err(), "text named .xlsx");
-        assert!(Format::detect("a.csv", b"PK\x03\x04").is_err(), "zip named .csv");
+        assert_eq!(
+            Format::detect("a.XLSX", b"PK\x03\x04rest").unwrap(),
+            Format::Xlsx
+        );
+        assert!(
+            Format::detect("a.xlsx", b"URN,Name").is_err(),
+            "text named .xlsx"
+        );
+        assert!(
+            Format::detect("a.csv", b"PK\x03\x04").is_err(),
+            "zip named .csv"
+        );
         assert!(Format::detect("a.exe", b"MZ").is_err());
         assert!(Format::detect("a.csv", b"").is_err());
         assert!(Format::detect("noextension", b"x").is_err());
@@ -359,13 +383,19 @@ mod tests {
     #[test]
     fn csv_in_windows_1252_decodes() {
         let sheet = read_csv(b"Children\x92s home,\xA3120\n", &Limits::default()).unwrap();
-        assert_eq!(sheet.rows[0].cell(0).text().as_deref(), Some("Children\u{2019}s home"));
+        assert_eq!(
+            sheet.rows[0].cell(0).text().as_deref(),
+            Some("Children\u{2019}s home")
+        );
         assert_eq!(sheet.rows[0].cell(1).text().as_deref(), Some("\u{a3}120"));
     }
 
     #[test]
     fn csv_row_cap_is_enforced_on_data_rows_only() {
-        let limits = Limits { max_rows: 2, ..Limits::default() };
+        let limits = Limits {
+            max_rows: 2,
+            ..Limits::default()
+        };
         let mut body = String::from("a\nb\n");
         body.push_str(&"\n".repeat(100_000));
         assert_eq!(read_csv(body.as_bytes(), &limits).unwrap().rows.len(), 2);

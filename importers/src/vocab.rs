@@ -25,7 +25,11 @@ pub fn normalise(text: &str) -> String {
             c => c,
         })
         .collect();
-    folded.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    folded
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 macro_rules! vocabulary {
@@ -112,7 +116,9 @@ impl ProvisionType {
     pub fn has_no_fixed_places(self) -> bool {
         matches!(
             self,
-            Self::IndependentFosteringAgency | Self::SupportedAccommodation | Self::SupportedLodgings
+            Self::IndependentFosteringAgency
+                | Self::SupportedAccommodation
+                | Self::SupportedLodgings
         )
     }
 
@@ -147,7 +153,10 @@ vocabulary! {
 impl RegistrationStatus {
     /// Still able to look after children (active or suspended registration).
     pub fn is_open(self) -> bool {
-        matches!(self, Self::Active | Self::Suspended | Self::RegistrationPending)
+        matches!(
+            self,
+            Self::Active | Self::Suspended | Self::RegistrationPending
+        )
     }
 }
 
@@ -209,6 +218,15 @@ impl Judgement {
             Self::Good => 1,
             Self::RequiresImprovement | Self::SaInconsistent => 2,
             Self::Inadequate | Self::SaWeak => 3,
+        }
+    }
+
+    /// Wording short enough for a tag in a table.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Self::RequiresImprovement => "Requires improvement",
+            Self::SaWeak => "Serious weaknesses",
+            other => other.label(),
         }
     }
 
@@ -325,7 +343,11 @@ impl Postcode {
 impl FromStr for Postcode {
     type Err = Invalid;
     fn from_str(s: &str) -> Result<Self, Invalid> {
-        let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+        let compact: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase();
         let invalid = || Invalid(format!("'{}' is not a UK postcode, like BH1 1AA", s.trim()));
         if compact == "GIR0AA" {
             return Ok(Postcode("GIR 0AA".into()));
@@ -341,9 +363,20 @@ impl FromStr for Postcode {
         // Outward code shapes: A9, A99, AA9, AA99, A9A, AA9A.
         let shape: String = outward
             .chars()
-            .map(|c| if c.is_ascii_digit() { '9' } else if c.is_ascii_alphabetic() { 'A' } else { '?' })
+            .map(|c| {
+                if c.is_ascii_digit() {
+                    '9'
+                } else if c.is_ascii_alphabetic() {
+                    'A'
+                } else {
+                    '?'
+                }
+            })
             .collect();
-        let outward_ok = matches!(shape.as_str(), "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A");
+        let outward_ok = matches!(
+            shape.as_str(),
+            "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A"
+        );
         if inward_ok && outward_ok {
             Ok(Postcode(format!("{outward} {inward}")))
         } else {
@@ -379,7 +412,15 @@ mod tests {
     fn urns_keep_prefix_and_digits() {
         assert_eq!("sc123456".parse::<Urn>().unwrap().as_str(), "SC123456");
         assert_eq!(" 2638338 ".parse::<Urn>().unwrap().as_str(), "2638338");
-        for bad in ["", "SC12345", "SC1234567", "123456", "12345678", "AB123456", "SC12345X"] {
+        for bad in [
+            "",
+            "SC12345",
+            "SC1234567",
+            "123456",
+            "12345678",
+            "AB123456",
+            "SC12345X",
+        ] {
             assert!(bad.parse::<Urn>().is_err(), "{bad} should be refused");
         }
     }
@@ -387,24 +428,46 @@ mod tests {
     #[test]
     fn postcodes_normalise() {
         assert_eq!("bh11aa".parse::<Postcode>().unwrap().as_str(), "BH1 1AA");
-        assert_eq!("SW1A  2AA".parse::<Postcode>().unwrap().as_str(), "SW1A 2AA");
+        assert_eq!(
+            "SW1A  2AA".parse::<Postcode>().unwrap().as_str(),
+            "SW1A 2AA"
+        );
         assert_eq!("m1 1ae".parse::<Postcode>().unwrap().district(), "M1");
-        for bad in ["", "BH1", "12345", "BH1 1A", "BHH1 1AA", "BH1 AAA", "REDACTED"] {
+        for bad in [
+            "", "BH1", "12345", "BH1 1A", "BHH1 1AA", "BH1 AAA", "REDACTED",
+        ] {
             assert!(bad.parse::<Postcode>().is_err(), "{bad} should be refused");
         }
     }
 
     #[test]
     fn ofsted_spellings_parse() {
-        assert_eq!(ProvisionType::parse_loose("Children's Home"), Some(ProvisionType::ChildrensHome));
-        assert_eq!(ProvisionType::parse_loose("children\u{2019}s home"), Some(ProvisionType::ChildrensHome));
         assert_eq!(
-            ProvisionType::parse_loose("Residential special school (registered as a children's home)"),
+            ProvisionType::parse_loose("Children's Home"),
+            Some(ProvisionType::ChildrensHome)
+        );
+        assert_eq!(
+            ProvisionType::parse_loose("children\u{2019}s home"),
+            Some(ProvisionType::ChildrensHome)
+        );
+        assert_eq!(
+            ProvisionType::parse_loose(
+                "Residential special school (registered as a children's home)"
+            ),
             Some(ProvisionType::ResidentialSpecialSchoolChildrensHome)
         );
-        assert_eq!(EventType::parse_loose("SC \u{2013} Emergency inspection"), Some(EventType::Emergency));
-        assert_eq!(Judgement::parse_loose("Requires improvement to be good"), Some(Judgement::RequiresImprovement));
-        assert_eq!(Sector::parse_loose("Local Authority"), Some(Sector::LocalAuthority));
+        assert_eq!(
+            EventType::parse_loose("SC \u{2013} Emergency inspection"),
+            Some(EventType::Emergency)
+        );
+        assert_eq!(
+            Judgement::parse_loose("Requires improvement to be good"),
+            Some(Judgement::RequiresImprovement)
+        );
+        assert_eq!(
+            Sector::parse_loose("Local Authority"),
+            Some(Sector::LocalAuthority)
+        );
         assert!("Excellent".parse::<Judgement>().is_err());
     }
 

@@ -8,31 +8,50 @@ use importers::ofsted::{self, Layout};
 use importers::{Format, Limits};
 
 fn shared_file(name: &str) -> Option<Vec<u8>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/ofsted").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/ofsted")
+        .join(name);
     match std::fs::read(&path) {
         Ok(bytes) => Some(bytes),
         Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
             panic!("{} is required under CI: {e}", path.display())
         }
         Err(_) => {
-            eprintln!("SKIPPED: {} not found (set up ../shared to run)", path.display());
+            eprintln!(
+                "SKIPPED: {} not found (set up ../shared to run)",
+                path.display()
+            );
             None
         }
     }
 }
 
 fn parse_real(name: &str, layout: Layout, min_rows: usize) {
-    let Some(bytes) = shared_file(name) else { return };
+    let Some(bytes) = shared_file(name) else {
+        return;
+    };
     let file = ofsted::parse(&bytes, Format::Csv, &Limits::default()).unwrap();
     assert_eq!(file.layout, layout);
     assert_eq!(file.header_row, 4);
-    assert!(file.errors.is_empty(), "rejected rows: {:#?}", &file.errors[..file.errors.len().min(10)]);
-    assert!(file.settings.len() >= min_rows, "only {} rows", file.settings.len());
+    assert!(
+        file.errors.is_empty(),
+        "rejected rows: {:#?}",
+        &file.errors[..file.errors.len().min(10)]
+    );
+    assert!(
+        file.settings.len() >= min_rows,
+        "only {} rows",
+        file.settings.len()
+    );
 }
 
 #[test]
 fn providers_at_31_march_2023_parses_without_rejections() {
-    parse_real("providers_at_31_march_2023.csv", Layout::ProvidersAtDate, 3_500);
+    parse_real(
+        "providers_at_31_march_2023.csv",
+        Layout::ProvidersAtDate,
+        3_500,
+    );
 }
 
 #[test]

@@ -4,7 +4,13 @@ use sea_orm_migration::schema::*;
 use crate::columns::*;
 
 pub const KINDS: &[&str] = &["council", "provider"];
-pub const SECTORS: &[&str] = &["private", "voluntary", "local_authority", "health_authority", "academy"];
+pub const SECTORS: &[&str] = &[
+    "private",
+    "voluntary",
+    "local_authority",
+    "health_authority",
+    "academy",
+];
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -35,12 +41,15 @@ impl MigrationTrait for Migration {
                     .table("organisations")
                     .col("kind")
                     .col("name_key")
-                    .unique().to_owned(),
+                    .unique()
+                    .to_owned(),
             )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table("organisations").to_owned()).await
+        manager
+            .drop_table(Table::drop().table("organisations").to_owned())
+            .await
     }
 }

@@ -20,8 +20,14 @@ pub const PROVISION_TYPES: &[&str] = &[
     "adoption_support_agency",
     "secure_training_centre",
 ];
-pub const REGISTRATION_STATUSES: &[&str] =
-    &["active", "suspended", "resigned", "cancelled", "closed", "registration_pending"];
+pub const REGISTRATION_STATUSES: &[&str] = &[
+    "active",
+    "suspended",
+    "resigned",
+    "cancelled",
+    "closed",
+    "registration_pending",
+];
 pub const SEXES: &[&str] = &["mixed", "female", "male"];
 pub const CONTRACTS: &[&str] = &["spot", "block", "framework"];
 pub const NEEDS: &[&str] = &[
@@ -72,7 +78,10 @@ impl MigrationTrait for Migration {
             .col(reference_null("provider_id"))
             .col(one_of("contract", CONTRACTS).default("spot"))
             .col(integer_null("block_beds").check(Expr::col("block_beds").gte(0)))
-            .check(("homes_age_range", Expr::col("min_age").lte(Expr::col("max_age"))))
+            .check((
+                "homes_age_range",
+                Expr::col("min_age").lte(Expr::col("max_age")),
+            ))
             .foreign_key(
                 ForeignKey::create()
                     .name("homes_host_council_fk")
@@ -89,13 +98,19 @@ impl MigrationTrait for Migration {
             );
         with_timestamps(&mut homes);
         manager.create_table(homes).await?;
-        for col in ["provider_id", "host_council_id", "provision_type", "locality"] {
+        for col in [
+            "provider_id",
+            "host_council_id",
+            "provision_type",
+            "locality",
+        ] {
             manager
                 .create_index(
                     Index::create()
                         .name(format!("homes_{col}"))
                         .table("homes")
-                        .col(col).to_owned(),
+                        .col(col)
+                        .to_owned(),
                 )
                 .await?;
         }
@@ -114,13 +129,18 @@ impl MigrationTrait for Migration {
                             .from("home_needs", "home_id")
                             .to("homes", "id")
                             .on_delete(ForeignKeyAction::Cascade),
-                    ).to_owned(),
+                    )
+                    .to_owned(),
             )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table("home_needs").to_owned()).await?;
-        manager.drop_table(Table::drop().table("homes").to_owned()).await
+        manager
+            .drop_table(Table::drop().table("home_needs").to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table("homes").to_owned())
+            .await
     }
 }

@@ -29,7 +29,9 @@ impl MigrationTrait for Migration {
             .table("inspections")
             .col(id())
             .col(reference("home_id"))
-            .col(string_null("event_number").unique_key())
+            // Ofsted's event number. One event can cover several settings
+            // (e.g. event 10213015 in the 2022-23 data), so it is unique per home.
+            .col(string_null("event_number"))
             .col(one_of("event_type", EVENT_TYPES))
             .col(date("inspection_date"))
             .col(date_null("publication_date"))
@@ -62,7 +64,19 @@ impl MigrationTrait for Migration {
                     .name("inspections_home_date")
                     .table("inspections")
                     .col("home_id")
-                    .col("inspection_date").to_owned(),
+                    .col("inspection_date")
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("inspections_home_event")
+                    .table("inspections")
+                    .col("home_id")
+                    .col("event_number")
+                    .unique()
+                    .to_owned(),
             )
             .await?;
         manager
@@ -72,12 +86,15 @@ impl MigrationTrait for Migration {
                     .table("inspections")
                     .col("home_id")
                     .unique()
-                    .and_where(Expr::col("is_current").eq(true)).to_owned(),
+                    .and_where(Expr::col("is_current").eq(true))
+                    .to_owned(),
             )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table("inspections").to_owned()).await
+        manager
+            .drop_table(Table::drop().table("inspections").to_owned())
+            .await
     }
 }

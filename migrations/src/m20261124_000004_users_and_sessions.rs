@@ -28,7 +28,9 @@ impl MigrationTrait for Migration {
             .col(instant_null("last_sign_in_at"))
             .check((
                 "users_provider_needs_organisation",
-                Expr::col("role").ne("provider").or(Expr::col("organisation_id").is_not_null()),
+                Expr::col("role")
+                    .ne("provider")
+                    .or(Expr::col("organisation_id").is_not_null()),
             ))
             .foreign_key(
                 ForeignKey::create()
@@ -44,7 +46,8 @@ impl MigrationTrait for Migration {
                 Index::create()
                     .name("users_organisation")
                     .table("users")
-                    .col("organisation_id").to_owned(),
+                    .col("organisation_id")
+                    .to_owned(),
             )
             .await?;
 
@@ -55,7 +58,8 @@ impl MigrationTrait for Migration {
                     .table("sessions")
                     .col(string("id").primary_key())
                     .col(text("data"))
-                    .col(instant("expires_at")).to_owned(),
+                    .col(instant("expires_at"))
+                    .to_owned(),
             )
             .await?;
         manager
@@ -63,7 +67,8 @@ impl MigrationTrait for Migration {
                 Index::create()
                     .name("sessions_expires_at")
                     .table("sessions")
-                    .col("expires_at").to_owned(),
+                    .col("expires_at")
+                    .to_owned(),
             )
             .await?;
 
@@ -76,14 +81,21 @@ impl MigrationTrait for Migration {
                     .col(string("key").primary_key())
                     .col(integer("failures"))
                     .col(instant("window_started_at"))
-                    .col(instant_null("blocked_until")).to_owned(),
+                    .col(instant_null("blocked_until"))
+                    .to_owned(),
             )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table("sign_in_throttles").to_owned()).await?;
-        manager.drop_table(Table::drop().table("sessions").to_owned()).await?;
-        manager.drop_table(Table::drop().table("users").to_owned()).await
+        manager
+            .drop_table(Table::drop().table("sign_in_throttles").to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table("sessions").to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table("users").to_owned())
+            .await
     }
 }

@@ -25,7 +25,8 @@ impl MigrationTrait for Migration {
                     .col(text_null("summary"))
                     .col(json_null("before"))
                     .col(json_null("after"))
-                    .col(string_null("client_ip")).to_owned(),
+                    .col(string_null("client_ip"))
+                    .to_owned(),
             )
             .await?;
         for (name, cols) in [
@@ -74,11 +75,15 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         if manager.get_database_backend() == DatabaseBackend::Postgres {
-            db.execute_unprepared("DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events")
-                .await?;
+            db.execute_unprepared(
+                "DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events",
+            )
+            .await?;
             db.execute_unprepared("DROP FUNCTION IF EXISTS audit_events_append_only()")
                 .await?;
         }
-        manager.drop_table(Table::drop().table("audit_events").to_owned()).await
+        manager
+            .drop_table(Table::drop().table("audit_events").to_owned())
+            .await
     }
 }

@@ -39,11 +39,19 @@ impl Change {
     }
 
     pub fn created(entity_type: &str, entity_id: impl ToString, after: Value) -> Self {
-        Change { after: Some(after), ..Change::event("create", entity_type, Some(entity_id.to_string())) }
+        Change {
+            after: Some(after),
+            ..Change::event("create", entity_type, Some(entity_id.to_string()))
+        }
     }
 
     /// Keeps only the fields that changed, so the trail reads as a diff.
-    pub fn updated(entity_type: &str, entity_id: impl ToString, before: Value, after: Value) -> Self {
+    pub fn updated(
+        entity_type: &str,
+        entity_id: impl ToString,
+        before: Value,
+        after: Value,
+    ) -> Self {
         let (before, after) = diff(before, after);
         Change {
             before: Some(before),
@@ -60,7 +68,11 @@ impl Change {
     /// True when an update changed nothing worth recording.
     pub fn is_empty_update(&self) -> bool {
         self.action == "update"
-            && self.after.as_ref().and_then(Value::as_object).is_some_and(Map::is_empty)
+            && self
+                .after
+                .as_ref()
+                .and_then(Value::as_object)
+                .is_some_and(Map::is_empty)
     }
 }
 
@@ -86,7 +98,11 @@ fn diff(before: Value, after: Value) -> (Value, Value) {
     }
 }
 
-pub async fn record(conn: &impl ConnectionTrait, viewer: &Viewer, change: Change) -> Result<(), DbErr> {
+pub async fn record(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    change: Change,
+) -> Result<(), DbErr> {
     audit_events::ActiveModel {
         occurred_at: Set(Utc::now().fixed_offset()),
         actor_user_id: Set(viewer.user_id),
@@ -106,7 +122,11 @@ pub async fn record(conn: &impl ConnectionTrait, viewer: &Viewer, change: Change
 }
 
 /// Many events at once (imports), in batches.
-pub async fn record_many(conn: &impl ConnectionTrait, viewer: &Viewer, changes: Vec<Change>) -> Result<(), DbErr> {
+pub async fn record_many(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    changes: Vec<Change>,
+) -> Result<(), DbErr> {
     let now = Utc::now().fixed_offset();
     let rows: Vec<audit_events::ActiveModel> = changes
         .into_iter()
@@ -124,8 +144,10 @@ pub async fn record_many(conn: &impl ConnectionTrait, viewer: &Viewer, changes: 
             ..Default::default()
         })
         .collect();
-    for chunk in rows.chunks(500) {
-        audit_events::Entity::insert_many(chunk.to_vec()).exec(conn).await?;
+    for chunk in rows.chunks(2000) {
+        audit_events::Entity::insert_many(chunk.to_vec())
+            .exec(conn)
+            .await?;
     }
     Ok(())
 }

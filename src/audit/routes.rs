@@ -4,8 +4,8 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::views::ListPage;
 use super::Filter;
+use super::views::ListPage;
 use crate::app::AppState;
 use crate::error::Result;
 use crate::web::forms::optional;
@@ -23,7 +23,11 @@ pub struct ListQuery {
     page: Option<u64>,
 }
 
-pub async fn list(State(state): State<AppState>, page: PageContext, Query(query): Query<ListQuery>) -> Result<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    page: PageContext,
+    Query(query): Query<ListQuery>,
+) -> Result<Response> {
     let filter = Filter {
         entity_type: optional(&query.entity_type),
         entity_id: optional(&query.entity_id),

@@ -23,7 +23,15 @@ impl ListPage {
             None => String::new(),
             Some(serde_json::Value::Object(map)) => map
                 .iter()
-                .map(|(k, v)| format!("{k}: {}", match v { serde_json::Value::String(s) => s.clone(), other => other.to_string() }))
+                .map(|(k, v)| {
+                    format!(
+                        "{k}: {}",
+                        match v {
+                            serde_json::Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        }
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("; "),
             Some(other) => other.to_string(),

@@ -45,12 +45,19 @@ pub async fn rotate(session: &Session) -> Result<String, tower_sessions::session
 
 fn refuse(message: &str) -> Response {
     let status = StatusCode::FORBIDDEN;
-    (status, html::error_page(status, "This form could not be sent", message)).into_response()
+    (
+        status,
+        html::error_page(status, "This form could not be sent", message),
+    )
+        .into_response()
 }
 
 /// Checks every POST/PUT/PATCH/DELETE made with a session cookie.
 pub async fn verify(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
         return next.run(request).await;
     }
     // API clients authenticate with a bearer token and send no cookie, so a
@@ -76,15 +83,22 @@ pub async fn verify(State(state): State<AppState>, request: Request, next: Next)
         Ok(b) => b,
         Err(_) => {
             let status = StatusCode::PAYLOAD_TOO_LARGE;
-            return (status, html::error_page(status, "The file is too large", "Choose a smaller file.")).into_response();
+            return (
+                status,
+                html::error_page(status, "The file is too large", "Choose a smaller file."),
+            )
+                .into_response();
         }
     };
     let submitted = submitted_token(&parts.headers, &bytes).await;
     let valid = submitted.is_some_and(|t| bool::from(t.as_bytes().ct_eq(expected.as_bytes())));
     if !valid {
-        return refuse("The page you sent it from has expired. Go back, reload the page and try again.");
+        return refuse(
+            "The page you sent it from has expired. Go back, reload the page and try again.",
+        );
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// Same origin: `Origin` (when sent) must be this site, as the browser reached
@@ -92,15 +106,18 @@ pub async fn verify(State(state): State<AppState>, request: Request, next: Next)
 /// cross-site.
 fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = text("sec-fetch-site") {
-        if !matches!(site, "same-origin" | "none") {
-            return false;
-        }
+    if let Some(site) = text("sec-fetch-site")
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
     }
     match text("origin") {
         None => true,
         Some(origin) => {
-            let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
+            let origin_host = origin
+                .split_once("://")
+                .map(|(_, rest)| rest)
+                .unwrap_or(origin);
             let host_matches = text("host").is_some_and(|h| h.eq_ignore_ascii_case(origin_host));
             let public = public_url.trim_end_matches('/');
             host_matches || origin.eq_ignore_ascii_case(public)
@@ -145,10 +162,34 @@ mod tests {
     #[test]
     fn origin_must_match_host_or_public_url() {
         let public = "https://sufficiency.example.gov.uk";
-        assert!(same_origin(&headers(&[("origin", "http://localhost:8080"), ("host", "localhost:8080")]), public));
-        assert!(same_origin(&headers(&[("origin", "https://sufficiency.example.gov.uk"), ("host", "10.0.0.5")]), public));
-        assert!(!same_origin(&headers(&[("origin", "https://evil.example"), ("host", "localhost:8080")]), public));
-        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")]), public));
-        assert!(same_origin(&headers(&[]), public), "no headers: the token decides");
+        assert!(same_origin(
+            &headers(&[
+                ("origin", "http://localhost:8080"),
+                ("host", "localhost:8080")
+            ]),
+            public
+        ));
+        assert!(same_origin(
+            &headers(&[
+                ("origin", "https://sufficiency.example.gov.uk"),
+                ("host", "10.0.0.5")
+            ]),
+            public
+        ));
+        assert!(!same_origin(
+            &headers(&[
+                ("origin", "https://evil.example"),
+                ("host", "localhost:8080")
+            ]),
+            public
+        ));
+        assert!(!same_origin(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            public
+        ));
+        assert!(
+            same_origin(&headers(&[]), public),
+            "no headers: the token decides"
+        );
     }
 }

@@ -37,7 +37,12 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Commissioner, Role::Placements, Role::Provider];
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::Commissioner,
+        Role::Placements,
+        Role::Provider,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -168,7 +173,9 @@ impl Viewer {
 
     /// True for a provider user of `organisation_id`.
     pub fn belongs_to(&self, organisation_id: Option<i64>) -> bool {
-        self.role == Role::Provider && organisation_id.is_some() && self.organisation_id == organisation_id
+        self.role == Role::Provider
+            && organisation_id.is_some()
+            && self.organisation_id == organisation_id
     }
 }
 
@@ -178,7 +185,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Error> {
-        parts.extensions.get::<Viewer>().cloned().ok_or(Error::Unauthenticated)
+        parts
+            .extensions
+            .get::<Viewer>()
+            .cloned()
+            .ok_or(Error::Unauthenticated)
     }
 }
 
@@ -191,7 +202,9 @@ pub struct Credentials {
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials").field("email", &self.email).finish_non_exhaustive()
+        f.debug_struct("Credentials")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
     }
 }
 
@@ -256,7 +269,10 @@ pub fn normalise_email(email: &str) -> String {
 
 impl Backend {
     /// The active user with this id, as the session layer would load it.
-    pub async fn get_user_by_id(&self, id: Option<i64>) -> Result<Option<SessionUser>, sea_orm::DbErr> {
+    pub async fn get_user_by_id(
+        &self,
+        id: Option<i64>,
+    ) -> Result<Option<SessionUser>, sea_orm::DbErr> {
         let Some(id) = id else { return Ok(None) };
         match self.get_user(&id).await {
             Ok(user) => Ok(user),

@@ -34,7 +34,9 @@ pub fn check_new(password: &str, email: &str, service_words: &[&str]) -> Result<
         ));
     }
     if length > MAX_LENGTH {
-        return Err(format!("Your password must be {MAX_LENGTH} characters or fewer"));
+        return Err(format!(
+            "Your password must be {MAX_LENGTH} characters or fewer"
+        ));
     }
     let lower = password.to_lowercase();
     let core: &str = lower.trim_matches(|c: char| !c.is_alphabetic());
@@ -47,15 +49,25 @@ pub fn check_new(password: &str, email: &str, service_words: &[&str]) -> Result<
     if local_part.chars().count() >= 4 {
         banned.push(local_part);
     }
-    if banned.iter().any(|word| word.chars().count() >= 4 && core == word.as_str()) {
-        return Err("Your password must not be your email address or the name of this service".into());
+    if banned
+        .iter()
+        .any(|word| word.chars().count() >= 4 && core == word.as_str())
+    {
+        return Err(
+            "Your password must not be your email address or the name of this service".into(),
+        );
     }
     Ok(())
 }
 
 fn hasher(settings: &config::Auth) -> Result<Argon2<'static>, String> {
-    let params = Params::new(settings.argon2_memory_kib, settings.argon2_iterations, 1, None)
-        .map_err(|e| e.to_string())?;
+    let params = Params::new(
+        settings.argon2_memory_kib,
+        settings.argon2_iterations,
+        1,
+        None,
+    )
+    .map_err(|e| e.to_string())?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -79,9 +91,8 @@ static DUMMY_HASH: OnceLock<String> = OnceLock::new();
 /// Prepares the hash that unknown emails are checked against, at the cost
 /// real hashes have, so that both take the same time.
 pub fn init(settings: &config::Auth) {
-    let _ = DUMMY_HASH.get_or_init(|| {
-        hash("not a real password, only for timing", settings).unwrap_or_default()
-    });
+    let _ = DUMMY_HASH
+        .get_or_init(|| hash("not a real password, only for timing", settings).unwrap_or_default());
 }
 
 /// Verifies off the async threads (argon2 is deliberately slow). With no
@@ -89,11 +100,15 @@ pub fn init(settings: &config::Auth) {
 pub async fn verify_blocking(password: String, stored: Option<String>) -> Result<bool, String> {
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
-        let stored = stored.or_else(|| DUMMY_HASH.get().cloned()).unwrap_or_default();
+        let stored = stored
+            .or_else(|| DUMMY_HASH.get().cloned())
+            .unwrap_or_default();
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return Ok(false);
         };
-        let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        let ok = Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         Ok(known && ok)
     })
     .await
@@ -111,15 +126,24 @@ mod tests {
     #[test]
     fn length_rules_without_composition_rules() {
         assert!(check("short one").is_err());
-        assert!(check("correct horse battery").is_ok(), "plain words are fine");
-        assert!(check(&"a long passphrase ".repeat(10)).is_ok(), "over 64 characters is allowed");
+        assert!(
+            check("correct horse battery").is_ok(),
+            "plain words are fine"
+        );
+        assert!(
+            check(&"a long passphrase ".repeat(10)).is_ok(),
+            "over 64 characters is allowed"
+        );
         assert!(check(&"x".repeat(MAX_LENGTH + 1)).is_err());
     }
 
     #[test]
     fn common_passwords_and_decorated_ones_are_refused() {
         assert!(check("qwerty123456").is_err());
-        assert!(check("password1234!").is_err(), "common word with digits and symbols");
+        assert!(
+            check("password1234!").is_err(),
+            "common word with digits and symbols"
+        );
         assert!(check("123456789012").is_err(), "no letters at all");
         assert!(check("Sufficiency2026!").is_err(), "service name");
         assert!(check("jo.bloggs2026").is_err(), "email local part");
@@ -139,9 +163,23 @@ mod tests {
         };
         let h = hash("correct horse battery", &settings).unwrap();
         assert!(h.starts_with("$argon2id$"));
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        assert!(rt.block_on(verify_blocking("correct horse battery".into(), Some(h.clone()))).unwrap());
-        assert!(!rt.block_on(verify_blocking("wrong horse battery".into(), Some(h))).unwrap());
-        assert!(!rt.block_on(verify_blocking("anything".into(), None)).unwrap());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert!(
+            rt.block_on(verify_blocking(
+                "correct horse battery".into(),
+                Some(h.clone())
+            ))
+            .unwrap()
+        );
+        assert!(
+            !rt.block_on(verify_blocking("wrong horse battery".into(), Some(h)))
+                .unwrap()
+        );
+        assert!(
+            !rt.block_on(verify_blocking("anything".into(), None))
+                .unwrap()
+        );
     }
 }

@@ -49,7 +49,9 @@ impl Policy {
             Policy::Council => &[Admin, Commissioner, Placements],
             Policy::CouncilEditor => &[Admin, Commissioner],
             Policy::Admin => &[Admin],
-            Policy::HomeViewer | Policy::OrganisationViewer => &[Admin, Commissioner, Placements, Provider],
+            Policy::HomeViewer | Policy::OrganisationViewer => {
+                &[Admin, Commissioner, Placements, Provider]
+            }
             Policy::HomeEditor => &[Admin, Commissioner, Provider],
         }
     }
@@ -84,14 +86,20 @@ async fn decide(
     if policy == Policy::Public {
         return Ok(Decision::Allow);
     }
-    let Some(viewer) = viewer else { return Ok(Decision::SignIn) };
+    let Some(viewer) = viewer else {
+        return Ok(Decision::SignIn);
+    };
     if !policy.roles().contains(&viewer.role) {
         return Ok(Decision::Refuse);
     }
     if viewer.role != Role::Provider {
         return Ok(Decision::Allow);
     }
-    let param = |name: &str| path.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let param = |name: &str| {
+        path.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     let allowed = match policy {
         Policy::HomeViewer | Policy::HomeEditor => match param("urn") {
             Some(urn) => {
@@ -108,18 +116,24 @@ async fn decide(
             }
             None => false,
         },
-        Policy::OrganisationViewer => {
-            param("id").and_then(|id| id.parse::<i64>().ok()).is_some_and(|id| viewer.belongs_to(Some(id)))
-        }
+        Policy::OrganisationViewer => param("id")
+            .and_then(|id| id.parse::<i64>().ok())
+            .is_some_and(|id| viewer.belongs_to(Some(id))),
         _ => true,
     };
-    Ok(if allowed { Decision::Allow } else { Decision::Refuse })
+    Ok(if allowed {
+        Decision::Allow
+    } else {
+        Decision::Refuse
+    })
 }
 
 const SIGNED_IN_AT: &str = "signed_in_at";
 
 /// Records when the session signed in, for the absolute timeout.
-pub async fn mark_signed_in(session: &tower_sessions::Session) -> Result<(), tower_sessions::session::Error> {
+pub async fn mark_signed_in(
+    session: &tower_sessions::Session,
+) -> Result<(), tower_sessions::session::Error> {
     session.insert(SIGNED_IN_AT, Utc::now()).await
 }
 
@@ -132,19 +146,22 @@ pub async fn enforce(
 ) -> Response {
     let client_ip = ClientIp::from_request(&request, &state.settings.server).0;
     let mut viewer = None;
-    if let Some(mut auth) = request.extensions().get::<AuthSession>().cloned() {
-        if let Some(user) = auth.user.clone() {
-            if session_too_old(&auth, state.settings.auth.session_absolute_hours).await {
-                // Absolute timeout (ASVS 7.3.2): sign in again after 12 hours
-                // however active the session has been.
-                let _ = auth.logout().await;
-            } else {
-                viewer = Some(Viewer::from_session(&user, client_ip.clone()));
-            }
+    if let Some(mut auth) = request.extensions().get::<AuthSession>().cloned()
+        && let Some(user) = auth.user.clone()
+    {
+        if session_too_old(&auth, state.settings.auth.session_absolute_hours).await {
+            // Absolute timeout (ASVS 7.3.2): sign in again after 12 hours
+            // however active the session has been.
+            let _ = auth.logout().await;
+        } else {
+            viewer = Some(Viewer::from_session(&user, client_ip.clone()));
         }
     }
     let path: Vec<(String, String)> = match request.extract_parts::<RawPathParams>().await {
-        Ok(params) => params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        Ok(params) => params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         Err(_) => Vec::new(),
     };
     let decision = match decide(policy, viewer.as_ref(), &path, &state.db).await {
@@ -161,8 +178,17 @@ pub async fn enforce(
         Decision::SignIn => sign_in_first(&request),
         Decision::Refuse => {
             let viewer = viewer.unwrap_or_else(|| Viewer::system("anonymous"));
-            let change = Change::event("access_refused", "route", Some(request.uri().path().to_string()))
-                .summary(format!("{} {} refused ({} only)", request.method(), request.uri().path(), policy.describe()));
+            let change = Change::event(
+                "access_refused",
+                "route",
+                Some(request.uri().path().to_string()),
+            )
+            .summary(format!(
+                "{} {} refused ({} only)",
+                request.method(),
+                request.uri().path(),
+                policy.describe()
+            ));
             if let Err(err) = audit::record(&state.db, &viewer, change).await {
                 tracing::error!(error = %err, "could not record refused access");
             }
@@ -182,12 +208,23 @@ async fn session_too_old(auth: &AuthSession, limit_hours: i64) -> bool {
 /// Pages send the visitor to sign in and back; anything else gets 401.
 fn sign_in_first(request: &Request) -> Response {
     if request.method() == Method::GET {
-        let target = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let target = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
         let next = url::form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>();
         return html::redirect(&format!("/sign-in?next={next}"));
     }
     let status = StatusCode::UNAUTHORIZED;
-    (status, html::error_page(status, "Sign in to continue", "Your session has ended. Sign in and try again."))
+    (
+        status,
+        html::error_page(
+            status,
+            "Sign in to continue",
+            "Your session has ended. Sign in and try again.",
+        ),
+    )
         .into_response()
 }
 

@@ -62,7 +62,16 @@ pub async fn sign_in(
 ) -> Result<Response> {
     let next = policy::safe_next(Some(&form.next)).to_string();
     let again = |page, status, errors| {
-        render_with_status(status, &SignInPage { page, email: form.email.clone(), next: next.clone(), errors, notice: None })
+        render_with_status(
+            status,
+            &SignInPage {
+                page,
+                email: form.email.clone(),
+                next: next.clone(),
+                errors,
+                notice: None,
+            },
+        )
     };
     let mut errors = FormErrors::default();
     if form.email.trim().is_empty() {
@@ -86,13 +95,21 @@ pub async fn sign_in(
         return Ok(again(page, StatusCode::TOO_MANY_REQUESTS, errors));
     }
 
-    let creds = Credentials { email: form.email.clone(), password: form.password.clone() };
+    let creds = Credentials {
+        email: form.email.clone(),
+        password: form.password.clone(),
+    };
     let user = auth.authenticate(creds).await.map_err(Error::internal)?;
-    let anonymous = Viewer { client_ip: ip.clone(), ..Viewer::system("anonymous") };
+    let anonymous = Viewer {
+        client_ip: ip.clone(),
+        ..Viewer::system("anonymous")
+    };
     let Some(user) = user else {
         throttle::record_failure(&state.db, &keys, &state.settings.auth, now).await?;
-        let change = Change::event("sign_in_failed", "session", None)
-            .summary(format!("Failed sign-in as {}", super::normalise_email(&form.email)));
+        let change = Change::event("sign_in_failed", "session", None).summary(format!(
+            "Failed sign-in as {}",
+            super::normalise_email(&form.email)
+        ));
         audit::record(&state.db, &anonymous, change).await?;
         errors.add("email", WRONG);
         return Ok(again(page, StatusCode::UNAUTHORIZED, errors));
@@ -101,7 +118,9 @@ pub async fn sign_in(
     // New session id at sign-in (axum-login cycles it), a fresh form token,
     // and the time for the absolute timeout.
     auth.login(&user).await.map_err(Error::internal)?;
-    policy::mark_signed_in(&auth.session).await.map_err(Error::internal)?;
+    policy::mark_signed_in(&auth.session)
+        .await
+        .map_err(Error::internal)?;
     csrf::rotate(&auth.session).await.map_err(Error::internal)?;
     throttle::record_success(&state.db, &keys).await?;
     let viewer = Viewer::from_session(&user, ip);
@@ -109,7 +128,11 @@ pub async fn sign_in(
     Ok(redirect(&next))
 }
 
-pub async fn sign_out(State(state): State<AppState>, mut auth: AuthSession, viewer: Viewer) -> Result<Response> {
+pub async fn sign_out(
+    State(state): State<AppState>,
+    mut auth: AuthSession,
+    viewer: Viewer,
+) -> Result<Response> {
     // Ends every session of this user, on every device (ASVS 7.4.2).
     users::end_all_sessions(&state.db, &viewer).await?;
     auth.logout().await.map_err(Error::internal)?;
@@ -117,7 +140,10 @@ pub async fn sign_out(State(state): State<AppState>, mut auth: AuthSession, view
 }
 
 pub async fn password_page(page: PageContext) -> Response {
-    render(&PasswordPage { page, errors: FormErrors::default() })
+    render(&PasswordPage {
+        page,
+        errors: FormErrors::default(),
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -147,14 +173,22 @@ pub async fn change_password(
             // The change ended every session; keep this one by signing in again.
             if let Some(user) = auth.backend.get_user_by_id(viewer.user_id).await? {
                 auth.login(&user).await.map_err(Error::internal)?;
-                policy::mark_signed_in(&auth.session).await.map_err(Error::internal)?;
+                policy::mark_signed_in(&auth.session)
+                    .await
+                    .map_err(Error::internal)?;
             }
-            flash(&auth.session, "Your password has been changed", Some("You have been signed out on your other devices.".into())).await;
+            flash(
+                &auth.session,
+                "Your password has been changed",
+                Some("You have been signed out on your other devices.".into()),
+            )
+            .await;
             Ok(redirect("/"))
         }
-        Err(Error::Invalid(errors)) => {
-            Ok(render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &PasswordPage { page, errors }))
-        }
+        Err(Error::Invalid(errors)) => Ok(render_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &PasswordPage { page, errors },
+        )),
         Err(other) => Err(other),
     }
 }

@@ -50,7 +50,10 @@ impl SessionStore for DbSessionStore {
         // A 128-bit random id colliding is vanishingly rare; if it happens,
         // draw another rather than overwrite someone's session.
         for _ in 0..3 {
-            match sessions::Entity::insert(active_model(record)?).exec(&self.db).await {
+            match sessions::Entity::insert(active_model(record)?)
+                .exec(&self.db)
+                .await
+            {
                 Ok(_) => return Ok(()),
                 Err(e) if crate::db::is_unique_violation(&e) => record.id = Id::default(),
                 Err(e) => return Err(backend(e)),
@@ -83,7 +86,11 @@ impl SessionStore for DbSessionStore {
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;
         let expiry_date = OffsetDateTime::from_unix_timestamp(row.expires_at.timestamp())
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        Ok(Some(Record { id: *id, data, expiry_date }))
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {

@@ -6,7 +6,9 @@
 //! the database so every instance of the service sees them.
 
 use chrono::{DateTime, Duration, FixedOffset, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+};
 
 use crate::config;
 use crate::db::entities::sign_in_throttles;
@@ -42,10 +44,12 @@ pub async fn blocked_until(
 ) -> Result<Option<DateTime<FixedOffset>>, DbErr> {
     let mut latest = None;
     for (key, _) in keys.all() {
-        if let Some(row) = sign_in_throttles::Entity::find_by_id(key.to_string()).one(db).await? {
-            if let Some(until) = row.blocked_until.filter(|u| *u > now) {
-                latest = latest.max(Some(until));
-            }
+        if let Some(row) = sign_in_throttles::Entity::find_by_id(key.to_string())
+            .one(db)
+            .await?
+            && let Some(until) = row.blocked_until.filter(|u| *u > now)
+        {
+            latest = latest.max(Some(until));
         }
     }
     Ok(latest)
@@ -60,14 +64,19 @@ pub async fn record_failure(
     let window = Duration::minutes(settings.throttle_window_minutes);
     for (key, factor) in keys.all() {
         let limit = settings.throttle_max_failures * factor;
-        let existing = sign_in_throttles::Entity::find_by_id(key.to_string()).one(db).await?;
+        let existing = sign_in_throttles::Entity::find_by_id(key.to_string())
+            .one(db)
+            .await?;
         let (failures, started) = match &existing {
-            Some(row) if row.window_started_at + window > now => (row.failures + 1, row.window_started_at),
+            Some(row) if row.window_started_at + window > now => {
+                (row.failures + 1, row.window_started_at)
+            }
             _ => (1, now.fixed_offset()),
         };
         let blocked_until = (failures >= limit).then(|| {
             let doublings = (failures - limit).clamp(0, 10) as u32;
-            let wait = Duration::minutes((1i64 << doublings).min(settings.throttle_max_block_minutes));
+            let wait =
+                Duration::minutes((1i64 << doublings).min(settings.throttle_max_block_minutes));
             (now + wait).fixed_offset()
         });
         match existing {
@@ -96,12 +105,17 @@ pub async fn record_failure(
 /// A correct password clears the email's count (not the address's: one
 /// success from a shared address must not reset an attacker's count).
 pub async fn record_success(db: &impl ConnectionTrait, keys: &Keys) -> Result<(), DbErr> {
-    sign_in_throttles::Entity::delete_by_id(keys.email.clone()).exec(db).await?;
+    sign_in_throttles::Entity::delete_by_id(keys.email.clone())
+        .exec(db)
+        .await?;
     Ok(())
 }
 
 /// Retention: forget counts whose window and wait have both passed.
-pub async fn delete_stale(db: &impl ConnectionTrait, settings: &config::Auth) -> Result<u64, DbErr> {
+pub async fn delete_stale(
+    db: &impl ConnectionTrait,
+    settings: &config::Auth,
+) -> Result<u64, DbErr> {
     use sea_orm::{ColumnTrait, QueryFilter};
     let horizon = Utc::now()
         - Duration::minutes(settings.throttle_window_minutes + settings.throttle_max_block_minutes);

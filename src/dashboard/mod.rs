@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use importers::vocab::{Judgement, ProvisionType, RegistrationStatus};
 use sea_orm::sea_query::{Alias, Expr, IntoCondition};
 use sea_orm::{
-    ExprTrait,ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationDef};
+    ColumnTrait, DatabaseConnection, EntityTrait, ExprTrait, JoinType, QueryFilter, QuerySelect,
+    RelationDef,
+};
 
 use crate::db::entities::{homes, inspections, organisations};
 use crate::error::Result;
@@ -54,30 +56,50 @@ fn current_inspection() -> RelationDef {
     homes::Entity::belongs_to(inspections::Entity)
         .from(homes::Column::Id)
         .to(inspections::Column::HomeId)
-        .on_condition(|_, right| Expr::col((right, inspections::Column::IsCurrent)).eq(true).into_condition())
+        .on_condition(|_, right| {
+            Expr::col((right, inspections::Column::IsCurrent))
+                .eq(true)
+                .into_condition()
+        })
         .into()
 }
 
 fn open_statuses() -> Vec<&'static str> {
-    RegistrationStatus::ALL.iter().filter(|s| s.is_open()).map(|s| s.code()).collect()
+    RegistrationStatus::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.code())
+        .collect()
 }
 
 /// One row per open home: council, type, places, rating.
 type HomeFacts = (Option<i64>, String, Option<i32>, Option<String>);
 
 pub async fn overview(db: &DatabaseConnection, council_name: &str) -> Result<Overview> {
-    let ours = crate::organisations::find_by_name_or_id(db, council_name).await?.filter(|o| o.kind == "council");
+    let ours = crate::organisations::find_by_name_or_id(db, council_name)
+        .await?
+        .filter(|o| o.kind == "council");
     let facts: Vec<HomeFacts> = homes::Entity::find()
         .select_only()
-        .columns([homes::Column::HostCouncilId, homes::Column::ProvisionType, homes::Column::RegisteredPlaces])
-        .column_as(Expr::col((Alias::new("ci"), inspections::Column::Overall)), "overall")
+        .columns([
+            homes::Column::HostCouncilId,
+            homes::Column::ProvisionType,
+            homes::Column::RegisteredPlaces,
+        ])
+        .column_as(
+            Expr::col((Alias::new("ci"), inspections::Column::Overall)),
+            "overall",
+        )
         .join_as(JoinType::LeftJoin, current_inspection(), Alias::new("ci"))
         .filter(homes::Column::RegistrationStatus.is_in(open_statuses()))
         .into_tuple()
         .all(db)
         .await?;
     let our_id = ours.as_ref().map(|o| o.id);
-    let mine: Vec<&HomeFacts> = facts.iter().filter(|f| our_id.is_some() && f.0 == our_id).collect();
+    let mine: Vec<&HomeFacts> = facts
+        .iter()
+        .filter(|f| our_id.is_some() && f.0 == our_id)
+        .collect();
 
     let mut by_type: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
     for (_, code, places, _) in &mine {
@@ -88,20 +110,30 @@ pub async fn overview(db: &DatabaseConnection, council_name: &str) -> Result<Ove
     let by_type = ProvisionType::ALL
         .iter()
         .filter_map(|t| {
-            by_type.get(t.code()).map(|(homes, places)| TypeCount { code: t.code(), label: t.label(), homes: *homes, places: *places })
+            by_type.get(t.code()).map(|(homes, places)| TypeCount {
+                code: t.code(),
+                label: t.label(),
+                homes: *homes,
+                places: *places,
+            })
         })
         .collect();
 
     let rating_of = |f: &HomeFacts| f.3.as_deref().and_then(Judgement::from_code);
-    let mut by_rating: Vec<RatingCount> = [Judgement::Outstanding, Judgement::Good, Judgement::RequiresImprovement, Judgement::Inadequate]
-        .into_iter()
-        .map(|j| RatingCount {
-            filter: j.code(),
-            label: j.label(),
-            tag_class: j.tag_class(),
-            homes: mine.iter().filter(|f| rating_of(f) == Some(j)).count() as i64,
-        })
-        .collect();
+    let mut by_rating: Vec<RatingCount> = [
+        Judgement::Outstanding,
+        Judgement::Good,
+        Judgement::RequiresImprovement,
+        Judgement::Inadequate,
+    ]
+    .into_iter()
+    .map(|j| RatingCount {
+        filter: j.code(),
+        label: j.label(),
+        tag_class: j.tag_class(),
+        homes: mine.iter().filter(|f| rating_of(f) == Some(j)).count() as i64,
+    })
+    .collect();
     by_rating.push(RatingCount {
         filter: "not_inspected",
         label: "Not yet inspected",
@@ -112,7 +144,13 @@ pub async fn overview(db: &DatabaseConnection, council_name: &str) -> Result<Ove
     let mut councils: BTreeMap<i64, CouncilCount> = BTreeMap::new();
     for f in &facts {
         let Some(id) = f.0 else { continue };
-        let c = councils.entry(id).or_insert(CouncilCount { id, name: String::new(), homes: 0, places: 0, below_good: 0 });
+        let c = councils.entry(id).or_insert(CouncilCount {
+            id,
+            name: String::new(),
+            homes: 0,
+            places: 0,
+            below_good: 0,
+        });
         c.homes += 1;
         c.places += i64::from(f.2.unwrap_or(0));
         if rating_of(f).is_some_and(Judgement::is_concern) {
@@ -137,7 +175,9 @@ pub async fn overview(db: &DatabaseConnection, council_name: &str) -> Result<Ove
 
     Ok(Overview {
         council_id: our_id,
-        council_name: ours.map(|o| o.name).unwrap_or_else(|| council_name.to_string()),
+        council_name: ours
+            .map(|o| o.name)
+            .unwrap_or_else(|| council_name.to_string()),
         homes: mine.len() as i64,
         places: mine.iter().map(|f| i64::from(f.2.unwrap_or(0))).sum(),
         by_type,

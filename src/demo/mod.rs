@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter,
 };
 
 use crate::app::{self, StartError};
@@ -22,8 +23,11 @@ use crate::{db, ofsted, users};
 pub const DEMO_PASSWORD: &str = "demo-only-password";
 
 /// Oldest data first, so each home ends up described by the newest file.
-const OFSTED_FILES: [&str; 3] =
-    ["providers_at_31_march_2023.csv", "inspections_2022_23.csv", "inspections_2023_24.csv"];
+const OFSTED_FILES: [&str; 3] = [
+    "providers_at_31_march_2023.csv",
+    "inspections_2022_23.csv",
+    "inspections_2023_24.csv",
+];
 
 #[derive(Debug, Clone)]
 pub struct DemoLogin {
@@ -32,7 +36,11 @@ pub struct DemoLogin {
     pub note: String,
 }
 
-pub async fn run(mut settings: Settings, database: &Path, build_only: bool) -> Result<(), StartError> {
+pub async fn run(
+    mut settings: Settings,
+    database: &Path,
+    build_only: bool,
+) -> Result<(), StartError> {
     for suffix in ["", "-wal", "-shm"] {
         let path = PathBuf::from(format!("{}{suffix}", database.display()));
         if path.exists() {
@@ -47,9 +55,17 @@ pub async fn run(mut settings: Settings, database: &Path, build_only: bool) -> R
     db.close().await?;
 
     println!("\nSufficiency demo: {}", database.display());
-    println!("Open http://{} and sign in as any of these (password: {DEMO_PASSWORD}):", settings.server.listen);
+    println!(
+        "Open http://{} and sign in as any of these (password: {DEMO_PASSWORD}):",
+        settings.server.listen
+    );
     for login in &logins {
-        println!("  {:<40} {:<16} {}", login.email, login.role.label(), login.note);
+        println!(
+            "  {:<40} {:<16} {}",
+            login.email,
+            login.role.label(),
+            login.note
+        );
     }
     println!();
     if build_only {
@@ -59,40 +75,66 @@ pub async fn run(mut settings: Settings, database: &Path, build_only: bool) -> R
 }
 
 /// Imports the extract, fictionalises withheld names and addresses, adds users.
-pub async fn build(db: &DatabaseConnection, settings: &Settings, data_dir: &Path) -> Result<Vec<DemoLogin>, StartError> {
+pub async fn build(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    data_dir: &Path,
+) -> Result<Vec<DemoLogin>, StartError> {
     let sandbox = Sandbox::new(&settings.uploads);
     let viewer = Viewer::system("demo builder");
     for name in OFSTED_FILES {
         let path = data_dir.join("ofsted").join(name);
-        let file = ofsted::read_file(&path, &sandbox).await.map_err(|e| StartError::Other(e.to_string()))?;
-        let summary = ofsted::import(db, &viewer, &file, settings).await.map_err(|e| StartError::Other(e.to_string()))?;
+        let file = ofsted::read_file(&path, &sandbox)
+            .await
+            .map_err(|e| StartError::Other(e.to_string()))?;
+        let summary = ofsted::import(db, &viewer, &file, settings)
+            .await
+            .map_err(|e| StartError::Other(e.to_string()))?;
         println!(
             "Imported {name}: {} homes created, {} updated, {} inspections added",
             summary.homes_created, summary.homes_updated, summary.inspections_added
         );
     }
-    fictionalise(db, &viewer, settings, &data_dir.join("geo/postcodes_sample.csv")).await?;
+    fictionalise(
+        db,
+        &viewer,
+        settings,
+        &data_dir.join("geo/postcodes_sample.csv"),
+    )
+    .await?;
     add_users(db, settings).await
 }
 
 /// Stable across runs, so the demo looks the same every time.
 fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
+    text.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
 }
 
 const FIRST: [&str; 20] = [
-    "Oak", "Willow", "Beech", "Heather", "Harbour", "Cedar", "Rowan", "Maple", "Holly", "Ash", "Birch", "Elm",
-    "Hazel", "Juniper", "Larch", "Alder", "Linden", "Poplar", "Sycamore", "Chestnut",
+    "Oak", "Willow", "Beech", "Heather", "Harbour", "Cedar", "Rowan", "Maple", "Holly", "Ash",
+    "Birch", "Elm", "Hazel", "Juniper", "Larch", "Alder", "Linden", "Poplar", "Sycamore",
+    "Chestnut",
 ];
 const SECOND: [&str; 6] = ["House", "Lodge", "View", "Cottage", "Court", "Place"];
 
-async fn fictionalise(db: &DatabaseConnection, viewer: &Viewer, settings: &Settings, sample: &Path) -> Result<(), StartError> {
+async fn fictionalise(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    settings: &Settings,
+    sample: &Path,
+) -> Result<(), StartError> {
     let mut by_council: HashMap<String, Vec<String>> = HashMap::new();
-    let mut reader = csv::Reader::from_path(sample).map_err(|e| StartError::Other(format!("{}: {e}", sample.display())))?;
+    let mut reader = csv::Reader::from_path(sample)
+        .map_err(|e| StartError::Other(format!("{}: {e}", sample.display())))?;
     for record in reader.records() {
         let record = record.map_err(|e| StartError::Other(e.to_string()))?;
         if let (Some(postcode), Some(council)) = (record.get(0), record.get(4)) {
-            by_council.entry(council.to_string()).or_default().push(postcode.to_string());
+            by_council
+                .entry(council.to_string())
+                .or_default()
+                .push(postcode.to_string());
         }
     }
     let councils: HashMap<i64, String> = organisations::Entity::find()
@@ -102,22 +144,51 @@ async fn fictionalise(db: &DatabaseConnection, viewer: &Viewer, settings: &Setti
         .into_iter()
         .map(|o| (o.id, o.name))
         .collect();
-    let withheld = homes::Entity::find().filter(homes::Column::Name.ends_with("(name withheld by Ofsted)")).all(db).await?;
+    let withheld = homes::Entity::find()
+        .filter(homes::Column::Name.ends_with("(name withheld by Ofsted)"))
+        .all(db)
+        .await?;
     let txn = db::begin_write(db).await?;
     let mut used = std::collections::HashSet::new();
     for home in withheld {
         let hash = fnv(&home.urn);
-        let mut name = format!("{} {}", FIRST[(hash % 20) as usize], SECOND[((hash / 20) % 6) as usize]);
+        let mut name = format!(
+            "{} {}",
+            FIRST[(hash % 20) as usize],
+            SECOND[((hash / 20) % 6) as usize]
+        );
         let mut n = 2;
         while !used.insert(name.clone()) {
-            name = format!("{} {} {n}", FIRST[(hash % 20) as usize], SECOND[((hash / 20) % 6) as usize]);
+            name = format!(
+                "{} {} {n}",
+                FIRST[(hash % 20) as usize],
+                SECOND[((hash / 20) % 6) as usize]
+            );
             n += 1;
         }
-        let council = home.host_council_id.and_then(|id| councils.get(&id)).cloned().unwrap_or_default();
-        let postcode = by_council.get(&council).filter(|p| !p.is_empty()).map(|p| p[((hash / 120) as usize) % p.len()].clone());
-        let district = postcode.as_deref().and_then(|p| p.split(' ').next()).unwrap_or("");
-        let ours = crate::organisations::name_key(&council) == crate::organisations::name_key(&settings.council.name);
-        let locality = if ours { settings.council.locality_for_district(district).map(str::to_string) } else { None };
+        let council = home
+            .host_council_id
+            .and_then(|id| councils.get(&id))
+            .cloned()
+            .unwrap_or_default();
+        let postcode = by_council
+            .get(&council)
+            .filter(|p| !p.is_empty())
+            .map(|p| p[((hash / 120) as usize) % p.len()].clone());
+        let district = postcode
+            .as_deref()
+            .and_then(|p| p.split(' ').next())
+            .unwrap_or("");
+        let ours = crate::organisations::name_key(&council)
+            == crate::organisations::name_key(&settings.council.name);
+        let locality = if ours {
+            settings
+                .council
+                .locality_for_district(district)
+                .map(str::to_string)
+        } else {
+            None
+        };
         let before = serde_json::to_value(&home).unwrap_or_default();
         let urn = home.urn.clone();
         let mut model = home.into_active_model();
@@ -129,24 +200,69 @@ async fn fictionalise(db: &DatabaseConnection, viewer: &Viewer, settings: &Setti
         model.updated_at = Set(Utc::now().fixed_offset());
         let updated = model.update(&txn).await?;
         let after = serde_json::to_value(&updated).unwrap_or_default();
-        audit::record(&txn, viewer, Change::updated("home", &urn, before, after).summary("Demo: fictional name and address for a home Ofsted withheld"))
-            .await?;
+        audit::record(
+            &txn,
+            viewer,
+            Change::updated("home", &urn, before, after)
+                .summary("Demo: fictional name and address for a home Ofsted withheld"),
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(())
 }
 
-async fn add_users(db: &DatabaseConnection, settings: &Settings) -> Result<Vec<DemoLogin>, StartError> {
+async fn add_users(
+    db: &DatabaseConnection,
+    settings: &Settings,
+) -> Result<Vec<DemoLogin>, StartError> {
     let viewer = Viewer::system("demo builder");
     let mut logins = vec![
-        ("admin@demo.sufficiency.test", "Alex Admin", Role::Admin, None, "manages users and everything else".to_string()),
-        ("commissioner@demo.sufficiency.test", "Chris Commissioner", Role::Commissioner, None, "sees and edits all homes".to_string()),
-        ("placements@demo.sufficiency.test", "Pat Placements", Role::Placements, None, "sees all homes".to_string()),
+        (
+            "admin@demo.sufficiency.test",
+            "Alex Admin",
+            Role::Admin,
+            None,
+            "manages users and everything else".to_string(),
+        ),
+        (
+            "commissioner@demo.sufficiency.test",
+            "Chris Commissioner",
+            Role::Commissioner,
+            None,
+            "sees and edits all homes".to_string(),
+        ),
+        (
+            "placements@demo.sufficiency.test",
+            "Pat Placements",
+            Role::Placements,
+            None,
+            "sees all homes".to_string(),
+        ),
     ];
-    for (i, (org_id, org_name)) in busiest_local_providers(db, settings).await?.into_iter().take(2).enumerate() {
-        let email: &'static str = if i == 0 { "provider-a@demo.sufficiency.test" } else { "provider-b@demo.sufficiency.test" };
-        let person = if i == 0 { "Sam Provider" } else { "Jo Provider" };
-        logins.push((email, person, Role::Provider, Some(org_id), format!("sees only {org_name}'s homes")));
+    for (i, (org_id, org_name)) in busiest_local_providers(db, settings)
+        .await?
+        .into_iter()
+        .take(2)
+        .enumerate()
+    {
+        let email: &'static str = if i == 0 {
+            "provider-a@demo.sufficiency.test"
+        } else {
+            "provider-b@demo.sufficiency.test"
+        };
+        let person = if i == 0 {
+            "Sam Provider"
+        } else {
+            "Jo Provider"
+        };
+        logins.push((
+            email,
+            person,
+            Role::Provider,
+            Some(org_id),
+            format!("sees only {org_name}'s homes"),
+        ));
     }
     let mut out = Vec::new();
     for (email, name, role, organisation_id, note) in logins {
@@ -157,19 +273,33 @@ async fn add_users(db: &DatabaseConnection, settings: &Settings) -> Result<Vec<D
             organisation_id,
             password: DEMO_PASSWORD.to_string(),
         };
-        users::create(db, &viewer, new, settings).await.map_err(|e| StartError::Other(e.to_string()))?;
-        out.push(DemoLogin { email: email.to_string(), role, note });
+        users::create(db, &viewer, new, settings)
+            .await
+            .map_err(|e| StartError::Other(e.to_string()))?;
+        out.push(DemoLogin {
+            email: email.to_string(),
+            role,
+            note,
+        });
     }
     Ok(out)
 }
 
 /// Providers with the most homes in our council, most first.
-async fn busiest_local_providers(db: &DatabaseConnection, settings: &Settings) -> Result<Vec<(i64, String)>, StartError> {
+async fn busiest_local_providers(
+    db: &DatabaseConnection,
+    settings: &Settings,
+) -> Result<Vec<(i64, String)>, StartError> {
     let ours = crate::organisations::find_by_name_or_id(db, &settings.council.name)
         .await
         .map_err(|e| StartError::Other(e.to_string()))?
-        .ok_or_else(|| StartError::Other("the demo extract has no homes in the host council".into()))?;
-    let local = homes::Entity::find().filter(homes::Column::HostCouncilId.eq(ours.id)).all(db).await?;
+        .ok_or_else(|| {
+            StartError::Other("the demo extract has no homes in the host council".into())
+        })?;
+    let local = homes::Entity::find()
+        .filter(homes::Column::HostCouncilId.eq(ours.id))
+        .all(db)
+        .await?;
     let mut counts: HashMap<i64, usize> = HashMap::new();
     for h in local {
         if let Some(p) = h.provider_id {

@@ -2,7 +2,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter,
 };
 use serde_json::Value;
 
@@ -30,12 +31,22 @@ pub async fn snapshot(conn: &impl ConnectionTrait, home: &homes::Model) -> Resul
     Ok(value)
 }
 
-async fn replace_needs(conn: &impl ConnectionTrait, home_id: i64, details: &HomeDetails) -> Result<()> {
-    home_needs::Entity::delete_many().filter(home_needs::Column::HomeId.eq(home_id)).exec(conn).await?;
+async fn replace_needs(
+    conn: &impl ConnectionTrait,
+    home_id: i64,
+    details: &HomeDetails,
+) -> Result<()> {
+    home_needs::Entity::delete_many()
+        .filter(home_needs::Column::HomeId.eq(home_id))
+        .exec(conn)
+        .await?;
     let rows: Vec<home_needs::ActiveModel> = details
         .needs
         .iter()
-        .map(|n| home_needs::ActiveModel { home_id: Set(home_id), need: Set(n.code().to_string()) })
+        .map(|n| home_needs::ActiveModel {
+            home_id: Set(home_id),
+            need: Set(n.code().to_string()),
+        })
         .collect();
     if !rows.is_empty() {
         home_needs::Entity::insert_many(rows).exec(conn).await?;
@@ -58,7 +69,12 @@ impl Area<'_> {
         }
         let ours = self.our_council_id.is_some() && host_council_id == self.our_council_id;
         let district = details.postcode.as_ref()?.district().to_string();
-        ours.then(|| self.council.locality_for_district(&district).map(str::to_string)).flatten()
+        ours.then(|| {
+            self.council
+                .locality_for_district(&district)
+                .map(str::to_string)
+        })
+        .flatten()
     }
 }
 
@@ -88,8 +104,16 @@ fn apply_registration(model: &mut homes::ActiveModel, r: &Registration) {
     model.block_beds = Set(r.block_beds);
 }
 
-pub async fn create(conn: &impl ConnectionTrait, viewer: &Viewer, input: HomeInput, area: &Area<'_>) -> Result<homes::Model> {
-    let urn = input.urn.clone().ok_or_else(|| Error::field("urn", "Enter the home's Ofsted URN"))?;
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    input: HomeInput,
+    area: &Area<'_>,
+) -> Result<homes::Model> {
+    let urn = input
+        .urn
+        .clone()
+        .ok_or_else(|| Error::field("urn", "Enter the home's Ofsted URN"))?;
     let registration = input
         .registration
         .as_ref()
@@ -104,26 +128,44 @@ pub async fn create(conn: &impl ConnectionTrait, viewer: &Viewer, input: HomeInp
         updated_at: Set(now),
         ..Default::default()
     };
-    apply_details(&mut model, &input.details, area.locality(&input.details, registration.host_council_id));
+    apply_details(
+        &mut model,
+        &input.details,
+        area.locality(&input.details, registration.host_council_id),
+    );
     apply_registration(&mut model, registration);
     let home = match model.insert(conn).await {
         Ok(home) => home,
         Err(e) if crate::db::is_unique_violation(&e) => {
-            return Err(Error::field("urn", "A home with this URN already exists. Search for it instead of adding it again"));
+            return Err(Error::field(
+                "urn",
+                "A home with this URN already exists. Search for it instead of adding it again",
+            ));
         }
         Err(e) => return Err(e.into()),
     };
     replace_needs(conn, home.id, &input.details).await?;
     let after = snapshot(conn, &home).await?;
-    audit::record(conn, viewer, Change::created("home", &home.urn, after).summary(format!("Added {} ({})", home.name, home.urn)))
-        .await?;
+    audit::record(
+        conn,
+        viewer,
+        Change::created("home", &home.urn, after)
+            .summary(format!("Added {} ({})", home.name, home.urn)),
+    )
+    .await?;
     Ok(home)
 }
 
 /// Everyone who may edit a home may change its details. Registration,
 /// ownership and contract are for admins and commissioners: from anyone
 /// else they are ignored, whatever the request carries (no mass assignment).
-pub async fn update(conn: &impl ConnectionTrait, viewer: &Viewer, urn: &str, input: HomeInput, area: &Area<'_>) -> Result<homes::Model> {
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    urn: &str,
+    input: HomeInput,
+    area: &Area<'_>,
+) -> Result<homes::Model> {
     let existing = homes::Entity::find()
         .filter(homes::Column::Urn.eq(urn.trim().to_ascii_uppercase()))
         .one(conn)
@@ -135,8 +177,11 @@ pub async fn update(conn: &impl ConnectionTrait, viewer: &Viewer, urn: &str, inp
     }
     let registration = input.registration.as_ref().filter(|_| market_editor);
     let before = snapshot(conn, &existing).await?;
-    let postcode_changed = existing.postcode != input.details.postcode.as_ref().map(|p| p.to_string());
-    let host_council_id = registration.map(|r| r.host_council_id).unwrap_or(existing.host_council_id);
+    let postcode_changed =
+        existing.postcode != input.details.postcode.as_ref().map(|p| p.to_string());
+    let host_council_id = registration
+        .map(|r| r.host_council_id)
+        .unwrap_or(existing.host_council_id);
     let locality = area.locality(&input.details, host_council_id);
     let mut model = existing.into_active_model();
     apply_details(&mut model, &input.details, locality);
@@ -152,7 +197,8 @@ pub async fn update(conn: &impl ConnectionTrait, viewer: &Viewer, urn: &str, inp
     let home = model.update(conn).await?;
     replace_needs(conn, home.id, &input.details).await?;
     let after = snapshot(conn, &home).await?;
-    let change = Change::updated("home", &home.urn, before, after).summary(format!("Updated {} ({})", home.name, home.urn));
+    let change = Change::updated("home", &home.urn, before, after)
+        .summary(format!("Updated {} ({})", home.name, home.urn));
     if !change.is_empty_update() {
         audit::record(conn, viewer, change).await?;
     }

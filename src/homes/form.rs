@@ -1,7 +1,9 @@
 //! The home form, as browsers send it, and its parsing into a `HomeInput`.
 
 use chrono::{NaiveDate, Utc};
-use importers::vocab::{Contract, Need, Postcode, ProvisionType, RegistrationStatus, Sector, Sexes, Urn};
+use importers::vocab::{
+    Contract, Need, Postcode, ProvisionType, RegistrationStatus, Sector, Sexes, Urn,
+};
 use serde::Deserialize;
 use validator::Validate;
 
@@ -63,14 +65,27 @@ impl HomeForm {
         HomeForm {
             urn: h.urn.clone(),
             name: h.name.clone(),
-            registration: if with_registration { "1".into() } else { String::new() },
+            registration: if with_registration {
+                "1".into()
+            } else {
+                String::new()
+            },
             provision_type: h.provision_type.clone(),
             sector: text(&h.sector),
             registered_places: number(h.registered_places),
             registration_status: h.registration_status.clone(),
-            registration_day: h.registration_date.map(|d| d.format("%-d").to_string()).unwrap_or_default(),
-            registration_month: h.registration_date.map(|d| d.format("%-m").to_string()).unwrap_or_default(),
-            registration_year: h.registration_date.map(|d| d.format("%Y").to_string()).unwrap_or_default(),
+            registration_day: h
+                .registration_date
+                .map(|d| d.format("%-d").to_string())
+                .unwrap_or_default(),
+            registration_month: h
+                .registration_date
+                .map(|d| d.format("%-m").to_string())
+                .unwrap_or_default(),
+            registration_year: h
+                .registration_date
+                .map(|d| d.format("%Y").to_string())
+                .unwrap_or_default(),
             host_council_id: h.host_council_id.map(|n| n.to_string()).unwrap_or_default(),
             provider_id: h.provider_id.map(|n| n.to_string()).unwrap_or_default(),
             contract: h.contract.clone(),
@@ -79,7 +94,11 @@ impl HomeForm {
             max_age: h.max_age.map(|n| n.to_string()).unwrap_or_default(),
             sexes: text(&h.sexes),
             needs: d.needs.iter().map(|n| n.code().to_string()).collect(),
-            short_break_only: if h.short_break_only { "yes".into() } else { String::new() },
+            short_break_only: if h.short_break_only {
+                "yes".into()
+            } else {
+                String::new()
+            },
             locality: text(&h.locality),
             address_line1: text(&h.address_line1),
             address_line2: text(&h.address_line2),
@@ -99,7 +118,12 @@ impl HomeForm {
 
     fn parse_details(&self, errors: &mut FormErrors) -> HomeDetails {
         let age = |errors: &mut FormErrors, field: &str, text: &str, label: &str| {
-            let value = optional_number::<i16>(errors, field, text, &format!("{label} must be a whole number, like 11"));
+            let value = optional_number::<i16>(
+                errors,
+                field,
+                text,
+                &format!("{label} must be a whole number, like 11"),
+            );
             match value {
                 Some(a) if !(0..=25).contains(&a) => {
                     errors.add(field, format!("{label} must be between 0 and 25"));
@@ -110,10 +134,13 @@ impl HomeForm {
         };
         let min_age = age(errors, "min_age", &self.min_age, "Youngest age");
         let max_age = age(errors, "max_age", &self.max_age, "Oldest age");
-        if let (Some(lo), Some(hi)) = (min_age, max_age) {
-            if lo > hi {
-                errors.add("min_age", format!("Youngest age ({lo}) must not be more than oldest age ({hi})"));
-            }
+        if let (Some(lo), Some(hi)) = (min_age, max_age)
+            && lo > hi
+        {
+            errors.add(
+                "min_age",
+                format!("Youngest age ({lo}) must not be more than oldest age ({hi})"),
+            );
         }
         let sexes = match self.sexes.trim() {
             "" => None,
@@ -132,7 +159,10 @@ impl HomeForm {
         }
         let postcode = match optional(&self.postcode) {
             None => None,
-            Some(text) => text.parse::<Postcode>().map_err(|_| errors.add("postcode", "Enter a real postcode, like BH1 1AA")).ok(),
+            Some(text) => text
+                .parse::<Postcode>()
+                .map_err(|_| errors.add("postcode", "Enter a real postcode, like BH1 1AA"))
+                .ok(),
         };
         HomeDetails {
             name: self.name.trim().to_string(),
@@ -162,25 +192,52 @@ impl HomeForm {
                 None
             }),
         };
-        let registered_places = optional_number::<i32>(errors, "registered_places", &self.registered_places, "Registered places must be a whole number, like 4");
+        let registered_places = optional_number::<i32>(
+            errors,
+            "registered_places",
+            &self.registered_places,
+            "Registered places must be a whole number, like 4",
+        );
         if registered_places.is_some_and(|p| !(0..=500).contains(&p)) {
-            errors.add("registered_places", "Registered places must be between 0 and 500");
+            errors.add(
+                "registered_places",
+                "Registered places must be between 0 and 500",
+            );
         }
         let registration_status = RegistrationStatus::from_code(self.registration_status.trim());
         if registration_status.is_none() {
             errors.add("registration_status", "Select the registration status");
         }
         let registration_date = self.parse_date(errors);
-        let host_council_id = optional_number::<i64>(errors, "host_council_id", &self.host_council_id, "Select a council from the list");
-        let provider_id = optional_number::<i64>(errors, "provider_id", &self.provider_id, "Select a provider from the list");
+        let host_council_id = optional_number::<i64>(
+            errors,
+            "host_council_id",
+            &self.host_council_id,
+            "Select a council from the list",
+        );
+        let provider_id = optional_number::<i64>(
+            errors,
+            "provider_id",
+            &self.provider_id,
+            "Select a provider from the list",
+        );
         let contract = Contract::from_code(self.contract.trim()).unwrap_or(Contract::Spot);
-        let block_beds = optional_number::<i32>(errors, "block_beds", &self.block_beds, "Block beds must be a whole number, like 2");
+        let block_beds = optional_number::<i32>(
+            errors,
+            "block_beds",
+            &self.block_beds,
+            "Block beds must be a whole number, like 2",
+        );
         match (contract, block_beds, registered_places) {
-            (Contract::Block, None, _) => errors.add("block_beds", "Enter how many beds the council's block contract covers"),
+            (Contract::Block, None, _) => errors.add(
+                "block_beds",
+                "Enter how many beds the council's block contract covers",
+            ),
             (_, Some(b), _) if b < 0 => errors.add("block_beds", "Block beds must be 0 or more"),
-            (_, Some(b), Some(p)) if b > p => {
-                errors.add("block_beds", format!("Block beds ({b}) must not be more than registered places ({p})"))
-            }
+            (_, Some(b), Some(p)) if b > p => errors.add(
+                "block_beds",
+                format!("Block beds ({b}) must not be more than registered places ({p})"),
+            ),
             _ => {}
         }
         Some(Registration {
@@ -192,18 +249,30 @@ impl HomeForm {
             host_council_id,
             provider_id,
             contract,
-            block_beds: if contract == Contract::Block { block_beds } else { block_beds.filter(|b| *b > 0) },
+            block_beds: if contract == Contract::Block {
+                block_beds
+            } else {
+                block_beds.filter(|b| *b > 0)
+            },
         })
     }
 
     /// GOV.UK date input: day, month and year in separate boxes.
     fn parse_date(&self, errors: &mut FormErrors) -> Option<NaiveDate> {
-        let parts = [&self.registration_day, &self.registration_month, &self.registration_year].map(|p| p.trim().to_string());
+        let parts = [
+            &self.registration_day,
+            &self.registration_month,
+            &self.registration_year,
+        ]
+        .map(|p| p.trim().to_string());
         if parts.iter().all(String::is_empty) {
             return None;
         }
         if parts.iter().any(String::is_empty) {
-            errors.add("registration_day", "Registration date must include a day, month and year");
+            errors.add(
+                "registration_day",
+                "Registration date must include a day, month and year",
+            );
             return None;
         }
         let numbers: Vec<Option<u32>> = parts.iter().map(|p| p.parse().ok()).collect();
@@ -217,7 +286,10 @@ impl HomeForm {
                 None
             }
             Some(d) if d > Utc::now().date_naive() => {
-                errors.add("registration_day", "Registration date must be today or in the past");
+                errors.add(
+                    "registration_day",
+                    "Registration date must be today or in the past",
+                );
                 None
             }
             some => some,
@@ -228,9 +300,27 @@ impl HomeForm {
 impl FormInput for HomeForm {
     type Parsed = HomeInput;
     const FIELDS: &'static [&'static str] = &[
-        "urn", "name", "provision_type", "sector", "registered_places", "registration_status", "registration_day",
-        "host_council_id", "provider_id", "contract", "block_beds", "min_age", "max_age", "sexes", "needs",
-        "locality", "address_line1", "address_line2", "town", "county", "postcode",
+        "urn",
+        "name",
+        "provision_type",
+        "sector",
+        "registered_places",
+        "registration_status",
+        "registration_day",
+        "host_council_id",
+        "provider_id",
+        "contract",
+        "block_beds",
+        "min_age",
+        "max_age",
+        "sexes",
+        "needs",
+        "locality",
+        "address_line1",
+        "address_line2",
+        "town",
+        "county",
+        "postcode",
     ];
 
     fn parse(&self) -> Result<HomeInput, FormErrors> {
@@ -240,11 +330,22 @@ impl FormInput for HomeForm {
         }
         let urn = match optional(&self.urn) {
             None => None,
-            Some(text) => text.parse::<Urn>().map_err(|e| errors.add("urn", e.to_string())).ok(),
+            Some(text) => text
+                .parse::<Urn>()
+                .map_err(|e| errors.add("urn", e.to_string()))
+                .ok(),
         };
         let details = self.parse_details(&mut errors);
-        let registration = if self.with_registration() { self.parse_registration(&mut errors) } else { None };
-        errors.into_result(HomeInput { urn, details, registration })
+        let registration = if self.with_registration() {
+            self.parse_registration(&mut errors)
+        } else {
+            None
+        };
+        errors.into_result(HomeInput {
+            urn,
+            details,
+            registration,
+        })
     }
 }
 
@@ -284,20 +385,41 @@ mod tests {
             ..valid()
         };
         let errors = form.parse().unwrap_err();
-        for field in ["urn", "min_age", "block_beds", "postcode", "registration_day", "needs"] {
-            assert!(errors.get(field).is_some(), "no error for {field}: {errors:?}");
+        for field in [
+            "urn",
+            "min_age",
+            "block_beds",
+            "postcode",
+            "registration_day",
+            "needs",
+        ] {
+            assert!(
+                errors.get(field).is_some(),
+                "no error for {field}: {errors:?}"
+            );
         }
     }
 
     #[test]
     fn block_beds_cannot_exceed_places() {
-        let form = HomeForm { contract: "block".into(), block_beds: "5".into(), ..valid() };
-        assert_eq!(form.parse().unwrap_err().get("block_beds"), Some("Block beds (5) must not be more than registered places (4)"));
+        let form = HomeForm {
+            contract: "block".into(),
+            block_beds: "5".into(),
+            ..valid()
+        };
+        assert_eq!(
+            form.parse().unwrap_err().get("block_beds"),
+            Some("Block beds (5) must not be more than registered places (4)")
+        );
     }
 
     #[test]
     fn without_the_registration_section_registration_is_left_alone() {
-        let form = HomeForm { registration: String::new(), provision_type: String::new(), ..valid() };
+        let form = HomeForm {
+            registration: String::new(),
+            provision_type: String::new(),
+            ..valid()
+        };
         assert_eq!(form.parse().unwrap().registration, None);
     }
 }

@@ -9,7 +9,9 @@ pub mod routes;
 mod views;
 
 use chrono::NaiveDate;
-use importers::vocab::{Contract, Judgement, Need, Postcode, ProvisionType, RegistrationStatus, Sector, Sexes, Urn};
+use importers::vocab::{
+    Contract, Judgement, Need, Postcode, ProvisionType, RegistrationStatus, Sector, Sexes, Urn,
+};
 use sea_orm::FromQueryResult;
 
 use crate::db::entities::{homes, inspections, organisations};
@@ -51,16 +53,22 @@ impl HomeRow {
         self.rating.as_deref().and_then(Judgement::from_code)
     }
     pub fn places_text(&self) -> String {
-        self.registered_places.map(|p| p.to_string()).unwrap_or_else(|| "Not fixed".into())
+        self.registered_places
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "Not fixed".into())
     }
 }
 
 pub fn type_label(code: &str) -> &'static str {
-    ProvisionType::from_code(code).map(ProvisionType::label).unwrap_or("Unknown")
+    ProvisionType::from_code(code)
+        .map(ProvisionType::label)
+        .unwrap_or("Unknown")
 }
 
 pub fn status_label(code: &str) -> &'static str {
-    RegistrationStatus::from_code(code).map(RegistrationStatus::label).unwrap_or("Unknown")
+    RegistrationStatus::from_code(code)
+        .map(RegistrationStatus::label)
+        .unwrap_or("Unknown")
 }
 
 /// Which homes a list shows.
@@ -74,6 +82,8 @@ pub struct Filter {
     pub status: StatusFilter,
     /// Name or URN contains.
     pub q: Option<String>,
+    /// The owning provider's name contains.
+    pub owner: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,8 +156,15 @@ impl Sort {
     ];
 
     pub fn from_codes(key: &str, direction: &str) -> Self {
-        let key = Self::KEYS.iter().find(|(k, _)| *k == key).map(|(_, s)| *s).unwrap_or_default();
-        Sort { key, descending: direction == "desc" }
+        let key = Self::KEYS
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, s)| *s)
+            .unwrap_or_default();
+        Sort {
+            key,
+            descending: direction == "desc",
+        }
     }
 }
 

@@ -3,9 +3,8 @@
 use importers::vocab::{Judgement, Need, RegistrationStatus};
 use sea_orm::sea_query::{Alias, CaseStatement, Expr, Func, IntoCondition};
 use sea_orm::{
-    ExprTrait,
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, RelationDef, Select,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, ExprTrait, JoinType, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef, Select,
 };
 
 use super::{Filter, HomeDetail, HomeRow, RatingFilter, Sort, SortKey, StatusFilter};
@@ -37,7 +36,11 @@ fn current_inspection_join() -> RelationDef {
     homes::Entity::belongs_to(inspections::Entity)
         .from(homes::Column::Id)
         .to(inspections::Column::HomeId)
-        .on_condition(|_, right| Expr::col((right, inspections::Column::IsCurrent)).eq(true).into_condition())
+        .on_condition(|_, right| {
+            Expr::col((right, inspections::Column::IsCurrent))
+                .eq(true)
+                .into_condition()
+        })
         .into()
 }
 
@@ -72,13 +75,29 @@ fn rows_query(viewer: &Viewer, filter: &Filter) -> Select<homes::Entity> {
             homes::Column::Town,
             homes::Column::Postcode,
         ])
-        .column_as(Expr::col((Alias::new(PROVIDER), organisations::Column::Name)), "provider_name")
-        .column_as(Expr::col((Alias::new(COUNCIL), organisations::Column::Name)), "council_name")
-        .column_as(Expr::col((Alias::new(CURRENT), inspections::Column::Overall)), "rating")
-        .column_as(Expr::col((Alias::new(CURRENT), inspections::Column::InspectionDate)), "rating_date")
+        .column_as(
+            Expr::col((Alias::new(PROVIDER), organisations::Column::Name)),
+            "provider_name",
+        )
+        .column_as(
+            Expr::col((Alias::new(COUNCIL), organisations::Column::Name)),
+            "council_name",
+        )
+        .column_as(
+            Expr::col((Alias::new(CURRENT), inspections::Column::Overall)),
+            "rating",
+        )
+        .column_as(
+            Expr::col((Alias::new(CURRENT), inspections::Column::InspectionDate)),
+            "rating_date",
+        )
         .join_as(JoinType::LeftJoin, provider_join(), Alias::new(PROVIDER))
         .join_as(JoinType::LeftJoin, council_join(), Alias::new(COUNCIL))
-        .join_as(JoinType::LeftJoin, current_inspection_join(), Alias::new(CURRENT))
+        .join_as(
+            JoinType::LeftJoin,
+            current_inspection_join(),
+            Alias::new(CURRENT),
+        )
         .filter(visible_to(viewer));
     if let Some(t) = filter.provision_type {
         query = query.filter(homes::Column::ProvisionType.eq(t.code()));
@@ -92,17 +111,31 @@ fn rows_query(viewer: &Viewer, filter: &Filter) -> Select<homes::Entity> {
     if let Some(id) = filter.council_id {
         query = query.filter(homes::Column::HostCouncilId.eq(id));
     }
-    let open: Vec<&str> = RegistrationStatus::ALL.iter().filter(|s| s.is_open()).map(|s| s.code()).collect();
+    let open: Vec<&str> = RegistrationStatus::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.code())
+        .collect();
     query = match filter.status {
         StatusFilter::Open => query.filter(homes::Column::RegistrationStatus.is_in(open)),
         StatusFilter::Closed => query.filter(homes::Column::RegistrationStatus.is_not_in(open)),
         StatusFilter::All => query,
     };
+    if let Some(owner) = &filter.owner {
+        let key = crate::organisations::name_key(owner);
+        query = query.filter(
+            Expr::col((Alias::new(PROVIDER), organisations::Column::NameKey))
+                .like(format!("%{key}%")),
+        );
+    }
     if let Some(q) = &filter.q {
         let q = q.trim();
         query = query.filter(
             Condition::any()
-                .add(Expr::expr(Func::lower(Expr::col((homes::Entity, homes::Column::Name)))).like(format!("%{}%", q.to_lowercase())))
+                .add(
+                    Expr::expr(Func::lower(Expr::col((homes::Entity, homes::Column::Name))))
+                        .like(format!("%{}%", q.to_lowercase())),
+                )
                 .add(homes::Column::Urn.eq(q.to_ascii_uppercase())),
         );
     }
@@ -111,7 +144,11 @@ fn rows_query(viewer: &Viewer, filter: &Filter) -> Select<homes::Entity> {
         let codes = |js: &[Judgement]| js.iter().map(|j| j.code().to_string()).collect::<Vec<_>>();
         let condition = match rating {
             RatingFilter::Is(j) => overall.eq(j.code()),
-            RatingFilter::GoodOrBetter => overall.is_in(codes(&[Judgement::Outstanding, Judgement::Good, Judgement::SaStrong])),
+            RatingFilter::GoodOrBetter => overall.is_in(codes(&[
+                Judgement::Outstanding,
+                Judgement::Good,
+                Judgement::SaStrong,
+            ])),
             RatingFilter::BelowGood => overall.is_in(codes(&[
                 Judgement::RequiresImprovement,
                 Judgement::Inadequate,
@@ -136,7 +173,11 @@ fn rating_rank() -> CaseStatement {
 }
 
 fn sorted(query: Select<homes::Entity>, sort: Sort) -> Select<homes::Entity> {
-    let order = if sort.descending { Order::Desc } else { Order::Asc };
+    let order = if sort.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
     let name = Expr::col((homes::Entity, homes::Column::Name));
     let query = match sort.key {
         SortKey::Name => query,
@@ -144,13 +185,28 @@ fn sorted(query: Select<homes::Entity>, sort: Sort) -> Select<homes::Entity> {
         SortKey::Type => query.order_by(homes::Column::ProvisionType, order.clone()),
         SortKey::Rating => query.order_by(Expr::Case(Box::new(rating_rank())), order.clone()),
         SortKey::Places => query.order_by(homes::Column::RegisteredPlaces, order.clone()),
-        SortKey::Provider => query.order_by(Expr::col((Alias::new(PROVIDER), organisations::Column::Name)), order.clone()),
-        SortKey::Council => query.order_by(Expr::col((Alias::new(COUNCIL), organisations::Column::Name)), order.clone()),
-        SortKey::Inspected => query.order_by(Expr::col((Alias::new(CURRENT), inspections::Column::InspectionDate)), order.clone()),
+        SortKey::Provider => query.order_by(
+            Expr::col((Alias::new(PROVIDER), organisations::Column::Name)),
+            order.clone(),
+        ),
+        SortKey::Council => query.order_by(
+            Expr::col((Alias::new(COUNCIL), organisations::Column::Name)),
+            order.clone(),
+        ),
+        SortKey::Inspected => query.order_by(
+            Expr::col((Alias::new(CURRENT), inspections::Column::InspectionDate)),
+            order.clone(),
+        ),
     };
     // Name, then URN, break ties so pages are stable.
-    let name_order = if sort.key == SortKey::Name { order } else { Order::Asc };
-    query.order_by(name, name_order).order_by_asc(homes::Column::Urn)
+    let name_order = if sort.key == SortKey::Name {
+        order
+    } else {
+        Order::Asc
+    };
+    query
+        .order_by(name, name_order)
+        .order_by_asc(homes::Column::Urn)
 }
 
 pub async fn list(
@@ -173,12 +229,33 @@ pub async fn list(
 
 /// The list as a spreadsheet-ready table. Addresses are included: the list
 /// is already limited to homes the viewer may see in full.
-pub async fn export_table(db: &DatabaseConnection, viewer: &Viewer, filter: &Filter, sort: Sort) -> Result<Table> {
-    let rows = sorted(rows_query(viewer, filter), sort).into_model::<HomeRow>().all(db).await?;
+pub async fn export_table(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    filter: &Filter,
+    sort: Sort,
+) -> Result<Table> {
+    let rows = sorted(rows_query(viewer, filter), sort)
+        .into_model::<HomeRow>()
+        .all(db)
+        .await?;
     Ok(Table {
         headers: vec![
-            "URN", "Name", "Provision type", "Registration status", "Registered places", "Provider", "Sector",
-            "Host council", "Locality", "Rating", "Rating date", "Address line 1", "Address line 2", "Town", "Postcode",
+            "URN",
+            "Name",
+            "Provision type",
+            "Registration status",
+            "Registered places",
+            "Provider",
+            "Sector",
+            "Host council",
+            "Locality",
+            "Rating",
+            "Rating date",
+            "Address line 1",
+            "Address line 2",
+            "Town",
+            "Postcode",
         ],
         rows: rows
             .into_iter()
@@ -194,7 +271,9 @@ pub async fn export_table(db: &DatabaseConnection, viewer: &Viewer, filter: &Fil
                     r.council_name.clone().into(),
                     r.locality.clone().into(),
                     r.judgement().map(|j| j.label().to_string()).into(),
-                    r.rating_date.map(|d| d.format("%Y-%m-%d").to_string()).into(),
+                    r.rating_date
+                        .map(|d| d.format("%Y-%m-%d").to_string())
+                        .into(),
                     r.address_line1.clone().into(),
                     r.address_line2.clone().into(),
                     r.town.clone().into(),
@@ -205,7 +284,11 @@ pub async fn export_table(db: &DatabaseConnection, viewer: &Viewer, filter: &Fil
     })
 }
 
-pub async fn find_detail(db: &DatabaseConnection, viewer: &Viewer, urn: &str) -> Result<HomeDetail> {
+pub async fn find_detail(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    urn: &str,
+) -> Result<HomeDetail> {
     let home = homes::Entity::find()
         .filter(homes::Column::Urn.eq(urn.trim().to_ascii_uppercase()))
         .one(db)

@@ -25,6 +25,7 @@ fn filter(query: &ListQuery) -> Filter {
         rating: RatingFilter::from_code(&query.rating),
         locality: optional(&query.locality),
         provider_id: query.provider.parse().ok(),
+        owner: optional(&query.owner),
         council_id: query.council.parse().ok(),
         status: StatusFilter::from_code(&query.status),
         q: optional(&query.q),
@@ -32,18 +33,44 @@ fn filter(query: &ListQuery) -> Filter {
 }
 
 fn localities(state: &AppState) -> Vec<String> {
-    state.settings.council.localities.iter().map(|l| l.name.clone()).collect()
+    state
+        .settings
+        .council
+        .localities
+        .iter()
+        .map(|l| l.name.clone())
+        .collect()
 }
 
-pub async fn list(State(state): State<AppState>, page: PageContext, viewer: Viewer, Query(query): Query<ListQuery>) -> Result<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    Query(query): Query<ListQuery>,
+) -> Result<Response> {
     let current = query.page.unwrap_or(1).max(1);
     let sort = Sort::from_codes(&query.sort, &query.dir);
-    let (rows, total) = super::list(&state.db, &viewer, &filter(&query), sort, current, DEFAULT_PER_PAGE).await?;
+    let (rows, total) = super::list(
+        &state.db,
+        &viewer,
+        &filter(&query),
+        sort,
+        current,
+        DEFAULT_PER_PAGE,
+    )
+    .await?;
     let provider_name = match query.provider.parse::<i64>() {
-        Ok(id) if viewer.is_council() => organisations::find(&state.db, id).await.ok().map(|o| o.name),
+        Ok(id) if viewer.is_council() => organisations::find(&state.db, id)
+            .await
+            .ok()
+            .map(|o| o.name),
         _ => None,
     };
-    let councils = if viewer.is_council() { super::council_choices(&state.db).await? } else { Vec::new() };
+    let councils = if viewer.is_council() {
+        super::council_choices(&state.db).await?
+    } else {
+        Vec::new()
+    };
     Ok(render(&ListPage {
         pagination: Pagination::new("/homes", &query.pairs(), current, DEFAULT_PER_PAGE, total),
         page,
@@ -59,19 +86,38 @@ pub async fn list(State(state): State<AppState>, page: PageContext, viewer: View
     }))
 }
 
-pub async fn export_csv(State(state): State<AppState>, viewer: Viewer, Query(query): Query<ListQuery>) -> Result<Response> {
+pub async fn export_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<ListQuery>,
+) -> Result<Response> {
     let sort = Sort::from_codes(&query.sort, &query.dir);
     let table = super::export_table(&state.db, &viewer, &filter(&query), sort).await?;
     Ok(table.csv_response("homes.csv"))
 }
 
-pub async fn show(State(state): State<AppState>, page: PageContext, viewer: Viewer, Path(urn): Path<String>) -> Result<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    Path(urn): Path<String>,
+) -> Result<Response> {
     let d = super::find_detail(&state.db, &viewer, &urn).await?;
     Ok(render(&ShowPage { page, d }))
 }
 
-async fn form_page(state: &AppState, page: PageContext, form: HomeForm, errors: FormErrors, urn: Option<String>) -> Result<Response> {
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+async fn form_page(
+    state: &AppState,
+    page: PageContext,
+    form: HomeForm,
+    errors: FormErrors,
+    urn: Option<String>,
+) -> Result<Response> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let (councils, providers) = if form.with_registration() {
         (
             organisations::choices(&state.db, Some(Kind::Council)).await?,
@@ -102,7 +148,9 @@ async fn form_page(state: &AppState, page: PageContext, form: HomeForm, errors: 
 
 async fn our_council_id(state: &AppState) -> Result<Option<i64>> {
     let found = organisations::find_by_name_or_id(&state.db, &state.settings.council.name).await?;
-    Ok(found.filter(|o| o.kind == Kind::Council.code()).map(|o| o.id))
+    Ok(found
+        .filter(|o| o.kind == Kind::Council.code())
+        .map(|o| o.id))
 }
 
 pub async fn new_page(State(state): State<AppState>, page: PageContext) -> Result<Response> {
@@ -113,12 +161,21 @@ pub async fn new_page(State(state): State<AppState>, page: PageContext) -> Resul
     form_page(&state, page, form, FormErrors::default(), None).await
 }
 
-pub async fn create(State(state): State<AppState>, page: PageContext, viewer: Viewer, session: Session, form: Submitted<HomeForm>) -> Result<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    session: Session,
+    form: Submitted<HomeForm>,
+) -> Result<Response> {
     let (input, raw) = match form {
         Submitted::Valid(input, raw) => (input, raw),
         Submitted::Invalid(raw, errors) => return form_page(&state, page, raw, errors, None).await,
     };
-    let area = Area { council: &state.settings.council, our_council_id: our_council_id(&state).await? };
+    let area = Area {
+        council: &state.settings.council,
+        our_council_id: our_council_id(&state).await?,
+    };
     let txn = crate::db::begin_write(&state.db).await?;
     match super::create(&txn, &viewer, input, &area).await {
         Ok(home) => {
@@ -131,7 +188,12 @@ pub async fn create(State(state): State<AppState>, page: PageContext, viewer: Vi
     }
 }
 
-pub async fn edit_page(State(state): State<AppState>, page: PageContext, viewer: Viewer, Path(urn): Path<String>) -> Result<Response> {
+pub async fn edit_page(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    Path(urn): Path<String>,
+) -> Result<Response> {
     let d = super::find_detail(&state.db, &viewer, &urn).await?;
     let form = HomeForm::from_detail(&d, viewer.role.edits_market());
     form_page(&state, page, form, FormErrors::default(), Some(d.home.urn)).await
@@ -147,9 +209,14 @@ pub async fn update(
 ) -> Result<Response> {
     let (input, raw) = match form {
         Submitted::Valid(input, raw) => (input, raw),
-        Submitted::Invalid(raw, errors) => return form_page(&state, page, raw, errors, Some(urn)).await,
+        Submitted::Invalid(raw, errors) => {
+            return form_page(&state, page, raw, errors, Some(urn)).await;
+        }
     };
-    let area = Area { council: &state.settings.council, our_council_id: our_council_id(&state).await? };
+    let area = Area {
+        council: &state.settings.council,
+        our_council_id: our_council_id(&state).await?,
+    };
     let txn = crate::db::begin_write(&state.db).await?;
     match super::update(&txn, &viewer, &urn, input, &area).await {
         Ok(home) => {

@@ -1,5 +1,7 @@
 use askama::Template;
-use importers::vocab::{Contract, Judgement, Need, ProvisionType, RegistrationStatus, Sector, Sexes};
+use importers::vocab::{
+    Contract, Judgement, Need, ProvisionType, RegistrationStatus, Sector, Sexes,
+};
 
 use super::form::HomeForm;
 use super::{HomeDetail, HomeRow};
@@ -16,6 +18,7 @@ pub struct ListQuery {
     pub rating: String,
     pub locality: String,
     pub provider: String,
+    pub owner: String,
     pub council: String,
     pub status: String,
     pub q: String,
@@ -31,6 +34,7 @@ impl ListQuery {
             ("rating".into(), self.rating.clone()),
             ("locality".into(), self.locality.clone()),
             ("provider".into(), self.provider.clone()),
+            ("owner".into(), self.owner.clone()),
             ("council".into(), self.council.clone()),
             ("status".into(), self.status.clone()),
             ("q".into(), self.q.clone()),
@@ -39,10 +43,30 @@ impl ListQuery {
         ]
     }
 
+    /// True when the list is narrowed by anything the user chose.
+    pub fn has_filters(&self) -> bool {
+        [
+            &self.provision_type,
+            &self.rating,
+            &self.locality,
+            &self.provider,
+            &self.owner,
+            &self.council,
+            &self.status,
+            &self.q,
+        ]
+        .iter()
+        .any(|v| !v.is_empty())
+    }
+
     pub fn query_string(&self, overrides: &[(&str, &str)]) -> String {
         let mut s = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in self.pairs() {
-            let v = overrides.iter().find(|(o, _)| *o == k).map(|(_, v)| v.to_string()).unwrap_or(v);
+            let v = overrides
+                .iter()
+                .find(|(o, _)| *o == k)
+                .map(|(_, v)| v.to_string())
+                .unwrap_or(v);
             if !v.is_empty() {
                 s.append_pair(&k, &v);
             }
@@ -53,7 +77,10 @@ impl ListQuery {
 
 pub const RATING_OPTIONS: [(&str, &str); 7] = [
     ("good_or_better", "Good or better"),
-    ("below_good", "Below good (requires improvement or inadequate)"),
+    (
+        "below_good",
+        "Below good (requires improvement or inadequate)",
+    ),
     ("outstanding", "Outstanding"),
     ("good", "Good"),
     ("requires_improvement", "Requires improvement to be good"),
@@ -80,12 +107,24 @@ pub struct ListPage {
 
 impl ListPage {
     pub fn sort_href(&self, key: &str) -> String {
-        let dir = if self.query.sort == key && self.query.dir != "desc" { "desc" } else { "asc" };
-        format!("/homes?{}", self.query.query_string(&[("sort", key), ("dir", dir), ("page", "")]))
+        let dir = if self.query.sort == key && self.query.dir != "desc" {
+            "desc"
+        } else {
+            "asc"
+        };
+        format!(
+            "/homes?{}",
+            self.query
+                .query_string(&[("sort", key), ("dir", dir), ("page", "")])
+        )
     }
 
     pub fn aria_sort(&self, key: &str) -> &'static str {
-        let current = if self.query.sort.is_empty() { "name" } else { self.query.sort.as_str() };
+        let current = if self.query.sort.is_empty() {
+            "name"
+        } else {
+            self.query.sort.as_str()
+        };
         match (current == key, self.query.dir == "desc") {
             (true, true) => "descending",
             (true, false) => "ascending",
@@ -94,11 +133,17 @@ impl ListPage {
     }
 
     pub fn export_href(&self) -> String {
-        format!("/homes/export.csv?{}", self.query.query_string(&[("page", "")]))
+        format!(
+            "/homes/export.csv?{}",
+            self.query.query_string(&[("page", "")])
+        )
     }
 
     pub fn without_provider_href(&self) -> String {
-        format!("/homes?{}", self.query.query_string(&[("provider", ""), ("page", "")]))
+        format!(
+            "/homes?{}",
+            self.query.query_string(&[("provider", ""), ("page", "")])
+        )
     }
 }
 
@@ -115,7 +160,9 @@ impl ShowPage {
     }
 
     pub fn event_label(code: &str) -> &'static str {
-        importers::vocab::EventType::from_code(code).map(|e| e.label()).unwrap_or("Inspection")
+        importers::vocab::EventType::from_code(code)
+            .map(|e| e.label())
+            .unwrap_or("Inspection")
     }
 
     pub fn source_label(code: &str) -> &'static str {
@@ -128,11 +175,19 @@ impl ShowPage {
     }
 
     pub fn sexes_label(&self) -> &'static str {
-        self.d.home.sexes.as_deref().and_then(Sexes::from_code).map(Sexes::label).unwrap_or("Not recorded")
+        self.d
+            .home
+            .sexes
+            .as_deref()
+            .and_then(Sexes::from_code)
+            .map(Sexes::label)
+            .unwrap_or("Not recorded")
     }
 
     pub fn contract_label(&self) -> &'static str {
-        Contract::from_code(&self.d.home.contract).map(Contract::label).unwrap_or("")
+        Contract::from_code(&self.d.home.contract)
+            .map(Contract::label)
+            .unwrap_or("")
     }
 
     pub fn sector_label(&self) -> &'static str {

@@ -6,8 +6,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use importers::ofsted::{Inspection, OfstedFile, Setting};
 use importers::vocab::{Judgement, Scale, Sector};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder,
 };
 use serde_json::{Value, json};
 
@@ -21,7 +21,12 @@ use crate::organisations::{Kind, canonical_council_name, loose_key, name_key};
 
 const CHUNK: usize = 400;
 
-pub async fn apply(txn: &DatabaseTransaction, viewer: &Viewer, file: &OfstedFile, council: &config::Council) -> Result<ImportSummary> {
+pub async fn apply(
+    txn: &DatabaseTransaction,
+    viewer: &Viewer,
+    file: &OfstedFile,
+    council: &config::Council,
+) -> Result<ImportSummary> {
     let now = Utc::now().fixed_offset();
     let mut summary = ImportSummary {
         layout: Some(file.layout),
@@ -34,32 +39,52 @@ pub async fn apply(txn: &DatabaseTransaction, viewer: &Viewer, file: &OfstedFile
     let mut orgs = Organisations::load(txn).await?;
     let mut audits = Vec::new();
 
-    // Councils and providers named by the file.
-    let mut council_ids = HashMap::new();
-    let mut provider_ids = HashMap::new();
+    // Councils and providers named by the file, found or created in batches.
+    let mut wanted = Vec::new();
     for s in latest.values() {
         let name = canonical_council_name(&s.local_authority);
-        if !council_ids.contains_key(&name) {
-            let ons = (name_key(&name) == name_key(&council.name)).then(|| council.ons_code.clone());
-            let id = orgs.find_or_create(txn, Kind::Council, &name, None, ons, &mut summary, &mut audits, now).await?;
-            council_ids.insert(name, id);
-        }
+        let ons = (name_key(&name) == name_key(&council.name)).then(|| council.ons_code.clone());
+        wanted.push(Wanted {
+            kind: Kind::Council,
+            name,
+            sector: None,
+            ons_code: ons,
+        });
         if let Some(owner) = &s.owner {
-            if !provider_ids.contains_key(owner) {
-                let id = orgs.find_or_create(txn, Kind::Provider, owner, s.sector, None, &mut summary, &mut audits, now).await?;
-                provider_ids.insert(owner.clone(), id);
-            }
+            wanted.push(Wanted {
+                kind: Kind::Provider,
+                name: owner.clone(),
+                sector: s.sector,
+                ons_code: None,
+            });
         }
     }
+    let org_ids = orgs
+        .ensure(txn, wanted, &mut summary, &mut audits, now)
+        .await?;
+    let council_ids: HashMap<String, i64> = org_ids
+        .iter()
+        .filter(|((kind, _), _)| *kind == Kind::Council.code())
+        .map(|((_, name), id)| (name.clone(), *id))
+        .collect();
+    let provider_ids: HashMap<String, i64> = org_ids
+        .iter()
+        .filter(|((kind, _), _)| *kind == Kind::Provider.code())
+        .map(|((_, name), id)| (name.clone(), *id))
+        .collect();
     summary.possible_duplicates = orgs.possible_duplicates();
-    let our_council_id = council_ids.get(&canonical_council_name(&council.name)).copied();
+    let our_council_id = council_ids
+        .get(&canonical_council_name(&council.name))
+        .copied();
 
     // Homes.
     let urns: Vec<String> = latest.keys().cloned().collect();
     let mut existing = load_homes(txn, &urns).await?;
     let mut new_homes = Vec::new();
     for (urn, s) in &latest {
-        let council_id = council_ids.get(&canonical_council_name(&s.local_authority)).copied();
+        let council_id = council_ids
+            .get(&canonical_council_name(&s.local_authority))
+            .copied();
         let provider_id = s.owner.as_ref().and_then(|o| provider_ids.get(o)).copied();
         match existing.get(urn) {
             None => {
@@ -74,7 +99,8 @@ pub async fn apply(txn: &DatabaseTransaction, viewer: &Viewer, file: &OfstedFile
                     let updated = model.update(txn).await?;
                     let after = serde_json::to_value(&updated).map_err(Error::internal)?;
                     audits.push(
-                        Change::updated("home", urn, before, after).summary(format!("Ofsted data updated {} ({urn})", updated.name)),
+                        Change::updated("home", urn, before, after)
+                            .summary(format!("Ofsted data updated {} ({urn})", updated.name)),
                     );
                     existing.insert(urn.clone(), updated);
                     summary.homes_updated += 1;
@@ -88,52 +114,94 @@ pub async fn apply(txn: &DatabaseTransaction, viewer: &Viewer, file: &OfstedFile
     for chunk in new_homes.chunks(CHUNK) {
         homes::Entity::insert_many(chunk.to_vec()).exec(txn).await?;
     }
-    let created: Vec<String> = latest.keys().filter(|u| !existing.contains_key(*u)).cloned().collect();
+    let created: Vec<String> = latest
+        .keys()
+        .filter(|u| !existing.contains_key(*u))
+        .cloned()
+        .collect();
     for (urn, home) in load_homes(txn, &created).await? {
         let after = serde_json::to_value(&home).map_err(Error::internal)?;
-        audits.push(Change::created("home", &urn, after).summary(format!("Added from Ofsted data: {} ({urn})", home.name)));
+        audits.push(
+            Change::created("home", &urn, after)
+                .summary(format!("Added from Ofsted data: {} ({urn})", home.name)),
+        );
         existing.insert(urn, home);
     }
 
     // Inspections, by event number (or home, date and type when Ofsted gave none).
     let home_ids: Vec<i64> = existing.values().map(|h| h.id).collect();
     let known = load_inspections(txn, &home_ids).await?;
-    let by_number: HashMap<String, &inspections::Model> =
-        known.iter().filter_map(|i| i.event_number.clone().map(|n| (n, i))).collect();
-    let by_event: HashSet<(i64, NaiveDate, String)> =
-        known.iter().map(|i| (i.home_id, i.inspection_date, i.event_type.clone())).collect();
+    let by_number: HashMap<(i64, String), &inspections::Model> = known
+        .iter()
+        .filter_map(|i| i.event_number.clone().map(|n| ((i.home_id, n), i)))
+        .collect();
+    let by_event: HashSet<(i64, NaiveDate, String)> = known
+        .iter()
+        .map(|i| (i.home_id, i.inspection_date, i.event_type.clone()))
+        .collect();
     let mut seen = HashSet::new();
     let mut new_inspections = Vec::new();
     let mut touched: HashSet<i64> = HashSet::new();
     for s in &file.settings {
-        let Some(home) = existing.get(s.urn.as_str()) else { continue };
-        for event in [&s.inspection, &s.previous_inspection].into_iter().flatten() {
-            let key = event.event_number.clone().unwrap_or_else(|| format!("{}:{}:{}", home.id, event.date, event.event_type.code()));
+        let Some(home) = existing.get(s.urn.as_str()) else {
+            continue;
+        };
+        for event in [&s.inspection, &s.previous_inspection]
+            .into_iter()
+            .flatten()
+        {
+            let key = match &event.event_number {
+                Some(n) => format!("{}:{n}", home.id),
+                None => format!("{}:{}:{}", home.id, event.date, event.event_type.code()),
+            };
             if !seen.insert(key) {
                 continue;
             }
             let values = InspectionValues::new(home.id, event, s);
-            match event.event_number.as_ref().and_then(|n| by_number.get(n)) {
+            match event
+                .event_number
+                .as_ref()
+                .and_then(|n| by_number.get(&(home.id, n.clone())))
+            {
                 Some(found) if values.differs_from(found) => {
                     let before = serde_json::to_value(*found).map_err(Error::internal)?;
                     let mut model = (*found).clone().into_active_model();
                     values.set_on(&mut model);
                     model.updated_at = Set(now);
                     let updated = model.update(txn).await?;
-                    audits.push(Change::updated("inspection", updated.event_number.clone().unwrap_or_default(), before, serde_json::to_value(&updated).map_err(Error::internal)?)
-                        .summary(format!("Ofsted corrected inspection of {}", s.urn)));
+                    audits.push(
+                        Change::updated(
+                            "inspection",
+                            updated.event_number.clone().unwrap_or_default(),
+                            before,
+                            serde_json::to_value(&updated).map_err(Error::internal)?,
+                        )
+                        .summary(format!("Ofsted corrected inspection of {}", s.urn)),
+                    );
                     touched.insert(home.id);
-                    touched.insert(found.home_id);
                     summary.inspections_corrected += 1;
                 }
                 Some(_) => {}
                 None if event.event_number.is_none()
-                    && by_event.contains(&(home.id, event.date, event.event_type.code().to_string())) => {}
+                    && by_event.contains(&(
+                        home.id,
+                        event.date,
+                        event.event_type.code().to_string(),
+                    )) => {}
                 None => {
                     new_inspections.push(values.new_model(now));
                     audits.push(
-                        Change::created("inspection", event.event_number.clone().unwrap_or_default(), values.describe())
-                            .summary(format!("{} of {} on {}", event.event_type.label(), s.urn, event.date.format("%d/%m/%Y"))),
+                        Change::created(
+                            "inspection",
+                            event.event_number.clone().unwrap_or_default(),
+                            values.describe(),
+                        )
+                        .summary(format!(
+                            "{} of {} on {}",
+                            event.event_type.label(),
+                            s.urn,
+                            event.date.format("%d/%m/%Y")
+                        )),
                     );
                     touched.insert(home.id);
                 }
@@ -142,12 +210,18 @@ pub async fn apply(txn: &DatabaseTransaction, viewer: &Viewer, file: &OfstedFile
     }
     summary.inspections_added = new_inspections.len();
     for chunk in new_inspections.chunks(CHUNK) {
-        inspections::Entity::insert_many(chunk.to_vec()).exec(txn).await?;
+        inspections::Entity::insert_many(chunk.to_vec())
+            .exec(txn)
+            .await?;
     }
 
     // Current ratings of the homes whose inspections changed.
-    let names: HashMap<i64, (String, String)> = existing.values().map(|h| (h.id, (h.urn.clone(), h.name.clone()))).collect();
-    summary.rating_changes = refresh_current(txn, &touched.into_iter().collect::<Vec<_>>(), &names).await?;
+    let names: HashMap<i64, (String, String)> = existing
+        .values()
+        .map(|h| (h.id, (h.urn.clone(), h.name.clone())))
+        .collect();
+    summary.rating_changes =
+        refresh_current(txn, &touched.into_iter().collect::<Vec<_>>(), &names).await?;
 
     audit::record_many(txn, viewer, audits).await?;
     let description = format!(
@@ -159,7 +233,12 @@ pub async fn apply(txn: &DatabaseTransaction, viewer: &Viewer, file: &OfstedFile
         summary.rating_changes.len(),
         summary.rejected.len()
     );
-    audit::record(txn, viewer, Change::event("import", "ofsted_file", Some(file.sheet.clone())).summary(description)).await?;
+    audit::record(
+        txn,
+        viewer,
+        Change::event("import", "ofsted_file", Some(file.sheet.clone())).summary(description),
+    )
+    .await?;
     Ok(summary)
 }
 
@@ -169,7 +248,9 @@ fn latest_rows(settings: &[Setting]) -> BTreeMap<String, &Setting> {
     let date = |s: &Setting| s.inspection.as_ref().map(|i| i.date);
     let mut latest: BTreeMap<String, &Setting> = BTreeMap::new();
     for s in settings {
-        let keep = latest.get(s.urn.as_str()).is_some_and(|prev| date(prev) > date(s));
+        let keep = latest
+            .get(s.urn.as_str())
+            .is_some_and(|prev| date(prev) > date(s));
         if !keep {
             latest.insert(s.urn.to_string(), s);
         }
@@ -178,15 +259,32 @@ fn latest_rows(settings: &[Setting]) -> BTreeMap<String, &Setting> {
 }
 
 fn withheld_name(s: &Setting) -> String {
-    format!("{} {} (name withheld by Ofsted)", s.provision_type.label(), s.urn)
+    format!(
+        "{} {} (name withheld by Ofsted)",
+        s.provision_type.label(),
+        s.urn
+    )
 }
 
-fn default_locality(s: &Setting, council_id: Option<i64>, ours: Option<i64>, council: &config::Council) -> Option<String> {
+fn default_locality(
+    s: &Setting,
+    council_id: Option<i64>,
+    ours: Option<i64>,
+    council: &config::Council,
+) -> Option<String> {
     let district = s.address.postcode.as_ref()?.district().to_string();
-    (council_id.is_some() && council_id == ours).then(|| council.locality_for_district(&district).map(str::to_string)).flatten()
+    (council_id.is_some() && council_id == ours)
+        .then(|| council.locality_for_district(&district).map(str::to_string))
+        .flatten()
 }
 
-fn new_home(s: &Setting, council_id: Option<i64>, provider_id: Option<i64>, locality: Option<String>, now: DateTime<FixedOffset>) -> homes::ActiveModel {
+fn new_home(
+    s: &Setting,
+    council_id: Option<i64>,
+    provider_id: Option<i64>,
+    locality: Option<String>,
+    now: DateTime<FixedOffset>,
+) -> homes::ActiveModel {
     homes::ActiveModel {
         urn: Set(s.urn.to_string()),
         name: Set(s.name.clone().unwrap_or_else(|| withheld_name(s))),
@@ -221,7 +319,13 @@ fn new_home(s: &Setting, council_id: Option<i64>, provider_id: Option<i64>, loca
 /// Sets what Ofsted is the source of truth for; true if anything changed.
 /// Withheld names and addresses never overwrite what a provider entered, and
 /// what only providers know (ages, sexes, needs) is never touched.
-fn apply_changes(m: &mut homes::ActiveModel, h: &homes::Model, s: &Setting, council_id: Option<i64>, provider_id: Option<i64>) -> bool {
+fn apply_changes(
+    m: &mut homes::ActiveModel,
+    h: &homes::Model,
+    s: &Setting,
+    council_id: Option<i64>,
+    provider_id: Option<i64>,
+) -> bool {
     let mut changed = false;
     macro_rules! set {
         ($field:ident, $value:expr) => {{
@@ -238,7 +342,10 @@ fn apply_changes(m: &mut homes::ActiveModel, h: &homes::Model, s: &Setting, coun
     set!(provision_type, s.provision_type.code().to_string());
     set!(sector, s.sector.map(|x| x.code().to_string()));
     set!(registered_places, s.places.map(|p| p as i32));
-    set!(registration_status, s.registration_status.code().to_string());
+    set!(
+        registration_status,
+        s.registration_status.code().to_string()
+    );
     if s.registration_date.is_some() {
         set!(registration_date, s.registration_date);
     }
@@ -266,20 +373,35 @@ fn apply_changes(m: &mut homes::ActiveModel, h: &homes::Model, s: &Setting, coun
     changed
 }
 
-async fn load_homes(txn: &DatabaseTransaction, urns: &[String]) -> Result<HashMap<String, homes::Model>> {
+async fn load_homes(
+    txn: &DatabaseTransaction,
+    urns: &[String],
+) -> Result<HashMap<String, homes::Model>> {
     let mut out = HashMap::with_capacity(urns.len());
     for chunk in urns.chunks(CHUNK) {
-        for home in homes::Entity::find().filter(homes::Column::Urn.is_in(chunk.to_vec())).all(txn).await? {
+        for home in homes::Entity::find()
+            .filter(homes::Column::Urn.is_in(chunk.to_vec()))
+            .all(txn)
+            .await?
+        {
             out.insert(home.urn.clone(), home);
         }
     }
     Ok(out)
 }
 
-async fn load_inspections(txn: &DatabaseTransaction, home_ids: &[i64]) -> Result<Vec<inspections::Model>> {
+async fn load_inspections(
+    txn: &DatabaseTransaction,
+    home_ids: &[i64],
+) -> Result<Vec<inspections::Model>> {
     let mut out = Vec::new();
     for chunk in home_ids.chunks(CHUNK) {
-        out.extend(inspections::Entity::find().filter(inspections::Column::HomeId.is_in(chunk.to_vec())).all(txn).await?);
+        out.extend(
+            inspections::Entity::find()
+                .filter(inspections::Column::HomeId.is_in(chunk.to_vec()))
+                .all(txn)
+                .await?,
+        );
     }
     Ok(out)
 }
@@ -297,9 +419,19 @@ struct InspectionValues {
 
 impl InspectionValues {
     fn new(home_id: i64, i: &Inspection, s: &Setting) -> Self {
-        let graded = [i.overall, i.helped_protected, i.leaders_managers, i.education, i.health];
+        let graded = [
+            i.overall,
+            i.helped_protected,
+            i.leaders_managers,
+            i.education,
+            i.health,
+        ];
         let scale = graded.iter().flatten().next().map(|j| j.scale()).unwrap_or(
-            if s.provision_type.uses_supported_accommodation_scale() { Scale::SupportedAccommodation } else { Scale::FourPoint },
+            if s.provision_type.uses_supported_accommodation_scale() {
+                Scale::SupportedAccommodation
+            } else {
+                Scale::FourPoint
+            },
         );
         InspectionValues {
             home_id,
@@ -313,15 +445,20 @@ impl InspectionValues {
     }
 
     fn differs_from(&self, m: &inspections::Model) -> bool {
-        m.home_id != self.home_id
-            || m.event_type != self.event_type
+        m.event_type != self.event_type
             || m.inspection_date != self.date
             || m.publication_date != self.published
             || m.scale != self.scale.code()
-            || [&m.overall, &m.helped_protected, &m.leaders_managers, &m.education, &m.health]
-                .into_iter()
-                .zip(self.grades.iter())
-                .any(|(a, b)| a != b)
+            || [
+                &m.overall,
+                &m.helped_protected,
+                &m.leaders_managers,
+                &m.education,
+                &m.health,
+            ]
+            .into_iter()
+            .zip(self.grades.iter())
+            .any(|(a, b)| a != b)
     }
 
     fn set_on(&self, m: &mut inspections::ActiveModel) {
@@ -367,7 +504,11 @@ impl InspectionValues {
 
 /// Marks each home's latest full inspection as current and reports homes
 /// whose current rating changed.
-pub async fn refresh_current(txn: &DatabaseTransaction, home_ids: &[i64], names: &HashMap<i64, (String, String)>) -> Result<Vec<RatingChange>> {
+pub async fn refresh_current(
+    txn: &DatabaseTransaction,
+    home_ids: &[i64],
+    names: &HashMap<i64, (String, String)>,
+) -> Result<Vec<RatingChange>> {
     let mut changes = Vec::new();
     let mut clear = Vec::new();
     let mut set = Vec::new();
@@ -395,30 +536,52 @@ pub async fn refresh_current(txn: &DatabaseTransaction, home_ids: &[i64], names:
             if let Some(n) = new {
                 set.push(n.id);
             }
-            let grade = |i: Option<&inspections::Model>| i.and_then(|i| i.overall.as_deref()).and_then(Judgement::from_code);
+            let grade = |i: Option<&inspections::Model>| {
+                i.and_then(|i| i.overall.as_deref())
+                    .and_then(Judgement::from_code)
+            };
             let (from, to) = (grade(old), grade(new));
             if from != to {
                 let (urn, name) = names.get(&home_id).cloned().unwrap_or_default();
-                changes.push(RatingChange { urn, name, from, to });
+                changes.push(RatingChange {
+                    urn,
+                    name,
+                    from,
+                    to,
+                });
             }
         }
     }
     // Clear before setting: at most one current inspection per home, always.
     for chunk in clear.chunks(CHUNK) {
         inspections::Entity::update_many()
-            .col_expr(inspections::Column::IsCurrent, sea_orm::sea_query::Expr::value(false))
+            .col_expr(
+                inspections::Column::IsCurrent,
+                sea_orm::sea_query::Expr::value(false),
+            )
             .filter(inspections::Column::Id.is_in(chunk.to_vec()))
             .exec(txn)
             .await?;
     }
     for chunk in set.chunks(CHUNK) {
         inspections::Entity::update_many()
-            .col_expr(inspections::Column::IsCurrent, sea_orm::sea_query::Expr::value(true))
+            .col_expr(
+                inspections::Column::IsCurrent,
+                sea_orm::sea_query::Expr::value(true),
+            )
             .filter(inspections::Column::Id.is_in(chunk.to_vec()))
             .exec(txn)
             .await?;
     }
     Ok(changes)
+}
+
+/// An organisation the file names.
+struct Wanted {
+    kind: Kind,
+    name: String,
+    sector: Option<Sector>,
+    ons_code: Option<String>,
 }
 
 /// Organisations by kind and name key, loaded once per import.
@@ -430,53 +593,113 @@ impl Organisations {
     async fn load(txn: &DatabaseTransaction) -> Result<Self> {
         let all = organisations::Entity::find().all(txn).await?;
         Ok(Organisations {
-            by_key: all.into_iter().map(|o| ((o.kind.clone(), o.name_key.clone()), (o.id, o.name))).collect(),
+            by_key: all
+                .into_iter()
+                .map(|o| ((o.kind.clone(), o.name_key.clone()), (o.id, o.name)))
+                .collect(),
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn find_or_create(
+    /// Finds each wanted organisation by kind and name key, creating the
+    /// missing ones in one batch. Returns ids by (kind, name as given).
+    async fn ensure(
         &mut self,
         txn: &DatabaseTransaction,
-        kind: Kind,
-        name: &str,
-        sector: Option<Sector>,
-        ons_code: Option<String>,
+        wanted: Vec<Wanted>,
         summary: &mut ImportSummary,
         audits: &mut Vec<Change>,
         now: DateTime<FixedOffset>,
-    ) -> Result<i64> {
-        let key = (kind.code().to_string(), name_key(name));
-        if let Some((id, existing)) = self.by_key.get(&key) {
-            if existing != name.trim() && !summary.name_matches.iter().any(|(g, _)| g == name) {
-                summary.name_matches.push((name.trim().to_string(), existing.clone()));
+    ) -> Result<HashMap<(String, String), i64>> {
+        // Key -> (name as first given, row to insert).
+        let mut to_create: BTreeMap<(String, String), (String, organisations::ActiveModel)> =
+            BTreeMap::new();
+        let mut pending: Vec<(Wanted, (String, String))> = Vec::new();
+        for w in wanted {
+            let key = (w.kind.code().to_string(), name_key(&w.name));
+            let known = self
+                .by_key
+                .get(&key)
+                .map(|(_, name)| name.clone())
+                .or_else(|| to_create.get(&key).map(|(name, _)| name.clone()));
+            match known {
+                Some(existing) if existing != w.name.trim() => {
+                    if !summary.name_matches.iter().any(|(g, _)| *g == w.name) {
+                        summary
+                            .name_matches
+                            .push((w.name.trim().to_string(), existing));
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    let sector = match w.kind {
+                        Kind::Provider => w.sector.map(|s| s.code().to_string()),
+                        Kind::Council => Some(Sector::LocalAuthority.code().to_string()),
+                    };
+                    let name = w.name.trim().to_string();
+                    to_create.insert(
+                        key.clone(),
+                        (
+                            name.clone(),
+                            organisations::ActiveModel {
+                                kind: Set(w.kind.code().to_string()),
+                                name: Set(name),
+                                name_key: Set(key.1.clone()),
+                                sector: Set(sector),
+                                contact_email: Set(None),
+                                ownership_note: Set(None),
+                                ons_code: Set(w.ons_code.clone()),
+                                created_at: Set(now),
+                                updated_at: Set(now),
+                                ..Default::default()
+                            },
+                        ),
+                    );
+                }
             }
-            return Ok(*id);
+            pending.push((w, key));
         }
-        let org = organisations::ActiveModel {
-            kind: Set(kind.code().to_string()),
-            name: Set(name.trim().to_string()),
-            name_key: Set(key.1.clone()),
-            sector: Set(if kind == Kind::Provider { sector.map(|s| s.code().to_string()) } else { Some(Sector::LocalAuthority.code().to_string()) }),
-            contact_email: Set(None),
-            ownership_note: Set(None),
-            ons_code: Set(ons_code),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
+        let keys: Vec<String> = to_create.keys().map(|(_, key)| key.clone()).collect();
+        let created: Vec<organisations::ActiveModel> =
+            to_create.into_values().map(|(_, row)| row).collect();
+        for chunk in created.chunks(CHUNK) {
+            organisations::Entity::insert_many(chunk.to_vec())
+                .exec(txn)
+                .await?;
         }
-        .insert(txn)
-        .await?;
-        audits.push(
-            Change::created("organisation", org.id, serde_json::to_value(&org).map_err(Error::internal)?)
-                .summary(format!("Added from Ofsted data: {}", org.name)),
-        );
-        match kind {
-            Kind::Council => summary.councils_created += 1,
-            Kind::Provider => summary.providers_created += 1,
+        if !created.is_empty() {
+            for chunk in keys.chunks(CHUNK) {
+                let rows = organisations::Entity::find()
+                    .filter(organisations::Column::NameKey.is_in(chunk.to_vec()))
+                    .all(txn)
+                    .await?;
+                for org in rows {
+                    let key = (org.kind.clone(), org.name_key.clone());
+                    if self.by_key.contains_key(&key) {
+                        continue;
+                    }
+                    audits.push(
+                        Change::created(
+                            "organisation",
+                            org.id,
+                            serde_json::to_value(&org).map_err(Error::internal)?,
+                        )
+                        .summary(format!("Added from Ofsted data: {}", org.name)),
+                    );
+                    match Kind::from_code(&org.kind) {
+                        Some(Kind::Council) => summary.councils_created += 1,
+                        _ => summary.providers_created += 1,
+                    }
+                    self.by_key.insert(key, (org.id, org.name));
+                }
+            }
         }
-        self.by_key.insert(key, (org.id, org.name.clone()));
-        Ok(org.id)
+        let mut ids = HashMap::new();
+        for (w, key) in pending {
+            if let Some((id, _)) = self.by_key.get(&key) {
+                ids.insert((w.kind.code().to_string(), w.name), *id);
+            }
+        }
+        Ok(ids)
     }
 
     /// Providers whose names differ only by a legal suffix.

@@ -25,13 +25,21 @@ pub async fn read_file(path: &Path, sandbox: &Sandbox) -> Result<OfstedFile, Fil
     let bytes = tokio::fs::read(path)
         .await
         .map_err(|e| FileError::new(format!("{}: {e}", path.display())))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let format = Format::detect(&name, &bytes)?;
     sandbox.parse_ofsted(bytes, format, Limits::default()).await
 }
 
 /// Applies a parsed file to the database.
-pub async fn import(db: &DatabaseConnection, viewer: &Viewer, file: &OfstedFile, settings: &Settings) -> Result<ImportSummary> {
+pub async fn import(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    file: &OfstedFile,
+    settings: &Settings,
+) -> Result<ImportSummary> {
     let txn = crate::db::begin_write(db).await?;
     let summary = apply::apply(&txn, viewer, file, &settings.council).await?;
     txn.commit().await?;

@@ -48,7 +48,11 @@ pub struct ImportSummary {
 
 impl ImportSummary {
     pub fn changed_anything(&self) -> bool {
-        self.homes_created + self.homes_updated + self.inspections_added + self.inspections_corrected > 0
+        self.homes_created
+            + self.homes_updated
+            + self.inspections_added
+            + self.inspections_corrected
+            > 0
             || self.providers_created + self.councils_created > 0
     }
 }
@@ -59,23 +63,64 @@ impl fmt::Display for ImportSummary {
             writeln!(f, "Layout: Ofsted {}", layout.label())?;
         }
         writeln!(f, "Rows read: {}", self.rows_read)?;
-        writeln!(f, "Homes: {} created, {} updated, {} unchanged", self.homes_created, self.homes_updated, self.homes_unchanged)?;
-        writeln!(f, "Inspections: {} added, {} corrected", self.inspections_added, self.inspections_corrected)?;
-        writeln!(f, "Organisations: {} providers and {} councils created", self.providers_created, self.councils_created)?;
-        let downgrades = self.rating_changes.iter().filter(|c| c.is_downgrade()).count();
-        writeln!(f, "Rating changes: {} ({} downgrades)", self.rating_changes.len(), downgrades)?;
+        writeln!(
+            f,
+            "Homes: {} created, {} updated, {} unchanged",
+            self.homes_created, self.homes_updated, self.homes_unchanged
+        )?;
+        writeln!(
+            f,
+            "Inspections: {} added, {} corrected",
+            self.inspections_added, self.inspections_corrected
+        )?;
+        writeln!(
+            f,
+            "Organisations: {} providers and {} councils created",
+            self.providers_created, self.councils_created
+        )?;
+        let downgrades = self
+            .rating_changes
+            .iter()
+            .filter(|c| c.is_downgrade())
+            .count();
+        writeln!(
+            f,
+            "Rating changes: {} ({} downgrades)",
+            self.rating_changes.len(),
+            downgrades
+        )?;
         let label = |j: Option<Judgement>| j.map(|j| j.label()).unwrap_or("not rated");
-        for c in self.rating_changes.iter().filter(|c| c.from.is_some()).take(50) {
-            writeln!(f, "  {} {}: {} -> {}", c.urn, c.name, label(c.from), label(c.to))?;
+        for c in self
+            .rating_changes
+            .iter()
+            .filter(|c| c.from.is_some())
+            .take(50)
+        {
+            writeln!(
+                f,
+                "  {} {}: {} -> {}",
+                c.urn,
+                c.name,
+                label(c.from),
+                label(c.to)
+            )?;
         }
         if !self.name_matches.is_empty() {
-            writeln!(f, "Owner names matched to an existing organisation ({}):", self.name_matches.len())?;
+            writeln!(
+                f,
+                "Owner names matched to an existing organisation ({}):",
+                self.name_matches.len()
+            )?;
             for (given, existing) in self.name_matches.iter().take(50) {
                 writeln!(f, "  '{given}' = '{existing}'")?;
             }
         }
         if !self.possible_duplicates.is_empty() {
-            writeln!(f, "Possible duplicate organisations, not merged ({}):", self.possible_duplicates.len())?;
+            writeln!(
+                f,
+                "Possible duplicate organisations, not merged ({}):",
+                self.possible_duplicates.len()
+            )?;
             for (a, b) in self.possible_duplicates.iter().take(50) {
                 writeln!(f, "  '{a}' / '{b}'")?;
             }

@@ -10,10 +10,9 @@ use chrono::Utc;
 use importers::vocab::Sector;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ExprTrait,
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, IntoActiveModel, JoinType, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    RelationDef,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, ExprTrait, FromQueryResult, IntoActiveModel, JoinType, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationDef,
 };
 use serde_json::Value;
 
@@ -68,17 +67,25 @@ pub fn name_key(name: &str) -> String {
 /// likely duplicates, never to merge them.
 pub fn loose_key(name: &str) -> String {
     let key = name_key(name);
-    key.strip_suffix(" limited").or_else(|| key.strip_suffix(" plc")).unwrap_or(&key).to_string()
+    key.strip_suffix(" limited")
+        .or_else(|| key.strip_suffix(" plc"))
+        .unwrap_or(&key)
+        .to_string()
 }
 
 /// Ofsted writes "Bournemouth, Christchurch & Poole"; ONS and councils write
 /// "Bournemouth, Christchurch and Poole". One canonical spelling.
 pub fn canonical_council_name(name: &str) -> String {
-    name.split_whitespace().collect::<Vec<_>>().join(" ").replace(" & ", " and ")
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace(" & ", " and ")
 }
 
 pub fn sector_label(code: Option<&str>) -> &'static str {
-    code.and_then(Sector::from_code).map(Sector::label).unwrap_or("")
+    code.and_then(Sector::from_code)
+        .map(Sector::label)
+        .unwrap_or("")
 }
 
 /// (id, name) pairs for a select list, providers unless told otherwise.
@@ -131,7 +138,11 @@ pub enum Sort {
 
 impl Sort {
     pub fn from_code(code: &str) -> Sort {
-        if code == "homes" { Sort::Homes } else { Sort::Name }
+        if code == "homes" {
+            Sort::Homes
+        } else {
+            Sort::Name
+        }
     }
 }
 
@@ -141,10 +152,19 @@ fn homes_relation(kind: Option<Kind>) -> RelationDef {
         Some(Kind::Council) => homes::Column::HostCouncilId,
         _ => homes::Column::ProviderId,
     };
-    organisations::Entity::belongs_to(homes::Entity).from(organisations::Column::Id).to(column).into()
+    organisations::Entity::belongs_to(homes::Entity)
+        .from(organisations::Column::Id)
+        .to(column)
+        .into()
 }
 
-pub async fn list(db: &DatabaseConnection, filter: &Filter, sort: Sort, page: u64, per_page: u64) -> Result<(Vec<OrganisationRow>, u64)> {
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: &Filter,
+    sort: Sort,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<OrganisationRow>, u64)> {
     let mut query = organisations::Entity::find()
         .select_only()
         .columns([
@@ -155,7 +175,10 @@ pub async fn list(db: &DatabaseConnection, filter: &Filter, sort: Sort, page: u6
             organisations::Column::ContactEmail,
             organisations::Column::OwnershipNote,
         ])
-        .column_as(Expr::col((homes::Entity, homes::Column::Id)).count(), "homes")
+        .column_as(
+            Expr::col((homes::Entity, homes::Column::Id)).count(),
+            "homes",
+        )
         .join(JoinType::LeftJoin, homes_relation(filter.kind))
         .group_by(organisations::Column::Id);
     if let Some(kind) = filter.kind {
@@ -169,7 +192,9 @@ pub async fn list(db: &DatabaseConnection, filter: &Filter, sort: Sort, page: u6
     }
     query = match sort {
         Sort::Name => query.order_by_asc(organisations::Column::Name),
-        Sort::Homes => query.order_by(Expr::col("homes"), Order::Desc).order_by_asc(organisations::Column::Name),
+        Sort::Homes => query
+            .order_by(Expr::col("homes"), Order::Desc)
+            .order_by_asc(organisations::Column::Name),
     };
     let paginator = query.into_model::<OrganisationRow>().paginate(db, per_page);
     let total = paginator.num_items().await?;
@@ -178,23 +203,34 @@ pub async fn list(db: &DatabaseConnection, filter: &Filter, sort: Sort, page: u6
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<organisations::Model> {
-    organisations::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound)
+    organisations::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound)
 }
 
 /// By exact name (case-insensitive) or by id, for the command line.
-pub async fn find_by_name_or_id(db: &impl ConnectionTrait, text: &str) -> Result<Option<organisations::Model>> {
-    if let Ok(id) = text.trim().parse::<i64>() {
-        if let Some(org) = organisations::Entity::find_by_id(id).one(db).await? {
-            return Ok(Some(org));
-        }
+pub async fn find_by_name_or_id(
+    db: &impl ConnectionTrait,
+    text: &str,
+) -> Result<Option<organisations::Model>> {
+    if let Ok(id) = text.trim().parse::<i64>()
+        && let Some(org) = organisations::Entity::find_by_id(id).one(db).await?
+    {
+        return Ok(Some(org));
     }
     let matches = organisations::Entity::find()
-        .filter(Expr::expr(Func::lower(Expr::col(organisations::Column::Name))).eq(text.trim().to_lowercase()))
+        .filter(
+            Expr::expr(Func::lower(Expr::col(organisations::Column::Name)))
+                .eq(text.trim().to_lowercase()),
+        )
         .all(db)
         .await?;
     match matches.len() {
         0 | 1 => Ok(matches.into_iter().next()),
-        _ => Err(Error::BadRequest(format!("'{text}' names more than one organisation; use its id"))),
+        _ => Err(Error::BadRequest(format!(
+            "'{text}' names more than one organisation; use its id"
+        ))),
     }
 }
 
@@ -217,7 +253,11 @@ fn duplicate_name() -> Error {
     Error::field("name", "There is already an organisation with this name")
 }
 
-pub async fn create(conn: &impl ConnectionTrait, viewer: &Viewer, input: OrganisationInput) -> Result<organisations::Model> {
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    input: OrganisationInput,
+) -> Result<organisations::Model> {
     let now = Utc::now().fixed_offset();
     let inserted = organisations::ActiveModel {
         kind: Set(input.kind.code().to_string()),
@@ -238,13 +278,23 @@ pub async fn create(conn: &impl ConnectionTrait, viewer: &Viewer, input: Organis
         Err(e) if crate::db::is_unique_violation(&e) => return Err(duplicate_name()),
         Err(e) => return Err(e.into()),
     };
-    audit::record(conn, viewer, Change::created("organisation", org.id, snapshot(&org)).summary(format!("Created {}", org.name)))
-        .await?;
+    audit::record(
+        conn,
+        viewer,
+        Change::created("organisation", org.id, snapshot(&org))
+            .summary(format!("Created {}", org.name)),
+    )
+    .await?;
     Ok(org)
 }
 
 /// Changes what a commissioner may change; the kind never changes.
-pub async fn update(conn: &impl ConnectionTrait, viewer: &Viewer, id: i64, input: OrganisationInput) -> Result<organisations::Model> {
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: i64,
+    input: OrganisationInput,
+) -> Result<organisations::Model> {
     let existing = find(conn, id).await?;
     let before = snapshot(&existing);
     let mut model = existing.into_active_model();
@@ -259,7 +309,8 @@ pub async fn update(conn: &impl ConnectionTrait, viewer: &Viewer, id: i64, input
         Err(e) if crate::db::is_unique_violation(&e) => return Err(duplicate_name()),
         Err(e) => return Err(e.into()),
     };
-    let change = Change::updated("organisation", id, before, snapshot(&org)).summary(format!("Updated {}", org.name));
+    let change = Change::updated("organisation", id, before, snapshot(&org))
+        .summary(format!("Updated {}", org.name));
     if !change.is_empty_update() {
         audit::record(conn, viewer, change).await?;
     }
@@ -277,11 +328,26 @@ mod tests {
 
     #[test]
     fn name_keys_ignore_only_what_is_safe_to_ignore() {
-        assert_eq!(name_key("Keys Child Care Ltd"), name_key("KEYS CHILD CARE LIMITED"));
-        assert_eq!(name_key("Diverse Abilities Plus Ltd."), "diverse abilities plus limited");
-        assert_eq!(name_key("Bournemouth, Christchurch & Poole"), "bournemouth christchurch and poole");
-        assert_ne!(name_key("Beaufort care Group"), name_key("Beaufort Care Group Limited"));
-        assert_eq!(loose_key("Beaufort care Group"), loose_key("Beaufort Care Group Limited"));
+        assert_eq!(
+            name_key("Keys Child Care Ltd"),
+            name_key("KEYS CHILD CARE LIMITED")
+        );
+        assert_eq!(
+            name_key("Diverse Abilities Plus Ltd."),
+            "diverse abilities plus limited"
+        );
+        assert_eq!(
+            name_key("Bournemouth, Christchurch & Poole"),
+            "bournemouth christchurch and poole"
+        );
+        assert_ne!(
+            name_key("Beaufort care Group"),
+            name_key("Beaufort Care Group Limited")
+        );
+        assert_eq!(
+            loose_key("Beaufort care Group"),
+            loose_key("Beaufort Care Group Limited")
+        );
     }
 
     #[test]

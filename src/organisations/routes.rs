@@ -34,7 +34,11 @@ pub struct ListQuery {
 
 impl ListQuery {
     fn filter(&self) -> Filter {
-        Filter { kind: Kind::from_code(&self.kind), sector: Sector::from_code(&self.sector), q: optional(&self.q) }
+        Filter {
+            kind: Kind::from_code(&self.kind),
+            sector: Sector::from_code(&self.sector),
+            q: optional(&self.q),
+        }
     }
 
     fn pairs(&self) -> Vec<(String, String)> {
@@ -55,10 +59,21 @@ fn query_string(pairs: &[(String, String)]) -> String {
     s.finish()
 }
 
-pub async fn list(State(state): State<AppState>, page: PageContext, viewer: Viewer, Query(query): Query<ListQuery>) -> Result<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    Query(query): Query<ListQuery>,
+) -> Result<Response> {
     let current = query.page.unwrap_or(1).max(1);
-    let (rows, total) =
-        super::list(&state.db, &query.filter(), Sort::from_code(&query.sort), current, DEFAULT_PER_PAGE).await?;
+    let (rows, total) = super::list(
+        &state.db,
+        &query.filter(),
+        Sort::from_code(&query.sort),
+        current,
+        DEFAULT_PER_PAGE,
+    )
+    .await?;
     let pairs = query.pairs();
     Ok(render(&ListPage {
         page,
@@ -74,10 +89,27 @@ pub async fn list(State(state): State<AppState>, page: PageContext, viewer: View
     }))
 }
 
-pub async fn export_csv(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Result<Response> {
-    let (rows, _) = super::list(&state.db, &query.filter(), Sort::from_code(&query.sort), 1, u64::MAX / 2).await?;
+pub async fn export_csv(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response> {
+    let (rows, _) = super::list(
+        &state.db,
+        &query.filter(),
+        Sort::from_code(&query.sort),
+        1,
+        u64::MAX / 2,
+    )
+    .await?;
     let table = Table {
-        headers: vec!["Name", "Kind", "Sector", "Contact email", "Ownership note", "Homes"],
+        headers: vec![
+            "Name",
+            "Kind",
+            "Sector",
+            "Contact email",
+            "Ownership note",
+            "Homes",
+        ],
         rows: rows
             .into_iter()
             .map(|r| {
@@ -99,15 +131,31 @@ pub fn parse_id(text: &str) -> Result<i64> {
     text.parse().map_err(|_| Error::NotFound)
 }
 
-pub async fn show(State(state): State<AppState>, page: PageContext, viewer: Viewer, Path(id): Path<String>) -> Result<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response> {
     let org = super::find(&state.db, parse_id(&id)?).await?;
     let kind = super::kind_of(&org);
     let filter = match kind {
-        Kind::Council => homes::Filter { council_id: Some(org.id), ..Default::default() },
-        Kind::Provider => homes::Filter { provider_id: Some(org.id), ..Default::default() },
+        Kind::Council => homes::Filter {
+            council_id: Some(org.id),
+            ..Default::default()
+        },
+        Kind::Provider => homes::Filter {
+            provider_id: Some(org.id),
+            ..Default::default()
+        },
     };
-    let (rows, total) = homes::list(&state.db, &viewer, &filter, homes::Sort::default(), 1, 100).await?;
-    let key = if kind == Kind::Council { "council" } else { "provider" };
+    let (rows, total) =
+        homes::list(&state.db, &viewer, &filter, homes::Sort::default(), 1, 100).await?;
+    let key = if kind == Kind::Council {
+        "council"
+    } else {
+        "provider"
+    };
     Ok(render(&ShowPage {
         page,
         kind_label: kind.label(),
@@ -129,7 +177,10 @@ pub struct OrganisationForm {
     pub name: String,
     pub sector: String,
     pub contact_email: String,
-    #[validate(length(max = 2000, message = "Ownership note must be 2,000 characters or fewer"))]
+    #[validate(length(
+        max = 2000,
+        message = "Ownership note must be 2,000 characters or fewer"
+    ))]
     pub ownership_note: String,
 }
 
@@ -147,7 +198,8 @@ impl OrganisationForm {
 
 impl FormInput for OrganisationForm {
     type Parsed = OrganisationInput;
-    const FIELDS: &'static [&'static str] = &["kind", "name", "sector", "contact_email", "ownership_note"];
+    const FIELDS: &'static [&'static str] =
+        &["kind", "name", "sector", "contact_email", "ownership_note"];
 
     fn parse(&self) -> Result<OrganisationInput, FormErrors> {
         let mut errors = FormErrors::default();
@@ -163,10 +215,13 @@ impl FormInput for OrganisationForm {
             }),
         };
         let contact_email = optional(&self.contact_email);
-        if let Some(email) = &contact_email {
-            if !validator::ValidateEmail::validate_email(email) {
-                errors.add("contact_email", "Enter an email address in the correct format, like name@example.com");
-            }
+        if let Some(email) = &contact_email
+            && !validator::ValidateEmail::validate_email(email)
+        {
+            errors.add(
+                "contact_email",
+                "Enter an email address in the correct format, like name@example.com",
+            );
         }
         errors.into_result(OrganisationInput {
             kind,
@@ -179,16 +234,48 @@ impl FormInput for OrganisationForm {
     }
 }
 
-fn form_page(page: PageContext, form: OrganisationForm, errors: FormErrors, id: Option<i64>) -> Response {
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    render_with_status(status, &FormPage { page, form, errors, sectors: Sector::ALL, id })
+fn form_page(
+    page: PageContext,
+    form: OrganisationForm,
+    errors: FormErrors,
+    id: Option<i64>,
+) -> Response {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render_with_status(
+        status,
+        &FormPage {
+            page,
+            form,
+            errors,
+            sectors: Sector::ALL,
+            id,
+        },
+    )
 }
 
 pub async fn new_page(page: PageContext) -> Response {
-    form_page(page, OrganisationForm { kind: "provider".into(), ..Default::default() }, FormErrors::default(), None)
+    form_page(
+        page,
+        OrganisationForm {
+            kind: "provider".into(),
+            ..Default::default()
+        },
+        FormErrors::default(),
+        None,
+    )
 }
 
-pub async fn create(State(state): State<AppState>, page: PageContext, viewer: Viewer, session: Session, form: Submitted<OrganisationForm>) -> Result<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    session: Session,
+    form: Submitted<OrganisationForm>,
+) -> Result<Response> {
     let (input, raw) = match form {
         Submitted::Valid(input, raw) => (input, raw),
         Submitted::Invalid(raw, errors) => return Ok(form_page(page, raw, errors, None)),
@@ -205,12 +292,28 @@ pub async fn create(State(state): State<AppState>, page: PageContext, viewer: Vi
     }
 }
 
-pub async fn edit_page(State(state): State<AppState>, page: PageContext, Path(id): Path<String>) -> Result<Response> {
+pub async fn edit_page(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(id): Path<String>,
+) -> Result<Response> {
     let org = super::find(&state.db, parse_id(&id)?).await?;
-    Ok(form_page(page, OrganisationForm::from_model(&org), FormErrors::default(), Some(org.id)))
+    Ok(form_page(
+        page,
+        OrganisationForm::from_model(&org),
+        FormErrors::default(),
+        Some(org.id),
+    ))
 }
 
-pub async fn update(State(state): State<AppState>, page: PageContext, viewer: Viewer, session: Session, Path(id): Path<String>, form: Submitted<OrganisationForm>) -> Result<Response> {
+pub async fn update(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    session: Session,
+    Path(id): Path<String>,
+    form: Submitted<OrganisationForm>,
+) -> Result<Response> {
     let id = parse_id(&id)?;
     let (input, raw) = match form {
         Submitted::Valid(input, raw) => (input, raw),

@@ -8,9 +8,9 @@ use base64::Engine;
 use chrono::Utc;
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, IntoActiveModel, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    RelationTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, FromQueryResult, IntoActiveModel, JoinType, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait,
 };
 use serde_json::{Value, json};
 
@@ -41,8 +41,17 @@ fn snapshot(user: &users::Model) -> Value {
 
 /// Words a password must not be (the service and the council's names).
 pub fn service_words(settings: &Settings) -> Vec<String> {
-    let mut words = vec!["sufficiency".to_string(), settings.council.short_name.to_lowercase()];
-    words.extend(settings.council.name.split_whitespace().map(|w| w.to_lowercase()));
+    let mut words = vec![
+        "sufficiency".to_string(),
+        settings.council.short_name.to_lowercase(),
+    ];
+    words.extend(
+        settings
+            .council
+            .name
+            .split_whitespace()
+            .map(|w| w.to_lowercase()),
+    );
     words
 }
 
@@ -55,7 +64,12 @@ pub struct NewUser {
     pub password: String,
 }
 
-pub async fn create(db: &DatabaseConnection, viewer: &Viewer, new: NewUser, settings: &Settings) -> Result<users::Model> {
+pub async fn create(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    new: NewUser,
+    settings: &Settings,
+) -> Result<users::Model> {
     let mut errors = FormErrors::default();
     let email = normalise_email(&new.email);
     let words = service_words(settings);
@@ -64,22 +78,28 @@ pub async fn create(db: &DatabaseConnection, viewer: &Viewer, new: NewUser, sett
         errors.add("password", message);
     }
     if new.role == Role::Provider && new.organisation_id.is_none() {
-        errors.add("organisation_id", "Select the provider organisation this user works for");
+        errors.add(
+            "organisation_id",
+            "Select the provider organisation this user works for",
+        );
     }
     if let Some(org_id) = new.organisation_id {
         let org = organisations::Entity::find_by_id(org_id).one(db).await?;
         match org {
             None => errors.add("organisation_id", "Select an organisation from the list"),
-            Some(o) if new.role == Role::Provider && o.kind != "provider" => {
-                errors.add("organisation_id", "A provider user must belong to a provider organisation")
-            }
+            Some(o) if new.role == Role::Provider && o.kind != "provider" => errors.add(
+                "organisation_id",
+                "A provider user must belong to a provider organisation",
+            ),
             Some(_) => {}
         }
     }
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
-    let hash = passwords::hash_blocking(new.password, settings.auth.clone()).await.map_err(Error::internal)?;
+    let hash = passwords::hash_blocking(new.password, settings.auth.clone())
+        .await
+        .map_err(Error::internal)?;
     let now = Utc::now().fixed_offset();
     let txn = crate::db::begin_write(db).await?;
     let inserted = users::ActiveModel {
@@ -101,34 +121,58 @@ pub async fn create(db: &DatabaseConnection, viewer: &Viewer, new: NewUser, sett
     let user = match inserted {
         Ok(user) => user,
         Err(e) if crate::db::is_unique_violation(&e) => {
-            return Err(Error::field("email", "There is already a user with this email address"));
+            return Err(Error::field(
+                "email",
+                "There is already a user with this email address",
+            ));
         }
         Err(e) => return Err(e.into()),
     };
-    audit::record(&txn, viewer, Change::created("user", user.id, snapshot(&user)).summary(format!("Created user {}", user.email)))
-        .await?;
+    audit::record(
+        &txn,
+        viewer,
+        Change::created("user", user.id, snapshot(&user))
+            .summary(format!("Created user {}", user.email)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(user)
 }
 
 pub async fn record_sign_in(db: &DatabaseConnection, viewer: &Viewer) -> Result<()> {
-    let Some(id) = viewer.user_id else { return Ok(()) };
+    let Some(id) = viewer.user_id else {
+        return Ok(());
+    };
     let txn = crate::db::begin_write(db).await?;
     users::Entity::update_many()
-        .col_expr(users::Column::LastSignInAt, sea_orm::sea_query::Expr::value(Utc::now().fixed_offset()))
+        .col_expr(
+            users::Column::LastSignInAt,
+            sea_orm::sea_query::Expr::value(Utc::now().fixed_offset()),
+        )
         .filter(users::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    audit::record(&txn, viewer, Change::event("sign_in", "user", Some(id.to_string())).summary(format!("{} signed in", viewer.email)))
-        .await?;
+    audit::record(
+        &txn,
+        viewer,
+        Change::event("sign_in", "user", Some(id.to_string()))
+            .summary(format!("{} signed in", viewer.email)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
 
 async fn rotate_session_key(conn: &impl ConnectionTrait, id: i64) -> Result<()> {
     users::Entity::update_many()
-        .col_expr(users::Column::SessionKey, sea_orm::sea_query::Expr::value(new_session_key()))
-        .col_expr(users::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now().fixed_offset()))
+        .col_expr(
+            users::Column::SessionKey,
+            sea_orm::sea_query::Expr::value(new_session_key()),
+        )
+        .col_expr(
+            users::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(Utc::now().fixed_offset()),
+        )
         .filter(users::Column::Id.eq(id))
         .exec(conn)
         .await?;
@@ -137,22 +181,39 @@ async fn rotate_session_key(conn: &impl ConnectionTrait, id: i64) -> Result<()> 
 
 /// Sign-out: every session of the user ends, on every device.
 pub async fn end_all_sessions(db: &DatabaseConnection, viewer: &Viewer) -> Result<()> {
-    let Some(id) = viewer.user_id else { return Ok(()) };
+    let Some(id) = viewer.user_id else {
+        return Ok(());
+    };
     let txn = crate::db::begin_write(db).await?;
     rotate_session_key(&txn, id).await?;
-    audit::record(&txn, viewer, Change::event("sign_out", "user", Some(id.to_string())).summary(format!("{} signed out", viewer.email)))
-        .await?;
+    audit::record(
+        &txn,
+        viewer,
+        Change::event("sign_out", "user", Some(id.to_string()))
+            .summary(format!("{} signed out", viewer.email)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
 
 /// Deactivating ends the user's sessions at once; reactivating lets them sign in again.
-pub async fn set_active(db: &DatabaseConnection, viewer: &Viewer, id: i64, active: bool) -> Result<users::Model> {
+pub async fn set_active(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: i64,
+    active: bool,
+) -> Result<users::Model> {
     if viewer.user_id == Some(id) && !active {
-        return Err(Error::BadRequest("You cannot deactivate your own account.".into()));
+        return Err(Error::BadRequest(
+            "You cannot deactivate your own account.".into(),
+        ));
     }
     let txn = crate::db::begin_write(db).await?;
-    let user = users::Entity::find_by_id(id).one(&txn).await?.ok_or(Error::NotFound)?;
+    let user = users::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
     let before = snapshot(&user);
     let mut model = user.into_active_model();
     model.active = Set(active);
@@ -160,8 +221,13 @@ pub async fn set_active(db: &DatabaseConnection, viewer: &Viewer, id: i64, activ
     model.updated_at = Set(Utc::now().fixed_offset());
     let user = model.update(&txn).await?;
     let verb = if active { "Reactivated" } else { "Deactivated" };
-    audit::record(&txn, viewer, Change::updated("user", id, before, snapshot(&user)).summary(format!("{verb} {}", user.email)))
-        .await?;
+    audit::record(
+        &txn,
+        viewer,
+        Change::updated("user", id, before, snapshot(&user))
+            .summary(format!("{verb} {}", user.email)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(user)
 }
@@ -172,9 +238,17 @@ pub struct PasswordChange {
     pub confirm: String,
 }
 
-pub async fn change_password(db: &DatabaseConnection, viewer: &Viewer, change: PasswordChange, settings: &Settings) -> Result<()> {
+pub async fn change_password(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    change: PasswordChange,
+    settings: &Settings,
+) -> Result<()> {
     let id = viewer.user_id.ok_or(Error::Forbidden)?;
-    let user = users::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound)?;
+    let user = users::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound)?;
     let mut errors = FormErrors::default();
     let correct = passwords::verify_blocking(change.current, Some(user.password_hash.clone()))
         .await
@@ -192,15 +266,22 @@ pub async fn change_password(db: &DatabaseConnection, viewer: &Viewer, change: P
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
-    let hash = passwords::hash_blocking(change.new, settings.auth.clone()).await.map_err(Error::internal)?;
+    let hash = passwords::hash_blocking(change.new, settings.auth.clone())
+        .await
+        .map_err(Error::internal)?;
     let txn = crate::db::begin_write(db).await?;
     let mut model = user.into_active_model();
     model.password_hash = Set(hash);
     model.session_key = Set(new_session_key());
     model.updated_at = Set(Utc::now().fixed_offset());
     model.update(&txn).await?;
-    audit::record(&txn, viewer, Change::event("password_changed", "user", Some(id.to_string())).summary(format!("{} changed their password", viewer.email)))
-        .await?;
+    audit::record(
+        &txn,
+        viewer,
+        Change::event("password_changed", "user", Some(id.to_string()))
+            .summary(format!("{} changed their password", viewer.email)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -225,7 +306,9 @@ impl UserRow {
     }
 
     pub fn role_label(&self) -> &'static str {
-        Role::from_code(&self.role).map(Role::label).unwrap_or("Unknown")
+        Role::from_code(&self.role)
+            .map(Role::label)
+            .unwrap_or("Unknown")
     }
 }
 
@@ -236,7 +319,12 @@ pub struct Filter {
     pub q: Option<String>,
 }
 
-pub async fn list(db: &DatabaseConnection, filter: &Filter, page: u64, per_page: u64) -> Result<(Vec<UserRow>, u64)> {
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: &Filter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<UserRow>, u64)> {
     let mut query = users::Entity::find()
         .select_only()
         .columns([
@@ -264,7 +352,10 @@ pub async fn list(db: &DatabaseConnection, filter: &Filter, page: u64, per_page:
                 .add(users::Column::DisplayName.contains(&q)),
         );
     }
-    let paginator = query.order_by_asc(users::Column::Email).into_model::<UserRow>().paginate(db, per_page);
+    let paginator = query
+        .order_by_asc(users::Column::Email)
+        .into_model::<UserRow>()
+        .paginate(db, per_page);
     let total = paginator.num_items().await?;
     let rows = paginator.fetch_page(page.saturating_sub(1)).await?;
     Ok((rows, total))

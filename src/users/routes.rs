@@ -29,7 +29,12 @@ pub struct ListQuery {
     page: Option<u64>,
 }
 
-pub async fn list(State(state): State<AppState>, page: PageContext, viewer: Viewer, Query(query): Query<ListQuery>) -> Result<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    Query(query): Query<ListQuery>,
+) -> Result<Response> {
     let filter = Filter {
         role: Role::from_code(&query.role),
         include_inactive: !query.inactive.is_empty(),
@@ -58,7 +63,9 @@ pub async fn list(State(state): State<AppState>, page: PageContext, viewer: View
 #[derive(Debug, Clone, Default, Deserialize, Validate)]
 #[serde(default)]
 pub struct UserForm {
-    #[validate(email(message = "Enter an email address in the correct format, like name@example.com"))]
+    #[validate(email(
+        message = "Enter an email address in the correct format, like name@example.com"
+    ))]
     pub email: String,
     #[validate(length(min = 1, message = "Enter the person's name"))]
     pub display_name: String,
@@ -69,7 +76,13 @@ pub struct UserForm {
 
 impl FormInput for UserForm {
     type Parsed = NewUser;
-    const FIELDS: &'static [&'static str] = &["email", "display_name", "role", "organisation_id", "password"];
+    const FIELDS: &'static [&'static str] = &[
+        "email",
+        "display_name",
+        "role",
+        "organisation_id",
+        "password",
+    ];
 
     fn parse(&self) -> Result<NewUser, FormErrors> {
         let mut errors = FormErrors::default();
@@ -86,6 +99,12 @@ impl FormInput for UserForm {
             &self.organisation_id,
             "Select an organisation from the list",
         );
+        if role == Some(Role::Provider) && self.organisation_id.trim().is_empty() {
+            errors.add(
+                "organisation_id",
+                "Select the provider organisation this user works for",
+            );
+        }
         errors.into_result(())?;
         Ok(NewUser {
             email: self.email.clone(),
@@ -97,10 +116,28 @@ impl FormInput for UserForm {
     }
 }
 
-async fn form_page(state: &AppState, page: PageContext, form: UserForm, errors: FormErrors) -> Result<Response> {
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+async fn form_page(
+    state: &AppState,
+    page: PageContext,
+    form: UserForm,
+    errors: FormErrors,
+) -> Result<Response> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let organisations = organisations::choices(&state.db, None).await?;
-    Ok(render_with_status(status, &FormPage { page, form, errors, roles: &Role::ALL, organisations }))
+    Ok(render_with_status(
+        status,
+        &FormPage {
+            page,
+            form,
+            errors,
+            roles: &Role::ALL,
+            organisations,
+        },
+    ))
 }
 
 pub async fn new_page(State(state): State<AppState>, page: PageContext) -> Result<Response> {
@@ -123,18 +160,44 @@ pub async fn create(
             flash(&session, format!("User {} created", user.email), Some("Give them their password by a separate, secure route. They can change it after signing in.".into())).await;
             Ok(redirect("/users"))
         }
-        Err(Error::Invalid(errors)) => form_page(&state, page, UserForm { password: String::new(), ..raw }, errors).await,
+        Err(Error::Invalid(errors)) => {
+            form_page(
+                &state,
+                page,
+                UserForm {
+                    password: String::new(),
+                    ..raw
+                },
+                errors,
+            )
+            .await
+        }
         Err(other) => Err(other),
     }
 }
 
-pub async fn deactivate(State(state): State<AppState>, viewer: Viewer, session: Session, Path(id): Path<i64>) -> Result<Response> {
+pub async fn deactivate(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    session: Session,
+    Path(id): Path<i64>,
+) -> Result<Response> {
     let user = super::set_active(&state.db, &viewer, id, false).await?;
-    flash(&session, format!("{} has been deactivated", user.email), Some("They have been signed out and cannot sign in.".into())).await;
+    flash(
+        &session,
+        format!("{} has been deactivated", user.email),
+        Some("They have been signed out and cannot sign in.".into()),
+    )
+    .await;
     Ok(redirect("/users"))
 }
 
-pub async fn reactivate(State(state): State<AppState>, viewer: Viewer, session: Session, Path(id): Path<i64>) -> Result<Response> {
+pub async fn reactivate(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    session: Session,
+    Path(id): Path<i64>,
+) -> Result<Response> {
     let user = super::set_active(&state.db, &viewer, id, true).await?;
     flash(&session, format!("{} can sign in again", user.email), None).await;
     Ok(redirect("/users?inactive=1"))

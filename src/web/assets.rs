@@ -18,5 +18,6 @@ pub fn router<S: Clone + Send + Sync + 'static>(dir: &Path) -> Router<S> {
 
 /// True when the npm packages have been installed (`make assets`).
 pub fn installed(dir: &Path) -> bool {
-    dir.join("node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css").is_file()
+    dir.join("node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css")
+        .is_file()
 }

@@ -18,7 +18,11 @@ impl ClientIp {
     /// Behind a trusted reverse proxy the proxy appends the real address to
     /// X-Forwarded-For, so the last entry is the one to believe; otherwise
     /// the socket's peer address.
-    pub fn from_parts(headers: &HeaderMap, extensions: &Extensions, server: &config::Server) -> Self {
+    pub fn from_parts(
+        headers: &HeaderMap,
+        extensions: &Extensions,
+        server: &config::Server,
+    ) -> Self {
         if server.trust_forwarded_for {
             let forwarded = headers
                 .get("x-forwarded-for")
@@ -30,7 +34,11 @@ impl ClientIp {
                 return ClientIp(forwarded);
             }
         }
-        ClientIp(extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string()))
+        ClientIp(
+            extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+        )
     }
 }
 
@@ -41,6 +49,10 @@ impl axum::extract::FromRequestParts<crate::app::AppState> for ClientIp {
         parts: &mut axum::http::request::Parts,
         state: &crate::app::AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp::from_parts(&parts.headers, &parts.extensions, &state.settings.server))
+        Ok(ClientIp::from_parts(
+            &parts.headers,
+            &parts.extensions,
+            &state.settings.server,
+        ))
     }
 }

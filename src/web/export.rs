@@ -35,7 +35,8 @@ impl From<Option<String>> for ExportCell {
 
 impl From<Option<i32>> for ExportCell {
     fn from(n: Option<i32>) -> Self {
-        n.map(|n| ExportCell::Number(f64::from(n))).unwrap_or(ExportCell::Empty)
+        n.map(|n| ExportCell::Number(f64::from(n)))
+            .unwrap_or(ExportCell::Empty)
     }
 }
 
@@ -67,7 +68,9 @@ impl Table {
                 .iter()
                 .map(|cell| match cell {
                     ExportCell::Text(t) => neutralise(t),
-                    ExportCell::Number(n) if n.fract() == 0.0 => Cow::Owned(format!("{}", *n as i64)),
+                    ExportCell::Number(n) if n.fract() == 0.0 => {
+                        Cow::Owned(format!("{}", *n as i64))
+                    }
                     ExportCell::Number(n) => Cow::Owned(n.to_string()),
                     ExportCell::Empty => Cow::Borrowed(""),
                 })
@@ -87,7 +90,10 @@ impl Table {
                 (
                     [
                         (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                        (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
+                        (
+                            header::CONTENT_DISPOSITION,
+                            format!("attachment; filename=\"{file_name}\""),
+                        ),
                     ],
                     bytes,
                 )
@@ -104,7 +110,10 @@ mod tests {
 
     #[test]
     fn formulas_are_neutralised_numbers_are_not() {
-        assert_eq!(neutralise("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(
+            neutralise("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
         assert_eq!(neutralise("+44 1202"), "'+44 1202");
         assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(neutralise("\tx"), "'\tx");

@@ -10,7 +10,11 @@ pub fn long_date(date: &NaiveDate) -> String {
 
 pub fn date_time(t: &DateTime<FixedOffset>) -> String {
     let local = t.with_timezone(&London);
-    format!("{} at {}", local.format("%-d %B %Y"), local.format("%-I:%M%P"))
+    format!(
+        "{} at {}",
+        local.format("%-d %B %Y"),
+        local.format("%-I:%M%P")
+    )
 }
 
 #[cfg(test)]
@@ -19,7 +23,10 @@ mod tests {
 
     #[test]
     fn formats_in_uk_time() {
-        assert_eq!(long_date(&NaiveDate::from_ymd_opt(2022, 10, 4).unwrap()), "4 October 2022");
+        assert_eq!(
+            long_date(&NaiveDate::from_ymd_opt(2022, 10, 4).unwrap()),
+            "4 October 2022"
+        );
         let summer = DateTime::parse_from_rfc3339("2026-07-01T14:05:00Z").unwrap();
         assert_eq!(date_time(&summer), "1 July 2026 at 3:05pm");
         let winter = DateTime::parse_from_rfc3339("2026-11-24T09:00:00Z").unwrap();

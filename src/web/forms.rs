@@ -25,7 +25,10 @@ impl FormErrors {
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
+        self.0
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -37,16 +40,25 @@ impl FormErrors {
     }
 
     pub fn summary(&self) -> String {
-        self.0.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join(". ")
+        self.0
+            .iter()
+            .map(|(_, m)| m.as_str())
+            .collect::<Vec<_>>()
+            .join(". ")
     }
 
     /// Orders errors as the fields appear on the page.
     pub fn sort_by_fields(&mut self, order: &[&str]) {
-        self.0.sort_by_key(|(f, _)| order.iter().position(|o| o == f).unwrap_or(usize::MAX));
+        self.0
+            .sort_by_key(|(f, _)| order.iter().position(|o| o == f).unwrap_or(usize::MAX));
     }
 
     pub fn into_result<T>(self, value: T) -> Result<T, FormErrors> {
-        if self.is_empty() { Ok(value) } else { Err(self) }
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 }
 
@@ -94,10 +106,17 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let unreadable = || {
             let status = StatusCode::BAD_REQUEST;
-            let message = "The form could not be read. Go back, check what you entered and try again.";
-            (status, super::html::error_page(status, "There is a problem", message)).into_response()
+            let message =
+                "The form could not be read. Go back, check what you entered and try again.";
+            (
+                status,
+                super::html::error_page(status, "There is a problem", message),
+            )
+                .into_response()
         };
-        let body = axum::body::Bytes::from_request(req, state).await.map_err(|_| unreadable())?;
+        let body = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| unreadable())?;
         // serde_html_form reads repeated keys (checkboxes) into lists.
         let raw: T = serde_html_form::from_bytes(&body).map_err(|e| {
             tracing::debug!(error = %e, "unreadable form");

@@ -18,7 +18,14 @@ pub fn render_with_status(status: StatusCode, template: &impl Template) -> Respo
         Err(err) => {
             tracing::error!(error = %err, "template failed to render");
             let status = StatusCode::INTERNAL_SERVER_ERROR;
-            (status, error_page(status, "Sorry, there is a problem with the service", "Try again later."))
+            (
+                status,
+                error_page(
+                    status,
+                    "Sorry, there is a problem with the service",
+                    "Try again later.",
+                ),
+            )
                 .into_response()
         }
     }
@@ -40,7 +47,15 @@ struct ErrorPage<'a> {
 
 /// The generic error page: a title and a sentence, nothing internal.
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Html<String> {
-    let page = ErrorPage { page: PageContext::bare(title), status: status.as_u16(), title, message };
+    let page = ErrorPage {
+        page: PageContext::bare(title),
+        status: status.as_u16(),
+        title,
+        message,
+    };
     // A failure here would loop, so fall back to plain text.
-    Html(page.render().unwrap_or_else(|_| format!("{title}. {message}")))
+    Html(
+        page.render()
+            .unwrap_or_else(|_| format!("{title}. {message}")),
+    )
 }

@@ -44,7 +44,10 @@ pub struct Flash {
 const FLASH_KEY: &str = "flash";
 
 pub async fn flash(session: &Session, heading: impl Into<String>, body: Option<String>) {
-    let flash = Flash { heading: heading.into(), body };
+    let flash = Flash {
+        heading: heading.into(),
+        body,
+    };
     if let Err(err) = session.insert(FLASH_KEY, flash).await {
         tracing::warn!(error = %err, "could not store confirmation message");
     }
@@ -62,7 +65,8 @@ impl PageContext {
 }
 
 fn navigation(viewer: &Viewer, path: &str) -> Vec<NavItem> {
-    let mut items: Vec<(String, &'static str)> = vec![("/".into(), "Overview"), ("/homes".into(), "Homes")];
+    let mut items: Vec<(String, &'static str)> =
+        vec![("/".into(), "Overview"), ("/homes".into(), "Homes")];
     if viewer.role.is_council() {
         items.push(("/organisations".into(), "Organisations"));
     } else if let Some(org) = viewer.organisation_id {
@@ -75,8 +79,16 @@ fn navigation(viewer: &Viewer, path: &str) -> Vec<NavItem> {
     items
         .into_iter()
         .map(|(href, label)| {
-            let active = if href == "/" { path == "/" } else { path == href || path.starts_with(&format!("{href}/")) };
-            NavItem { href, label, active }
+            let active = if href == "/" {
+                path == "/"
+            } else {
+                path == href || path.starts_with(&format!("{href}/"))
+            };
+            NavItem {
+                href,
+                label,
+                active,
+            }
         })
         .collect()
 }
@@ -96,7 +108,10 @@ impl FromRequestParts<AppState> for PageContext {
         let flash = session.remove::<Flash>(FLASH_KEY).await.unwrap_or_default();
         Ok(PageContext {
             council: state.settings.council.short_name.clone(),
-            user: viewer.map(|v| NavUser { name: v.display_name.clone(), role: v.role.label() }),
+            user: viewer.map(|v| NavUser {
+                name: v.display_name.clone(),
+                role: v.role.label(),
+            }),
             nav: viewer.map(|v| navigation(v, &path)).unwrap_or_default(),
             csrf_token,
             flash,

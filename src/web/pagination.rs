@@ -29,7 +29,13 @@ pub struct PageLink {
 
 impl Pagination {
     /// `query` is the list's other parameters (filters, sort) as pairs.
-    pub fn new(path: &str, query: &[(String, String)], page: u64, per_page: u64, total: u64) -> Self {
+    pub fn new(
+        path: &str,
+        query: &[(String, String)],
+        page: u64,
+        per_page: u64,
+        total: u64,
+    ) -> Self {
         let pages = total.div_ceil(per_page).max(1);
         let page = page.clamp(1, pages);
         let href = |n: u64| {
@@ -41,7 +47,11 @@ impl Pagination {
                 s.append_pair("page", &n.to_string());
             }
             let q = s.finish();
-            if q.is_empty() { path.to_string() } else { format!("{path}?{q}") }
+            if q.is_empty() {
+                path.to_string()
+            } else {
+                format!("{path}?{q}")
+            }
         };
         let mut links = Vec::new();
         let mut last_shown = 0;
@@ -50,9 +60,19 @@ impl Pagination {
             let show = n == 1 || n == pages || n.abs_diff(page) <= 2;
             if show {
                 if last_shown != 0 && n > last_shown + 1 {
-                    links.push(PageLink { number: 0, href: String::new(), current: false, ellipsis: true });
+                    links.push(PageLink {
+                        number: 0,
+                        href: String::new(),
+                        current: false,
+                        ellipsis: true,
+                    });
                 }
-                links.push(PageLink { number: n, href: href(n), current: n == page, ellipsis: false });
+                links.push(PageLink {
+                    number: n,
+                    href: href(n),
+                    current: n == page,
+                    ellipsis: false,
+                });
                 last_shown = n;
             }
         }
@@ -60,7 +80,11 @@ impl Pagination {
             page,
             pages,
             total,
-            from: if total == 0 { 0 } else { (page - 1) * per_page + 1 },
+            from: if total == 0 {
+                0
+            } else {
+                (page - 1) * per_page + 1
+            },
             to: (page * per_page).min(total),
             prev: (page > 1).then(|| href(page - 1)),
             next: (page < pages).then(|| href(page + 1)),
@@ -79,7 +103,10 @@ mod tests {
 
     #[test]
     fn keeps_filters_and_elides_far_pages() {
-        let q = vec![("type".to_string(), "childrens_home".to_string()), ("page".to_string(), "9".to_string())];
+        let q = vec![
+            ("type".to_string(), "childrens_home".to_string()),
+            ("page".to_string(), "9".to_string()),
+        ];
         let p = Pagination::new("/homes", &q, 10, 50, 1000);
         assert_eq!(p.pages, 20);
         assert_eq!(p.from, 451);

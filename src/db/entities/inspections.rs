@@ -9,8 +9,9 @@ use serde::Serialize;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
+    #[sea_orm(unique_key = "inspections_home_event")]
     pub home_id: i64,
-    #[sea_orm(unique)]
+    #[sea_orm(unique_key = "inspections_home_event")]
     pub event_number: Option<String>,
     pub event_type: String,
     pub inspection_date: Date,

@@ -1,0 +1,201 @@
+//! SECURITY.md items 1-2: every route, walked as anonymous, each council
+//! role, the owning provider and another provider. The routes come from the
+//! router's own table, and each must also be listed here with the policy we
+//! expect, so a new route cannot escape the matrix.
+
+use axum::http::{Method, StatusCode};
+use sufficiency::auth::policy::Policy;
+use sufficiency::router;
+
+use crate::support::seed::{CANARY_A, CANARY_B};
+use crate::support::{Persona, TestApp};
+
+const EXPECTED: &[(&str, Policy)] = &[
+    ("/healthz", Policy::Public),
+    ("/sign-in", Policy::Public),
+    ("/sign-out", Policy::SignedIn),
+    ("/account/password", Policy::SignedIn),
+    ("/", Policy::SignedIn),
+    ("/homes", Policy::SignedIn),
+    ("/homes/export.csv", Policy::SignedIn),
+    ("/homes/new", Policy::CouncilEditor),
+    ("/homes/{urn}", Policy::HomeViewer),
+    ("/homes/{urn}/edit", Policy::HomeEditor),
+    ("/organisations", Policy::Council),
+    ("/organisations/export.csv", Policy::Council),
+    ("/organisations/new", Policy::CouncilEditor),
+    ("/organisations/{id}", Policy::OrganisationViewer),
+    ("/organisations/{id}/edit", Policy::CouncilEditor),
+    ("/users", Policy::Admin),
+    ("/users/new", Policy::Admin),
+    ("/users/{id}/deactivate", Policy::Admin),
+    ("/users/{id}/reactivate", Policy::Admin),
+    ("/audit", Policy::Admin),
+];
+
+#[test]
+fn every_route_has_an_expected_policy() {
+    let table = router::table();
+    for route in &table {
+        let expected = EXPECTED.iter().find(|(p, _)| *p == route.path);
+        assert_eq!(
+            expected.map(|(_, policy)| *policy),
+            Some(route.policy),
+            "{} is declared {:?}; add it to EXPECTED with the policy it should have",
+            route.path,
+            route.policy
+        );
+    }
+    for (path, _) in EXPECTED {
+        assert!(
+            table.iter().any(|r| r.path == *path),
+            "{path} is expected but not routed"
+        );
+    }
+}
+
+/// Who should get through, independent of the implementation: provider A
+/// owns the home and the organisation the paths point at.
+fn should_allow(policy: Policy, persona: Persona) -> bool {
+    use Persona::*;
+    match policy {
+        Policy::Public => true,
+        Policy::SignedIn => persona != Anonymous,
+        Policy::Council => matches!(persona, Admin | Commissioner | Placements),
+        Policy::CouncilEditor => matches!(persona, Admin | Commissioner),
+        Policy::Admin => persona == Admin,
+        Policy::HomeViewer | Policy::OrganisationViewer => {
+            matches!(persona, Admin | Commissioner | Placements | ProviderA)
+        }
+        Policy::HomeEditor => matches!(persona, Admin | Commissioner | ProviderA),
+    }
+}
+
+fn concrete(path: &str, app: &TestApp) -> String {
+    let id = if path.starts_with("/users") {
+        app.seed.spare_user_id.to_string()
+    } else {
+        app.seed.provider_a_id.to_string()
+    };
+    path.replace("{urn}", &app.seed.home_a1)
+        .replace("{id}", &id)
+}
+
+#[tokio::test]
+async fn every_route_admits_exactly_who_its_policy_says() {
+    for route in router::table() {
+        // A fresh application per route: allowed POSTs change data.
+        let app = TestApp::new().await;
+        let path = concrete(route.path, &app);
+        for persona in Persona::ALL {
+            for method in &route.methods {
+                let mut client = app.signed_in(persona).await;
+                let response = if *method == Method::GET {
+                    client.get(&path).await
+                } else {
+                    client.post_form(&path, &[]).await
+                };
+                let went_to_sign_in = response
+                    .location()
+                    .is_some_and(|l| l.starts_with("/sign-in"))
+                    && route.path != "/sign-out";
+                let refused = matches!(
+                    response.status,
+                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+                ) || went_to_sign_in;
+                // SECURITY.md item 4: addresses reach only council staff and
+                // the home's own provider, and never a URL.
+                let forbidden: &[&str] = match persona {
+                    Persona::Anonymous => &[CANARY_A, CANARY_B],
+                    Persona::ProviderA => &[CANARY_B],
+                    Persona::ProviderB => &[CANARY_A],
+                    _ => &[],
+                };
+                for canary in forbidden {
+                    assert!(
+                        !response.body.contains(canary),
+                        "{method} {path} as {persona:?} shows {canary}"
+                    );
+                }
+                let location = response.location().unwrap_or_default();
+                assert!(
+                    !location.contains("Canary") && !location.contains("Sentinel"),
+                    "{location}"
+                );
+                assert!(
+                    response.status.as_u16() < 500,
+                    "{method} {path} as {persona:?} failed with {}: {}",
+                    response.status,
+                    response.text()
+                );
+                assert_eq!(
+                    !refused,
+                    should_allow(route.policy, persona),
+                    "{method} {path} as {persona:?}: got {} {:?}",
+                    response.status,
+                    response.location()
+                );
+                if refused && persona == Persona::Anonymous && *method == Method::GET {
+                    assert!(
+                        went_to_sign_in,
+                        "anonymous GET {path} should be sent to sign in"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn another_providers_home_is_refused_on_every_home_route() {
+    let app = TestApp::new().await;
+    let mut b = app.signed_in(Persona::ProviderB).await;
+    for path in [
+        format!("/homes/{}", app.seed.home_a1),
+        format!("/homes/{}/edit", app.seed.home_a1),
+    ] {
+        b.get(&path).await.assert_status(StatusCode::FORBIDDEN);
+    }
+    let response = b
+        .post_form(
+            &format!("/homes/{}/edit", app.seed.home_a1),
+            &[("name", "Taken over")],
+        )
+        .await;
+    response.assert_status(StatusCode::FORBIDDEN);
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    a.get(&format!("/homes/{}", app.seed.home_b1))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    // A URN that does not exist is refused the same way: nothing is revealed.
+    b.get("/homes/SC999999")
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    b.get(&format!("/organisations/{}", app.seed.provider_a_id))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn refused_access_is_audited() {
+    let app = TestApp::new().await;
+    let mut placements = app.signed_in(Persona::Placements).await;
+    placements
+        .get("/users")
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    let (rows, _) = sufficiency::audit::list(
+        &app.db,
+        &sufficiency::audit::Filter {
+            action: Some("access_refused".into()),
+            ..Default::default()
+        },
+        1,
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].actor, "placements@test.example");
+    assert_eq!(rows[0].entity_id.as_deref(), Some("/users"));
+}

@@ -1,0 +1,178 @@
+//! The database layer's guarantees: pragmas on every pooled connection, an
+//! append-only audit log, and acknowledged writes surviving `kill -9`.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+
+use crate::support::{Persona, TestApp, TestDatabase};
+
+async fn pragma(conn: &impl ConnectionTrait, name: &str) -> String {
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            format!("PRAGMA {name}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0)
+        .map(|v| v.to_string())
+        .or_else(|_| row.try_get_by_index::<String>(0))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_pooled_sqlite_connection_is_durable_and_checks_foreign_keys() {
+    let database = TestDatabase::create().await;
+    if database.is_postgres() {
+        let db = database.connect().await;
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DatabaseBackend::Postgres,
+                "SHOW synchronous_commit",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.try_get_by_index::<String>(0).unwrap(), "on");
+        return;
+    }
+    let db = database.connect().await;
+    // Hold several connections at once so the pool must open more than one.
+    let pool = db.get_sqlite_connection_pool();
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(pool.acquire().await.unwrap());
+    }
+    for conn in held.iter_mut() {
+        use sea_orm::sqlx::Row;
+        let value = |row: sea_orm::sqlx::sqlite::SqliteRow| -> String {
+            row.try_get::<i64, _>(0)
+                .map(|v| v.to_string())
+                .or_else(|_| row.try_get::<String, _>(0))
+                .unwrap()
+        };
+        let q = |sql: &'static str| sea_orm::sqlx::query(sql);
+        assert_eq!(
+            value(
+                q("PRAGMA journal_mode")
+                    .fetch_one(&mut **conn)
+                    .await
+                    .unwrap()
+            ),
+            "wal"
+        );
+        assert_eq!(
+            value(
+                q("PRAGMA synchronous")
+                    .fetch_one(&mut **conn)
+                    .await
+                    .unwrap()
+            ),
+            "2",
+            "FULL"
+        );
+        assert_eq!(
+            value(
+                q("PRAGMA foreign_keys")
+                    .fetch_one(&mut **conn)
+                    .await
+                    .unwrap()
+            ),
+            "1"
+        );
+        assert_eq!(
+            value(
+                q("PRAGMA busy_timeout")
+                    .fetch_one(&mut **conn)
+                    .await
+                    .unwrap()
+            ),
+            "5000"
+        );
+    }
+    drop(held);
+    assert_eq!(pragma(&db, "journal_mode").await, "wal");
+}
+
+#[tokio::test]
+async fn the_audit_log_cannot_be_changed_or_deleted() {
+    let app = TestApp::new().await;
+    let mut admin = app.signed_in(Persona::Admin).await;
+    admin.get("/").await;
+    assert!(
+        app.db
+            .execute_unprepared("UPDATE audit_events SET actor = 'someone else'")
+            .await
+            .is_err()
+    );
+    assert!(
+        app.db
+            .execute_unprepared("DELETE FROM audit_events")
+            .await
+            .is_err()
+    );
+    let (rows, total) = sufficiency::audit::list(&app.db, &Default::default(), 1, 5)
+        .await
+        .unwrap();
+    assert!(total > 0 && rows.iter().all(|r| r.actor != "someone else"));
+}
+
+#[tokio::test]
+async fn sign_ins_are_audited() {
+    let app = TestApp::new().await;
+    app.signed_in(Persona::ProviderA).await;
+    app.client()
+        .sign_in("provider-a@test.example", "a wrong password here")
+        .await;
+    let (rows, _) = sufficiency::audit::list(&app.db, &Default::default(), 1, 50)
+        .await
+        .unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r.action == "sign_in" && r.actor == "provider-a@test.example")
+    );
+    assert!(rows.iter().any(|r| r.action == "sign_in_failed"
+        && r.summary.as_deref() == Some("Failed sign-in as provider-a@test.example")));
+}
+
+/// Starts the real binary, makes acknowledged writes, kills it with SIGKILL
+/// and checks every acknowledged write is there.
+#[tokio::test]
+async fn acknowledged_writes_survive_kill_9() {
+    let database = TestDatabase::create().await;
+    let server = crate::cli::Server::start(database.url()).await;
+    server.add_admin().await;
+    let mut http = server.http();
+    http.sign_in("admin@test.example", crate::support::PASSWORD)
+        .await;
+    let mut acknowledged = Vec::new();
+    for i in 0..15 {
+        let name = format!("Durable Provider {i}");
+        let status = http
+            .post_form(
+                "/organisations/new",
+                &[("kind", "provider"), ("name", &name)],
+            )
+            .await;
+        if status == 303 {
+            acknowledged.push(name);
+        }
+    }
+    assert_eq!(acknowledged.len(), 15);
+    server.kill9();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let db = database.connect().await;
+    let names: Vec<String> =
+        <sufficiency::db::entities::organisations::Entity as sea_orm::EntityTrait>::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.name)
+            .collect();
+    for name in acknowledged {
+        assert!(names.contains(&name), "{name} was acknowledged but lost");
+    }
+}

@@ -1,0 +1,19 @@
+//! Integration tests: user stories driven through the real router, each on
+//! a fresh database. Run on SQLite by default; set TEST_DATABASE_URL to a
+//! PostgreSQL server to run them all on PostgreSQL.
+
+mod support;
+
+mod access_matrix;
+mod browser;
+mod cli;
+mod dashboard;
+mod database;
+mod health;
+mod homes;
+mod logs;
+mod ofsted_import;
+mod organisations;
+mod security;
+mod sign_in;
+mod users;

@@ -1,0 +1,286 @@
+//! Signing in and out (SECURITY.md items 5-8, 11-12, 14).
+
+use axum::http::StatusCode;
+use sea_orm::{ConnectionTrait, EntityTrait};
+use sufficiency::db::entities::{sessions, sign_in_throttles};
+
+use crate::support::{PASSWORD, Persona, TestApp};
+
+#[tokio::test]
+async fn a_commissioner_signs_in_and_lands_on_the_overview() {
+    let app = TestApp::new().await;
+    let mut client = app.client();
+    let response = client.sign_in("Commissioner@Test.Example ", PASSWORD).await;
+    response.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(response.location(), Some("/"));
+    client
+        .get("/")
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("Local homes at a glance");
+}
+
+#[tokio::test]
+async fn sign_in_returns_to_the_page_asked_for_but_never_off_site() {
+    let app = TestApp::new().await;
+    let mut client = app.client();
+    let response = client.get("/homes?type=childrens_home").await;
+    assert_eq!(
+        response.location(),
+        Some("/sign-in?next=%2Fhomes%3Ftype%3Dchildrens_home")
+    );
+    let token = client.csrf_token().await;
+    let response = client
+        .post_form_without_token(
+            "/sign-in",
+            &[
+                ("csrf_token", &token),
+                ("email", "placements@test.example"),
+                ("password", PASSWORD),
+                ("next", "/homes?type=childrens_home"),
+            ],
+        )
+        .await;
+    assert_eq!(response.location(), Some("/homes?type=childrens_home"));
+
+    let mut other = app.client();
+    let token = other.csrf_token().await;
+    let response = other
+        .post_form_without_token(
+            "/sign-in",
+            &[
+                ("csrf_token", &token),
+                ("email", "placements@test.example"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(response.location(), Some("/"));
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_get_the_same_answer() {
+    let app = TestApp::new().await;
+    let wrong = app
+        .client()
+        .sign_in("admin@test.example", "not the password at all")
+        .await;
+    let unknown = app
+        .client()
+        .sign_in("nobody@test.example", "not the password at all")
+        .await;
+    wrong
+        .assert_status(StatusCode::UNAUTHORIZED)
+        .assert_contains("Enter a correct email address and password");
+    unknown.assert_status(StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        wrong.text(),
+        unknown.text(),
+        "the answer must not reveal which emails exist"
+    );
+}
+
+#[tokio::test]
+async fn empty_fields_are_named_in_the_error_summary() {
+    let app = TestApp::new().await;
+    let response = app.client().sign_in("", "").await;
+    response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.body.contains("govuk-error-summary"));
+    assert!(response.body.contains("href=\"#email\""));
+    response.assert_contains("Enter your password");
+}
+
+#[tokio::test]
+async fn a_new_session_id_is_issued_at_sign_in() {
+    let app = TestApp::new().await;
+    let mut client = app.client();
+    client.get("/sign-in").await;
+    let before = client
+        .session_cookie()
+        .expect("anonymous session for the form token");
+    client.sign_in("admin@test.example", PASSWORD).await;
+    let after = client.session_cookie().expect("session");
+    assert_ne!(
+        before, after,
+        "session fixation: the id must change at sign-in"
+    );
+    // 128 bits or more from a CSPRNG, base64: at least 22 characters.
+    assert!(after.len() >= 22);
+}
+
+#[tokio::test]
+async fn signing_out_ends_every_session_of_the_user() {
+    let app = TestApp::new().await;
+    let mut laptop = app.signed_in(Persona::Commissioner).await;
+    let mut phone = app.signed_in(Persona::Commissioner).await;
+    phone.get("/").await.assert_status(StatusCode::OK);
+    let response = laptop.post_form("/sign-out", &[]).await;
+    assert_eq!(response.location(), Some("/sign-in?signed_out=1"));
+    assert!(
+        laptop
+            .get("/")
+            .await
+            .location()
+            .is_some_and(|l| l.starts_with("/sign-in"))
+    );
+    assert!(
+        phone
+            .get("/")
+            .await
+            .location()
+            .is_some_and(|l| l.starts_with("/sign-in")),
+        "other devices are signed out too"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_is_throttled_after_repeated_failures_then_recovers() {
+    let app = TestApp::new().await;
+    for _ in 0..5 {
+        app.client()
+            .sign_in("admin@test.example", "wrong wrong wrong")
+            .await
+            .assert_status(StatusCode::UNAUTHORIZED);
+    }
+    // Even the right password waits now: the guesser learns nothing.
+    let blocked = app.client().sign_in("admin@test.example", PASSWORD).await;
+    blocked
+        .assert_status(StatusCode::TOO_MANY_REQUESTS)
+        .assert_contains("too many attempts");
+    // An unknown email is throttled the same way.
+    for _ in 0..5 {
+        app.client()
+            .sign_in("ghost@test.example", "wrong wrong wrong")
+            .await;
+    }
+    app.client()
+        .sign_in("ghost@test.example", "wrong wrong wrong")
+        .await
+        .assert_status(StatusCode::TOO_MANY_REQUESTS);
+    // The wait ends on its own: nobody is locked out for good.
+    app.db
+        .execute_unprepared("UPDATE sign_in_throttles SET blocked_until = NULL")
+        .await
+        .unwrap();
+    app.client()
+        .sign_in("admin@test.example", PASSWORD)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let left = sign_in_throttles::Entity::find_by_id("email:admin@test.example".to_string())
+        .one(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        left.is_none(),
+        "a successful sign-in clears the email's count"
+    );
+}
+
+#[tokio::test]
+async fn sessions_expire_after_idle_time_and_absolutely_after_twelve_hours() {
+    let app = TestApp::new().await;
+    let mut client = app.signed_in(Persona::Placements).await;
+    // Idle timeout: the session record expires 30 minutes after the last request.
+    let record = sessions::Entity::find().all(&app.db).await.unwrap();
+    let newest = record.iter().max_by_key(|s| s.expires_at).unwrap();
+    let minutes =
+        (newest.expires_at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes();
+    assert!(
+        (28..=30).contains(&minutes),
+        "idle expiry {minutes} minutes"
+    );
+    // Absolute timeout: a session signed in 13 hours ago is ended, however active.
+    let old = (chrono::Utc::now() - chrono::Duration::hours(13)).to_rfc3339();
+    for s in record {
+        let mut data: serde_json::Value = serde_json::from_str(&s.data).unwrap();
+        if data.get("signed_in_at").is_some() {
+            data["signed_in_at"] = old.clone().into();
+            let sql = format!(
+                "UPDATE sessions SET data = '{}' WHERE id = '{}'",
+                data.to_string().replace('\'', "''"),
+                s.id
+            );
+            app.db.execute_unprepared(&sql).await.unwrap();
+        }
+    }
+    let response = client.get("/homes").await;
+    assert!(
+        response
+            .location()
+            .is_some_and(|l| l.starts_with("/sign-in")),
+        "got {}",
+        response.status
+    );
+}
+
+#[tokio::test]
+async fn session_cookie_is_http_only_and_same_site() {
+    let app = TestApp::new().await;
+    let response = app.client().get("/sign-in").await;
+    let cookie = response.header("set-cookie").expect("session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(cookie.contains("Path=/"), "{cookie}");
+}
+
+#[tokio::test]
+async fn over_tls_the_cookie_is_secure_with_the_host_prefix() {
+    let mut app = TestApp::empty().await;
+    let mut state = app.state.clone();
+    let mut settings = (*state.settings).clone();
+    settings.auth.secure_cookies = true;
+    state.settings = std::sync::Arc::new(settings);
+    app.router = sufficiency::app::build(state);
+    let response = app.client().get("/sign-in").await;
+    let cookie = response.header("set-cookie").expect("session cookie");
+    assert!(cookie.starts_with("__Host-"), "{cookie}");
+    assert!(cookie.contains("Secure"), "{cookie}");
+    assert!(response.header("strict-transport-security").is_some());
+}
+
+#[tokio::test]
+async fn a_user_changes_their_password_and_other_sessions_end() {
+    let app = TestApp::new().await;
+    let mut here = app.signed_in(Persona::Placements).await;
+    let mut elsewhere = app.signed_in(Persona::Placements).await;
+    let weak = here
+        .post_form(
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "password1234"),
+                ("confirm_password", "password1234"),
+            ],
+        )
+        .await;
+    weak.assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("too common");
+    let new = "plum tractor violin sunrise";
+    let ok = here
+        .post_form(
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", new),
+                ("confirm_password", new),
+            ],
+        )
+        .await;
+    assert_eq!(ok.location(), Some("/"));
+    here.get("/")
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("Your password has been changed");
+    assert!(
+        elsewhere
+            .get("/")
+            .await
+            .location()
+            .is_some_and(|l| l.starts_with("/sign-in"))
+    );
+    app.client()
+        .sign_in("placements@test.example", new)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+}

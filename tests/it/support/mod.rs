@@ -1,0 +1,293 @@
+//! The test harness: a fresh database per test, the real router called
+//! in-process, and a browser-like client that keeps cookies and the form
+//! token. `TestApp::new()` seeds two councils, two providers (A and B) with
+//! homes, and one user per role.
+
+pub mod database;
+pub mod seed;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use sea_orm::DatabaseConnection;
+use sufficiency::app::{self, AppState};
+use sufficiency::config::Settings;
+use sufficiency::sandbox::Sandbox;
+use tower::ServiceExt;
+
+pub use database::TestDatabase;
+pub use seed::{PASSWORD, Persona, Seed};
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut settings = Settings::load_from(&repo_path("config"), "test").expect("config/test.toml");
+    settings.database.url = database_url.to_string();
+    settings.assets.dir = repo_path("assets");
+    settings
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub db: DatabaseConnection,
+    pub state: AppState,
+    pub seed: Seed,
+    pub database: TestDatabase,
+}
+
+impl TestApp {
+    /// A migrated, seeded database and the application on it.
+    pub async fn new() -> TestApp {
+        let app = TestApp::empty().await;
+        let seed = seed::seed(&app.db, &app.state.settings).await;
+        TestApp { seed, ..app }
+    }
+
+    /// Migrated, no data at all.
+    pub async fn empty() -> TestApp {
+        let database = TestDatabase::create().await;
+        let db = database.connect().await;
+        let settings = test_settings(database.url());
+        sufficiency::auth::passwords::init(&settings.auth);
+        let mut state = AppState::new(db.clone(), settings);
+        let sandbox = Sandbox::new(&state.settings.uploads)
+            .with_executable(PathBuf::from(env!("CARGO_BIN_EXE_sufficiency")));
+        state.sandbox = std::sync::Arc::new(sandbox);
+        TestApp {
+            router: app::build(state.clone()),
+            db,
+            state,
+            seed: Seed::default(),
+            database,
+        }
+    }
+
+    pub fn client(&self) -> Client<'_> {
+        Client {
+            app: self,
+            cookies: HashMap::new(),
+            csrf: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// A client signed in as `persona` (anonymous stays signed out).
+    pub async fn signed_in(&self, persona: Persona) -> Client<'_> {
+        let mut client = self.client();
+        if let Some(email) = persona.email() {
+            let response = client.sign_in(email, PASSWORD).await;
+            assert_eq!(
+                response.status,
+                StatusCode::SEE_OTHER,
+                "sign-in as {email} failed: {}",
+                response.body
+            );
+        }
+        client
+    }
+}
+
+/// One response, body read to text.
+#[derive(Debug)]
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Response {
+    pub fn location(&self) -> Option<&str> {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The text of the page with tags removed, for "the user sees ..." checks.
+    pub fn text(&self) -> String {
+        let mut out = String::with_capacity(self.body.len());
+        let mut in_tag = false;
+        for c in self.body.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    out.push(' ');
+                }
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out.replace("&#39;", "'")
+            .replace("&amp;", "&")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: StatusCode) -> &Self {
+        assert_eq!(
+            self.status,
+            status,
+            "unexpected status; body: {}",
+            &self.body[..self.body.len().min(3000)]
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_contains(&self, text: &str) -> &Self {
+        assert!(
+            self.text().contains(text),
+            "page does not say {text:?}: {}",
+            self.text()
+        );
+        self
+    }
+}
+
+/// A browser: keeps cookies between requests and fills in the form token.
+pub struct Client<'a> {
+    app: &'a TestApp,
+    cookies: HashMap<String, String>,
+    csrf: Option<String>,
+    headers: Vec<(String, String)>,
+}
+
+impl Client<'_> {
+    /// Sends this header with every request from now on.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub async fn request(&mut self, request: Request<Body>) -> Response {
+        let mut request = request;
+        if !self.cookies.is_empty() {
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            request
+                .headers_mut()
+                .insert(header::COOKIE, cookie.parse().expect("cookie header"));
+        }
+        for (name, value) in &self.headers {
+            request.headers_mut().insert(
+                axum::http::HeaderName::try_from(name.as_str()).expect("header name"),
+                value.parse().expect("header value"),
+            );
+        }
+        let response = self
+            .app
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router never fails");
+        for value in response.headers().get_all(header::SET_COOKIE) {
+            let text = value.to_str().unwrap_or_default();
+            let pair = text.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                let expired = text.to_ascii_lowercase().contains("max-age=0") || value.is_empty();
+                if expired {
+                    self.cookies.remove(name.trim());
+                } else {
+                    self.cookies
+                        .insert(name.trim().to_string(), value.to_string());
+                }
+            }
+        }
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        if let Some(token) = find_csrf(&body) {
+            self.csrf = Some(token);
+        }
+        Response {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Response {
+        self.request(Request::get(path).body(Body::empty()).expect("request"))
+            .await
+    }
+
+    /// The form token of the current session, fetched from a page if needed.
+    pub async fn csrf_token(&mut self) -> String {
+        if let Some(token) = &self.csrf {
+            return token.clone();
+        }
+        let page = if self.cookies.is_empty() {
+            "/sign-in"
+        } else {
+            "/account/password"
+        };
+        let response = self.get(page).await;
+        self.csrf
+            .clone()
+            .unwrap_or_else(|| panic!("no form token on {page}: {}", response.status))
+    }
+
+    /// Posts a form as a browser would, with the session's form token.
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf_token().await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_form_without_token(path, &all).await
+    }
+
+    pub async fn post_form_without_token(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request");
+        self.request(request).await
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Response {
+        let response = self
+            .post_form("/sign-in", &[("email", email), ("password", password)])
+            .await;
+        // A new session starts at sign-in, with a new form token.
+        self.csrf = None;
+        response
+    }
+
+    pub fn session_cookie(&self) -> Option<String> {
+        self.cookies.values().next().cloned()
+    }
+}
+
+fn find_csrf(body: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = body.find(marker)? + marker.len();
+    let end = body[start..].find('"')? + start;
+    Some(body[start..end].to_string())
+}
