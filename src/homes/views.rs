@@ -60,18 +60,15 @@ impl ListQuery {
     }
 
     pub fn query_string(&self, overrides: &[(&str, &str)]) -> String {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in self.pairs() {
+        let pairs = self.pairs();
+        crate::web::query_string(pairs.iter().map(|(k, v)| {
             let v = overrides
                 .iter()
-                .find(|(o, _)| *o == k)
-                .map(|(_, v)| v.to_string())
-                .unwrap_or(v);
-            if !v.is_empty() {
-                s.append_pair(&k, &v);
-            }
-        }
-        s.finish()
+                .find(|(o, _)| o == k)
+                .map(|(_, v)| *v)
+                .unwrap_or(v.as_str());
+            (k.as_str(), v)
+        }))
     }
 }
 

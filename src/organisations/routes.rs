@@ -51,14 +51,6 @@ impl ListQuery {
     }
 }
 
-fn query_string(pairs: &[(String, String)]) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
-        s.append_pair(k, v);
-    }
-    s.finish()
-}
-
 pub async fn list(
     State(state): State<AppState>,
     page: PageContext,
@@ -79,7 +71,10 @@ pub async fn list(
         page,
         rows,
         pagination: Pagination::new("/organisations", &pairs, current, DEFAULT_PER_PAGE, total),
-        export_href: format!("/organisations/export.csv?{}", query_string(&pairs)),
+        export_href: format!(
+            "/organisations/export.csv?{}",
+            crate::web::query_string(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        ),
         kind: query.kind,
         sector: query.sector,
         q: query.q,
@@ -127,17 +122,13 @@ pub async fn export_csv(
     Ok(table.csv_response("organisations.csv"))
 }
 
-pub fn parse_id(text: &str) -> Result<i64> {
-    text.parse().map_err(|_| Error::NotFound)
-}
-
 pub async fn show(
     State(state): State<AppState>,
     page: PageContext,
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let org = super::find(&state.db, parse_id(&id)?).await?;
+    let org = super::find(&state.db, crate::web::parse_id(&id)?).await?;
     let kind = super::kind_of(&org);
     let filter = match kind {
         Kind::Council => homes::Filter {
@@ -297,7 +288,7 @@ pub async fn edit_page(
     page: PageContext,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let org = super::find(&state.db, parse_id(&id)?).await?;
+    let org = super::find(&state.db, crate::web::parse_id(&id)?).await?;
     Ok(form_page(
         page,
         OrganisationForm::from_model(&org),
@@ -314,7 +305,7 @@ pub async fn update(
     Path(id): Path<String>,
     form: Submitted<OrganisationForm>,
 ) -> Result<Response> {
-    let id = parse_id(&id)?;
+    let id = crate::web::parse_id(&id)?;
     let (input, raw) = match form {
         Submitted::Valid(input, raw) => (input, raw),
         Submitted::Invalid(raw, errors) => return Ok(form_page(page, raw, errors, Some(id))),

@@ -180,9 +180,9 @@ pub async fn deactivate(
     State(state): State<AppState>,
     viewer: Viewer,
     session: Session,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> Result<Response> {
-    let user = super::set_active(&state.db, &viewer, id, false).await?;
+    let user = super::set_active(&state.db, &viewer, crate::web::parse_id(&id)?, false).await?;
     flash(
         &session,
         format!("{} has been deactivated", user.email),
@@ -196,9 +196,9 @@ pub async fn reactivate(
     State(state): State<AppState>,
     viewer: Viewer,
     session: Session,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> Result<Response> {
-    let user = super::set_active(&state.db, &viewer, id, true).await?;
+    let user = super::set_active(&state.db, &viewer, crate::web::parse_id(&id)?, true).await?;
     flash(&session, format!("{} can sign in again", user.email), None).await;
     Ok(redirect("/users?inactive=1"))
 }

@@ -10,3 +10,17 @@ pub mod html;
 pub mod page;
 pub mod pagination;
 pub mod security_headers;
+
+/// An id from a URL path; anything else is a page that does not exist.
+pub fn parse_id(text: &str) -> crate::error::Result<i64> {
+    text.parse().map_err(|_| crate::error::Error::NotFound)
+}
+
+/// `a=1&b=2` from pairs, leaving out empty values.
+pub fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs.into_iter().filter(|(_, v)| !v.is_empty()) {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
