@@ -55,6 +55,8 @@ pub enum StartError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("{0}")]
+    App(#[from] crate::error::Error),
+    #[error("{0}")]
     Other(String),
 }
 
@@ -86,6 +88,8 @@ pub fn build(state: AppState) -> Router {
     let timeout = Duration::from_secs(settings.server.request_timeout_seconds);
 
     router::routes(&state)
+        // Uploads may be as large as the global limit allows.
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(from_fn_with_state(state.clone(), csrf::verify))
         .layer(auth)
         .merge(assets::router(&settings.assets.dir))
@@ -158,6 +162,9 @@ fn spawn_retention(state: AppState) {
             }
             if let Err(err) = throttle::delete_stale(&state.db, &state.settings.auth).await {
                 tracing::warn!(error = %err, "could not delete stale sign-in counts");
+            }
+            if let Err(err) = crate::returns::upload::delete_stale(&state.db).await {
+                tracing::warn!(error = %err, "could not delete unconfirmed uploads");
             }
         }
     });

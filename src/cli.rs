@@ -55,6 +55,11 @@ pub enum Command {
         #[command(subcommand)]
         what: User,
     },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        what: Token,
+    },
     /// Internal: parse an untrusted file in a resource-limited child process.
     #[command(hide = true)]
     Sandbox { job: String },
@@ -67,6 +72,18 @@ pub enum Import {
     Ofsted {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Token {
+    /// Create an API token for a user and print it (it is not stored, only its hash).
+    Create {
+        #[arg(long)]
+        email: String,
+        /// What the token is for.
+        #[arg(long, default_value = "Created on the command line")]
+        name: String,
     },
 }
 
@@ -128,6 +145,9 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), StartEr
                     password_stdin,
                 },
         } => add_user(settings, email, role, org, name, password_stdin).await,
+        Command::Token {
+            what: Token::Create { email, name },
+        } => create_token(settings, email, name).await,
         Command::Sandbox { .. } => Err(StartError::Other(
             "the sandbox runs before the runtime starts".into(),
         )),
@@ -165,6 +185,28 @@ async fn import_ofsted(settings: Settings, files: Vec<PathBuf>) -> Result<(), St
     } else {
         Ok(())
     }
+}
+
+async fn create_token(settings: Settings, email: String, name: String) -> Result<(), StartError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let db = db::connect(&settings.database).await?;
+    db::migrate(&db).await?;
+    let user = crate::db::entities::users::Entity::find()
+        .filter(crate::db::entities::users::Column::Email.eq(crate::auth::normalise_email(&email)))
+        .filter(crate::db::entities::users::Column::Active.eq(true))
+        .one(&db)
+        .await?
+        .ok_or_else(|| StartError::Other(format!("no active user has the email {email}")))?;
+    let txn = db::begin_write(&db).await?;
+    let (token, _) =
+        crate::auth::tokens::create(&txn, &Viewer::system("command line"), user.id, &name).await?;
+    txn.commit().await?;
+    println!("{token}");
+    eprintln!(
+        "Token for {} created. It is shown only now: store it safely.",
+        user.email
+    );
+    Ok(())
 }
 
 async fn add_user(

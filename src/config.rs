@@ -17,6 +17,7 @@ pub struct Settings {
     pub auth: Auth,
     pub uploads: Uploads,
     pub assets: Assets,
+    pub returns: Returns,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -80,6 +81,50 @@ pub struct Uploads {
     pub parser_cpu_seconds: u64,
 }
 
+/// When weekly returns are due and when figures count as stale.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Returns {
+    /// Day of the return's own week it is due, e.g. "Tuesday".
+    pub due_weekday: String,
+    /// Time of day it is due, UK time, "HH:MM".
+    pub due_time: String,
+    pub stale_after_days: i64,
+}
+
+impl Returns {
+    /// When the return for `week` is due, as an instant.
+    pub fn due(&self, week: importers::vocab::IsoWeek) -> chrono::DateTime<chrono::Utc> {
+        use chrono::TimeZone;
+        let weekday: chrono::Weekday = self.due_weekday.parse().unwrap_or(chrono::Weekday::Tue);
+        let time = chrono::NaiveTime::parse_from_str(&self.due_time, "%H:%M")
+            .unwrap_or_else(|_| chrono::NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default());
+        let day = week.monday() + chrono::Duration::days(i64::from(weekday.num_days_from_monday()));
+        let local = day.and_time(time);
+        // On the autumn change an hour repeats: the earlier one is the due time.
+        chrono_tz::Europe::London
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_else(|| local.and_utc())
+    }
+
+    fn check(&self) -> Result<(), String> {
+        self.due_weekday.parse::<chrono::Weekday>().map_err(|_| {
+            format!(
+                "returns.due_weekday '{}' is not a day of the week",
+                self.due_weekday
+            )
+        })?;
+        chrono::NaiveTime::parse_from_str(&self.due_time, "%H:%M").map_err(|_| {
+            format!(
+                "returns.due_time '{}' is not a time like 12:00",
+                self.due_time
+            )
+        })?;
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Assets {
     /// Folder holding `node_modules/` (govuk-frontend) and the app's own files.
@@ -87,8 +132,12 @@ pub struct Assets {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("configuration: {0}")]
-pub struct ConfigError(#[from] config::ConfigError);
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Source(#[from] config::ConfigError),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
 
 impl Settings {
     /// Loads settings for the environment named by `SUFFICIENCY_ENV`.
@@ -111,7 +160,9 @@ impl Settings {
         if let Ok(url) = std::env::var("DATABASE_URL") {
             builder = builder.set_override("database.url", url)?;
         }
-        Ok(builder.build()?.try_deserialize()?)
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.returns.check().map_err(ConfigError::Invalid)?;
+        Ok(settings)
     }
 
     pub fn is_sqlite(&self) -> bool {
@@ -130,5 +181,41 @@ impl Council {
                     .any(|d| d.eq_ignore_ascii_case(district))
             })
             .map(|l| l.name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn returns() -> Returns {
+        Returns {
+            due_weekday: "Tuesday".into(),
+            due_time: "12:00".into(),
+            stale_after_days: 7,
+        }
+    }
+
+    #[test]
+    fn returns_are_due_on_tuesday_noon_uk_time_across_clock_changes() {
+        let winter: importers::vocab::IsoWeek = "2026-W48".parse().unwrap();
+        assert_eq!(
+            returns().due(winter).to_rfc3339(),
+            "2026-11-24T12:00:00+00:00"
+        );
+        let summer: importers::vocab::IsoWeek = "2026-W27".parse().unwrap();
+        assert_eq!(
+            returns().due(summer).to_rfc3339(),
+            "2026-06-30T11:00:00+00:00",
+            "BST is UTC+1"
+        );
+        assert!(
+            Returns {
+                due_weekday: "Funday".into(),
+                ..returns()
+            }
+            .check()
+            .is_err()
+        );
     }
 }

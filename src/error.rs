@@ -106,3 +106,56 @@ impl IntoResponse for Error {
         (status, html::error_page(status, title, &message)).into_response()
     }
 }
+
+/// The same errors for the JSON API: a status and a JSON body, never a page.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(err: Error) -> Self {
+        ApiError(err)
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(err: DbErr) -> Self {
+        ApiError(err.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self.0, status = status.as_u16(), "API request failed");
+        }
+        let message = match &self.0 {
+            Error::NotFound => "Not found".to_string(),
+            Error::Forbidden => "Your token cannot see or change this".to_string(),
+            Error::Unauthenticated => {
+                "Send a valid API token: Authorization: Bearer sfy_...".to_string()
+            }
+            Error::Invalid(_) => "The request has problems: see fields".to_string(),
+            other => other.public_message().1,
+        };
+        let fields: Vec<serde_json::Value> = match &self.0 {
+            Error::Invalid(errors) => errors
+                .iter()
+                .map(|(f, m)| serde_json::json!({ "field": f, "message": m }))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut response = (
+            status,
+            axum::Json(serde_json::json!({ "error": message, "fields": fields })),
+        )
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}

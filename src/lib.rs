@@ -1,6 +1,7 @@
 //! Sufficiency: a web platform for English councils' children's-placement
 //! commissioning. See README.md for the map of this crate.
 
+pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -14,6 +15,7 @@ pub mod health;
 pub mod homes;
 pub mod ofsted;
 pub mod organisations;
+pub mod returns;
 pub mod router;
 pub mod sandbox;
 pub mod users;

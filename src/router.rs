@@ -12,7 +12,7 @@ use axum::routing::MethodRouter;
 
 use crate::app::AppState;
 use crate::auth::policy::{self, Policy};
-use crate::{audit, auth, dashboard, health, homes, organisations, users};
+use crate::{api, audit, auth, dashboard, health, homes, organisations, returns, users};
 
 use Policy::*;
 
@@ -26,6 +26,10 @@ pub fn table() -> Vec<Route> {
         Route::at("/account/password", SignedIn)
             .get(auth::routes::password_page)
             .post(auth::routes::change_password),
+        Route::at("/account/tokens", SignedIn)
+            .get(auth::routes::tokens)
+            .post(auth::routes::create_token),
+        Route::at("/account/tokens/{id}/revoke", TokenOwner).post(auth::routes::revoke_token),
         Route::at("/", SignedIn).get(dashboard::routes::show),
         Route::at("/homes", SignedIn).get(homes::routes::list),
         Route::at("/homes/export.csv", SignedIn).get(homes::routes::export_csv),
@@ -52,6 +56,27 @@ pub fn table() -> Vec<Route> {
         Route::at("/users/{id}/deactivate", Admin).post(users::routes::deactivate),
         Route::at("/users/{id}/reactivate", Admin).post(users::routes::reactivate),
         Route::at("/audit", Admin).get(audit::routes::list),
+        Route::at("/returns", Council).get(returns::routes::board),
+        Route::at("/returns/export.csv", Council).get(returns::routes::export_csv),
+        Route::at("/returns/export.xlsx", Council).get(returns::routes::export_xlsx),
+        Route::at("/returns/no-change", Provider).post(returns::routes::no_change_all),
+        Route::at("/returns/template.xlsx", Provider).get(returns::routes::template_xlsx),
+        Route::at("/returns/upload", Provider)
+            .get(returns::routes::upload_page)
+            .post(returns::routes::upload),
+        Route::at("/returns/uploads/{id}", UploadOwner).get(returns::routes::preview),
+        Route::at("/returns/uploads/{id}/confirm", UploadOwner).post(returns::routes::confirm),
+        Route::at("/returns/uploads/{id}/discard", UploadOwner).post(returns::routes::discard),
+        Route::at("/homes/{urn}/returns", HomeViewer).get(returns::routes::history),
+        Route::at("/homes/{urn}/returns/{week}", HomeEditor)
+            .get(returns::routes::form_page)
+            .post(returns::routes::submit),
+        Route::at("/homes/{urn}/returns/{week}/no-change", HomeEditor)
+            .post(returns::routes::no_change),
+        Route::at("/api", Public).get(api::page),
+        Route::at("/api/openapi.json", Public).get(api::openapi_json),
+        Route::at("/api/v1/homes/{urn}/returns", HomeViewer).get(returns::api::list_returns),
+        Route::at("/api/v1/homes/{urn}/returns/{week}", HomeEditor).put(returns::api::put_return),
     ]
 }
 
@@ -76,6 +101,12 @@ impl Route {
     fn get<H: Handler<T, AppState>, T: 'static>(mut self, handler: H) -> Self {
         self.methods.push(Method::GET);
         self.handlers = self.handlers.get(handler);
+        self
+    }
+
+    fn put<H: Handler<T, AppState>, T: 'static>(mut self, handler: H) -> Self {
+        self.methods.push(Method::PUT);
+        self.handlers = self.handlers.put(handler);
         self
     }
 

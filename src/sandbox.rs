@@ -11,6 +11,7 @@ use std::process::{ExitCode, Stdio};
 use std::time::Duration;
 
 use importers::ofsted::{self, OfstedFile};
+use importers::returns::{self, ReturnsFile};
 use importers::{FileError, Format, Limits};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tokio::io::AsyncWriteExt;
@@ -21,6 +22,7 @@ use crate::config;
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Job {
     Ofsted { format: Format, limits: Limits },
+    Returns { format: Format, limits: Limits },
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +66,20 @@ impl Sandbox {
                 .map_err(|_| FileError::new(TOO_COSTLY))?;
         }
         self.run(&Job::Ofsted { format, limits }, bytes).await
+    }
+
+    pub async fn parse_returns(
+        &self,
+        bytes: Vec<u8>,
+        format: Format,
+        limits: Limits,
+    ) -> Result<ReturnsFile, FileError> {
+        if format == Format::Csv {
+            return tokio::task::spawn_blocking(move || returns::parse(&bytes, format, &limits))
+                .await
+                .map_err(|_| FileError::new(TOO_COSTLY))?;
+        }
+        self.run(&Job::Returns { format, limits }, bytes).await
     }
 
     async fn run<T: DeserializeOwned>(&self, job: &Job, input: Vec<u8>) -> Result<T, FileError> {
@@ -152,6 +168,9 @@ pub fn run_child(job: &str) -> ExitCode {
     let output = match job {
         Job::Ofsted { format, limits } => {
             serde_json::to_vec(&ofsted::parse(&input, format, &limits))
+        }
+        Job::Returns { format, limits } => {
+            serde_json::to_vec(&returns::parse(&input, format, &limits))
         }
     };
     match output {

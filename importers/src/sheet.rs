@@ -195,9 +195,34 @@ fn unreadable(err: impl std::fmt::Display) -> FileError {
     ))
 }
 
+/// What some formats can say beyond cell values.
+trait Extras {
+    /// Merged cell ranges of a sheet.
+    fn merged(&mut self, _sheet: &str) -> Vec<calamine::Dimensions> {
+        Vec::new()
+    }
+}
+
+impl<RS: std::io::Read + std::io::Seek> Extras for calamine::Xlsx<RS> {
+    fn merged(&mut self, sheet: &str) -> Vec<calamine::Dimensions> {
+        self.merge_cells_by_sheet_name(sheet).unwrap_or_default()
+    }
+}
+
+impl<RS: std::io::Read + std::io::Seek> Extras for calamine::Xls<RS> {
+    fn merged(&mut self, sheet: &str) -> Vec<calamine::Dimensions> {
+        self.merge_cells_by_sheet_name(sheet).unwrap_or_default()
+    }
+}
+
+impl<RS: std::io::Read + std::io::Seek> Extras for calamine::Ods<RS> {}
+
+/// Reads every sheet. Formula cells keep their saved value; a formula with
+/// no saved value becomes an error value that names the formula. A merged
+/// range repeats its top-left value in every cell it covers.
 fn read_book<'a, R>(mut book: R, limits: &Limits) -> Result<Vec<Sheet>, FileError>
 where
-    R: Reader<Cursor<&'a [u8]>>,
+    R: Reader<Cursor<&'a [u8]>> + Extras,
     R::Error: std::fmt::Display,
 {
     let names = book.sheet_names();
@@ -211,15 +236,39 @@ where
     let mut sheets = Vec::with_capacity(names.len());
     for name in names {
         let range = book.worksheet_range(&name).map_err(unreadable)?;
+        let formulas = book.worksheet_formula(&name).ok();
+        let merged = book.merged(&name);
         let (first_row, first_col) = range.start().unwrap_or((0, 0));
         let mut rows = Vec::new();
         for (offset, cells) in range.rows().enumerate() {
+            let abs_row = first_row + offset as u32;
             let mut row = Row {
-                number: first_row as usize + offset + 1,
+                number: abs_row as usize + 1,
                 cells: Vec::with_capacity(first_col as usize + cells.len()),
             };
             row.cells.resize(first_col as usize, Cell::Empty);
-            row.cells.extend(cells.iter().map(cell_from_calamine));
+            for (c, data) in cells.iter().enumerate() {
+                let abs = (abs_row, first_col + c as u32);
+                let mut cell = cell_from_calamine(data);
+                if cell == Cell::Empty {
+                    if let Some(region) = merged.iter().find(|m| m.start != abs && contains(m, abs))
+                    {
+                        cell = range
+                            .get_value(region.start)
+                            .map(cell_from_calamine)
+                            .unwrap_or(Cell::Empty);
+                    } else if let Some(f) = formulas
+                        .as_ref()
+                        .and_then(|f| f.get_value(abs))
+                        .filter(|f| !f.is_empty())
+                    {
+                        cell = Cell::Error(format!(
+                            "a formula with no saved value (={f}): type the value instead"
+                        ));
+                    }
+                }
+                row.cells.push(cell);
+            }
             // Blank rows are dropped: row numbers stay those of the file.
             if row.is_blank() {
                 continue;
@@ -233,6 +282,10 @@ where
         sheets.push(Sheet { name, rows });
     }
     Ok(sheets)
+}
+
+fn contains(region: &calamine::Dimensions, (row, col): (u32, u32)) -> bool {
+    (region.start.0..=region.end.0).contains(&row) && (region.start.1..=region.end.1).contains(&col)
 }
 
 fn too_many_rows(limits: &Limits) -> FileError {

@@ -479,3 +479,209 @@ mod tests {
         assert!(!Judgement::Good.is_concern());
     }
 }
+
+vocabulary! {
+    /// Why a vacant bed cannot take a child now.
+    UnavailableReason {
+        Staffing => "staffing", "Staffing", ["staff"];
+        Works => "works", "Refurbishment or works", ["refurbishment", "repairs"];
+        Matching => "matching", "Matching or impact risk", ["impact risk", "matching risk"];
+        Registration => "registration", "Awaiting Ofsted registration change", ["ofsted registration"];
+        Other => "other", "Other", [];
+    }
+}
+
+impl Need {
+    /// One bit per need, so a set of needs is one integer (and "covers these
+    /// needs" is one bitwise test in SQL).
+    pub fn bit(self) -> i64 {
+        1 << Need::ALL.iter().position(|n| *n == self).unwrap_or(0)
+    }
+
+    pub fn mask(needs: &[Need]) -> i64 {
+        needs.iter().fold(0, |m, n| m | n.bit())
+    }
+
+    pub fn from_mask(mask: i64) -> Vec<Need> {
+        Need::ALL
+            .iter()
+            .copied()
+            .filter(|n| mask & n.bit() != 0)
+            .collect()
+    }
+}
+
+/// An ISO 8601 week, Monday to Sunday, written `2026-W48`. A weekly return
+/// describes the position on its Monday.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IsoWeek {
+    year: i32,
+    week: u32,
+}
+
+impl IsoWeek {
+    /// The week a date falls in.
+    pub fn containing(date: chrono::NaiveDate) -> IsoWeek {
+        let w = chrono::Datelike::iso_week(&date);
+        IsoWeek {
+            year: w.year(),
+            week: w.week(),
+        }
+    }
+
+    pub fn monday(self) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_isoywd_opt(self.year, self.week, chrono::Weekday::Mon)
+            .unwrap_or(chrono::NaiveDate::MIN)
+    }
+
+    pub fn sunday(self) -> chrono::NaiveDate {
+        self.monday() + chrono::Duration::days(6)
+    }
+
+    pub fn plus(self, weeks: i64) -> IsoWeek {
+        IsoWeek::containing(self.monday() + chrono::Duration::weeks(weeks))
+    }
+
+    pub fn year(self) -> i32 {
+        self.year
+    }
+
+    pub fn number(self) -> u32 {
+        self.week
+    }
+}
+
+impl FromStr for IsoWeek {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        let t = s.trim().to_ascii_uppercase();
+        let invalid = || {
+            Invalid(format!(
+                "'{}' is not a week: write it like 2026-W48",
+                s.trim()
+            ))
+        };
+        let (year, week) = t.split_once("-W").ok_or_else(invalid)?;
+        let (year, week): (i32, u32) = (
+            year.parse().map_err(|_| invalid())?,
+            week.parse().map_err(|_| invalid())?,
+        );
+        if !(2000..=2100).contains(&year) {
+            return Err(invalid());
+        }
+        match chrono::NaiveDate::from_isoywd_opt(year, week, chrono::Weekday::Mon) {
+            Some(_) => Ok(IsoWeek { year, week }),
+            None => Err(Invalid(format!("{year} has no week {week}"))),
+        }
+    }
+}
+
+impl TryFrom<String> for IsoWeek {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        s.parse()
+    }
+}
+
+impl From<IsoWeek> for String {
+    fn from(w: IsoWeek) -> String {
+        w.to_string()
+    }
+}
+
+impl fmt::Display for IsoWeek {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-W{:02}", self.year, self.week)
+    }
+}
+
+/// An amount of money in whole pence. Parses "£1,234.50", "1234.5", "1234".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Pence(pub i64);
+
+impl FromStr for Pence {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        let invalid = || {
+            Invalid(format!(
+                "'{}' is not an amount in pounds, like 4500.00",
+                s.trim()
+            ))
+        };
+        let t: String = s
+            .trim()
+            .trim_start_matches('£')
+            .chars()
+            .filter(|c| *c != ',' && !c.is_whitespace())
+            .collect();
+        let (pounds, pence) = match t.split_once('.') {
+            Some((p, d)) if d.len() <= 2 && d.bytes().all(|b| b.is_ascii_digit()) => {
+                (p, format!("{d:0<2}").parse::<i64>().map_err(|_| invalid())?)
+            }
+            Some(_) => return Err(invalid()),
+            None => (t.as_str(), 0),
+        };
+        if pounds.is_empty() || !pounds.bytes().all(|b| b.is_ascii_digit()) || pounds.len() > 9 {
+            return Err(invalid());
+        }
+        let pounds: i64 = pounds.parse().map_err(|_| invalid())?;
+        Ok(Pence(pounds * 100 + pence))
+    }
+}
+
+impl fmt::Display for Pence {
+    /// `£4,500.00`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pounds = self.0 / 100;
+        let digits = pounds.to_string();
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        write!(f, "£{grouped}.{:02}", self.0 % 100)
+    }
+}
+
+#[cfg(test)]
+mod return_vocabulary_tests {
+    use super::*;
+
+    #[test]
+    fn iso_weeks_parse_and_step() {
+        let w: IsoWeek = "2026-w48".parse().unwrap();
+        assert_eq!(w.to_string(), "2026-W48");
+        assert_eq!(
+            w.monday(),
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+        );
+        assert_eq!(w.plus(6).to_string(), "2027-W01");
+        assert_eq!(
+            IsoWeek::containing(chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()).to_string(),
+            "2026-W53"
+        );
+        assert!("2026-W54".parse::<IsoWeek>().is_err(), "2026 has 53 weeks");
+        assert!("2026-48".parse::<IsoWeek>().is_err());
+    }
+
+    #[test]
+    fn money_parses_in_pounds_and_prints_in_pounds() {
+        assert_eq!("£4,500.50".parse::<Pence>().unwrap(), Pence(450_050));
+        assert_eq!("4500.5".parse::<Pence>().unwrap(), Pence(450_050));
+        assert_eq!("4500".parse::<Pence>().unwrap(), Pence(450_000));
+        for bad in ["", "-5", "4500.505", "four", "1e5", "£"] {
+            assert!(bad.parse::<Pence>().is_err(), "{bad}");
+        }
+        assert_eq!(Pence(123_456_789).to_string(), "£1,234,567.89");
+    }
+
+    #[test]
+    fn need_masks_round_trip() {
+        let needs = vec![Need::Autism, Need::MentalHealth];
+        assert_eq!(Need::from_mask(Need::mask(&needs)), needs);
+        assert_eq!(Need::mask(&[]), 0);
+    }
+}

@@ -10,6 +10,7 @@ mod m20261124_000002_homes;
 mod m20261124_000003_inspections;
 mod m20261124_000004_users_and_sessions;
 mod m20261124_000005_audit_events;
+mod m20261125_000006_returns;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_inspections::Migration),
             Box::new(m20261124_000004_users_and_sessions::Migration),
             Box::new(m20261124_000005_audit_events::Migration),
+            Box::new(m20261125_000006_returns::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ pub mod policy;
 pub mod routes;
 pub mod session_store;
 pub mod throttle;
+pub mod tokens;
 mod views;
 
 use std::fmt;

@@ -15,7 +15,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use super::{AuthSession, Role, Viewer};
 use crate::app::AppState;
 use crate::audit::{self, Change};
-use crate::db::entities::homes;
+use crate::db::entities::{api_tokens, homes, return_uploads};
 use crate::web::client_ip::ClientIp;
 use crate::web::html;
 
@@ -37,6 +37,12 @@ pub enum Policy {
     HomeEditor,
     /// Council staff, or a member of organisation `{id}`.
     OrganisationViewer,
+    /// Provider users only (their own organisation's work).
+    Provider,
+    /// The provider user's organisation uploaded spreadsheet `{id}`.
+    UploadOwner,
+    /// API token `{id}` is the user's own (an admin may act on any).
+    TokenOwner,
 }
 
 impl Policy {
@@ -53,6 +59,8 @@ impl Policy {
                 &[Admin, Commissioner, Placements, Provider]
             }
             Policy::HomeEditor => &[Admin, Commissioner, Provider],
+            Policy::Provider | Policy::UploadOwner => &[Provider],
+            Policy::TokenOwner => &[Admin, Commissioner, Placements, Provider],
         }
     }
 
@@ -66,6 +74,9 @@ impl Policy {
             Policy::HomeViewer => "council staff and the home's own provider",
             Policy::HomeEditor => "admins, commissioners and the home's own provider",
             Policy::OrganisationViewer => "council staff and the organisation's own users",
+            Policy::Provider => "provider users",
+            Policy::UploadOwner => "the uploading organisation's users",
+            Policy::TokenOwner => "the token's own user and admins",
         }
     }
 }
@@ -74,6 +85,8 @@ enum Decision {
     Allow,
     SignIn,
     Refuse,
+    /// The resource the path names does not exist.
+    NotFound,
 }
 
 /// Decides for a viewer; `path` holds the route's parameters.
@@ -91,6 +104,29 @@ async fn decide(
     };
     if !policy.roles().contains(&viewer.role) {
         return Ok(Decision::Refuse);
+    }
+    let param = |name: &str| {
+        path.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if policy == Policy::TokenOwner {
+        let Some(id) = param("id").and_then(|id| id.parse::<i64>().ok()) else {
+            return Ok(Decision::NotFound);
+        };
+        let owner: Option<i64> = api_tokens::Entity::find_by_id(id)
+            .select_only()
+            .column(api_tokens::Column::UserId)
+            .into_tuple()
+            .one(db)
+            .await?;
+        return Ok(match owner {
+            None => Decision::NotFound,
+            Some(user) if viewer.user_id == Some(user) || viewer.role == Role::Admin => {
+                Decision::Allow
+            }
+            Some(_) => Decision::Refuse,
+        });
     }
     if viewer.role != Role::Provider {
         return Ok(Decision::Allow);
@@ -110,9 +146,24 @@ async fn decide(
                     .into_tuple()
                     .one(db)
                     .await?;
-                // An unknown URN is refused too: a provider learns nothing
-                // about homes that are not its own.
-                owner.is_some_and(|o| viewer.belongs_to(o))
+                // URNs are public (Ofsted publishes them), so saying one is
+                // unknown reveals nothing.
+                match owner {
+                    None => return Ok(Decision::NotFound),
+                    Some(o) => viewer.belongs_to(o),
+                }
+            }
+            None => false,
+        },
+        Policy::UploadOwner => match param("id") {
+            Some(id) => {
+                let owner: Option<i64> = return_uploads::Entity::find_by_id(id.to_string())
+                    .select_only()
+                    .column(return_uploads::Column::OrganisationId)
+                    .into_tuple()
+                    .one(db)
+                    .await?;
+                owner.is_some_and(|o| viewer.belongs_to(Some(o)))
             }
             None => false,
         },
@@ -137,24 +188,46 @@ pub async fn mark_signed_in(
     session.insert(SIGNED_IN_AT, Utc::now()).await
 }
 
-/// The layer every route gets, with its policy.
+/// The bearer token of an API request, if it sent one.
+fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// The layer every route gets, with its policy. Pages authenticate by
+/// session; the JSON API (`/api/v1/...`) by bearer token only, and answers
+/// in JSON.
 pub async fn enforce(
     policy: Policy,
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
+    use crate::error::{ApiError, Error};
     let client_ip = ClientIp::from_request(&request, &state.settings.server).0;
+    let api = request.uri().path().starts_with("/api/v1/");
     let mut viewer = None;
-    if let Some(mut auth) = request.extensions().get::<AuthSession>().cloned()
-        && let Some(user) = auth.user.clone()
-    {
-        if session_too_old(&auth, state.settings.auth.session_absolute_hours).await {
-            // Absolute timeout (ASVS 7.3.2): sign in again after 12 hours
-            // however active the session has been.
-            let _ = auth.logout().await;
-        } else {
-            viewer = Some(Viewer::from_session(&user, client_ip.clone()));
+    if api {
+        if let Some(token) = bearer(request.headers()) {
+            match super::tokens::authenticate(&state.db, token, client_ip.clone()).await {
+                Ok(Some(v)) => viewer = Some(v),
+                Ok(None) => return ApiError(Error::Unauthenticated).into_response(),
+                Err(e) => return ApiError(e).into_response(),
+            }
+        }
+    } else if let Some(mut auth) = request.extensions().get::<AuthSession>().cloned() {
+        if let Some(user) = auth.user.clone() {
+            if session_too_old(&auth, state.settings.auth.session_absolute_hours).await {
+                // Absolute timeout (ASVS 7.3.2): sign in again after 12 hours
+                // however active the session has been.
+                let _ = auth.logout().await;
+            } else {
+                viewer = Some(Viewer::from_session(&user, client_ip.clone()));
+            }
         }
     }
     let path: Vec<(String, String)> = match request.extract_parts::<RawPathParams>().await {
@@ -166,7 +239,8 @@ pub async fn enforce(
     };
     let decision = match decide(policy, viewer.as_ref(), &path, &state.db).await {
         Ok(d) => d,
-        Err(err) => return crate::error::Error::from(err).into_response(),
+        Err(err) if api => return ApiError(err.into()).into_response(),
+        Err(err) => return Error::from(err).into_response(),
     };
     match decision {
         Decision::Allow => {
@@ -175,7 +249,10 @@ pub async fn enforce(
             }
             next.run(request).await
         }
+        Decision::SignIn if api => ApiError(Error::Unauthenticated).into_response(),
         Decision::SignIn => sign_in_first(&request),
+        Decision::NotFound if api => ApiError(Error::NotFound).into_response(),
+        Decision::NotFound => Error::NotFound.into_response(),
         Decision::Refuse => {
             let viewer = viewer.unwrap_or_else(|| Viewer::system("anonymous"));
             let change = Change::event(
@@ -192,7 +269,11 @@ pub async fn enforce(
             if let Err(err) = audit::record(&state.db, &viewer, change).await {
                 tracing::error!(error = %err, "could not record refused access");
             }
-            crate::error::Error::Forbidden.into_response()
+            if api {
+                ApiError(Error::Forbidden).into_response()
+            } else {
+                Error::Forbidden.into_response()
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ use axum::response::Response;
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::views::{PasswordPage, SignInPage};
+use super::views::{PasswordPage, SignInPage, TokensPage};
 use super::{AuthSession, Credentials, Viewer, csrf, policy, throttle};
 use crate::app::AppState;
 use crate::audit::{self, Change};
@@ -191,4 +191,96 @@ pub async fn change_password(
         )),
         Err(other) => Err(other),
     }
+}
+
+async fn tokens_page(
+    state: &AppState,
+    page: PageContext,
+    viewer: &Viewer,
+    new_token: Option<String>,
+    name: String,
+    errors: FormErrors,
+) -> Result<Response> {
+    let tokens = super::tokens::list(&state.db, viewer.user_id.ok_or(Error::Forbidden)?).await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render_with_status(
+        status,
+        &TokensPage {
+            page,
+            tokens,
+            new_token,
+            token_name: name,
+            errors,
+        },
+    ))
+}
+
+pub async fn tokens(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+) -> Result<Response> {
+    tokens_page(
+        &state,
+        page,
+        &viewer,
+        None,
+        String::new(),
+        FormErrors::default(),
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TokenForm {
+    name: String,
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    axum::Form(form): axum::Form<TokenForm>,
+) -> Result<Response> {
+    let user_id = viewer.user_id.ok_or(Error::Forbidden)?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    match super::tokens::create(&txn, &viewer, user_id, &form.name).await {
+        Ok((token, _)) => {
+            txn.commit().await?;
+            tokens_page(
+                &state,
+                page,
+                &viewer,
+                Some(token),
+                String::new(),
+                FormErrors::default(),
+            )
+            .await
+        }
+        Err(Error::Invalid(errors)) => {
+            tokens_page(&state, page, &viewer, None, form.name, errors).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    session: tower_sessions::Session,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response> {
+    let token = super::tokens::revoke(&state.db, &viewer, crate::web::parse_id(&id)?).await?;
+    flash(
+        &session,
+        format!("Token \"{}\" revoked", token.name),
+        Some("Requests using it are refused from now on.".into()),
+    )
+    .await;
+    Ok(redirect("/account/tokens"))
 }

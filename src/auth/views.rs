@@ -19,3 +19,16 @@ pub struct PasswordPage {
     pub page: PageContext,
     pub errors: FormErrors,
 }
+
+#[derive(Template)]
+#[template(path = "auth/tokens.html")]
+pub struct TokensPage {
+    pub page: PageContext,
+    pub tokens: Vec<crate::db::entities::api_tokens::Model>,
+    /// Shown once, straight after it is created.
+    pub new_token: Option<String>,
+    /// What was typed as the new token's name (askama macros bind a
+    /// parameter called `name`, so the field must not be called that).
+    pub token_name: String,
+    pub errors: FormErrors,
+}

@@ -33,4 +33,13 @@ macro_rules! plain {
 }
 
 timestamped!(organisations, homes, inspections, users);
-plain!(home_needs, sessions, sign_in_throttles, audit_events);
+plain!(
+    home_needs,
+    sessions,
+    sign_in_throttles,
+    audit_events,
+    returns,
+    return_vacancies,
+    return_uploads,
+    api_tokens
+);

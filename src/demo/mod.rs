@@ -1,6 +1,8 @@
 //! `sufficiency demo`: a fresh SQLite database built from the committed
 //! extract of real Ofsted data for BCP and its neighbours (`data/demo/`),
-//! with one user per role, then served.
+//! with one user per role and twelve weeks of returns, then served.
+
+mod returns;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -102,6 +104,13 @@ pub async fn build(
         &data_dir.join("geo/postcodes_sample.csv"),
     )
     .await?;
+    let ours = crate::organisations::find_by_name_or_id(db, &settings.council.name)
+        .await?
+        .ok_or_else(|| {
+            StartError::Other("the demo extract has no homes in the host council".into())
+        })?;
+    let filed = returns::generate(db, settings, ours.id).await?;
+    println!("Generated {filed} weekly returns over 12 weeks");
     add_users(db, settings).await
 }
 
@@ -285,7 +294,7 @@ async fn add_users(
     Ok(out)
 }
 
-/// Providers with the most homes in our council, most first.
+/// Providers with the most children's homes in our council, most first.
 async fn busiest_local_providers(
     db: &DatabaseConnection,
     settings: &Settings,
@@ -298,6 +307,7 @@ async fn busiest_local_providers(
         })?;
     let local = homes::Entity::find()
         .filter(homes::Column::HostCouncilId.eq(ours.id))
+        .filter(homes::Column::ProvisionType.eq("childrens_home"))
         .all(db)
         .await?;
     let mut counts: HashMap<i64, usize> = HashMap::new();

@@ -17,7 +17,7 @@ use sea_orm::FromQueryResult;
 use crate::db::entities::{homes, inspections, organisations};
 
 pub use commands::{Area, create, snapshot, update};
-pub use query::{council_choices, export_table, find_detail, list};
+pub use query::{council_choices, export_table, find_detail, list, visible_to};
 
 /// A row of a homes list.
 #[derive(Debug, Clone, FromQueryResult)]

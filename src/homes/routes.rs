@@ -103,7 +103,10 @@ pub async fn show(
     Path(urn): Path<String>,
 ) -> Result<Response> {
     let d = super::find_detail(&state.db, &viewer, &urn).await?;
-    Ok(render(&ShowPage { page, d }))
+    let returns =
+        crate::returns::summary::for_home(&state.db, d.home.id, &d.home.name, &state.settings)
+            .await?;
+    Ok(render(&ShowPage { page, d, returns }))
 }
 
 async fn form_page(

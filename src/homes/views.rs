@@ -149,6 +149,7 @@ impl ListPage {
 pub struct ShowPage {
     pub page: PageContext,
     pub d: HomeDetail,
+    pub returns: crate::returns::summary::Summary,
 }
 
 impl ShowPage {

@@ -40,6 +40,13 @@ impl From<Option<i32>> for ExportCell {
     }
 }
 
+impl From<Option<i64>> for ExportCell {
+    fn from(n: Option<i64>) -> Self {
+        n.map(|n| ExportCell::Number(n as f64))
+            .unwrap_or(ExportCell::Empty)
+    }
+}
+
 impl From<i64> for ExportCell {
     fn from(n: i64) -> Self {
         ExportCell::Number(n as f64)
@@ -99,6 +106,66 @@ impl Table {
                 )
                     .into_response()
             }
+            Err(err) => crate::error::Error::internal(err).into_response(),
+        }
+    }
+}
+
+impl Table {
+    /// The same table as an Excel workbook: a bold header row, frozen, and
+    /// columns wide enough to read. Text is stored as text, never as a
+    /// formula, so nothing in a cell can run.
+    pub fn to_xlsx(&self, sheet_name: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+        use rust_xlsxwriter::{Format, Workbook};
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(sheet_name)?;
+        let bold = Format::new().set_bold();
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        for (c, header) in self.headers.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, *header, &bold)?;
+        }
+        for (r, row) in self.rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let (row, col) = (r as u32 + 1, c as u16);
+                match cell {
+                    ExportCell::Text(t) => {
+                        sheet.write_string(row, col, t)?;
+                        if let Some(w) = widths.get_mut(c) {
+                            *w = (*w).max(t.chars().count());
+                        }
+                    }
+                    ExportCell::Number(n) => {
+                        sheet.write_number(row, col, *n)?;
+                    }
+                    ExportCell::Empty => {}
+                }
+            }
+        }
+        for (c, w) in widths.iter().enumerate() {
+            sheet.set_column_width(c as u16, (*w).clamp(8, 60) as f64 + 2.0)?;
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        workbook.save_to_buffer()
+    }
+
+    pub fn xlsx_response(&self, file_name: &str, sheet_name: &str) -> Response {
+        match self.to_xlsx(sheet_name) {
+            Ok(bytes) => (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                            .to_string(),
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{file_name}\""),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response(),
             Err(err) => crate::error::Error::internal(err).into_response(),
         }
     }

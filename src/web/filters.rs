@@ -31,5 +31,7 @@ mod tests {
         assert_eq!(date_time(&summer), "1 July 2026 at 3:05pm");
         let winter = DateTime::parse_from_rfc3339("2026-11-24T09:00:00Z").unwrap();
         assert_eq!(date_time(&winter), "24 November 2026 at 9:00am");
+        let noon = DateTime::parse_from_rfc3339("2026-11-24T12:00:00Z").unwrap();
+        assert_eq!(date_time(&noon), "24 November 2026 at midday");
     }
 }

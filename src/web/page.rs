@@ -39,15 +39,43 @@ pub struct NavItem {
 pub struct Flash {
     pub heading: String,
     pub body: Option<String>,
+    /// False for something the user must act on (shown as "Important").
+    #[serde(default = "yes")]
+    pub success: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 const FLASH_KEY: &str = "flash";
 
 pub async fn flash(session: &Session, heading: impl Into<String>, body: Option<String>) {
-    let flash = Flash {
-        heading: heading.into(),
-        body,
-    };
+    store_flash(
+        session,
+        Flash {
+            heading: heading.into(),
+            body,
+            success: true,
+        },
+    )
+    .await;
+}
+
+/// A message the user must act on, shown once on the next page.
+pub async fn notice(session: &Session, heading: impl Into<String>, body: Option<String>) {
+    store_flash(
+        session,
+        Flash {
+            heading: heading.into(),
+            body,
+            success: false,
+        },
+    )
+    .await;
+}
+
+async fn store_flash(session: &Session, flash: Flash) {
     if let Err(err) = session.insert(FLASH_KEY, flash).await {
         tracing::warn!(error = %err, "could not store confirmation message");
     }
@@ -65,8 +93,15 @@ impl PageContext {
 }
 
 fn navigation(viewer: &Viewer, path: &str) -> Vec<NavItem> {
-    let mut items: Vec<(String, &'static str)> =
-        vec![("/".into(), "Overview"), ("/homes".into(), "Homes")];
+    let mut items: Vec<(String, &'static str)> = if viewer.role.is_council() {
+        vec![
+            ("/".into(), "Overview"),
+            ("/homes".into(), "Homes"),
+            ("/returns".into(), "Returns"),
+        ]
+    } else {
+        vec![("/".into(), "This week"), ("/homes".into(), "Homes")]
+    };
     if viewer.role.is_council() {
         items.push(("/organisations".into(), "Organisations"));
     } else if let Some(org) = viewer.organisation_id {

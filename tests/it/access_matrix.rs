@@ -31,6 +31,24 @@ const EXPECTED: &[(&str, Policy)] = &[
     ("/users/{id}/deactivate", Policy::Admin),
     ("/users/{id}/reactivate", Policy::Admin),
     ("/audit", Policy::Admin),
+    ("/account/tokens", Policy::SignedIn),
+    ("/account/tokens/{id}/revoke", Policy::TokenOwner),
+    ("/returns", Policy::Council),
+    ("/returns/export.csv", Policy::Council),
+    ("/returns/export.xlsx", Policy::Council),
+    ("/returns/no-change", Policy::Provider),
+    ("/returns/template.xlsx", Policy::Provider),
+    ("/returns/upload", Policy::Provider),
+    ("/returns/uploads/{id}", Policy::UploadOwner),
+    ("/returns/uploads/{id}/confirm", Policy::UploadOwner),
+    ("/returns/uploads/{id}/discard", Policy::UploadOwner),
+    ("/homes/{urn}/returns", Policy::HomeViewer),
+    ("/homes/{urn}/returns/{week}", Policy::HomeEditor),
+    ("/homes/{urn}/returns/{week}/no-change", Policy::HomeEditor),
+    ("/api", Policy::Public),
+    ("/api/openapi.json", Policy::Public),
+    ("/api/v1/homes/{urn}/returns", Policy::HomeViewer),
+    ("/api/v1/homes/{urn}/returns/{week}", Policy::HomeEditor),
 ];
 
 #[test]
@@ -68,17 +86,25 @@ fn should_allow(policy: Policy, persona: Persona) -> bool {
             matches!(persona, Admin | Commissioner | Placements | ProviderA)
         }
         Policy::HomeEditor => matches!(persona, Admin | Commissioner | ProviderA),
+        Policy::Provider => matches!(persona, ProviderA | ProviderB),
+        Policy::UploadOwner => persona == ProviderA,
+        Policy::TokenOwner => matches!(persona, Admin | ProviderA),
     }
 }
 
 fn concrete(path: &str, app: &TestApp) -> String {
     let id = if path.starts_with("/users") {
         app.seed.spare_user_id.to_string()
+    } else if path.starts_with("/returns/uploads") {
+        app.seed.upload_a.clone()
+    } else if path.starts_with("/account/tokens") {
+        app.seed.token_a_id.to_string()
     } else {
         app.seed.provider_a_id.to_string()
     };
     path.replace("{urn}", &app.seed.home_a1)
         .replace("{id}", &id)
+        .replace("{week}", &sufficiency::returns::this_week().to_string())
 }
 
 #[tokio::test]
@@ -89,11 +115,17 @@ async fn every_route_admits_exactly_who_its_policy_says() {
         let path = concrete(route.path, &app);
         for persona in Persona::ALL {
             for method in &route.methods {
-                let mut client = app.signed_in(persona).await;
-                let response = if *method == Method::GET {
-                    client.get(&path).await
+                // The JSON API takes bearer tokens; pages take sessions.
+                let api = path.starts_with("/api/v1/");
+                let mut client = if api {
+                    app.api_client(persona).await
                 } else {
-                    client.post_form(&path, &[]).await
+                    app.signed_in(persona).await
+                };
+                let response = match *method {
+                    Method::GET => client.get(&path).await,
+                    Method::PUT => client.put_json(&path, "{}").await,
+                    _ => client.post_form(&path, &[]).await,
                 };
                 let went_to_sign_in = response
                     .location()
@@ -135,7 +167,19 @@ async fn every_route_admits_exactly_who_its_policy_says() {
                     response.status,
                     response.location()
                 );
-                if refused && persona == Persona::Anonymous && *method == Method::GET {
+                if api && persona == Persona::Anonymous {
+                    assert_eq!(
+                        response.status,
+                        StatusCode::UNAUTHORIZED,
+                        "anonymous {method} {path}"
+                    );
+                    assert!(
+                        response
+                            .header("content-type")
+                            .unwrap_or_default()
+                            .starts_with("application/json")
+                    );
+                } else if refused && persona == Persona::Anonymous && *method == Method::GET {
                     assert!(
                         went_to_sign_in,
                         "anonymous GET {path} should be sent to sign in"
@@ -167,10 +211,10 @@ async fn another_providers_home_is_refused_on_every_home_route() {
     a.get(&format!("/homes/{}", app.seed.home_b1))
         .await
         .assert_status(StatusCode::FORBIDDEN);
-    // A URN that does not exist is refused the same way: nothing is revealed.
+    // URNs are public, so an unknown one is simply not found.
     b.get("/homes/SC999999")
         .await
-        .assert_status(StatusCode::FORBIDDEN);
+        .assert_status(StatusCode::NOT_FOUND);
     b.get(&format!("/organisations/{}", app.seed.provider_a_id))
         .await
         .assert_status(StatusCode::FORBIDDEN);

@@ -30,9 +30,13 @@ async fn a_provider_lands_on_its_own_homes() {
     let mut a = app.signed_in(Persona::ProviderA).await;
     let page = a.get("/").await;
     page.assert_contains("Acme Care Ltd")
-        .assert_contains("Your homes");
+        .assert_contains("Your homes this week");
+    let week = sufficiency::returns::this_week();
     for urn in [&app.seed.home_a1, &app.seed.home_a2] {
-        assert!(page.body.contains(&format!("/homes/{urn}/edit")), "{urn}");
+        assert!(
+            page.body.contains(&format!("/homes/{urn}/returns/{week}")),
+            "{urn}"
+        );
     }
     assert!(!page.body.contains(&app.seed.home_b1));
 }

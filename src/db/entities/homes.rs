@@ -60,4 +60,6 @@ pub struct Model {
         on_delete = "Restrict"
     )]
     pub organisations_1: BelongsTo<Option<super::organisations::Entity>>,
+    #[sea_orm(has_many)]
+    pub returns: HasMany<super::returns::Entity>,
 }

@@ -2,11 +2,15 @@
 
 pub mod prelude;
 
+pub mod api_tokens;
 pub mod audit_events;
 pub mod home_needs;
 pub mod homes;
 pub mod inspections;
 pub mod organisations;
+pub mod return_uploads;
+pub mod return_vacancies;
+pub mod returns;
 pub mod sessions;
 pub mod sign_in_throttles;
 pub mod users;

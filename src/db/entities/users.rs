@@ -20,6 +20,8 @@ pub struct Model {
     pub last_sign_in_at: Option<DateTimeWithTimeZone>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    #[sea_orm(has_many)]
+    pub api_tokens: HasMany<super::api_tokens::Entity>,
     #[sea_orm(
         belongs_to,
         from = "organisation_id",

@@ -44,7 +44,7 @@ impl TestApp {
     /// A migrated, seeded database and the application on it.
     pub async fn new() -> TestApp {
         let app = TestApp::empty().await;
-        let seed = seed::seed(&app.db, &app.state.settings).await;
+        let seed = seed::seed(&app.db, &app.state).await;
         TestApp { seed, ..app }
     }
 
@@ -73,6 +73,26 @@ impl TestApp {
             cookies: HashMap::new(),
             csrf: None,
             headers: Vec::new(),
+        }
+    }
+
+    /// An API client with a bearer token of `persona` (anonymous: none).
+    pub async fn api_client(&self, persona: Persona) -> Client<'_> {
+        let client = self.client();
+        match persona.email() {
+            None => client,
+            Some(_) => {
+                let id = self.seed.user_id(persona);
+                let (token, _) = sufficiency::auth::tokens::create(
+                    &self.db,
+                    &sufficiency::auth::Viewer::system("test"),
+                    id,
+                    "test token",
+                )
+                .await
+                .expect("token");
+                client.with_header("authorization", &format!("Bearer {token}"))
+            }
         }
     }
 
@@ -252,6 +272,37 @@ impl Client<'_> {
         let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
         all.extend_from_slice(fields);
         self.post_form_without_token(path, &all).await
+    }
+
+    pub async fn put_json(&mut self, path: &str, body: &str) -> Response {
+        let request = Request::builder()
+            .method(Method::PUT)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        self.request(request).await
+    }
+
+    /// Posts a file as the upload form does (multipart), with the form token.
+    pub async fn post_file(&mut self, path: &str, file_name: &str, bytes: &[u8]) -> Response {
+        let token = self.csrf_token().await;
+        let boundary = "XsufficiencyboundaryX";
+        let mut body = Vec::new();
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n").as_bytes());
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .expect("request");
+        self.request(request).await
     }
 
     pub async fn post_form_without_token(

@@ -8,7 +8,6 @@ use importers::vocab::{
 };
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use sufficiency::auth::{Role, Viewer};
-use sufficiency::config::Settings;
 use sufficiency::db::entities::inspections;
 use sufficiency::homes::{self, Area, HomeDetails, HomeInput, Registration};
 use sufficiency::organisations::{self, Kind, OrganisationInput};
@@ -75,6 +74,10 @@ pub struct Seed {
     pub user_ids: Vec<(Persona, i64)>,
     /// A user no test signs in as, for routes that act on a user.
     pub spare_user_id: i64,
+    /// An API token of provider A's user.
+    pub token_a_id: i64,
+    /// A pending spreadsheet upload of provider A.
+    pub upload_a: String,
 }
 
 impl Seed {
@@ -118,7 +121,8 @@ fn registration(provider_id: i64, council_id: i64, places: i32) -> Registration 
     }
 }
 
-pub async fn seed(db: &DatabaseConnection, settings: &Settings) -> Seed {
+pub async fn seed(db: &DatabaseConnection, state: &sufficiency::app::AppState) -> Seed {
+    let settings = &state.settings;
     let system = Viewer::system("test seed");
     let org = |kind, name: &str, ons: Option<&str>| OrganisationInput {
         kind,
@@ -283,7 +287,34 @@ pub async fn seed(db: &DatabaseConnection, settings: &Settings) -> Seed {
     )
     .await
     .expect("spare user");
+    let provider_a_user = user_ids
+        .iter()
+        .find(|(p, _)| *p == Persona::ProviderA)
+        .map(|(_, id)| *id)
+        .expect("provider a user");
+    let (_, token) = sufficiency::auth::tokens::create(db, &system, provider_a_user, "seed token")
+        .await
+        .expect("token");
+    let viewer_a = Viewer {
+        user_id: Some(provider_a_user),
+        role: Role::Provider,
+        organisation_id: Some(a.id),
+        ..Viewer::system("provider-a@test.example")
+    };
+    let csv = "URN,Week,Occupied by our council's children,Occupied by other councils' children\nSC100002,2026-W40,2,1\n";
+    let upload_a = sufficiency::returns::upload::receive(
+        db,
+        &state.sandbox,
+        &viewer_a,
+        "seed.csv",
+        csv.as_bytes().to_vec(),
+        settings,
+    )
+    .await
+    .expect("seed upload");
     Seed {
+        token_a_id: token.id,
+        upload_a,
         spare_user_id: spare.id,
         our_council_id: ours.id,
         other_council_id: other.id,

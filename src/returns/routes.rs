@@ -1,0 +1,634 @@
+//! Return pages: a provider's week, the return form with "No change" and
+//! amendments, a home's history, and the council's board with exports.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use base64::Engine;
+use importers::vocab::{IsoWeek, ProvisionType};
+use rand::RngCore;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::board::{self, Filter};
+use super::form::{Action, ReturnForm};
+use super::store::{self, Filing, NoChange};
+use super::views::{
+    BoardPage, BoardQuery, FormPage, HistoryPage, ProviderPage, ProviderRow, week_label,
+};
+use super::{Source, Status, rules, this_week};
+use crate::app::AppState;
+use crate::auth::{Role, Viewer};
+use crate::error::{Error, Result};
+use crate::organisations;
+use crate::web::forms::FormErrors;
+use crate::web::html::{redirect, render, render_with_status};
+use crate::web::page::{PageContext, flash, notice};
+
+/// A week from a URL: this week at the latest plus one (providers file early
+/// for next Monday), never older than 2000.
+pub fn parse_week(text: &str) -> Result<IsoWeek> {
+    let week: IsoWeek = text.parse().map_err(|_| Error::NotFound)?;
+    if week > this_week().plus(1) {
+        Err(Error::NotFound)
+    } else {
+        Ok(week)
+    }
+}
+
+fn new_key() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Where a filing sends the user next.
+fn after_filing(viewer: &Viewer, urn: &str) -> String {
+    if viewer.role == Role::Provider {
+        "/".into()
+    } else {
+        format!("/homes/{urn}")
+    }
+}
+
+/// "Your homes this week", a provider's landing page.
+pub async fn provider_week(
+    state: &AppState,
+    page: PageContext,
+    viewer: &Viewer,
+    week: Option<IsoWeek>,
+) -> Result<Response> {
+    let organisation_id = viewer.organisation_id.ok_or(Error::Forbidden)?;
+    let org = organisations::find(&state.db, organisation_id).await?;
+    let week = week.unwrap_or_else(this_week);
+    let filter = Filter {
+        provider_id: Some(organisation_id),
+        ..Default::default()
+    };
+    let board = board::week(&state.db, viewer, week, &filter, &state.settings).await?;
+    let mut rows = Vec::with_capacity(board.rows.len());
+    for row in board.rows {
+        let previous = store::latest_before(&state.db, row.home.id, week)
+            .await?
+            .map(|v| v.ret);
+        rows.push(ProviderRow { row, previous });
+    }
+    Ok(render(&ProviderPage {
+        page,
+        organisation_name: org.name,
+        is_current_week: week == this_week(),
+        week,
+        due: board.due,
+        rows,
+        council: state.settings.council.short_name.clone(),
+    }))
+}
+
+pub async fn form_page(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path((urn, week)): Path<(String, String)>,
+) -> Result<Response> {
+    let week = parse_week(&week)?;
+    let home = store::home_by_urn(&state.db, &urn).await?;
+    let facts = store::facts(&state.db, &home).await?;
+    let current = store::current(&state.db, home.id, week).await?;
+    let (form, prefilled_from, current_version) = match &current {
+        Some(view) => (
+            ReturnForm::from_input(&view.to_input(), &new_key()),
+            None,
+            Some(view.ret.version),
+        ),
+        None => match store::latest_before(&state.db, home.id, week).await? {
+            Some(previous) => (
+                ReturnForm::from_input(&previous.to_input(), &new_key()),
+                Some(previous.week()),
+                None,
+            ),
+            None => (
+                ReturnForm::from_input(&Default::default(), &new_key()),
+                None,
+                None,
+            ),
+        },
+    };
+    let mut form = form;
+    if current.is_none() && prefilled_from.is_none() {
+        // A first return: the counts are for the user to type in.
+        for field in ["occupied_ours", "occupied_other"] {
+            form.clear(field);
+        }
+    }
+    let status = Status::of(
+        current.as_ref().map(|c| c.ret.late),
+        chrono::Utc::now(),
+        state.settings.returns.due(week),
+    );
+    Ok(render(&FormPage {
+        page,
+        facts,
+        week,
+        due: state.settings.returns.due(week),
+        status,
+        form,
+        errors: FormErrors::default(),
+        council: state.settings.council.short_name.clone(),
+        prefilled_from,
+        current_version,
+    }))
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    session: Session,
+    Path((urn, week)): Path<(String, String)>,
+    mut form: ReturnForm,
+) -> Result<Response> {
+    let week = parse_week(&week)?;
+    let home = store::home_by_urn(&state.db, &urn).await?;
+    let facts = store::facts(&state.db, &home).await?;
+    let current = store::current(&state.db, home.id, week).await?;
+    let again = |form: ReturnForm, errors: FormErrors, page: PageContext| {
+        let status = if errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        render_with_status(
+            status,
+            &FormPage {
+                page,
+                facts: facts.clone(),
+                week,
+                due: state.settings.returns.due(week),
+                status: Status::of(
+                    current.as_ref().map(|c| c.ret.late),
+                    chrono::Utc::now(),
+                    state.settings.returns.due(week),
+                ),
+                form,
+                errors,
+                council: state.settings.council.short_name.clone(),
+                prefilled_from: None,
+                current_version: current.as_ref().map(|c| c.ret.version),
+            },
+        )
+    };
+    match form.action() {
+        Action::AddVacancy => {
+            form.add_group(&facts, week.monday());
+            return Ok(again(form, FormErrors::default(), page));
+        }
+        Action::RemoveVacancy(i) => {
+            form.remove_group(i);
+            return Ok(again(form, FormErrors::default(), page));
+        }
+        Action::File => {}
+    }
+    let input = match form.parse(facts.states_capacity()) {
+        Ok(input) => input,
+        Err(errors) => return Ok(again(form, errors, page)),
+    };
+    let problems = rules::check(&input, &facts, week);
+    if !problems.is_empty() {
+        return Ok(again(form, store::form_errors(&problems), page));
+    }
+    let filing = Filing {
+        idempotency_key: form.idempotency_key(),
+        ..Filing::new(Source::Form)
+    };
+    let txn = crate::db::begin_write(&state.db).await?;
+    let filed = match store::file(&txn, &viewer, &home, week, &input, filing, &state.settings).await
+    {
+        Ok(filed) => filed,
+        Err(Error::Invalid(errors)) => return Ok(again(form, errors, page)),
+        Err(other) => return Err(other),
+    };
+    txn.commit().await?;
+    let heading = if filed.duplicate {
+        format!("This return for {} was already filed", home.name)
+    } else if filed.view.ret.version > 1 {
+        format!(
+            "Return for {} amended ({}, version {})",
+            home.name, week, filed.view.ret.version
+        )
+    } else {
+        format!("Return for {} filed ({week})", home.name)
+    };
+    flash(
+        &session,
+        heading,
+        Some(format!(
+            "{} admittable vacancies reported for the {}.",
+            filed.view.ret.vacancies,
+            week_label(week)
+        )),
+    )
+    .await;
+    Ok(redirect(&after_filing(&viewer, &home.urn)))
+}
+
+async fn copy_forward(
+    state: &AppState,
+    viewer: &Viewer,
+    urn: &str,
+    week: IsoWeek,
+    session: &Session,
+) -> Result<String> {
+    let home = store::home_by_urn(&state.db, urn).await?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    let outcome = store::no_change(
+        &txn,
+        viewer,
+        &home,
+        week,
+        Filing::new(Source::NoChange),
+        &state.settings,
+    )
+    .await?;
+    txn.commit().await?;
+    let form = format!("/homes/{}/returns/{week}", home.urn);
+    Ok(match outcome {
+        NoChange::Filed(_) => {
+            flash(
+                session,
+                format!("No change filed for {}", home.name),
+                Some(format!(
+                    "Last week's figures were filed for the {}.",
+                    week_label(week)
+                )),
+            )
+            .await;
+            after_filing(viewer, &home.urn)
+        }
+        NoChange::AlreadyFiled(_) => {
+            flash(
+                session,
+                format!("{} has already filed for {week}", home.name),
+                None,
+            )
+            .await;
+            after_filing(viewer, &home.urn)
+        }
+        NoChange::NothingToCopy => {
+            notice(
+                session,
+                format!("{} has no earlier return to copy", home.name),
+                Some("Fill in this week's return instead.".into()),
+            )
+            .await;
+            form
+        }
+        NoChange::NoLongerFits(why) => {
+            notice(
+                session,
+                format!("Last week's figures for {} no longer fit", home.name),
+                Some(format!("{why}. Update the return instead.")),
+            )
+            .await;
+            form
+        }
+    })
+}
+
+pub async fn no_change(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    session: Session,
+    Path((urn, week)): Path<(String, String)>,
+) -> Result<Response> {
+    let week = parse_week(&week)?;
+    let next = copy_forward(&state, &viewer, &urn, week, &session).await?;
+    Ok(redirect(&next))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct WeekForm {
+    week: String,
+}
+
+/// "No change for all homes": every home of the provider not yet filed this
+/// week that has an earlier return, in one transaction.
+pub async fn no_change_all(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    session: Session,
+    axum::Form(form): axum::Form<WeekForm>,
+) -> Result<Response> {
+    let week = if form.week.is_empty() {
+        this_week()
+    } else {
+        parse_week(&form.week)?
+    };
+    let filter = Filter {
+        provider_id: viewer.organisation_id,
+        ..Default::default()
+    };
+    let board = board::week(&state.db, &viewer, week, &filter, &state.settings).await?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    let (mut filed, mut skipped) = (0, Vec::new());
+    for row in board.rows.iter().filter(|r| !r.status.is_filed()) {
+        let home = store::home_by_urn(&txn, &row.home.urn).await?;
+        match store::no_change(
+            &txn,
+            &viewer,
+            &home,
+            week,
+            Filing::new(Source::NoChange),
+            &state.settings,
+        )
+        .await?
+        {
+            NoChange::Filed(_) => filed += 1,
+            NoChange::AlreadyFiled(_) => {}
+            NoChange::NothingToCopy => skipped.push(format!("{} has no earlier return", home.name)),
+            NoChange::NoLongerFits(_) => skipped.push(format!(
+                "{}'s figures no longer fit its registration",
+                home.name
+            )),
+        }
+    }
+    txn.commit().await?;
+    let plural = if filed == 1 { "return" } else { "returns" };
+    if skipped.is_empty() {
+        flash(
+            &session,
+            format!("{filed} {plural} filed with no change"),
+            Some(format!("For the {}.", week_label(week))),
+        )
+        .await;
+    } else {
+        notice(
+            &session,
+            format!(
+                "{filed} {plural} filed with no change; {} still to do",
+                skipped.len()
+            ),
+            Some(format!(
+                "{}. Fill in their returns with the form.",
+                skipped.join("; ")
+            )),
+        )
+        .await;
+    }
+    Ok(redirect(&if week == this_week() {
+        "/".to_string()
+    } else {
+        format!("/?week={week}")
+    }))
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    Path(urn): Path<String>,
+) -> Result<Response> {
+    let home = store::home_by_urn(&state.db, &urn).await?;
+    let versions = store::versions(&state.db, home.id, 520).await?;
+    Ok(render(&HistoryPage {
+        page,
+        can_file: viewer.role.edits_market() || viewer.belongs_to(home.provider_id),
+        home,
+        versions,
+    }))
+}
+
+async fn board_for(state: &AppState, viewer: &Viewer, query: &BoardQuery) -> Result<board::Board> {
+    let week = if query.week.is_empty() {
+        this_week()
+    } else {
+        parse_week(&query.week)?
+    };
+    let our_council = organisations::find_by_name_or_id(&state.db, &state.settings.council.name)
+        .await?
+        .map(|o| o.id);
+    let council_id = match query.council.as_str() {
+        "" => our_council,
+        "all" => None,
+        id => Some(crate::web::parse_id(id)?),
+    };
+    let filter = Filter {
+        council_id,
+        locality: crate::web::forms::optional(&query.locality),
+        provision_type: ProvisionType::from_code(&query.provision_type),
+        provider_id: query.provider.parse().ok(),
+    };
+    board::week(&state.db, viewer, week, &filter, &state.settings).await
+}
+
+pub async fn board(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    Query(query): Query<BoardQuery>,
+) -> Result<Response> {
+    let board = board_for(&state, &viewer, &query).await?;
+    let councils = crate::homes::council_choices(&state.db).await?;
+    Ok(render(&BoardPage {
+        page,
+        is_current_week: board.week == this_week(),
+        board,
+        query,
+        council: state.settings.council.short_name.clone(),
+        councils,
+        localities: state
+            .settings
+            .council
+            .localities
+            .iter()
+            .map(|l| l.name.clone())
+            .collect(),
+        types: ProvisionType::ALL,
+    }))
+}
+
+pub async fn export_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<BoardQuery>,
+) -> Result<Response> {
+    let board = board_for(&state, &viewer, &query).await?;
+    Ok(board
+        .table()
+        .csv_response(&format!("returns-{}.csv", board.week)))
+}
+
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<BoardQuery>,
+) -> Result<Response> {
+    let board = board_for(&state, &viewer, &query).await?;
+    Ok(board
+        .table()
+        .xlsx_response(&format!("returns-{}.xlsx", board.week), "Returns"))
+}
+
+pub async fn template_xlsx(State(state): State<AppState>, viewer: Viewer) -> Result<Response> {
+    use axum::response::IntoResponse;
+    let bytes = super::upload::template(&state.db, &viewer, &state.settings).await?;
+    let name = format!("returns-{}.xlsx", this_week());
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn upload_page_with(state: &AppState, page: PageContext, error: Option<String>) -> Response {
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render_with_status(
+        status,
+        &super::views::UploadPage {
+            page,
+            error,
+            max_mb: state.settings.uploads.max_file_bytes / (1024 * 1024),
+            max_rows: state.settings.uploads.max_rows,
+            week: this_week(),
+        },
+    )
+}
+
+pub async fn upload_page(State(state): State<AppState>, page: PageContext) -> Response {
+    upload_page_with(&state, page, None)
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    multipart: std::result::Result<
+        axum::extract::Multipart,
+        axum::extract::multipart::MultipartRejection,
+    >,
+) -> Result<Response> {
+    let Ok(mut multipart) = multipart else {
+        return Ok(upload_page_with(
+            &state,
+            page,
+            Some("Select a file to upload".into()),
+        ));
+    };
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or_default().to_string();
+            match field.bytes().await {
+                Ok(bytes) => file = Some((name, bytes.to_vec())),
+                Err(_) => {
+                    return Ok(upload_page_with(
+                        &state,
+                        page,
+                        Some("The file could not be received. Try again".into()),
+                    ));
+                }
+            }
+        }
+    }
+    let Some((name, bytes)) = file.filter(|(name, bytes)| !name.is_empty() || !bytes.is_empty())
+    else {
+        return Ok(upload_page_with(
+            &state,
+            page,
+            Some("Select a file to upload".into()),
+        ));
+    };
+    if bytes.is_empty() {
+        return Ok(upload_page_with(
+            &state,
+            page,
+            Some("The selected file is empty".into()),
+        ));
+    }
+    match super::upload::receive(
+        &state.db,
+        &state.sandbox,
+        &viewer,
+        &name,
+        bytes,
+        &state.settings,
+    )
+    .await
+    {
+        Ok(id) => Ok(redirect(&format!("/returns/uploads/{id}"))),
+        Err(super::upload::UploadError::File(e)) => {
+            Ok(upload_page_with(&state, page, Some(e.message)))
+        }
+        Err(super::upload::UploadError::App(e)) => Err(e),
+    }
+}
+
+pub async fn preview(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let upload = super::upload::find(&state.db, &viewer, &id).await?;
+    let status = if upload.preview.problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render_with_status(
+        status,
+        &super::views::PreviewPage {
+            page,
+            id,
+            upload,
+            council: state.settings.council.short_name.clone(),
+        },
+    ))
+}
+
+pub async fn confirm(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let count = super::upload::confirm(&state.db, &viewer, &id, &state.settings).await?;
+    flash(
+        &session,
+        format!(
+            "{count} return{} filed from your spreadsheet",
+            if count == 1 { "" } else { "s" }
+        ),
+        None,
+    )
+    .await;
+    Ok(redirect("/"))
+}
+
+pub async fn discard(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    super::upload::discard(&state.db, &viewer, &id).await?;
+    flash(
+        &session,
+        "The upload was discarded: nothing was filed",
+        None,
+    )
+    .await;
+    Ok(redirect("/"))
+}

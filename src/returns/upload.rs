@@ -1,0 +1,558 @@
+//! Returns by spreadsheet: a template pre-filled with the provider's homes,
+//! and an upload that is checked in full and previewed. Nothing is filed
+//! until every row is valid and the provider confirms; then everything is
+//! filed in one transaction.
+
+use base64::Engine;
+use chrono::Utc;
+use importers::returns::{ReturnRows, ReturnsFile, headings};
+use importers::vocab::{IsoWeek, Need, RegistrationStatus, Sexes};
+use importers::{FileError, Format, Limits, RowError};
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder,
+};
+use serde::{Deserialize, Serialize};
+
+use super::rules::Field;
+use super::store::{self, Filing};
+use super::{ReturnInput, Source, Unavailable, VacancyInput, rules, this_week};
+use crate::audit::{self, Change};
+use crate::auth::Viewer;
+use crate::config::Settings;
+use crate::db::entities::{homes, return_uploads};
+use crate::error::{Error, Result};
+use crate::sandbox::Sandbox;
+
+/// One return the upload would file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreviewReturn {
+    pub urn: String,
+    pub name: String,
+    pub week: IsoWeek,
+    pub first_row: usize,
+    pub input: ReturnInput,
+}
+
+/// What an upload would file and every problem found.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Preview {
+    pub returns: Vec<PreviewReturn>,
+    pub problems: Vec<RowError>,
+}
+
+fn heading(field: Field) -> String {
+    match field {
+        Field::Capacity => headings::CAPACITY.into(),
+        Field::OccupiedOurs => headings::OCCUPIED_OURS.into(),
+        Field::OccupiedOther => headings::OCCUPIED_OTHER.into(),
+        Field::Unavailable => headings::STAFFING.into(),
+        Field::UnavailableOtherReason => headings::OTHER_REASON.into(),
+        Field::Vacancies | Field::Beds => headings::BEDS.into(),
+        Field::Note => headings::NOTE.into(),
+        Field::AvailableFrom => headings::AVAILABLE_FROM.into(),
+        Field::Ages => headings::MIN_AGE.into(),
+        Field::Sexes => headings::SEXES.into(),
+        Field::Needs => "Needs".into(),
+        Field::Fee => headings::FEE.into(),
+        Field::VacancyNote => headings::VACANCY_NOTE.into(),
+    }
+}
+
+fn to_input(rows: &ReturnRows) -> ReturnInput {
+    let c = &rows.counts;
+    ReturnInput {
+        capacity: c.capacity,
+        occupied_ours: c.occupied_ours,
+        occupied_other: c.occupied_other,
+        unavailable: Unavailable {
+            staffing: c.staffing,
+            works: c.works,
+            matching: c.matching,
+            registration: c.registration,
+            other: c.other,
+            other_reason: c.other_reason.clone(),
+        },
+        vacancies: rows
+            .vacancies
+            .iter()
+            .map(|v| VacancyInput {
+                beds: v.beds,
+                available_from: v.available_from,
+                min_age: v.min_age,
+                max_age: v.max_age,
+                sexes: v.sexes,
+                needs: v.needs.clone(),
+                emergency: v.emergency,
+                solo_only: v.solo_only,
+                weekly_fee: v.weekly_fee,
+                note: v.note.clone(),
+            })
+            .collect(),
+        note: c.note.clone(),
+    }
+}
+
+/// Checks a parsed file against the homes it names and the rules, without
+/// filing anything.
+pub async fn prepare(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    file: ReturnsFile,
+) -> Result<Preview> {
+    let mut preview = Preview {
+        problems: file.errors,
+        ..Default::default()
+    };
+    let latest_week = this_week().plus(1);
+    for rows in &file.returns {
+        let problem = |column: &str, message: String| RowError {
+            row: rows.first_row,
+            column: Some(column.to_string()),
+            message,
+        };
+        let home = homes::Entity::find()
+            .filter(homes::Column::Urn.eq(rows.urn.as_str()))
+            .one(db)
+            .await?;
+        let Some(home) = home.filter(|h| viewer.belongs_to(h.provider_id)) else {
+            // Whether the URN exists at all is not said: it is not theirs.
+            preview.problems.push(problem(
+                headings::URN,
+                format!("{} is not one of your organisation's homes", rows.urn),
+            ));
+            continue;
+        };
+        if rows.week > latest_week {
+            preview.problems.push(problem(
+                headings::WEEK,
+                format!(
+                    "{} is in the future: returns are for this week or earlier",
+                    rows.week
+                ),
+            ));
+            continue;
+        }
+        let facts = store::facts(db, &home).await?;
+        let mut input = to_input(rows);
+        if !facts.states_capacity() {
+            input.capacity = None;
+        }
+        for p in rules::check(&input, &facts, rows.week) {
+            let row = p
+                .vacancy
+                .and_then(|i| rows.vacancies.get(i))
+                .map(|v| v.row)
+                .unwrap_or(rows.first_row);
+            preview.problems.push(RowError {
+                row,
+                column: Some(heading(p.field)),
+                message: p.message,
+            });
+        }
+        preview.returns.push(PreviewReturn {
+            urn: home.urn.clone(),
+            name: home.name.clone(),
+            week: rows.week,
+            first_row: rows.first_row,
+            input,
+        });
+    }
+    preview.problems.sort_by_key(|p| p.row);
+    Ok(preview)
+}
+
+fn new_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Reads, checks and keeps an upload for its preview. Returns its id.
+pub async fn receive(
+    db: &DatabaseConnection,
+    sandbox: &Sandbox,
+    viewer: &Viewer,
+    file_name: &str,
+    bytes: Vec<u8>,
+    settings: &Settings,
+) -> std::result::Result<String, UploadError> {
+    let organisation_id = viewer
+        .organisation_id
+        .ok_or(UploadError::App(Error::Forbidden))?;
+    if bytes.len() > settings.uploads.max_file_bytes {
+        return Err(UploadError::File(FileError::new(format!(
+            "The file is larger than {} MB: split it, or remove other sheets",
+            settings.uploads.max_file_bytes / (1024 * 1024)
+        ))));
+    }
+    let format = Format::detect(file_name, &bytes).map_err(UploadError::File)?;
+    let limits = Limits {
+        max_rows: settings.uploads.max_rows,
+        ..Limits::default()
+    };
+    let file = sandbox
+        .parse_returns(bytes, format, limits)
+        .await
+        .map_err(UploadError::File)?;
+    let rows = file.rows;
+    let preview = prepare(db, viewer, file).await?;
+    let id = new_id();
+    let payload = serde_json::to_string(&preview).map_err(Error::internal)?;
+    return_uploads::ActiveModel {
+        id: Set(id.clone()),
+        organisation_id: Set(organisation_id),
+        uploaded_by_user_id: Set(viewer.user_id.unwrap_or_default()),
+        file_name: Set(file_name.chars().take(200).collect()),
+        uploaded_at: Set(Utc::now().fixed_offset()),
+        status: Set("pending".into()),
+        payload: Set(payload),
+        rows: Set(rows as i32),
+        problems: Set(preview.problems.len() as i32),
+        decided_at: Set(None),
+    }
+    .insert(db)
+    .await
+    .map_err(Error::from)?;
+    Ok(id)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// The file itself: shown on the upload page.
+    #[error("{0}")]
+    File(FileError),
+    #[error(transparent)]
+    App(#[from] Error),
+}
+
+pub struct Upload {
+    pub record: return_uploads::Model,
+    pub preview: Preview,
+}
+
+pub async fn find(db: &DatabaseConnection, viewer: &Viewer, id: &str) -> Result<Upload> {
+    let record = return_uploads::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !viewer.belongs_to(Some(record.organisation_id)) {
+        return Err(Error::Forbidden);
+    }
+    let preview = serde_json::from_str(&record.payload).map_err(Error::internal)?;
+    Ok(Upload { record, preview })
+}
+
+/// Files every return of a previewed upload in one transaction: all or none.
+pub async fn confirm(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: &str,
+    settings: &Settings,
+) -> Result<usize> {
+    let upload = find(db, viewer, id).await?;
+    if upload.record.status != "pending" {
+        return Err(Error::BadRequest(
+            "This upload has already been filed or discarded.".into(),
+        ));
+    }
+    if !upload.preview.problems.is_empty() {
+        return Err(Error::BadRequest(
+            "This upload has problems: fix them and upload the file again.".into(),
+        ));
+    }
+    let txn = crate::db::begin_write(db).await?;
+    for r in &upload.preview.returns {
+        let home = store::home_by_urn(&txn, &r.urn).await?;
+        let filing = Filing {
+            idempotency_key: Some(format!("upload:{id}:{}", r.week)),
+            ..Filing::new(Source::Upload)
+        };
+        store::file(&txn, viewer, &home, r.week, &r.input, filing, settings).await?;
+    }
+    let count = upload.preview.returns.len();
+    let mut record = upload.record.into_active_model();
+    record.status = Set("filed".into());
+    record.decided_at = Set(Some(Utc::now().fixed_offset()));
+    let record = record.update(&txn).await?;
+    audit::record(
+        &txn,
+        viewer,
+        Change::event("upload_filed", "return_upload", Some(id.to_string()))
+            .summary(format!("Filed {count} returns from {}", record.file_name)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(count)
+}
+
+pub async fn discard(db: &DatabaseConnection, viewer: &Viewer, id: &str) -> Result<()> {
+    let upload = find(db, viewer, id).await?;
+    if upload.record.status == "pending" {
+        let mut record = upload.record.into_active_model();
+        record.status = Set("discarded".into());
+        record.decided_at = Set(Some(Utc::now().fixed_offset()));
+        record.update(db).await?;
+    }
+    Ok(())
+}
+
+/// Retention: previews nobody confirmed within a week are deleted.
+pub async fn delete_stale(db: &DatabaseConnection) -> Result<u64> {
+    let horizon = (Utc::now() - chrono::Duration::days(7)).fixed_offset();
+    let result = return_uploads::Entity::delete_many()
+        .filter(return_uploads::Column::Status.ne("filed"))
+        .filter(return_uploads::Column::UploadedAt.lt(horizon))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// The template: the provider's open homes for this week, filled in from
+/// each home's latest return, with drop-down lists and instructions.
+pub async fn template(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    settings: &Settings,
+) -> Result<Vec<u8>> {
+    let organisation_id = viewer.organisation_id.ok_or(Error::Forbidden)?;
+    let open: Vec<&str> = RegistrationStatus::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.code())
+        .collect();
+    let homes = homes::Entity::find()
+        .filter(homes::Column::ProviderId.eq(organisation_id))
+        .filter(homes::Column::RegistrationStatus.is_in(open))
+        .order_by_asc(homes::Column::Name)
+        .all(db)
+        .await?;
+    let week = this_week();
+    let mut lines = Vec::new();
+    for home in &homes {
+        let latest = store::latest_before(db, home.id, week.plus(1)).await?;
+        let input = latest.map(|l| l.to_input());
+        lines.push((home.clone(), input));
+    }
+    write_template(&lines, week, settings).map_err(Error::internal)
+}
+
+fn write_template(
+    lines: &[(homes::Model, Option<ReturnInput>)],
+    week: IsoWeek,
+    settings: &Settings,
+) -> std::result::Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{
+        DataValidation, DataValidationRule, ExcelDateTime, Format as Style, Workbook,
+    };
+    let mut book = Workbook::new();
+    let mut columns: Vec<String> = [
+        headings::URN,
+        headings::HOME,
+        headings::WEEK,
+        headings::PLACES,
+        headings::CAPACITY,
+        headings::OCCUPIED_OURS,
+        headings::OCCUPIED_OTHER,
+        headings::STAFFING,
+        headings::WORKS,
+        headings::MATCHING,
+        headings::REGISTRATION,
+        headings::OTHER,
+        headings::OTHER_REASON,
+        headings::BEDS,
+        headings::AVAILABLE_FROM,
+        headings::MIN_AGE,
+        headings::MAX_AGE,
+        headings::SEXES,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let first_need = columns.len() as u16;
+    columns.extend(Need::ALL.iter().map(|n| headings::need(*n)));
+    let after_needs = columns.len() as u16;
+    columns.extend(
+        [
+            headings::EMERGENCY,
+            headings::SOLO,
+            headings::FEE,
+            headings::VACANCY_NOTE,
+            headings::NOTE,
+        ]
+        .map(String::from),
+    );
+    let col = |name: &str| columns.iter().position(|c| c == name).unwrap_or(0) as u16;
+
+    let sheet = book.add_worksheet();
+    sheet.set_name("Returns")?;
+    let header = Style::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_background_color("#DEE0E2");
+    let date = Style::new().set_num_format("dd/mm/yyyy");
+    let fee = Style::new().set_num_format("£#,##0.00");
+    let info = Style::new().set_font_color("#505A5F");
+    for (c, name) in columns.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, name, &header)?;
+        sheet.set_column_width(c as u16, (name.len() as f64 * 0.9).clamp(10.0, 28.0))?;
+    }
+    sheet.set_row_height(0, 45)?;
+    sheet.set_freeze_panes(1, 2)?;
+    let mut row: u32 = 1;
+    for (home, input) in lines {
+        let vacancies = input
+            .as_ref()
+            .map(|i| i.vacancies.clone())
+            .unwrap_or_default();
+        let rows_for_home = vacancies.len().max(1);
+        for k in 0..rows_for_home {
+            sheet.write_string(row, col(headings::URN), &home.urn)?;
+            sheet.write_string_with_format(row, col(headings::HOME), &home.name, &info)?;
+            sheet.write_string(row, col(headings::WEEK), week.to_string())?;
+            if let Some(p) = home.registered_places {
+                sheet.write_number_with_format(row, col(headings::PLACES), f64::from(p), &info)?;
+            }
+            if k == 0 {
+                if let Some(i) = input {
+                    if let Some(c) = i.capacity {
+                        sheet.write_number(row, col(headings::CAPACITY), f64::from(c))?;
+                    }
+                    for (name, value) in [
+                        (headings::OCCUPIED_OURS, i.occupied_ours),
+                        (headings::OCCUPIED_OTHER, i.occupied_other),
+                        (headings::STAFFING, i.unavailable.staffing),
+                        (headings::WORKS, i.unavailable.works),
+                        (headings::MATCHING, i.unavailable.matching),
+                        (headings::REGISTRATION, i.unavailable.registration),
+                        (headings::OTHER, i.unavailable.other),
+                    ] {
+                        sheet.write_number(row, col(name), f64::from(value))?;
+                    }
+                    if let Some(reason) = &i.unavailable.other_reason {
+                        sheet.write_string(row, col(headings::OTHER_REASON), reason)?;
+                    }
+                    if let Some(note) = &i.note {
+                        sheet.write_string(row, col(headings::NOTE), note)?;
+                    }
+                }
+            }
+            if let Some(v) = vacancies.get(k) {
+                sheet.write_number(row, col(headings::BEDS), f64::from(v.beds))?;
+                let from = v.available_from.max(week.monday());
+                let when = ExcelDateTime::from_ymd(
+                    chrono::Datelike::year(&from) as u16,
+                    chrono::Datelike::month(&from) as u8,
+                    chrono::Datelike::day(&from) as u8,
+                )?;
+                sheet.write_datetime_with_format(
+                    row,
+                    col(headings::AVAILABLE_FROM),
+                    &when,
+                    &date,
+                )?;
+                sheet.write_number(row, col(headings::MIN_AGE), f64::from(v.min_age))?;
+                sheet.write_number(row, col(headings::MAX_AGE), f64::from(v.max_age))?;
+                sheet.write_string(row, col(headings::SEXES), v.sexes.label())?;
+                for (i, need) in Need::ALL.iter().enumerate() {
+                    sheet.write_string(
+                        row,
+                        first_need + i as u16,
+                        if v.needs.contains(need) { "Yes" } else { "No" },
+                    )?;
+                }
+                sheet.write_string(
+                    row,
+                    col(headings::EMERGENCY),
+                    if v.emergency { "Yes" } else { "No" },
+                )?;
+                sheet.write_string(
+                    row,
+                    col(headings::SOLO),
+                    if v.solo_only { "Yes" } else { "No" },
+                )?;
+                if let Some(f) = v.weekly_fee {
+                    sheet.write_number_with_format(
+                        row,
+                        col(headings::FEE),
+                        f.0 as f64 / 100.0,
+                        &fee,
+                    )?;
+                }
+                if let Some(n) = &v.note {
+                    sheet.write_string(row, col(headings::VACANCY_NOTE), n)?;
+                }
+            }
+            row += 1;
+        }
+    }
+    // Room to add rows for more vacancies; drop-downs and checks cover it.
+    let last = (row + 200).min(settings.uploads.max_rows as u32);
+    let yes_no = DataValidation::new().allow_list_strings(&["Yes", "No"])?;
+    for c in first_need..after_needs {
+        sheet.add_data_validation(1, c, last, c, &yes_no)?;
+    }
+    for name in [headings::EMERGENCY, headings::SOLO] {
+        sheet.add_data_validation(1, col(name), last, col(name), &yes_no)?;
+    }
+    let sexes: Vec<&str> = Sexes::ALL.iter().map(|s| s.label()).collect();
+    sheet.add_data_validation(
+        1,
+        col(headings::SEXES),
+        last,
+        col(headings::SEXES),
+        &DataValidation::new().allow_list_strings(&sexes)?,
+    )?;
+    let whole = DataValidation::new()
+        .allow_whole_number(DataValidationRule::Between(0, 500))
+        .set_error_message("Enter a whole number of 0 or more")?;
+    for name in [
+        headings::CAPACITY,
+        headings::OCCUPIED_OURS,
+        headings::OCCUPIED_OTHER,
+        headings::STAFFING,
+        headings::WORKS,
+        headings::MATCHING,
+        headings::REGISTRATION,
+        headings::OTHER,
+        headings::BEDS,
+    ] {
+        sheet.add_data_validation(1, col(name), last, col(name), &whole)?;
+    }
+    let ages = DataValidation::new()
+        .allow_whole_number(DataValidationRule::Between(0, 25))
+        .set_error_message("Ages are from 0 to 25")?;
+    sheet.add_data_validation(
+        1,
+        col(headings::MIN_AGE),
+        last,
+        col(headings::MAX_AGE),
+        &ages,
+    )?;
+
+    let help = book.add_worksheet();
+    help.set_name("Instructions")?;
+    help.set_column_width(0, 110)?;
+    let title = Style::new().set_bold().set_font_size(16);
+    let text = Style::new().set_text_wrap();
+    let lines_of_help = [
+        format!("Weekly return for {}, due by {}", week, crate::web::filters::date_time(&settings.returns.due(week).fixed_offset())),
+        "Give the position on the Monday of the week. One row per home; the figures are filled in from your latest return.".into(),
+        "Occupied: children living there, counted by whether our council or another council placed them. No names.".into(),
+        "Not admittable: beds that are empty but cannot take a child now, by reason (staffing, works, matching or impact risk, registration change, other).".into(),
+        "Vacant beds: beds that can take a child. Registered places − occupied − not admittable must equal the vacant beds you describe.".into(),
+        "More than one kind of vacancy in a home: add a row with the same URN and week, and fill in only the vacancy columns.".into(),
+        "Fostering agencies and supported accommodation: give the carers or units you have this week.".into(),
+        "Needs, Emergency and Solo only: choose Yes or No. Dates: dd/mm/yyyy. Weekly fee in pounds, like 4500.00.".into(),
+        format!("Upload the file (.xlsx, .xlsm, .xls, .ods or .csv, up to {} MB and {} rows). You will see every problem before anything is filed, and nothing is filed until you confirm.", settings.uploads.max_file_bytes / (1024 * 1024), settings.uploads.max_rows),
+    ];
+    for (i, line) in lines_of_help.iter().enumerate() {
+        if i == 0 {
+            help.write_string_with_format(0, 0, line, &title)?;
+        } else {
+            help.write_string_with_format(i as u32 + 1, 0, line, &text)?;
+        }
+    }
+    book.save_to_buffer()
+}

@@ -1,0 +1,235 @@
+use askama::Template;
+use chrono::{DateTime, Utc};
+use importers::vocab::{IsoWeek, Need, ProvisionType, Sexes};
+
+use super::board::{Board, Row};
+use super::form::ReturnForm;
+use super::{HomeFacts, Status};
+use crate::db::entities::{homes, returns};
+use crate::web::forms::FormErrors;
+use crate::web::page::PageContext;
+
+pub fn week_label(week: IsoWeek) -> String {
+    format!("week beginning {}", week.monday().format("%A %-d %B %Y"))
+}
+
+pub fn due_label(due: DateTime<Utc>) -> String {
+    crate::web::filters::date_time(&due.fixed_offset())
+}
+
+#[derive(Template)]
+#[template(path = "returns/form.html")]
+pub struct FormPage {
+    pub page: PageContext,
+    pub facts: HomeFacts,
+    pub week: IsoWeek,
+    pub due: DateTime<Utc>,
+    pub status: Status,
+    pub form: ReturnForm,
+    pub errors: FormErrors,
+    pub council: String,
+    /// The week the figures were copied from, when not this week's own.
+    pub prefilled_from: Option<IsoWeek>,
+    pub current_version: Option<i32>,
+}
+
+impl FormPage {
+    pub fn groups(&self) -> Vec<usize> {
+        (0..self.form.groups()).collect()
+    }
+
+    pub fn needs(&self) -> &'static [Need] {
+        Need::ALL
+    }
+
+    pub fn sexes(&self) -> &'static [Sexes] {
+        Sexes::ALL
+    }
+
+    pub fn v(&self, i: &usize, field: &str) -> String {
+        self.form.get(&format!("v{i}_{field}")).to_string()
+    }
+
+    pub fn v_checked(&self, i: &usize, field: &str, value: &str) -> bool {
+        self.form.checked(&format!("v{i}_{field}"), value)
+    }
+
+    pub fn v_error(&self, i: &usize, field: &str) -> Option<&str> {
+        self.errors.get(&format!("v{i}_{field}"))
+    }
+
+    pub fn occupied_ours_label(&self) -> String {
+        format!("Occupied by {}'s children", self.council)
+    }
+
+    pub fn can_add(&self) -> bool {
+        self.form.groups() < super::form::MAX_GROUPS
+    }
+}
+
+#[derive(Template)]
+#[template(path = "returns/history.html")]
+pub struct HistoryPage {
+    pub page: PageContext,
+    pub home: homes::Model,
+    pub versions: Vec<returns::Model>,
+    pub can_file: bool,
+}
+
+impl HistoryPage {
+    pub fn week(r: &returns::Model) -> String {
+        IsoWeek::containing(r.week_start).to_string()
+    }
+
+    pub fn unavailable(r: &returns::Model) -> i32 {
+        r.unavailable_staffing
+            + r.unavailable_works
+            + r.unavailable_matching
+            + r.unavailable_registration
+            + r.unavailable_other
+    }
+
+    pub fn source(r: &returns::Model) -> &'static str {
+        super::Source::label(&r.source)
+    }
+}
+
+/// The filters of the board, as the query string carries them.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct BoardQuery {
+    pub week: String,
+    pub council: String,
+    pub locality: String,
+    #[serde(rename = "type")]
+    pub provision_type: String,
+    pub provider: String,
+}
+
+impl BoardQuery {
+    pub fn href(&self, path: &str, week: Option<IsoWeek>) -> String {
+        let week = week
+            .map(|w| w.to_string())
+            .unwrap_or_else(|| self.week.clone());
+        let pairs = [
+            ("week", week.as_str()),
+            ("council", self.council.as_str()),
+            ("locality", self.locality.as_str()),
+            ("type", self.provision_type.as_str()),
+            ("provider", self.provider.as_str()),
+        ];
+        format!("{path}?{}", crate::web::query_string(pairs))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "returns/board.html")]
+pub struct BoardPage {
+    pub page: PageContext,
+    pub board: Board,
+    pub query: BoardQuery,
+    pub council: String,
+    pub councils: Vec<(i64, String)>,
+    pub localities: Vec<String>,
+    pub types: &'static [ProvisionType],
+    pub is_current_week: bool,
+}
+
+impl BoardPage {
+    pub fn prev_href(&self) -> String {
+        self.query.href("/returns", Some(self.board.week.plus(-1)))
+    }
+
+    pub fn next_href(&self) -> String {
+        self.query.href("/returns", Some(self.board.week.plus(1)))
+    }
+
+    pub fn export_href(&self, format: &str) -> String {
+        self.query
+            .href(&format!("/returns/export.{format}"), Some(self.board.week))
+    }
+
+    pub fn week_label(&self) -> String {
+        week_label(self.board.week)
+    }
+
+    pub fn due_label(&self) -> String {
+        due_label(self.board.due)
+    }
+}
+
+/// One of a provider's homes on "Your homes this week".
+#[derive(Debug, Clone)]
+pub struct ProviderRow {
+    pub row: Row,
+    /// The latest earlier return, which "No change" would copy.
+    pub previous: Option<returns::Model>,
+}
+
+impl ProviderRow {
+    pub fn can_copy(&self) -> bool {
+        !self.row.status.is_filed() && self.previous.is_some()
+    }
+
+    pub fn previous_week(&self) -> String {
+        self.previous
+            .as_ref()
+            .map(|r| IsoWeek::containing(r.week_start).to_string())
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "returns/provider.html")]
+pub struct ProviderPage {
+    pub page: PageContext,
+    pub organisation_name: String,
+    pub week: IsoWeek,
+    pub due: DateTime<Utc>,
+    pub rows: Vec<ProviderRow>,
+    pub council: String,
+    pub is_current_week: bool,
+}
+
+impl ProviderPage {
+    pub fn any_copyable(&self) -> bool {
+        self.rows.iter().any(ProviderRow::can_copy)
+    }
+
+    pub fn filed(&self) -> usize {
+        self.rows.iter().filter(|r| r.row.status.is_filed()).count()
+    }
+
+    pub fn week_label(&self) -> String {
+        week_label(self.week)
+    }
+
+    pub fn due_label(&self) -> String {
+        due_label(self.due)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "returns/upload.html")]
+pub struct UploadPage {
+    pub page: PageContext,
+    pub error: Option<String>,
+    pub max_mb: usize,
+    pub max_rows: usize,
+    pub week: IsoWeek,
+}
+
+#[derive(Template)]
+#[template(path = "returns/preview.html")]
+pub struct PreviewPage {
+    pub page: PageContext,
+    pub id: String,
+    pub upload: super::upload::Upload,
+    pub council: String,
+}
+
+impl PreviewPage {
+    pub fn pending(&self) -> bool {
+        self.upload.record.status == "pending"
+    }
+}
