@@ -245,9 +245,10 @@ pub fn parse_sheets(sheets: &[Sheet]) -> Result<ReturnsFile, FileError> {
             .find(|r| r.urn == urn && r.week == week)
         {
             Some(existing) => {
-                if let Some(c) = counts {
-                    if c != existing.counts {
-                        file.errors.push(RowError {
+                if let Some(c) = counts
+                    && c != existing.counts
+                {
+                    file.errors.push(RowError {
                             row: row.number,
                             column: None,
                             message: format!(
@@ -255,7 +256,6 @@ pub fn parse_sheets(sheets: &[Sheet]) -> Result<ReturnsFile, FileError> {
                                 existing.first_row
                             ),
                         });
-                    }
                 }
                 existing.vacancies.extend(vacancy);
             }

@@ -219,15 +219,15 @@ pub async fn enforce(
                 Err(e) => return ApiError(e).into_response(),
             }
         }
-    } else if let Some(mut auth) = request.extensions().get::<AuthSession>().cloned() {
-        if let Some(user) = auth.user.clone() {
-            if session_too_old(&auth, state.settings.auth.session_absolute_hours).await {
-                // Absolute timeout (ASVS 7.3.2): sign in again after 12 hours
-                // however active the session has been.
-                let _ = auth.logout().await;
-            } else {
-                viewer = Some(Viewer::from_session(&user, client_ip.clone()));
-            }
+    } else if let Some(mut auth) = request.extensions().get::<AuthSession>().cloned()
+        && let Some(user) = auth.user.clone()
+    {
+        if session_too_old(&auth, state.settings.auth.session_absolute_hours).await {
+            // Absolute timeout (ASVS 7.3.2): sign in again after 12 hours
+            // however active the session has been.
+            let _ = auth.logout().await;
+        } else {
+            viewer = Some(Viewer::from_session(&user, client_ip.clone()));
         }
     }
     let path: Vec<(String, String)> = match request.extract_parts::<RawPathParams>().await {

@@ -204,8 +204,9 @@ pub async fn generate(
                 at: Some(at),
                 ..Filing::new(source)
             };
-            if back < 11 && dice.chance(30) {
-                if let store::NoChange::Filed(_) = store::no_change(
+            if back < 11
+                && dice.chance(30)
+                && let store::NoChange::Filed(_) = store::no_change(
                     &txn,
                     &viewer,
                     home,
@@ -215,10 +216,9 @@ pub async fn generate(
                 )
                 .await
                 .map_err(|e| StartError::Other(e.to_string()))?
-                {
-                    filed += 1;
-                    continue;
-                }
+            {
+                filed += 1;
+                continue;
             }
             let input = plausible(&facts, week, &mut dice, ours_percent);
             store::file(

@@ -327,11 +327,11 @@ pub async fn put_return(
         .map(|k| format!("api:{}", k.trim()))
         .filter(|k| k.len() > 4 && k.len() <= 68);
     let txn = crate::db::begin_write(&state.db).await?;
-    if let Some(current) = store::current(&txn, home.id, week).await? {
-        if current.to_input() == input {
-            txn.commit().await?;
-            return Ok((StatusCode::OK, Json(resource(&home.urn, &current))));
-        }
+    if let Some(current) = store::current(&txn, home.id, week).await?
+        && current.to_input() == input
+    {
+        txn.commit().await?;
+        return Ok((StatusCode::OK, Json(resource(&home.urn, &current))));
     }
     let filing = Filing {
         idempotency_key: key,

@@ -78,11 +78,9 @@ pub struct Totals {
 
 impl Totals {
     pub fn completion_percent(&self) -> i64 {
-        if self.homes == 0 {
-            0
-        } else {
-            ((self.filed + self.filed_late) * 100 / self.homes) as i64
-        }
+        ((self.filed + self.filed_late) * 100)
+            .checked_div(self.homes)
+            .unwrap_or(0) as i64
     }
 }
 

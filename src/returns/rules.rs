@@ -31,7 +31,7 @@ impl Field {
             Field::Capacity => "capacity",
             Field::OccupiedOurs => "occupied_ours",
             Field::OccupiedOther => "occupied_other",
-            Field::Unavailable => "unavailable_staffing",
+            Field::Unavailable => "unavailable",
             Field::UnavailableOtherReason => "unavailable_other_reason",
             Field::Vacancies => "v0_beds",
             Field::Note => "note",
@@ -214,17 +214,17 @@ fn check_vacancy(
         ));
     } else if v.max_age > 25 {
         out.push(problem(Field::Ages, at, "Ages must be between 0 and 25"));
-    } else if let (Some(lo), Some(hi)) = (home.min_age, home.max_age) {
-        if v.min_age < lo || v.max_age > hi {
-            out.push(problem(
-                Field::Ages,
-                at,
-                format!(
-                    "Ages {} to {} are outside the ages this home is registered for ({lo} to {hi})",
-                    v.min_age, v.max_age
-                ),
-            ));
-        }
+    } else if let (Some(lo), Some(hi)) = (home.min_age, home.max_age)
+        && (v.min_age < lo || v.max_age > hi)
+    {
+        out.push(problem(
+            Field::Ages,
+            at,
+            format!(
+                "Ages {} to {} are outside the ages this home is registered for ({lo} to {hi})",
+                v.min_age, v.max_age
+            ),
+        ));
     }
     match home.sexes {
         Some(Sexes::Female) if v.sexes != Sexes::Female => out.push(problem(
@@ -413,7 +413,7 @@ mod tests {
         let mut v = vacancy(1);
         v.min_age = 8;
         v.needs = vec![Need::MentalHealth];
-        v.weekly_fee = Some(Pence(450_000_00));
+        v.weekly_fee = Some(Pence(45_000_000));
         v.available_from = NaiveDate::from_ymd_opt(2027, 12, 1).unwrap();
         let input = ReturnInput {
             occupied_ours: 3,

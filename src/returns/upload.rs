@@ -414,28 +414,28 @@ fn write_template(
             if let Some(p) = home.registered_places {
                 sheet.write_number_with_format(row, col(headings::PLACES), f64::from(p), &info)?;
             }
-            if k == 0 {
-                if let Some(i) = input {
-                    if let Some(c) = i.capacity {
-                        sheet.write_number(row, col(headings::CAPACITY), f64::from(c))?;
-                    }
-                    for (name, value) in [
-                        (headings::OCCUPIED_OURS, i.occupied_ours),
-                        (headings::OCCUPIED_OTHER, i.occupied_other),
-                        (headings::STAFFING, i.unavailable.staffing),
-                        (headings::WORKS, i.unavailable.works),
-                        (headings::MATCHING, i.unavailable.matching),
-                        (headings::REGISTRATION, i.unavailable.registration),
-                        (headings::OTHER, i.unavailable.other),
-                    ] {
-                        sheet.write_number(row, col(name), f64::from(value))?;
-                    }
-                    if let Some(reason) = &i.unavailable.other_reason {
-                        sheet.write_string(row, col(headings::OTHER_REASON), reason)?;
-                    }
-                    if let Some(note) = &i.note {
-                        sheet.write_string(row, col(headings::NOTE), note)?;
-                    }
+            if k == 0
+                && let Some(i) = input
+            {
+                if let Some(c) = i.capacity {
+                    sheet.write_number(row, col(headings::CAPACITY), f64::from(c))?;
+                }
+                for (name, value) in [
+                    (headings::OCCUPIED_OURS, i.occupied_ours),
+                    (headings::OCCUPIED_OTHER, i.occupied_other),
+                    (headings::STAFFING, i.unavailable.staffing),
+                    (headings::WORKS, i.unavailable.works),
+                    (headings::MATCHING, i.unavailable.matching),
+                    (headings::REGISTRATION, i.unavailable.registration),
+                    (headings::OTHER, i.unavailable.other),
+                ] {
+                    sheet.write_number(row, col(name), f64::from(value))?;
+                }
+                if let Some(reason) = &i.unavailable.other_reason {
+                    sheet.write_string(row, col(headings::OTHER_REASON), reason)?;
+                }
+                if let Some(note) = &i.note {
+                    sheet.write_string(row, col(headings::NOTE), note)?;
                 }
             }
             if let Some(v) = vacancies.get(k) {

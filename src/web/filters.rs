@@ -10,11 +10,12 @@ pub fn long_date(date: &NaiveDate) -> String {
 
 pub fn date_time(t: &DateTime<FixedOffset>) -> String {
     let local = t.with_timezone(&London);
-    format!(
-        "{} at {}",
-        local.format("%-d %B %Y"),
-        local.format("%-I:%M%P")
-    )
+    let time = match local.format("%H:%M").to_string().as_str() {
+        "12:00" => "midday".to_string(),
+        "00:00" => "midnight".to_string(),
+        _ => local.format("%-I:%M%P").to_string(),
+    };
+    format!("{} at {time}", local.format("%-d %B %Y"))
 }
 
 #[cfg(test)]

@@ -34,6 +34,8 @@ fn every_subcommand_has_help() {
         vec!["import", "ofsted", "--help"],
         vec!["user", "--help"],
         vec!["user", "add", "--help"],
+        vec!["token", "--help"],
+        vec!["token", "create", "--help"],
     ] {
         let output = binary().args(&args).output().unwrap();
         assert!(output.status.success(), "{args:?}");
@@ -159,6 +161,21 @@ impl Server {
         );
     }
 
+    /// `sufficiency token create` for a user; the token it prints.
+    pub fn token(&self, email: &str) -> String {
+        let output = binary()
+            .env("DATABASE_URL", &self.database_url)
+            .args(["token", "create", "--email", email])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+
     pub fn http(&self) -> Http {
         Http {
             client: Client::builder(TokioExecutor::new()).build(HttpConnector::new()),
@@ -256,6 +273,17 @@ impl Http {
             .builder("POST", path)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(Full::new(Bytes::from(body)))
+            .unwrap();
+        self.send(request).await.0
+    }
+
+    pub async fn put_json(&mut self, path: &str, token: &str, body: &str) -> u16 {
+        let request = axum::http::Request::builder()
+            .method("PUT")
+            .uri(format!("{}{path}", self.base))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body.to_string())))
             .unwrap();
         self.send(request).await.0
     }

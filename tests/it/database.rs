@@ -176,3 +176,62 @@ async fn acknowledged_writes_survive_kill_9() {
         assert!(names.contains(&name), "{name} was acknowledged but lost");
     }
 }
+
+/// Returns filed over the API and answered 201 are all there after SIGKILL.
+#[tokio::test]
+async fn acknowledged_returns_survive_kill_9() {
+    let database = TestDatabase::create().await;
+    let server = crate::cli::Server::start(database.url()).await;
+    server.add_admin().await;
+    let mut http = server.http();
+    http.sign_in("admin@test.example", crate::support::PASSWORD)
+        .await;
+    let home = [
+        ("registration", "1"),
+        ("urn", "SC700001"),
+        ("name", "Kill Test House"),
+        ("provision_type", "childrens_home"),
+        ("registered_places", "3"),
+        ("registration_status", "active"),
+        ("contract", "spot"),
+    ];
+    assert_eq!(http.post_form("/homes/new", &home).await, 303);
+    let token = server.token("admin@test.example");
+    let mut acknowledged = Vec::new();
+    for back in 0..12 {
+        let week = sufficiency::returns::this_week().plus(-back);
+        let body = format!(
+            r#"{{"occupied_ours": {}, "occupied_other": {}}}"#,
+            back % 3,
+            3 - back % 3
+        );
+        if http
+            .put_json(
+                &format!("/api/v1/homes/SC700001/returns/{week}"),
+                &token,
+                &body,
+            )
+            .await
+            == 201
+        {
+            acknowledged.push(week.monday());
+        }
+    }
+    assert_eq!(acknowledged.len(), 12);
+    server.kill9();
+    let db = database.connect().await;
+    let weeks: Vec<chrono::NaiveDate> =
+        <sufficiency::db::entities::returns::Entity as sea_orm::EntityTrait>::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.week_start)
+            .collect();
+    for week in acknowledged {
+        assert!(
+            weeks.contains(&week),
+            "the return for {week} was acknowledged but lost"
+        );
+    }
+}

@@ -5,6 +5,7 @@
 mod support;
 
 mod access_matrix;
+mod api;
 mod browser;
 mod cli;
 mod dashboard;
@@ -14,6 +15,8 @@ mod homes;
 mod logs;
 mod ofsted_import;
 mod organisations;
+mod returns;
 mod security;
 mod sign_in;
+mod uploads;
 mod users;

@@ -118,6 +118,8 @@ pub struct Response {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body as sent (for downloads).
+    pub bytes: Vec<u8>,
 }
 
 impl Response {
@@ -235,6 +237,7 @@ impl Client<'_> {
             .await
             .expect("body");
         let body = String::from_utf8_lossy(&bytes).into_owned();
+        let bytes = bytes.to_vec();
         if let Some(token) = find_csrf(&body) {
             self.csrf = Some(token);
         }
@@ -242,6 +245,7 @@ impl Client<'_> {
             status,
             headers,
             body,
+            bytes,
         }
     }
 

@@ -1,0 +1,262 @@
+//! The JSON API: bearer tokens, filing with PUT (idempotent), listing with
+//! GET, JSON errors, and the OpenAPI document.
+
+use axum::http::StatusCode;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+use sufficiency::db::entities::returns;
+use sufficiency::returns::this_week;
+
+use crate::support::{Persona, TestApp};
+
+fn body(ours: u32, other: u32, beds: u32) -> String {
+    let monday = this_week().monday();
+    let vacancies: Vec<Value> = if beds == 0 {
+        vec![]
+    } else {
+        vec![json!({
+            "beds": beds, "available_from": monday.to_string(), "min_age": 11, "max_age": 17,
+            "sexes": "mixed", "needs": ["emotional_behavioural"], "emergency": true, "weekly_fee": "4500.00"
+        })]
+    };
+    json!({ "occupied_ours": ours, "occupied_other": other, "vacancies": vacancies }).to_string()
+}
+
+fn path(app: &TestApp) -> String {
+    format!("/api/v1/homes/{}/returns/{}", app.seed.home_a1, this_week())
+}
+
+fn json(response: &crate::support::Response) -> Value {
+    serde_json::from_str(&response.body).unwrap_or_else(|_| panic!("not JSON: {}", response.body))
+}
+
+#[tokio::test]
+async fn a_provider_files_over_the_api_and_repeating_it_changes_nothing() {
+    let app = TestApp::new().await;
+    let mut api = app.api_client(Persona::ProviderA).await;
+    let first = api.put_json(&path(&app), &body(1, 1, 2)).await;
+    first.assert_status(StatusCode::CREATED);
+    let filed = json(&first);
+    assert_eq!(filed["version"], 1);
+    assert_eq!(filed["vacant_beds"], 2);
+    assert_eq!(filed["source"], "api");
+    assert_eq!(filed["vacancies"][0]["weekly_fee"], "4500.00");
+    let again = api.put_json(&path(&app), &body(1, 1, 2)).await;
+    again.assert_status(StatusCode::OK);
+    assert_eq!(
+        json(&again)["version"],
+        1,
+        "the same content files nothing new"
+    );
+    let changed = api.put_json(&path(&app), &body(2, 1, 1)).await;
+    changed.assert_status(StatusCode::OK);
+    assert_eq!(json(&changed)["version"], 2);
+    assert_eq!(returns::Entity::find().count(&app.db).await.unwrap(), 2);
+
+    let list = api
+        .get(&format!("/api/v1/homes/{}/returns", app.seed.home_a1))
+        .await;
+    list.assert_status(StatusCode::OK);
+    let items = json(&list);
+    assert_eq!(items.as_array().unwrap().len(), 1, "current returns only");
+    assert_eq!(items[0]["occupied_ours"], 2);
+    let versions = api
+        .get(&format!(
+            "/api/v1/homes/{}/returns?versions=true",
+            app.seed.home_a1
+        ))
+        .await;
+    assert_eq!(json(&versions).as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_retried_request_with_an_idempotency_key_files_once() {
+    let app = TestApp::new().await;
+    let api = app.api_client(Persona::ProviderA).await;
+    let mut api = api.with_header("idempotency-key", "retry-me-1");
+    api.put_json(&path(&app), &body(1, 1, 2))
+        .await
+        .assert_status(StatusCode::CREATED);
+    // The client thinks it failed and retries with different content: the
+    // key says it is the same request, so nothing new is filed.
+    let retry = api.put_json(&path(&app), &body(0, 2, 2)).await;
+    retry.assert_status(StatusCode::OK);
+    assert_eq!(json(&retry)["version"], 1);
+    assert_eq!(returns::Entity::find().count(&app.db).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_identical_requests_leave_one_current_return() {
+    let app = TestApp::new().await;
+    let mut first = app
+        .api_client(Persona::ProviderA)
+        .await
+        .with_header("idempotency-key", "same");
+    let mut second = app
+        .api_client(Persona::ProviderA)
+        .await
+        .with_header("idempotency-key", "same");
+    let (p, b) = (path(&app), body(1, 1, 2));
+    let (r1, r2) = tokio::join!(first.put_json(&p, &b), second.put_json(&p, &b));
+    for r in [&r1, &r2] {
+        assert!(r.status.is_success(), "{}: {}", r.status, r.body);
+    }
+    let all = returns::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(all.len(), 1, "one return, whatever the timing");
+}
+
+#[tokio::test]
+async fn bad_input_is_422_with_each_field_named() {
+    let app = TestApp::new().await;
+    let mut api = app.api_client(Persona::ProviderA).await;
+    let over = api.put_json(&path(&app), &body(4, 1, 0)).await;
+    over.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = json(&over);
+    assert_eq!(errors["fields"][0]["field"], "occupied_ours");
+    assert!(
+        errors["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Beds occupied (5) is more than registered places (4)")
+    );
+    let wrong = body(1, 1, 2)
+        .replace("\"mixed\"", "\"anyone\"")
+        .replace("emotional_behavioural", "flying");
+    let fields = json(&api.put_json(&path(&app), &wrong).await)["fields"].clone();
+    let names: Vec<&str> = fields
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["vacancies[0].sexes", "vacancies[0].needs"]);
+    let extra = api
+        .put_json(
+            &path(&app),
+            r#"{"occupied_ours":1,"occupied_other":1,"organisation_id":7}"#,
+        )
+        .await;
+    extra.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        extra.body.contains("organisation_id"),
+        "unknown fields are refused, not ignored silently"
+    );
+    api.put_json(&path(&app), "{not json")
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    assert_eq!(returns::Entity::find().count(&app.db).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn tokens_reach_only_what_their_user_may() {
+    let app = TestApp::new().await;
+    let mut b = app.api_client(Persona::ProviderB).await;
+    let refused = b.put_json(&path(&app), &body(1, 1, 2)).await;
+    refused.assert_status(StatusCode::FORBIDDEN);
+    assert!(json(&refused)["error"].is_string());
+    b.get(&format!("/api/v1/homes/{}/returns", app.seed.home_a1))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    b.put_json(
+        &format!("/api/v1/homes/SC999999/returns/{}", this_week()),
+        &body(1, 1, 0),
+    )
+    .await
+    .assert_status(StatusCode::NOT_FOUND);
+    let mut nobody = app.client();
+    let anonymous = nobody.put_json(&path(&app), &body(1, 1, 2)).await;
+    anonymous.assert_status(StatusCode::UNAUTHORIZED);
+    assert_eq!(anonymous.header("www-authenticate"), Some("Bearer"));
+    let mut forged = app
+        .client()
+        .with_header("authorization", "Bearer sfy_forged");
+    forged
+        .put_json(&path(&app), &body(1, 1, 2))
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED);
+    // A session cookie is not enough for the API.
+    let mut session = app.signed_in(Persona::ProviderA).await;
+    session
+        .put_json(&path(&app), &body(1, 1, 2))
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED);
+    // The council's commissioner may file on a provider's behalf.
+    let mut c = app.api_client(Persona::Commissioner).await;
+    c.put_json(&path(&app), &body(1, 1, 2))
+        .await
+        .assert_status(StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_user_creates_a_token_sees_it_once_and_can_revoke_it() {
+    let app = TestApp::new().await;
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    let created = a
+        .post_form("/account/tokens", &[("name", "Care system")])
+        .await;
+    created
+        .assert_status(StatusCode::OK)
+        .assert_contains("Your new token")
+        .assert_contains("it will not be shown again");
+    let start = created.body.find("sfy_").unwrap();
+    let token: String = created.body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    let page = a.get("/account/tokens").await;
+    page.assert_contains("Care system");
+    assert!(
+        !page.body.contains(&token),
+        "the token itself is never shown again"
+    );
+    let mut api = app
+        .client()
+        .with_header("authorization", &format!("Bearer {token}"));
+    api.put_json(&path(&app), &body(1, 1, 2))
+        .await
+        .assert_status(StatusCode::CREATED);
+    let id = sufficiency::db::entities::api_tokens::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "Care system")
+        .unwrap()
+        .id;
+    // Another provider cannot revoke it; its owner can.
+    let mut b = app.signed_in(Persona::ProviderB).await;
+    b.post_form(&format!("/account/tokens/{id}/revoke"), &[])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    a.post_form(&format!("/account/tokens/{id}/revoke"), &[])
+        .await;
+    api.get(&format!("/api/v1/homes/{}/returns", app.seed.home_a1))
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED);
+    let empty_name = a.post_form("/account/tokens", &[("name", "")]).await;
+    empty_name
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("Enter a name for the token");
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_api() {
+    let app = TestApp::new().await;
+    let mut client = app.client();
+    let doc = json(&client.get("/api/openapi.json").await);
+    assert_eq!(
+        doc["openapi"].as_str().map(|v| v.starts_with('3')),
+        Some(true)
+    );
+    assert!(doc["paths"]["/api/v1/homes/{urn}/returns/{week}"]["put"].is_object());
+    assert!(doc["paths"]["/api/v1/homes/{urn}/returns"]["get"].is_object());
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert!(doc["components"]["schemas"]["ReturnBody"]["properties"]["occupied_ours"].is_object());
+    let page = client.get("/api").await;
+    page.assert_status(StatusCode::OK)
+        .assert_contains("/api/v1/homes/{urn}/returns/{week}")
+        .assert_contains("Authorization: Bearer");
+}

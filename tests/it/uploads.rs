@@ -1,0 +1,269 @@
+//! Returns by spreadsheet: the template, files from other writers, hostile
+//! files, and the rule that nothing is filed until every row is valid and
+//! the provider confirms.
+
+use axum::http::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sufficiency::db::entities::{return_vacancies, returns};
+
+use crate::support::{Client, Persona, TestApp, repo_path};
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(repo_path("tests/fixtures/returns").join(name))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+async fn upload(client: &mut Client<'_>, name: &str, bytes: &[u8]) -> crate::support::Response {
+    let response = client.post_file("/returns/upload", name, bytes).await;
+    match response.location() {
+        Some(location) => client.get(location).await,
+        None => response,
+    }
+}
+
+fn upload_id(page: &crate::support::Response) -> String {
+    let marker = "/returns/uploads/";
+    let start = page.body.find(marker).expect("upload id") + marker.len();
+    page.body[start..].split('/').next().unwrap().to_string()
+}
+
+async fn filed(app: &TestApp) -> u64 {
+    returns::Entity::find().count(&app.db).await.unwrap()
+}
+
+#[tokio::test]
+async fn spreadsheets_from_other_writers_preview_then_file_on_confirmation() {
+    for name in [
+        "valid.xlsx",
+        "valid.ods",
+        "valid.xls",
+        "valid.csv",
+        "extra_sheets.xlsx",
+        "dates_as_numbers.xlsx",
+        "merged.xlsx",
+    ] {
+        let app = TestApp::new().await;
+        let mut a = app.signed_in(Persona::ProviderA).await;
+        let preview = upload(&mut a, name, &fixture(name)).await;
+        preview
+            .assert_status(StatusCode::OK)
+            .assert_contains("Check the returns before you file them")
+            .assert_contains("make 2 returns");
+        assert_eq!(
+            filed(&app).await,
+            0,
+            "{name}: nothing is filed before confirmation"
+        );
+        let id = upload_id(&preview);
+        let response = a
+            .post_form(&format!("/returns/uploads/{id}/confirm"), &[])
+            .await;
+        assert_eq!(response.location(), Some("/"), "{name}");
+        a.get("/")
+            .await
+            .assert_contains("2 returns filed from your spreadsheet");
+        let all = returns::Entity::find()
+            .filter(returns::Column::Source.eq("upload"))
+            .all(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 2, "{name}");
+        let a1 = all
+            .iter()
+            .find(|r| r.vacancies == 2)
+            .expect("A1 with two vacant beds");
+        let groups = return_vacancies::Entity::find()
+            .filter(return_vacancies::Column::ReturnId.eq(a1.id))
+            .count(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(groups, 2, "{name}: two vacancy rows make two groups");
+        // Confirming twice files nothing more.
+        a.post_form(&format!("/returns/uploads/{id}/confirm"), &[])
+            .await
+            .assert_status(StatusCode::BAD_REQUEST);
+        assert_eq!(filed(&app).await, 2);
+    }
+}
+
+#[tokio::test]
+async fn every_problem_is_listed_by_row_and_column_and_nothing_can_be_filed() {
+    let cases: [(&str, &[&str]); 4] = [
+        (
+            "wrong_types.xlsx",
+            &[
+                "2 Occupied by our council's children 'one' is not a whole number",
+                "3 Can take 'Anyone' is not one of",
+                "3 Available from 'soon' is not a date",
+            ],
+        ),
+        (
+            "wrong_urns.xlsx",
+            &[
+                "SC999999 is not one of your organisation's homes",
+                "SC200001 is not one of your organisation's homes",
+            ],
+        ),
+        (
+            "one_bad_row.xlsx",
+            &[
+                "4 Occupied by our council's children Beds occupied (4) is more than registered places (3)",
+            ],
+        ),
+        ("formula.xlsx", &["a formula with no saved value (=1+0)"]),
+    ];
+    for (name, messages) in cases {
+        let app = TestApp::new().await;
+        let mut a = app.signed_in(Persona::ProviderA).await;
+        let preview = upload(&mut a, name, &fixture(name)).await;
+        preview
+            .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+            .assert_contains("nothing has been filed");
+        for message in messages {
+            assert!(
+                preview.text().contains(message),
+                "{name} should say {message:?}: {}",
+                preview.text()
+            );
+        }
+        assert!(
+            !preview.body.contains("/confirm"),
+            "{name}: no way to file a file with problems"
+        );
+        let id = upload_id(&preview);
+        a.post_form(&format!("/returns/uploads/{id}/confirm"), &[])
+            .await
+            .assert_status(StatusCode::BAD_REQUEST);
+        assert_eq!(filed(&app).await, 0, "{name}: one bad row, nothing filed");
+    }
+}
+
+#[tokio::test]
+async fn hostile_and_oversized_files_get_a_clear_message() {
+    let app = TestApp::new().await;
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    let hostile =
+        |name: &str| std::fs::read(repo_path("tests/fixtures/hostile").join(name)).unwrap();
+    let many_rows = {
+        let mut csv = String::from(
+            "URN,Week,Occupied by our council's children,Occupied by other councils' children\n",
+        );
+        for _ in 0..6_000 {
+            csv.push_str("SC100001,2026-W40,1,1\n");
+        }
+        csv.into_bytes()
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("bomb.xlsx", hostile("zip_bomb.xlsx"), "zip bomb"),
+        ("far.xlsx", hostile("xfd1048576.xlsx"), "column 16384"),
+        (
+            "strings.xlsx",
+            hostile("shared_strings_bomb.xlsx"),
+            "more text values than this service accepts",
+        ),
+        (
+            "junk.xlsx",
+            hostile("junk.xlsx"),
+            "content is not a XLSX file",
+        ),
+        ("junk.xls", hostile("junk.xls"), "could not"),
+        ("rows.csv", many_rows, "more than 5000 rows"),
+        (
+            "notes.txt",
+            b"hello".to_vec(),
+            "must be a .csv, .xlsx, .xlsm, .xls or .ods file",
+        ),
+        ("empty.csv", Vec::new(), "The selected file is empty"),
+        (
+            "other.csv",
+            b"Name,Age\nSam,3\n".to_vec(),
+            "No sheet has the return's headings",
+        ),
+    ];
+    for (name, bytes, message) in cases {
+        let page = upload(&mut a, name, &bytes).await;
+        page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            page.text().contains(message),
+            "{name} should say {message:?}: {}",
+            page.text()
+        );
+    }
+    let too_big = vec![b'a'; 5 * 1024 * 1024 + 10];
+    let page = a.post_file("/returns/upload", "big.csv", &too_big).await;
+    assert!(matches!(page.status.as_u16(), 413 | 422), "{}", page.status);
+    assert_eq!(filed(&app).await, 0);
+    // The server is still here.
+    a.get("/").await.assert_status(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_template_lists_the_providers_own_homes_with_their_latest_figures() {
+    let app = TestApp::new().await;
+    let last = sufficiency::returns::this_week().plus(-1);
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    crate::returns::file(
+        &mut a,
+        &app.seed.home_a1,
+        &last,
+        &crate::returns::a1_fields(&last),
+    )
+    .await;
+    let template = a.get("/returns/template.xlsx").await;
+    assert!(
+        template
+            .header("content-disposition")
+            .unwrap()
+            .contains(".xlsx")
+    );
+    let file = importers::returns::parse(
+        &template.bytes,
+        importers::Format::Xlsx,
+        &Default::default(),
+    )
+    .unwrap();
+    let urns: Vec<&str> = file.returns.iter().map(|r| r.urn.as_str()).collect();
+    assert_eq!(
+        urns,
+        vec!["SC100001", "SC100002"],
+        "only provider A's homes"
+    );
+    let a1 = &file.returns[0];
+    assert_eq!(
+        (a1.counts.occupied_ours, a1.counts.occupied_other),
+        (1, 1),
+        "filled in from the latest return"
+    );
+    assert_eq!(a1.vacancies[0].beds, 2);
+    assert_eq!(a1.week, sufficiency::returns::this_week());
+    // Uploaded as it is: A1 is ready, A2 has never filed and needs its counts.
+    let preview = upload(&mut a, "template.xlsx", &template.bytes).await;
+    preview.assert_contains("Enter how many beds are occupied by our council's children");
+    assert!(preview.text().contains("Birch Lodge") || preview.text().contains("SC100002"));
+}
+
+#[tokio::test]
+async fn a_discarded_upload_files_nothing_and_another_provider_cannot_see_it() {
+    let app = TestApp::new().await;
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    let preview = upload(&mut a, "valid.xlsx", &fixture("valid.xlsx")).await;
+    let id = upload_id(&preview);
+    let mut b = app.signed_in(Persona::ProviderB).await;
+    b.get(&format!("/returns/uploads/{id}"))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    b.post_form(&format!("/returns/uploads/{id}/confirm"), &[])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    let response = a
+        .post_form(&format!("/returns/uploads/{id}/discard"), &[])
+        .await;
+    assert_eq!(response.location(), Some("/"));
+    a.get(&format!("/returns/uploads/{id}"))
+        .await
+        .assert_contains("This upload has been discarded");
+    a.post_form(&format!("/returns/uploads/{id}/confirm"), &[])
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    assert_eq!(filed(&app).await, 0);
+}
