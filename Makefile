@@ -4,7 +4,7 @@
 CARGO ?= cargo
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-sqlite test-postgres assets browser lint bench
+.PHONY: demo test test-sqlite test-postgres assets browser lint bench bench-returns
 
 ## Build a fresh demo database from real Ofsted data and serve it on http://127.0.0.1:8080
 demo: assets
@@ -40,6 +40,9 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-## Import benchmarks recorded in docs/performance.md
+## Benchmarks recorded in docs/performance.md
 bench:
 	.ci/bench-import
+
+bench-returns: assets
+	.ci/bench-returns

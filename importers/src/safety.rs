@@ -17,7 +17,8 @@ use crate::sheet::FileError;
 /// uploads of returns use tighter row counts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Limits {
-    /// Non-blank rows per sheet.
+    /// Non-blank rows per sheet besides the first (usually the heading row),
+    /// so a limit of 5,000 admits a heading and 5,000 returns.
     pub max_rows: usize,
     pub max_columns: usize,
     /// Rows x columns of a sheet's used area: the grid calamine allocates.
@@ -135,6 +136,13 @@ fn too_big(limits: &Limits) -> FileError {
     ))
 }
 
+pub(crate) fn too_many_rows(limits: &Limits) -> FileError {
+    FileError::new(format!(
+        "The file has more than {} rows with data; split it into smaller files",
+        limits.max_rows
+    ))
+}
+
 fn xml_error(err: impl std::fmt::Display) -> FileError {
     FileError::new(format!("The spreadsheet's content is not valid ({err})"))
 }
@@ -146,6 +154,9 @@ fn check_worksheet(reader: &mut impl Read, limits: &Limits, name: &str) -> Resul
     let mut buf = Vec::new();
     let (mut max_row, mut max_col) = (0u64, 0u64);
     let (mut row, mut col) = (0u64, 0u64);
+    // Rows holding a value: a million of them is refused here, before the
+    // reader builds them all in memory.
+    let (mut rows_with_values, mut row_has_value) = (0u64, false);
     loop {
         match xml.read_event_into(&mut buf).map_err(xml_error)? {
             Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
@@ -155,6 +166,14 @@ fn check_worksheet(reader: &mut impl Read, limits: &Limits, name: &str) -> Resul
                         .unwrap_or(row + 1);
                     col = 0;
                     max_row = max_row.max(row);
+                    row_has_value = false;
+                }
+                "v" | "is" | "f" if !row_has_value => {
+                    row_has_value = true;
+                    rows_with_values += 1;
+                    if rows_with_values > limits.max_rows as u64 + 1 {
+                        return Err(too_many_rows(limits));
+                    }
                 }
                 "c" => {
                     match attribute(&e, "r").and_then(|r| cell_reference(&r)) {
@@ -271,11 +290,8 @@ fn check_ods_content(reader: &mut impl Read, limits: &Limits) -> Result<(), File
             )));
         }
         check_area(content_rows, max_cols, limits, "a sheet")?;
-        if content_rows > limits.max_rows as u64 {
-            return Err(FileError::new(format!(
-                "The file has more than {} rows with data; split it into smaller files",
-                limits.max_rows
-            )));
+        if content_rows > limits.max_rows as u64 + 1 {
+            return Err(too_many_rows(limits));
         }
     }
     Ok(())

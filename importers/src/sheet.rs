@@ -165,7 +165,7 @@ impl FileError {
 
 /// Reads every sheet (a CSV is one sheet). Blank rows are kept so that row
 /// numbers match the file; callers skip them. At most `limits.max_rows`
-/// non-blank rows per sheet are accepted.
+/// non-blank rows per sheet are accepted besides the heading row.
 pub fn read(bytes: &[u8], format: Format, limits: &Limits) -> Result<Vec<Sheet>, FileError> {
     match format {
         Format::Csv => Ok(vec![read_csv(bytes, limits)?]),
@@ -273,8 +273,8 @@ where
             if row.is_blank() {
                 continue;
             }
-            if rows.len() == limits.max_rows {
-                return Err(too_many_rows(limits));
+            if rows.len() > limits.max_rows {
+                return Err(safety::too_many_rows(limits));
             }
             trim_trailing_empty(&mut row.cells);
             rows.push(row);
@@ -286,13 +286,6 @@ where
 
 fn contains(region: &calamine::Dimensions, (row, col): (u32, u32)) -> bool {
     (region.start.0..=region.end.0).contains(&row) && (region.start.1..=region.end.1).contains(&col)
-}
-
-fn too_many_rows(limits: &Limits) -> FileError {
-    FileError::new(format!(
-        "The file has more than {} rows with data; split it into smaller files",
-        limits.max_rows
-    ))
 }
 
 fn trim_trailing_empty(cells: &mut Vec<Cell>) {
@@ -362,8 +355,8 @@ fn read_csv(bytes: &[u8], limits: &Limits) -> Result<Sheet, FileError> {
         if cells.iter().all(Cell::is_blank) {
             continue;
         }
-        if rows.len() == limits.max_rows {
-            return Err(too_many_rows(limits));
+        if rows.len() > limits.max_rows {
+            return Err(safety::too_many_rows(limits));
         }
         trim_trailing_empty(&mut cells);
         rows.push(Row {
@@ -444,7 +437,7 @@ mod tests {
     }
 
     #[test]
-    fn csv_row_cap_is_enforced_on_data_rows_only() {
+    fn csv_row_cap_counts_non_blank_rows_after_the_heading() {
         let limits = Limits {
             max_rows: 2,
             ..Limits::default()
@@ -452,7 +445,8 @@ mod tests {
         let mut body = String::from("a\nb\n");
         body.push_str(&"\n".repeat(100_000));
         assert_eq!(read_csv(body.as_bytes(), &limits).unwrap().rows.len(), 2);
-        assert!(read_csv(b"a\nb\nc\n", &limits).is_err());
+        assert_eq!(read_csv(b"h\na\nb\n", &limits).unwrap().rows.len(), 3);
+        assert!(read_csv(b"h\na\nb\nc\n", &limits).is_err());
     }
 
     #[test]

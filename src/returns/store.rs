@@ -2,6 +2,8 @@
 //! transaction with its vacancies and its audit row; the previous version
 //! stays, no longer current.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use importers::vocab::{IsoWeek, Need, Pence, Sexes};
 use sea_orm::{
@@ -123,6 +125,44 @@ pub async fn facts(conn: &impl ConnectionTrait, home: &homes::Model) -> Result<H
         .filter_map(|n| Need::from_code(&n.need))
         .collect();
     Ok(HomeFacts::of(home, needs))
+}
+
+/// Homes named by URN with their facts, in a few queries however many
+/// URNs a spreadsheet names. URNs that match no home are absent.
+pub async fn facts_by_urn(
+    conn: &impl ConnectionTrait,
+    urns: &[&str],
+) -> Result<HashMap<String, (homes::Model, HomeFacts)>> {
+    // Keeps each IN list well under SQLite's and PostgreSQL's bind limits.
+    const CHUNK: usize = 500;
+    let mut homes_found = Vec::new();
+    for chunk in urns.chunks(CHUNK) {
+        homes_found.extend(
+            homes::Entity::find()
+                .filter(homes::Column::Urn.is_in(chunk.iter().copied()))
+                .all(conn)
+                .await?,
+        );
+    }
+    let mut needs: HashMap<i64, Vec<Need>> = HashMap::new();
+    for chunk in homes_found.chunks(CHUNK) {
+        let rows = home_needs::Entity::find()
+            .filter(home_needs::Column::HomeId.is_in(chunk.iter().map(|h| h.id)))
+            .all(conn)
+            .await?;
+        for row in rows {
+            if let Some(need) = Need::from_code(&row.need) {
+                needs.entry(row.home_id).or_default().push(need);
+            }
+        }
+    }
+    Ok(homes_found
+        .into_iter()
+        .map(|home| {
+            let facts = HomeFacts::of(&home, needs.remove(&home.id).unwrap_or_default());
+            (home.urn.clone(), (home, facts))
+        })
+        .collect())
 }
 
 /// A return with its vacancies.

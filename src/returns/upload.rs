@@ -106,17 +106,18 @@ pub async fn prepare(
         ..Default::default()
     };
     let latest_week = this_week().plus(1);
+    let urns: Vec<&str> = file.returns.iter().map(|r| r.urn.as_str()).collect();
+    let known = store::facts_by_urn(db, &urns).await?;
     for rows in &file.returns {
         let problem = |column: &str, message: String| RowError {
             row: rows.first_row,
             column: Some(column.to_string()),
             message,
         };
-        let home = homes::Entity::find()
-            .filter(homes::Column::Urn.eq(rows.urn.as_str()))
-            .one(db)
-            .await?;
-        let Some(home) = home.filter(|h| viewer.belongs_to(h.provider_id)) else {
+        let found = known
+            .get(rows.urn.as_str())
+            .filter(|(home, _)| viewer.belongs_to(home.provider_id));
+        let Some((home, facts)) = found else {
             // Whether the URN exists at all is not said: it is not theirs.
             preview.problems.push(problem(
                 headings::URN,
@@ -134,12 +135,11 @@ pub async fn prepare(
             ));
             continue;
         }
-        let facts = store::facts(db, &home).await?;
         let mut input = to_input(rows);
         if !facts.states_capacity() {
             input.capacity = None;
         }
-        for p in rules::check(&input, &facts, rows.week) {
+        for p in rules::check(&input, facts, rows.week) {
             let row = p
                 .vacancy
                 .and_then(|i| rows.vacancies.get(i))

@@ -391,7 +391,10 @@ async fn the_council_board_shows_every_home_with_totals_and_exports() {
         .iter()
         .flat_map(|r| r.cells.iter().filter_map(|c| c.text()))
         .collect();
-    assert!(text.contains(&"Alder House".to_string()) && text.contains(&"Filed".to_string()));
+    // "Filed" or "Filed late", depending on the day the test runs.
+    assert!(
+        text.contains(&"Alder House".to_string()) && text.iter().any(|t| t.starts_with("Filed"))
+    );
 }
 
 #[tokio::test]

@@ -169,6 +169,11 @@ async fn hostile_and_oversized_files_get_a_clear_message() {
         ("junk.xls", hostile("junk.xls"), "could not"),
         ("rows.csv", many_rows, "more than 5000 rows"),
         (
+            "million.xlsx",
+            hostile("million_rows.xlsx"),
+            "more than 5000 rows",
+        ),
+        (
             "notes.txt",
             b"hello".to_vec(),
             "must be a .csv, .xlsx, .xlsm, .xls or .ods file",
