@@ -18,6 +18,7 @@ pub struct Settings {
     pub uploads: Uploads,
     pub assets: Assets,
     pub returns: Returns,
+    pub cases: Cases,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -125,6 +126,37 @@ impl Returns {
     }
 }
 
+/// Monitoring cases of flagged homes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Cases {
+    /// Escalation levels, lowest first; a case starts at the first.
+    pub escalation_levels: Vec<String>,
+    /// A monitoring meeting is due this many months after the last one.
+    pub meeting_interval_months: u32,
+    /// Largest improvement-plan PDF accepted.
+    pub max_plan_bytes: usize,
+}
+
+impl Cases {
+    pub fn level_name(&self, level: i16) -> &str {
+        usize::try_from(level)
+            .ok()
+            .and_then(|l| self.escalation_levels.get(l))
+            .map(String::as_str)
+            .unwrap_or("Unknown level")
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.escalation_levels.is_empty() {
+            return Err("cases.escalation_levels must name at least one level".into());
+        }
+        if self.meeting_interval_months == 0 {
+            return Err("cases.meeting_interval_months must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Assets {
     /// Folder holding `node_modules/` (govuk-frontend) and the app's own files.
@@ -162,6 +194,7 @@ impl Settings {
         }
         let settings: Settings = builder.build()?.try_deserialize()?;
         settings.returns.check().map_err(ConfigError::Invalid)?;
+        settings.cases.check().map_err(ConfigError::Invalid)?;
         Ok(settings)
     }
 

@@ -12,7 +12,9 @@ use axum::routing::MethodRouter;
 
 use crate::app::AppState;
 use crate::auth::policy::{self, Policy};
-use crate::{api, audit, auth, dashboard, health, homes, organisations, returns, users};
+use crate::{
+    api, audit, auth, cases, dashboard, health, homes, organisations, quality, returns, users,
+};
 
 use Policy::*;
 
@@ -73,6 +75,27 @@ pub fn table() -> Vec<Route> {
             .post(returns::routes::submit),
         Route::at("/homes/{urn}/returns/{week}/no-change", HomeEditor)
             .post(returns::routes::no_change),
+        Route::at("/homes/{urn}/inspections/new", HomeEditor)
+            .get(quality::routes::new_page)
+            .post(quality::routes::create),
+        Route::at("/homes/{urn}/inspections/{id}/confirm", CouncilEditor)
+            .post(quality::routes::confirm),
+        Route::at("/homes/{urn}/cases/new", CouncilEditor)
+            .get(cases::routes::new_page)
+            .post(cases::routes::open),
+        Route::at("/cases", SignedIn).get(cases::routes::list),
+        Route::at("/cases/export.csv", Council).get(cases::routes::export_csv),
+        Route::at("/cases/export.xlsx", Council).get(cases::routes::export_xlsx),
+        Route::at("/cases/{id}", CaseViewer).get(cases::routes::show),
+        Route::at("/cases/{id}/plan", CaseEditor).post(cases::routes::save_plan),
+        Route::at("/cases/{id}/plan/files", CaseEditor).post(cases::routes::upload_plan),
+        Route::at("/cases/{id}/plan/files/{file_id}", CaseViewer).get(cases::routes::plan_file),
+        Route::at("/cases/{id}/actions", CouncilEditor).post(cases::routes::add_action),
+        Route::at("/cases/{id}/actions/{action_id}", CaseEditor).post(cases::routes::update_action),
+        Route::at("/cases/{id}/meetings", CouncilEditor).post(cases::routes::record_meeting),
+        Route::at("/cases/{id}/escalations", CouncilEditor).post(cases::routes::escalate),
+        Route::at("/cases/{id}/notes", Council).post(cases::routes::add_note),
+        Route::at("/cases/{id}/close", CouncilEditor).post(cases::routes::close),
         Route::at("/api", Public).get(api::page),
         Route::at("/api/openapi.json", Public).get(api::openapi_json),
         Route::at("/api/v1/homes/{urn}/returns", HomeViewer).get(returns::api::list_returns),

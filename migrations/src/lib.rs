@@ -11,6 +11,7 @@ mod m20261124_000003_inspections;
 mod m20261124_000004_users_and_sessions;
 mod m20261124_000005_audit_events;
 mod m20261125_000006_returns;
+mod m20261126_000007_quality_gate;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_users_and_sessions::Migration),
             Box::new(m20261124_000005_audit_events::Migration),
             Box::new(m20261125_000006_returns::Migration),
+            Box::new(m20261126_000007_quality_gate::Migration),
         ]
     }
 }

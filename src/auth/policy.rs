@@ -15,7 +15,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use super::{AuthSession, Role, Viewer};
 use crate::app::AppState;
 use crate::audit::{self, Change};
-use crate::db::entities::{api_tokens, homes, return_uploads};
+use crate::db::entities::{api_tokens, homes, monitoring_cases, return_uploads};
 use crate::web::client_ip::ClientIp;
 use crate::web::html;
 
@@ -43,6 +43,12 @@ pub enum Policy {
     UploadOwner,
     /// API token `{id}` is the user's own (an admin may act on any).
     TokenOwner,
+    /// Council staff, or a provider user whose organisation owns the home of
+    /// monitoring case `{id}`.
+    CaseViewer,
+    /// Admin or commissioners, or a provider user whose organisation owns
+    /// the home of monitoring case `{id}`.
+    CaseEditor,
 }
 
 impl Policy {
@@ -60,7 +66,8 @@ impl Policy {
             }
             Policy::HomeEditor => &[Admin, Commissioner, Provider],
             Policy::Provider | Policy::UploadOwner => &[Provider],
-            Policy::TokenOwner => &[Admin, Commissioner, Placements, Provider],
+            Policy::TokenOwner | Policy::CaseViewer => &[Admin, Commissioner, Placements, Provider],
+            Policy::CaseEditor => &[Admin, Commissioner, Provider],
         }
     }
 
@@ -77,6 +84,8 @@ impl Policy {
             Policy::Provider => "provider users",
             Policy::UploadOwner => "the uploading organisation's users",
             Policy::TokenOwner => "the token's own user and admins",
+            Policy::CaseViewer => "council staff and the provider of the case's home",
+            Policy::CaseEditor => "admins, commissioners and the provider of the case's home",
         }
     }
 }
@@ -164,6 +173,27 @@ async fn decide(
                     .one(db)
                     .await?;
                 owner.is_some_and(|o| viewer.belongs_to(Some(o)))
+            }
+            None => false,
+        },
+        Policy::CaseViewer | Policy::CaseEditor => match param("id") {
+            Some(id) => {
+                // The case's home's owner; an unknown case is refused like
+                // another provider's, so ids reveal nothing.
+                let owner: Option<Option<i64>> = match id.parse::<i64>() {
+                    Ok(id) => {
+                        homes::Entity::find()
+                            .select_only()
+                            .column(homes::Column::ProviderId)
+                            .inner_join(monitoring_cases::Entity)
+                            .filter(monitoring_cases::Column::Id.eq(id))
+                            .into_tuple()
+                            .one(db)
+                            .await?
+                    }
+                    Err(_) => None,
+                };
+                owner.is_some_and(|o| viewer.belongs_to(o))
             }
             None => false,
         },

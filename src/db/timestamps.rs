@@ -32,7 +32,15 @@ macro_rules! plain {
     )+};
 }
 
-timestamped!(organisations, homes, inspections, users);
+timestamped!(
+    organisations,
+    homes,
+    inspections,
+    users,
+    monitoring_cases,
+    case_actions,
+    case_meetings
+);
 plain!(
     home_needs,
     sessions,
@@ -41,5 +49,8 @@ plain!(
     returns,
     return_vacancies,
     return_uploads,
-    api_tokens
+    api_tokens,
+    case_escalations,
+    case_notes,
+    case_files
 );

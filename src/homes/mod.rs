@@ -17,7 +17,9 @@ use sea_orm::FromQueryResult;
 use crate::db::entities::{homes, inspections, organisations};
 
 pub use commands::{Area, create, snapshot, update};
-pub use query::{council_choices, export_table, find_detail, list, visible_to};
+pub use query::{
+    council_choices, current_inspection_join, export_table, find_detail, list, visible_to,
+};
 
 /// A row of a homes list.
 #[derive(Debug, Clone, FromQueryResult)]
@@ -36,6 +38,8 @@ pub struct HomeRow {
     pub council_name: Option<String>,
     pub rating: Option<String>,
     pub rating_date: Option<NaiveDate>,
+    /// The current rating flags the home (see `quality`).
+    pub flagged: bool,
     pub address_line1: Option<String>,
     pub address_line2: Option<String>,
     pub town: Option<String>,
@@ -92,6 +96,7 @@ pub enum RatingFilter {
     GoodOrBetter,
     BelowGood,
     NotInspected,
+    Flagged,
 }
 
 impl RatingFilter {
@@ -100,6 +105,7 @@ impl RatingFilter {
             "good_or_better" => Some(RatingFilter::GoodOrBetter),
             "below_good" => Some(RatingFilter::BelowGood),
             "not_inspected" => Some(RatingFilter::NotInspected),
+            "flagged" => Some(RatingFilter::Flagged),
             other => Judgement::from_code(other).map(RatingFilter::Is),
         }
     }

@@ -32,7 +32,7 @@ fn council_join() -> RelationDef {
 }
 
 /// The home's current rating: its inspection marked current.
-fn current_inspection_join() -> RelationDef {
+pub fn current_inspection_join() -> RelationDef {
     homes::Entity::belongs_to(inspections::Entity)
         .from(homes::Column::Id)
         .to(inspections::Column::HomeId)
@@ -91,6 +91,7 @@ fn rows_query(viewer: &Viewer, filter: &Filter) -> Select<homes::Entity> {
             Expr::col((Alias::new(CURRENT), inspections::Column::InspectionDate)),
             "rating_date",
         )
+        .column_as(crate::quality::flagged_expr(CURRENT), "flagged")
         .join_as(JoinType::LeftJoin, provider_join(), Alias::new(PROVIDER))
         .join_as(JoinType::LeftJoin, council_join(), Alias::new(COUNCIL))
         .join_as(
@@ -142,20 +143,25 @@ fn rows_query(viewer: &Viewer, filter: &Filter) -> Select<homes::Entity> {
     if let Some(rating) = filter.rating {
         let overall = Expr::col((Alias::new(CURRENT), inspections::Column::Overall));
         let codes = |js: &[Judgement]| js.iter().map(|j| j.code().to_string()).collect::<Vec<_>>();
-        let condition = match rating {
-            RatingFilter::Is(j) => overall.eq(j.code()),
-            RatingFilter::GoodOrBetter => overall.is_in(codes(&[
-                Judgement::Outstanding,
-                Judgement::Good,
-                Judgement::SaStrong,
-            ])),
-            RatingFilter::BelowGood => overall.is_in(codes(&[
-                Judgement::RequiresImprovement,
-                Judgement::Inadequate,
-                Judgement::SaInconsistent,
-                Judgement::SaWeak,
-            ])),
-            RatingFilter::NotInspected => overall.is_null(),
+        let condition: Condition = match rating {
+            RatingFilter::Is(j) => overall.eq(j.code()).into_condition(),
+            RatingFilter::GoodOrBetter => overall
+                .is_in(codes(&[
+                    Judgement::Outstanding,
+                    Judgement::Good,
+                    Judgement::SaStrong,
+                ]))
+                .into_condition(),
+            RatingFilter::BelowGood => overall
+                .is_in(codes(&[
+                    Judgement::RequiresImprovement,
+                    Judgement::Inadequate,
+                    Judgement::SaInconsistent,
+                    Judgement::SaWeak,
+                ]))
+                .into_condition(),
+            RatingFilter::NotInspected => overall.is_null().into_condition(),
+            RatingFilter::Flagged => crate::quality::flagged_condition(CURRENT),
         };
         query = query.filter(condition);
     }
@@ -252,6 +258,7 @@ pub async fn export_table(
             "Locality",
             "Rating",
             "Rating date",
+            "Flagged",
             "Address line 1",
             "Address line 2",
             "Town",
@@ -274,6 +281,7 @@ pub async fn export_table(
                     r.rating_date
                         .map(|d| d.format("%Y-%m-%d").to_string())
                         .into(),
+                    if r.flagged { "Yes" } else { "No" }.into(),
                     r.address_line1.clone().into(),
                     r.address_line2.clone().into(),
                     r.town.clone().into(),

@@ -106,7 +106,16 @@ pub async fn show(
     let returns =
         crate::returns::summary::for_home(&state.db, d.home.id, &d.home.name, &state.settings)
             .await?;
-    Ok(render(&ShowPage { page, d, returns }))
+    let case = crate::cases::open_case_of(&state.db, d.home.id).await?;
+    let flag = d.current().and_then(crate::quality::flag_of);
+    Ok(render(&ShowPage {
+        page,
+        d,
+        returns,
+        case,
+        flag,
+        council_editor: viewer.role.edits_market(),
+    }))
 }
 
 async fn form_page(
@@ -150,10 +159,7 @@ async fn form_page(
 }
 
 async fn our_council_id(state: &AppState) -> Result<Option<i64>> {
-    let found = organisations::find_by_name_or_id(&state.db, &state.settings.council.name).await?;
-    Ok(found
-        .filter(|o| o.kind == Kind::Council.code())
-        .map(|o| o.id))
+    organisations::our_council_id(&state.db, &state.settings.council).await
 }
 
 pub async fn new_page(State(state): State<AppState>, page: PageContext) -> Result<Response> {

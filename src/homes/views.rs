@@ -72,7 +72,11 @@ impl ListQuery {
     }
 }
 
-pub const RATING_OPTIONS: [(&str, &str); 7] = [
+pub const RATING_OPTIONS: [(&str, &str); 8] = [
+    (
+        "flagged",
+        "Flagged (below good, or an inadequate judgement area)",
+    ),
     ("good_or_better", "Good or better"),
     (
         "below_good",
@@ -150,6 +154,11 @@ pub struct ShowPage {
     pub page: PageContext,
     pub d: HomeDetail,
     pub returns: crate::returns::summary::Summary,
+    /// The home's open monitoring case, if any.
+    pub case: Option<crate::db::entities::monitoring_cases::Model>,
+    pub flag: Option<crate::quality::Flag>,
+    /// Admins and commissioners: confirm reports, open cases.
+    pub council_editor: bool,
 }
 
 impl ShowPage {
@@ -163,13 +172,12 @@ impl ShowPage {
             .unwrap_or("Inspection")
     }
 
-    pub fn source_label(code: &str) -> &'static str {
-        match code {
-            "ofsted" => "Ofsted data",
-            "provider" => "Reported by provider",
-            "council" => "Recorded by council",
-            _ => "",
-        }
+    pub fn source_label(i: &crate::db::entities::inspections::Model) -> &'static str {
+        crate::quality::source_label(&i.source, i.verified)
+    }
+
+    pub fn rating_state(&self) -> String {
+        crate::quality::RatingState::of(&self.d.home.registration_status, self.d.current()).label()
     }
 
     pub fn sexes_label(&self) -> &'static str {

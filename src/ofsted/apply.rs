@@ -135,6 +135,12 @@ pub async fn apply(
         .iter()
         .filter_map(|i| i.event_number.clone().map(|n| ((i.home_id, n), i)))
         .collect();
+    // Reports by providers or the council that Ofsted's data now confirms.
+    let reported: HashMap<(i64, NaiveDate, String), &inspections::Model> = known
+        .iter()
+        .filter(|i| i.source != "ofsted" && i.event_number.is_none())
+        .map(|i| ((i.home_id, i.inspection_date, i.event_type.clone()), i))
+        .collect();
     let by_event: HashSet<(i64, NaiveDate, String)> = known
         .iter()
         .map(|i| (i.home_id, i.inspection_date, i.event_type.clone()))
@@ -182,6 +188,44 @@ pub async fn apply(
                     summary.inspections_corrected += 1;
                 }
                 Some(_) => {}
+                None if reported.contains_key(&(
+                    home.id,
+                    event.date,
+                    event.event_type.code().to_string(),
+                )) =>
+                {
+                    let key = (home.id, event.date, event.event_type.code().to_string());
+                    let Some(found) = reported.get(&key).copied() else {
+                        continue;
+                    };
+                    let updated =
+                        confirm_report(txn, found, &values, event.event_number.clone(), now)
+                            .await?;
+                    let difference = updated.ofsted_difference.clone();
+                    audits.push(
+                        Change::updated(
+                            "inspection",
+                            updated.id,
+                            serde_json::to_value(found).map_err(Error::internal)?,
+                            serde_json::to_value(&updated).map_err(Error::internal)?,
+                        )
+                        .summary(match &difference {
+                            None => format!(
+                                "Ofsted's data confirms the reported inspection of {}",
+                                s.urn
+                            ),
+                            Some(d) => format!(
+                                "Ofsted's data corrects the reported inspection of {}: {d}",
+                                s.urn
+                            ),
+                        }),
+                    );
+                    match difference {
+                        None => summary.reports_confirmed += 1,
+                        Some(d) => summary.reports_corrected.push((s.urn.to_string(), d)),
+                    }
+                    touched.insert(home.id);
+                }
                 None if event.event_number.is_none()
                     && by_event.contains(&(
                         home.id,
@@ -222,6 +266,19 @@ pub async fn apply(
         .collect();
     summary.rating_changes =
         refresh_current(txn, &touched.into_iter().collect::<Vec<_>>(), &names).await?;
+
+    // Cases follow the ratings: opened for newly flagged homes that matter
+    // to us, a close proposed where a home improved or closed.
+    let all_ids: Vec<i64> = existing.values().map(|h| h.id).collect();
+    let cases = crate::cases::sync(
+        txn,
+        viewer,
+        &all_ids,
+        crate::cases::Scope::OurArea(our_council_id),
+    )
+    .await?;
+    summary.cases_opened = cases.opened.len();
+    summary.cases_close_proposed = cases.close_proposed.len();
 
     audit::record_many(txn, viewer, audits).await?;
     let description = format!(
@@ -500,6 +557,33 @@ impl InspectionValues {
             "leaders_managers": self.grades[2],
         })
     }
+}
+
+/// Turns a provider's or the council's report into Ofsted's record of the
+/// same inspection, noting what Ofsted's data changed.
+async fn confirm_report(
+    txn: &DatabaseTransaction,
+    found: &inspections::Model,
+    values: &InspectionValues,
+    event_number: Option<String>,
+    now: DateTime<FixedOffset>,
+) -> Result<inspections::Model> {
+    let mut as_ofsted = found.clone();
+    let [overall, helped, leaders, _, _] = values.grades.clone();
+    as_ofsted.overall = overall;
+    as_ofsted.helped_protected = helped;
+    as_ofsted.leaders_managers = leaders;
+    let difference = crate::quality::inspections::difference(found, &as_ofsted);
+    let mut model = found.clone().into_active_model();
+    values.set_on(&mut model);
+    model.event_number = Set(event_number);
+    if !found.verified {
+        model.confirmed_at = Set(Some(now));
+        model.confirmed_by = Set(Some("Ofsted data".into()));
+    }
+    model.ofsted_difference = Set(difference);
+    model.updated_at = Set(now);
+    Ok(model.update(txn).await?)
 }
 
 /// Marks each home's latest full inspection as current and reports homes

@@ -18,6 +18,7 @@ use crate::config::Settings;
 use crate::error::Result;
 use crate::sandbox::Sandbox;
 
+pub use apply::refresh_current;
 pub use summary::{ImportSummary, RatingChange};
 
 /// Reads a file from disk and parses it (spreadsheets in the sandbox).

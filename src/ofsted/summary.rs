@@ -44,6 +44,12 @@ pub struct ImportSummary {
     /// Organisations whose names differ only by "Limited"/"plc": reported,
     /// never merged.
     pub possible_duplicates: Vec<(String, String)>,
+    /// Provider or council reports Ofsted's data agreed with.
+    pub reports_confirmed: usize,
+    /// Reports Ofsted's data differed from: URN and the difference.
+    pub reports_corrected: Vec<(String, String)>,
+    pub cases_opened: usize,
+    pub cases_close_proposed: usize,
 }
 
 impl ImportSummary {
@@ -89,6 +95,22 @@ impl fmt::Display for ImportSummary {
             self.rating_changes.len(),
             downgrades
         )?;
+        writeln!(
+            f,
+            "Monitoring cases: {} opened, {} proposed for closing",
+            self.cases_opened, self.cases_close_proposed
+        )?;
+        if self.reports_confirmed + self.reports_corrected.len() > 0 {
+            writeln!(
+                f,
+                "Reported inspections: {} confirmed, {} corrected by Ofsted's data",
+                self.reports_confirmed,
+                self.reports_corrected.len()
+            )?;
+            for (urn, difference) in self.reports_corrected.iter().take(50) {
+                writeln!(f, "  {urn}: {difference}")?;
+            }
+        }
         let label = |j: Option<Judgement>| j.map(|j| j.label()).unwrap_or("not rated");
         for c in self
             .rating_changes

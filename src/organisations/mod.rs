@@ -210,6 +210,17 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<organisations::M
 }
 
 /// By exact name (case-insensitive) or by id, for the command line.
+/// The organisation that is our council (the one the configuration names).
+pub async fn our_council_id(
+    db: &impl ConnectionTrait,
+    council: &crate::config::Council,
+) -> Result<Option<i64>> {
+    let found = find_by_name_or_id(db, &council.name).await?;
+    Ok(found
+        .filter(|o| o.kind == Kind::Council.code())
+        .map(|o| o.id))
+}
+
 pub async fn find_by_name_or_id(
     db: &impl ConnectionTrait,
     text: &str,

@@ -35,6 +35,8 @@ pub struct HomeLine {
     pub locality: Option<String>,
     pub registered_places: Option<i32>,
     pub provider_name: Option<String>,
+    /// The current rating flags the home (see `quality`).
+    pub flagged: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -128,7 +130,16 @@ pub async fn week(
             Expr::col((Alias::new("provider"), organisations::Column::Name)),
             "provider_name",
         )
+        .column_as(
+            crate::quality::flagged_expr("current_inspection"),
+            "flagged",
+        )
         .join_as(JoinType::LeftJoin, provider_join(), Alias::new("provider"))
+        .join_as(
+            JoinType::LeftJoin,
+            crate::homes::current_inspection_join(),
+            Alias::new("current_inspection"),
+        )
         .filter(homes::Column::RegistrationStatus.is_in(open))
         .filter(crate::homes::visible_to(viewer));
     if let Some(id) = filter.council_id {
@@ -231,6 +242,7 @@ impl Board {
                 "URN",
                 "Home",
                 "Provider",
+                "Flagged",
                 "Provision type",
                 "Locality",
                 "Status",
@@ -252,6 +264,7 @@ impl Board {
                         r.home.urn.clone().into(),
                         r.home.name.clone().into(),
                         r.home.provider_name.clone().into(),
+                        if r.home.flagged { "Yes" } else { "No" }.into(),
                         r.type_label().into(),
                         r.home.locality.clone().into(),
                         r.status.label().into(),

@@ -519,44 +519,10 @@ pub async fn upload(
         axum::extract::multipart::MultipartRejection,
     >,
 ) -> Result<Response> {
-    let Ok(mut multipart) = multipart else {
-        return Ok(upload_page_with(
-            &state,
-            page,
-            Some("Select a file to upload".into()),
-        ));
+    let (name, bytes) = match crate::web::upload::single_file(multipart, "file").await {
+        Ok(file) => file,
+        Err(message) => return Ok(upload_page_with(&state, page, Some(message))),
     };
-    let mut file: Option<(String, Vec<u8>)> = None;
-    while let Ok(Some(field)) = multipart.next_field().await {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or_default().to_string();
-            match field.bytes().await {
-                Ok(bytes) => file = Some((name, bytes.to_vec())),
-                Err(_) => {
-                    return Ok(upload_page_with(
-                        &state,
-                        page,
-                        Some("The file could not be received. Try again".into()),
-                    ));
-                }
-            }
-        }
-    }
-    let Some((name, bytes)) = file.filter(|(name, bytes)| !name.is_empty() || !bytes.is_empty())
-    else {
-        return Ok(upload_page_with(
-            &state,
-            page,
-            Some("Select a file to upload".into()),
-        ));
-    };
-    if bytes.is_empty() {
-        return Ok(upload_page_with(
-            &state,
-            page,
-            Some("The selected file is empty".into()),
-        ));
-    }
     match super::upload::receive(
         &state.db,
         &state.sandbox,

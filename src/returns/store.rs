@@ -165,6 +165,42 @@ pub async fn facts_by_urn(
         .collect())
 }
 
+/// Of these homes, those where our council's children live according to
+/// their latest return of the last four weeks.
+pub async fn homes_with_our_children(
+    conn: &impl ConnectionTrait,
+    home_ids: &[i64],
+) -> Result<std::collections::HashSet<i64>> {
+    let since = super::this_week().plus(-3).monday();
+    let mut latest: HashMap<i64, (chrono::NaiveDate, i32)> = HashMap::new();
+    for chunk in home_ids.chunks(500) {
+        let rows: Vec<(i64, chrono::NaiveDate, i32)> = returns::Entity::find()
+            .select_only()
+            .columns([
+                returns::Column::HomeId,
+                returns::Column::WeekStart,
+                returns::Column::OccupiedOurs,
+            ])
+            .filter(returns::Column::HomeId.is_in(chunk.iter().copied()))
+            .filter(returns::Column::IsCurrent.eq(true))
+            .filter(returns::Column::WeekStart.gte(since))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (home, week, ours) in rows {
+            let entry = latest.entry(home).or_insert((week, ours));
+            if week > entry.0 {
+                *entry = (week, ours);
+            }
+        }
+    }
+    Ok(latest
+        .into_iter()
+        .filter(|(_, (_, ours))| *ours > 0)
+        .map(|(home, _)| home)
+        .collect())
+}
+
 /// A return with its vacancies.
 pub async fn with_vacancies(
     conn: &impl ConnectionTrait,

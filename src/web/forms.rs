@@ -170,6 +170,52 @@ pub fn optional_number<T: std::str::FromStr>(
     }
 }
 
+/// A GOV.UK date input's three boxes as a date. Blank is `None` (an error
+/// when `required`); a partial or impossible date records a message under
+/// `field`, worded with `label` (e.g. "Inspection date").
+pub fn date_from_parts(
+    errors: &mut FormErrors,
+    field: &str,
+    label: &str,
+    [day, month, year]: [&str; 3],
+    required: bool,
+) -> Option<chrono::NaiveDate> {
+    let parts = [day, month, year].map(str::trim);
+    if parts.iter().all(|p| p.is_empty()) {
+        if required {
+            errors.add(field, format!("Enter the {}", label.to_lowercase()));
+        }
+        return None;
+    }
+    if parts.iter().any(|p| p.is_empty()) {
+        errors.add(field, format!("{label} must include a day, month and year"));
+        return None;
+    }
+    let numbers = parts.map(|p| p.parse::<u32>().ok());
+    let date = match numbers {
+        [Some(d), Some(m), Some(y)] if (1900..=2200).contains(&y) => {
+            chrono::NaiveDate::from_ymd_opt(y as i32, m, d)
+        }
+        _ => None,
+    };
+    if date.is_none() {
+        errors.add(field, format!("{label} must be a real date"));
+    }
+    date
+}
+
+/// A date's three boxes, for filling a date input again.
+pub fn date_parts(date: Option<chrono::NaiveDate>) -> [String; 3] {
+    match date {
+        Some(d) => [
+            d.format("%-d").to_string(),
+            d.format("%-m").to_string(),
+            d.format("%Y").to_string(),
+        ],
+        None => Default::default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

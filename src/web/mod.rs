@@ -10,6 +10,7 @@ pub mod html;
 pub mod page;
 pub mod pagination;
 pub mod security_headers;
+pub mod upload;
 
 /// An id from a URL path; anything else is a page that does not exist.
 pub fn parse_id(text: &str) -> crate::error::Result<i64> {

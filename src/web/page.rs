@@ -98,9 +98,14 @@ fn navigation(viewer: &Viewer, path: &str) -> Vec<NavItem> {
             ("/".into(), "Overview"),
             ("/homes".into(), "Homes"),
             ("/returns".into(), "Returns"),
+            ("/cases".into(), "Cases"),
         ]
     } else {
-        vec![("/".into(), "This week"), ("/homes".into(), "Homes")]
+        vec![
+            ("/".into(), "This week"),
+            ("/homes".into(), "Homes"),
+            ("/cases".into(), "Cases"),
+        ]
     };
     if viewer.role.is_council() {
         items.push(("/organisations".into(), "Organisations"));

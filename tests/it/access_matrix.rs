@@ -45,6 +45,25 @@ const EXPECTED: &[(&str, Policy)] = &[
     ("/homes/{urn}/returns", Policy::HomeViewer),
     ("/homes/{urn}/returns/{week}", Policy::HomeEditor),
     ("/homes/{urn}/returns/{week}/no-change", Policy::HomeEditor),
+    ("/homes/{urn}/inspections/new", Policy::HomeEditor),
+    (
+        "/homes/{urn}/inspections/{id}/confirm",
+        Policy::CouncilEditor,
+    ),
+    ("/homes/{urn}/cases/new", Policy::CouncilEditor),
+    ("/cases", Policy::SignedIn),
+    ("/cases/export.csv", Policy::Council),
+    ("/cases/export.xlsx", Policy::Council),
+    ("/cases/{id}", Policy::CaseViewer),
+    ("/cases/{id}/plan", Policy::CaseEditor),
+    ("/cases/{id}/plan/files", Policy::CaseEditor),
+    ("/cases/{id}/plan/files/{file_id}", Policy::CaseViewer),
+    ("/cases/{id}/actions", Policy::CouncilEditor),
+    ("/cases/{id}/actions/{action_id}", Policy::CaseEditor),
+    ("/cases/{id}/meetings", Policy::CouncilEditor),
+    ("/cases/{id}/escalations", Policy::CouncilEditor),
+    ("/cases/{id}/notes", Policy::Council),
+    ("/cases/{id}/close", Policy::CouncilEditor),
     ("/api", Policy::Public),
     ("/api/openapi.json", Policy::Public),
     ("/api/v1/homes/{urn}/returns", Policy::HomeViewer),
@@ -89,6 +108,8 @@ fn should_allow(policy: Policy, persona: Persona) -> bool {
         Policy::Provider => matches!(persona, ProviderA | ProviderB),
         Policy::UploadOwner => persona == ProviderA,
         Policy::TokenOwner => matches!(persona, Admin | ProviderA),
+        Policy::CaseViewer => matches!(persona, Admin | Commissioner | Placements | ProviderA),
+        Policy::CaseEditor => matches!(persona, Admin | Commissioner | ProviderA),
     }
 }
 
@@ -99,12 +120,18 @@ fn concrete(path: &str, app: &TestApp) -> String {
         app.seed.upload_a.clone()
     } else if path.starts_with("/account/tokens") {
         app.seed.token_a_id.to_string()
+    } else if path.starts_with("/cases") {
+        app.seed.case_a.to_string()
+    } else if path.contains("/inspections/") {
+        app.seed.report_a.to_string()
     } else {
         app.seed.provider_a_id.to_string()
     };
     path.replace("{urn}", &app.seed.home_a1)
         .replace("{id}", &id)
         .replace("{week}", &sufficiency::returns::this_week().to_string())
+        .replace("{action_id}", &app.seed.action_a.to_string())
+        .replace("{file_id}", &app.seed.plan_file_a.to_string())
 }
 
 #[tokio::test]

@@ -42,6 +42,8 @@ pub struct Model {
     pub home_needs: HasMany<super::home_needs::Entity>,
     #[sea_orm(has_many)]
     pub inspections: HasMany<super::inspections::Entity>,
+    #[sea_orm(has_many)]
+    pub monitoring_cases: HasMany<super::monitoring_cases::Entity>,
     #[sea_orm(
         belongs_to,
         relation_enum = "Organisations2",

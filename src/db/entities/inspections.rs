@@ -28,6 +28,12 @@ pub struct Model {
     pub is_current: bool,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    pub reported_by_user_id: Option<i64>,
+    pub reported_by: Option<String>,
+    pub confirmed_at: Option<DateTimeWithTimeZone>,
+    pub confirmed_by: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub ofsted_difference: Option<String>,
     #[sea_orm(
         belongs_to,
         from = "home_id",
@@ -36,4 +42,6 @@ pub struct Model {
         on_delete = "Cascade"
     )]
     pub homes: BelongsTo<super::homes::Entity>,
+    #[sea_orm(has_many)]
+    pub monitoring_cases: HasMany<super::monitoring_cases::Entity>,
 }

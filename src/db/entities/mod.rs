@@ -4,9 +4,15 @@ pub mod prelude;
 
 pub mod api_tokens;
 pub mod audit_events;
+pub mod case_actions;
+pub mod case_escalations;
+pub mod case_files;
+pub mod case_meetings;
+pub mod case_notes;
 pub mod home_needs;
 pub mod homes;
 pub mod inspections;
+pub mod monitoring_cases;
 pub mod organisations;
 pub mod return_uploads;
 pub mod return_vacancies;

@@ -2,9 +2,15 @@
 
 pub use super::api_tokens::Entity as ApiTokens;
 pub use super::audit_events::Entity as AuditEvents;
+pub use super::case_actions::Entity as CaseActions;
+pub use super::case_escalations::Entity as CaseEscalations;
+pub use super::case_files::Entity as CaseFiles;
+pub use super::case_meetings::Entity as CaseMeetings;
+pub use super::case_notes::Entity as CaseNotes;
 pub use super::home_needs::Entity as HomeNeeds;
 pub use super::homes::Entity as Homes;
 pub use super::inspections::Entity as Inspections;
+pub use super::monitoring_cases::Entity as MonitoringCases;
 pub use super::organisations::Entity as Organisations;
 pub use super::return_uploads::Entity as ReturnUploads;
 pub use super::return_vacancies::Entity as ReturnVacancies;

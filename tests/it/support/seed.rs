@@ -78,6 +78,12 @@ pub struct Seed {
     pub token_a_id: i64,
     /// A pending spreadsheet upload of provider A.
     pub upload_a: String,
+    /// A monitoring case on A1, with an action and a plan file.
+    pub case_a: i64,
+    pub action_a: i64,
+    pub plan_file_a: i64,
+    /// An inspection of A1 reported by A's user, awaiting confirmation.
+    pub report_a: i64,
 }
 
 impl Seed {
@@ -312,7 +318,64 @@ pub async fn seed(db: &DatabaseConnection, state: &sufficiency::app::AppState) -
     )
     .await
     .expect("seed upload");
+    // A monitoring case on A1 with an action and a plan file, and an
+    // inspection A's user reported there, awaiting confirmation.
+    let txn = sufficiency::db::begin_write(db).await.expect("txn");
+    let (case, _) = sufficiency::cases::open_concern(
+        &txn,
+        &system,
+        &a1,
+        sufficiency::cases::Reason::Safeguarding,
+        "Seeded concern".into(),
+    )
+    .await
+    .expect("case");
+    let detail = sufficiency::cases::find(&txn, &system, case.id)
+        .await
+        .expect("case detail");
+    let action = sufficiency::cases::activity::add_action(
+        &txn,
+        &system,
+        &detail,
+        sufficiency::cases::activity::NewAction {
+            description: "Send the staffing plan".into(),
+            owner: sufficiency::cases::activity::Owner::Provider,
+            due_on: NaiveDate::from_ymd_opt(2030, 1, 1),
+        },
+    )
+    .await
+    .expect("action");
+    let plan_file = sufficiency::cases::plan::store(
+        &txn,
+        &system,
+        &detail,
+        "plan.pdf",
+        b"%PDF-1.4 seeded plan".to_vec(),
+        settings.cases.max_plan_bytes,
+    )
+    .await
+    .expect("plan file");
+    let report = sufficiency::quality::inspections::record(
+        &txn,
+        &viewer_a,
+        &a1,
+        &sufficiency::quality::inspections::InspectionInput {
+            event_type: importers::vocab::EventType::Monitoring,
+            date: NaiveDate::from_ymd_opt(2025, 6, 3).expect("date"),
+            overall: None,
+            helped_protected: None,
+            leaders_managers: None,
+            report_url: None,
+        },
+    )
+    .await
+    .expect("reported inspection");
+    txn.commit().await.expect("commit");
     Seed {
+        case_a: case.id,
+        action_a: action.id,
+        plan_file_a: plan_file,
+        report_a: report.id,
         token_a_id: token.id,
         upload_a,
         spare_user_id: spare.id,

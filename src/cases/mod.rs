@@ -1,0 +1,529 @@
+//! Monitoring cases: one open case per home, opened automatically when a
+//! home is flagged (or by a commissioner for another concern), holding the
+//! improvement plan, actions, monthly meetings, escalation and council-only
+//! notes; a close is proposed when the home improves or closes.
+
+pub mod activity;
+pub mod list;
+pub mod plan;
+pub mod routes;
+mod views;
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use importers::vocab::{Judgement, RegistrationStatus};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder,
+};
+
+use crate::audit::{self, Change};
+use crate::auth::Viewer;
+use crate::db::entities::{
+    case_actions, case_escalations, case_meetings, case_notes, homes, inspections, monitoring_cases,
+};
+use crate::error::{Error, Result};
+use crate::quality::{self, Flag};
+
+/// Why a case was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    Rating,
+    Judgement,
+    Safeguarding,
+    MonitoringVisit,
+    Other,
+}
+
+impl Reason {
+    /// The reasons a commissioner may open a case for by hand.
+    pub const CONCERNS: [Reason; 3] =
+        [Reason::Safeguarding, Reason::MonitoringVisit, Reason::Other];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::Rating => "rating",
+            Reason::Judgement => "judgement",
+            Reason::Safeguarding => "safeguarding",
+            Reason::MonitoringVisit => "monitoring_visit",
+            Reason::Other => "other",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            Reason::Rating,
+            Reason::Judgement,
+            Reason::Safeguarding,
+            Reason::MonitoringVisit,
+            Reason::Other,
+        ]
+        .into_iter()
+        .find(|r| r.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Reason::Rating => "Rated below Good",
+            Reason::Judgement => "A judgement area is Inadequate",
+            Reason::Safeguarding => "Safeguarding concern",
+            Reason::MonitoringVisit => "Monitoring visit",
+            Reason::Other => "Other concern",
+        }
+    }
+}
+
+pub fn reason_label(code: &str) -> &'static str {
+    Reason::from_code(code)
+        .map(Reason::label)
+        .unwrap_or("Unknown")
+}
+
+pub fn status_label(code: &str) -> &'static str {
+    match code {
+        "open" => "Open",
+        "close_proposed" => "Close proposed",
+        "closed" => "Closed",
+        _ => "Unknown",
+    }
+}
+
+/// Everything a case page shows. Council-only parts are empty for providers.
+#[derive(Debug, Clone)]
+pub struct CaseDetail {
+    pub case: monitoring_cases::Model,
+    pub home: homes::Model,
+    pub current: Option<inspections::Model>,
+    pub actions: Vec<case_actions::Model>,
+    pub meetings: Vec<case_meetings::Model>,
+    pub escalations: Vec<case_escalations::Model>,
+    pub notes: Vec<case_notes::Model>,
+    /// Plan files without their content, newest first.
+    pub files: Vec<plan::PlanFile>,
+    /// Council staff see notes and escalations; the home's provider does not.
+    pub council_view: bool,
+}
+
+impl CaseDetail {
+    pub fn is_open(&self) -> bool {
+        self.case.status != "closed"
+    }
+
+    /// When the next monitoring meeting is due: a month after the last, or
+    /// a month after opening when none has been held.
+    pub fn next_meeting_due(&self, interval_months: u32) -> NaiveDate {
+        next_meeting_due(
+            self.meetings.first().map(|m| m.next_due_on),
+            self.case.opened_at.date_naive(),
+            interval_months,
+        )
+    }
+}
+
+pub fn next_meeting_due(
+    last_next_due: Option<NaiveDate>,
+    opened_on: NaiveDate,
+    interval_months: u32,
+) -> NaiveDate {
+    last_next_due.unwrap_or_else(|| add_months(opened_on, interval_months))
+}
+
+pub fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
+    date.checked_add_months(chrono::Months::new(months))
+        .unwrap_or(date)
+}
+
+/// The case, if the viewer may see it: council staff, or a provider user of
+/// the home's organisation. Council-only parts are left out for providers.
+pub async fn find(conn: &impl ConnectionTrait, viewer: &Viewer, id: i64) -> Result<CaseDetail> {
+    let case = monitoring_cases::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let home = homes::Entity::find_by_id(case.home_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let council_view = viewer.is_council();
+    if !council_view && !viewer.belongs_to(home.provider_id) {
+        return Err(Error::Forbidden);
+    }
+    let current = inspections::Entity::find()
+        .filter(inspections::Column::HomeId.eq(home.id))
+        .filter(inspections::Column::IsCurrent.eq(true))
+        .one(conn)
+        .await?;
+    let actions = case_actions::Entity::find()
+        .filter(case_actions::Column::CaseId.eq(id))
+        .order_by_asc(case_actions::Column::Id)
+        .all(conn)
+        .await?;
+    let meetings = case_meetings::Entity::find()
+        .filter(case_meetings::Column::CaseId.eq(id))
+        .order_by_desc(case_meetings::Column::HeldOn)
+        .order_by_desc(case_meetings::Column::Id)
+        .all(conn)
+        .await?;
+    let (escalations, notes) = if council_view {
+        (
+            case_escalations::Entity::find()
+                .filter(case_escalations::Column::CaseId.eq(id))
+                .order_by_asc(case_escalations::Column::Id)
+                .all(conn)
+                .await?,
+            case_notes::Entity::find()
+                .filter(case_notes::Column::CaseId.eq(id))
+                .order_by_desc(case_notes::Column::Id)
+                .all(conn)
+                .await?,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let files = plan::list(conn, id).await?;
+    Ok(CaseDetail {
+        case,
+        home,
+        current,
+        actions,
+        meetings,
+        escalations,
+        notes,
+        files,
+        council_view,
+    })
+}
+
+/// What `sync` did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyncReport {
+    pub opened: Vec<i64>,
+    pub close_proposed: Vec<i64>,
+    pub reopened: Vec<i64>,
+}
+
+/// Whose flagged homes get a case automatically: homes in our council's
+/// area, and homes anywhere where our children live. (Ofsted's file is
+/// national; a case for every flagged home in England would bury the ones
+/// that matter.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Homes in this council's area (our council's organisation id) and
+    /// homes where our children live.
+    OurArea(Option<i64>),
+    /// Every home given: ones someone reported on by hand.
+    All,
+}
+
+/// Brings cases in line with the homes' current ratings and registrations:
+/// a flagged home in scope without an open case gets one; an open case whose home
+/// has since been judged good (by a full inspection after the case opened)
+/// or has closed gets a close proposed; a proposal is withdrawn if the home
+/// is flagged again. Idempotent: running it twice changes nothing more.
+pub async fn sync(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    home_ids: &[i64],
+    scope: Scope,
+) -> Result<SyncReport> {
+    const CHUNK: usize = 400;
+    let mut report = SyncReport::default();
+    let now = Utc::now().fixed_offset();
+    for chunk in home_ids.chunks(CHUNK) {
+        let homes: HashMap<i64, homes::Model> = homes::Entity::find()
+            .filter(homes::Column::Id.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|h| (h.id, h))
+            .collect();
+        let current: HashMap<i64, inspections::Model> = inspections::Entity::find()
+            .filter(inspections::Column::HomeId.is_in(chunk.iter().copied()))
+            .filter(inspections::Column::IsCurrent.eq(true))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|i| (i.home_id, i))
+            .collect();
+        let open: HashMap<i64, monitoring_cases::Model> = monitoring_cases::Entity::find()
+            .filter(monitoring_cases::Column::HomeId.is_in(chunk.iter().copied()))
+            .filter(monitoring_cases::Column::Status.ne("closed"))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|c| (c.home_id, c))
+            .collect();
+        let with_our_children = crate::returns::store::homes_with_our_children(conn, chunk).await?;
+        for (home_id, home) in &homes {
+            let in_scope = match scope {
+                Scope::All => true,
+                Scope::OurArea(ours) => {
+                    (ours.is_some() && home.host_council_id == ours)
+                        || with_our_children.contains(home_id)
+                }
+            };
+            let inspection = current.get(home_id);
+            let flag = inspection.and_then(quality::flag_of);
+            let registered = RegistrationStatus::from_code(&home.registration_status)
+                .is_some_and(RegistrationStatus::is_open);
+            match (open.get(home_id), flag) {
+                (None, Some(flag)) if registered && in_scope => {
+                    let case = open_automatically(conn, viewer, home, inspection, flag).await?;
+                    report.opened.push(case.id);
+                }
+                (Some(case), Some(_)) if case.status == "close_proposed" && registered => {
+                    let mut model = case.clone().into_active_model();
+                    model.status = Set("open".into());
+                    model.close_proposal = Set(None);
+                    model.updated_at = Set(now);
+                    let updated = model.update(conn).await?;
+                    audit_case(
+                        conn,
+                        viewer,
+                        case,
+                        &updated,
+                        "Close proposal withdrawn: the home is flagged again",
+                    )
+                    .await?;
+                    report.reopened.push(case.id);
+                }
+                (Some(case), _) if case.status == "open" => {
+                    if let Some(why) = close_reason(case, home, inspection, registered) {
+                        let mut model = case.clone().into_active_model();
+                        model.status = Set("close_proposed".into());
+                        model.close_proposal = Set(Some(why.clone()));
+                        model.updated_at = Set(now);
+                        let updated = model.update(conn).await?;
+                        audit_case(
+                            conn,
+                            viewer,
+                            case,
+                            &updated,
+                            &format!("Close proposed: {why}"),
+                        )
+                        .await?;
+                        report.close_proposed.push(case.id);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Why an open case could now close, if it could.
+fn close_reason(
+    case: &monitoring_cases::Model,
+    home: &homes::Model,
+    current: Option<&inspections::Model>,
+    registered: bool,
+) -> Option<String> {
+    if !registered {
+        let status = RegistrationStatus::from_code(&home.registration_status)
+            .map(|s| s.label().to_lowercase())
+            .unwrap_or_else(|| "no longer registered".into());
+        return Some(format!("the home's registration is {status}"));
+    }
+    let i = current?;
+    let judgement = i.overall.as_deref().and_then(Judgement::from_code)?;
+    let good = matches!(
+        judgement,
+        Judgement::Outstanding | Judgement::Good | Judgement::SaStrong
+    );
+    let later = i.inspection_date > case.opened_at.date_naive()
+        || case.inspection_id.is_some_and(|id| id != i.id);
+    (good && later && quality::flag_of(i).is_none()).then(|| {
+        format!(
+            "a full inspection on {} judged the home {}",
+            i.inspection_date.format("%-d %B %Y"),
+            judgement.short_label()
+        )
+    })
+}
+
+async fn open_automatically(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    home: &homes::Model,
+    inspection: Option<&inspections::Model>,
+    flag: Flag,
+) -> Result<monitoring_cases::Model> {
+    let note = inspection.map(|i| {
+        format!(
+            "{} inspection on {}: {}",
+            quality::source_label(&i.source, i.verified),
+            i.inspection_date.format("%-d %B %Y"),
+            flag.label()
+        )
+    });
+    insert_case(
+        conn,
+        viewer,
+        home,
+        flag.reason_code(),
+        note,
+        inspection.map(|i| i.id),
+        "Opened automatically (home flagged)".into(),
+    )
+    .await
+}
+
+async fn insert_case(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    home: &homes::Model,
+    reason: &str,
+    note: Option<String>,
+    inspection_id: Option<i64>,
+    opened_by: String,
+) -> Result<monitoring_cases::Model> {
+    let now = Utc::now().fixed_offset();
+    let case = monitoring_cases::ActiveModel {
+        home_id: Set(home.id),
+        reason: Set(reason.to_string()),
+        reason_note: Set(note),
+        status: Set("open".into()),
+        inspection_id: Set(inspection_id),
+        opened_at: Set(now),
+        opened_by: Set(opened_by),
+        escalation_level: Set(0),
+        plan_requested_on: Set(None),
+        plan_received_on: Set(None),
+        plan_summary: Set(None),
+        plan_url: Set(None),
+        close_proposal: Set(None),
+        closed_at: Set(None),
+        closed_by: Set(None),
+        closing_note: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    audit::record(
+        conn,
+        viewer,
+        Change::created(
+            "monitoring_case",
+            case.id,
+            serde_json::to_value(&case).map_err(Error::internal)?,
+        )
+        .summary(format!(
+            "Monitoring case opened for {} ({}): {}",
+            home.name,
+            home.urn,
+            reason_label(reason)
+        )),
+    )
+    .await?;
+    Ok(case)
+}
+
+pub(crate) async fn audit_case(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    before: &monitoring_cases::Model,
+    after: &monitoring_cases::Model,
+    summary: &str,
+) -> Result<()> {
+    audit::record(
+        conn,
+        viewer,
+        Change::updated(
+            "monitoring_case",
+            after.id,
+            serde_json::to_value(before).map_err(Error::internal)?,
+            serde_json::to_value(after).map_err(Error::internal)?,
+        )
+        .summary(summary.to_string()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A commissioner opens a case for a concern other than a rating. One open
+/// case per home: if one is open already, that one is returned.
+pub async fn open_concern(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    home: &homes::Model,
+    reason: Reason,
+    note: String,
+) -> Result<(monitoring_cases::Model, bool)> {
+    if !viewer.role.edits_market() {
+        return Err(Error::Forbidden);
+    }
+    if let Some(existing) = open_case_of(conn, home.id).await? {
+        return Ok((existing, false));
+    }
+    let case = insert_case(
+        conn,
+        viewer,
+        home,
+        reason.code(),
+        Some(note),
+        None,
+        viewer.display_name.clone(),
+    )
+    .await?;
+    Ok((case, true))
+}
+
+pub async fn open_case_of(
+    conn: &impl ConnectionTrait,
+    home_id: i64,
+) -> Result<Option<monitoring_cases::Model>> {
+    Ok(monitoring_cases::Entity::find()
+        .filter(monitoring_cases::Column::HomeId.eq(home_id))
+        .filter(monitoring_cases::Column::Status.ne("closed"))
+        .one(conn)
+        .await?)
+}
+
+/// Closes a case (a commissioner confirming a proposal, or deciding).
+pub async fn close(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: i64,
+    note: String,
+) -> Result<monitoring_cases::Model> {
+    if !viewer.role.edits_market() {
+        return Err(Error::Forbidden);
+    }
+    let case = monitoring_cases::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if case.status == "closed" {
+        return Ok(case);
+    }
+    let mut model = case.clone().into_active_model();
+    let now = Utc::now().fixed_offset();
+    model.status = Set("closed".into());
+    model.closed_at = Set(Some(now));
+    model.closed_by = Set(Some(viewer.display_name.clone()));
+    model.closing_note = Set(Some(note));
+    model.updated_at = Set(now);
+    let updated = model.update(conn).await?;
+    audit_case(conn, viewer, &case, &updated, "Monitoring case closed").await?;
+    Ok(updated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_meeting_is_a_month_on() {
+        let opened = NaiveDate::from_ymd_opt(2026, 1, 31).unwrap_or_default();
+        assert_eq!(
+            next_meeting_due(None, opened, 1),
+            NaiveDate::from_ymd_opt(2026, 2, 28).unwrap_or_default()
+        );
+        let set = NaiveDate::from_ymd_opt(2026, 4, 2).unwrap_or_default();
+        assert_eq!(next_meeting_due(Some(set), opened, 1), set);
+    }
+}

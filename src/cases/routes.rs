@@ -1,0 +1,876 @@
+//! Case pages: the list (council dashboard; a provider's own cases), one
+//! case with its plan, actions, meetings, escalation and notes, and the
+//! forms that change it. Each form posts to its own route; an invalid form
+//! shows the case page again with a 422 and an error summary.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+use validator::Validate;
+
+use super::activity::{self, ActionStatus, Escalation, NewAction, NewMeeting, Owner, Rag};
+use super::list::{self, Filter, StatusFilter};
+use super::plan::{self, PlanDetails};
+use super::views::{ListPage, NewPage, ShowPage};
+use super::{CaseDetail, Reason};
+use crate::app::AppState;
+use crate::auth::Viewer;
+use crate::error::{Error, Result};
+use crate::web::forms::{FormErrors, FormInput, Submitted, date_from_parts, optional};
+use crate::web::html::{redirect, render, render_with_status};
+use crate::web::page::{PageContext, flash};
+use crate::web::pagination::{DEFAULT_PER_PAGE, Pagination};
+use crate::web::parse_id;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    pub status: String,
+    pub rating: String,
+    pub level: String,
+    pub overdue: String,
+    pub ours: String,
+    pub page: Option<u64>,
+}
+
+impl ListQuery {
+    fn filter(&self) -> Filter {
+        Filter {
+            status: StatusFilter::from_code(&self.status),
+            rating: importers::vocab::Judgement::from_code(&self.rating),
+            level: self.level.parse().ok(),
+            overdue: self.overdue == "yes",
+            our_children: self.ours == "yes",
+        }
+    }
+
+    fn pairs(&self) -> Vec<(String, String)> {
+        vec![
+            ("status".into(), self.status.clone()),
+            ("rating".into(), self.rating.clone()),
+            ("level".into(), self.level.clone()),
+            ("overdue".into(), self.overdue.clone()),
+            ("ours".into(), self.ours.clone()),
+        ]
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    Query(query): Query<ListQuery>,
+) -> Result<Response> {
+    let today = Utc::now().date_naive();
+    let rows = list::list(
+        &state.db,
+        &viewer,
+        &query.filter(),
+        today,
+        &state.settings.cases,
+    )
+    .await?;
+    let current = query.page.unwrap_or(1).max(1);
+    let total = rows.len() as u64;
+    let start = ((current - 1) * DEFAULT_PER_PAGE).min(total) as usize;
+    let shown: Vec<_> = rows
+        .iter()
+        .skip(start)
+        .take(DEFAULT_PER_PAGE as usize)
+        .cloned()
+        .collect();
+    let pairs = query.pairs();
+    let export_query =
+        crate::web::query_string(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    Ok(render(&ListPage {
+        page,
+        overdue_count: rows.iter().filter(|r| r.has_overdue()).count(),
+        ours_count: rows.iter().filter(|r| r.our_children).count(),
+        total,
+        rows: shown,
+        pagination: Pagination::new("/cases", &pairs, current, DEFAULT_PER_PAGE, total),
+        export_query,
+        query,
+        today,
+        levels: state.settings.cases.escalation_levels.clone(),
+        is_council: viewer.is_council(),
+    }))
+}
+
+async fn export_rows(
+    state: &AppState,
+    viewer: &Viewer,
+    query: &ListQuery,
+) -> Result<crate::web::export::Table> {
+    let today = Utc::now().date_naive();
+    let rows = list::list(
+        &state.db,
+        viewer,
+        &query.filter(),
+        today,
+        &state.settings.cases,
+    )
+    .await?;
+    Ok(list::export_table(&rows, today, &state.settings.cases))
+}
+
+pub async fn export_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<ListQuery>,
+) -> Result<Response> {
+    Ok(export_rows(&state, &viewer, &query)
+        .await?
+        .csv_response("monitoring-cases.csv"))
+}
+
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<ListQuery>,
+) -> Result<Response> {
+    Ok(export_rows(&state, &viewer, &query)
+        .await?
+        .xlsx_response("monitoring-cases.xlsx", "Monitoring cases"))
+}
+
+/// Every form value a case page can send, kept to fill the forms again.
+type Values = BTreeMap<String, String>;
+
+async fn show_page(
+    state: &AppState,
+    page: PageContext,
+    viewer: &Viewer,
+    detail: CaseDetail,
+    errors: FormErrors,
+    values: Values,
+) -> Result<Response> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let rating = detail
+        .current
+        .as_ref()
+        .and_then(|i| i.overall.as_deref())
+        .and_then(importers::vocab::Judgement::from_code);
+    let with_children =
+        crate::returns::store::homes_with_our_children(&state.db, &[detail.home.id]).await?;
+    Ok(render_with_status(
+        status,
+        &ShowPage {
+            page,
+            next_meeting_due: detail.next_meeting_due(state.settings.cases.meeting_interval_months),
+            rating,
+            our_children: with_children.contains(&detail.home.id),
+            can_manage: viewer.role.edits_market() && detail.is_open(),
+            can_update: (viewer.role.edits_market() || viewer.belongs_to(detail.home.provider_id))
+                && detail.is_open(),
+            levels: state.settings.cases.escalation_levels.clone(),
+            today: Utc::now().date_naive(),
+            d: detail,
+            errors,
+            values,
+        },
+    ))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let detail = super::find(&state.db, &viewer, parse_id(&id)?).await?;
+    show_page(
+        &state,
+        page,
+        &viewer,
+        detail,
+        FormErrors::default(),
+        Values::new(),
+    )
+    .await
+}
+
+/// What every change to a case needs from its request.
+struct CaseRequest {
+    state: AppState,
+    page: PageContext,
+    session: Session,
+    viewer: Viewer,
+    id: String,
+}
+
+/// Runs a change on a case in one transaction; on invalid input shows the
+/// case page again with the errors and what was typed.
+async fn change<T, F>(
+    req: CaseRequest,
+    submitted: Submitted<T>,
+    done: &str,
+    apply: F,
+) -> Result<Response>
+where
+    T: FormInput + Serialize,
+    F: AsyncFnOnce(&sea_orm::DatabaseTransaction, &Viewer, &CaseDetail, T::Parsed) -> Result<()>,
+{
+    let CaseRequest {
+        state,
+        page,
+        session,
+        viewer,
+        id,
+    } = req;
+    let id = parse_id(&id)?;
+    let detail = super::find(&state.db, &viewer, id).await?;
+    let (parsed, raw) = match submitted {
+        Submitted::Valid(parsed, raw) => (parsed, raw),
+        Submitted::Invalid(raw, errors) => {
+            return show_page(&state, page, &viewer, detail, errors, values_of(&raw)).await;
+        }
+    };
+    let txn = crate::db::begin_write(&state.db).await?;
+    match apply(&txn, &viewer, &detail, parsed).await {
+        Ok(()) => {
+            txn.commit().await?;
+            flash(&session, done, None).await;
+            Ok(redirect(&format!("/cases/{id}")))
+        }
+        Err(Error::Invalid(errors)) => {
+            drop(txn);
+            show_page(&state, page, &viewer, detail, errors, values_of(&raw)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn values_of<T: Serialize>(raw: &T) -> Values {
+    match serde_json::to_value(raw) {
+        Ok(serde_json::Value::Object(map)) => map
+            .into_iter()
+            .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
+            .collect(),
+        _ => Values::new(),
+    }
+}
+
+fn date_field(
+    errors: &mut FormErrors,
+    field: &str,
+    label: &str,
+    parts: [&str; 3],
+    required: bool,
+) -> Option<chrono::NaiveDate> {
+    date_from_parts(errors, field, label, parts, required)
+}
+
+// ---- Plan -------------------------------------------------------------
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, Validate)]
+#[serde(default)]
+pub struct PlanForm {
+    pub plan_requested_day: String,
+    pub plan_requested_month: String,
+    pub plan_requested_year: String,
+    pub plan_received_day: String,
+    pub plan_received_month: String,
+    pub plan_received_year: String,
+    #[validate(length(max = 5000, message = "Summary must be 5,000 characters or fewer"))]
+    pub plan_summary: String,
+    pub plan_url: String,
+}
+
+impl FormInput for PlanForm {
+    type Parsed = PlanDetails;
+    const FIELDS: &'static [&'static str] = &[
+        "plan_requested",
+        "plan_received",
+        "plan_summary",
+        "plan_url",
+    ];
+
+    fn parse(&self) -> Result<PlanDetails, FormErrors> {
+        let mut errors = FormErrors::default();
+        let requested_on = date_field(
+            &mut errors,
+            "plan_requested",
+            "Date requested",
+            [
+                &self.plan_requested_day,
+                &self.plan_requested_month,
+                &self.plan_requested_year,
+            ],
+            false,
+        );
+        let received_on = date_field(
+            &mut errors,
+            "plan_received",
+            "Date received",
+            [
+                &self.plan_received_day,
+                &self.plan_received_month,
+                &self.plan_received_year,
+            ],
+            false,
+        );
+        let url = match optional(&self.plan_url) {
+            None => None,
+            Some(text) => match url::Url::parse(&text) {
+                Ok(u) if u.scheme() == "https" => Some(u),
+                _ => {
+                    errors.add("plan_url", "Enter a link starting https://");
+                    None
+                }
+            },
+        };
+        errors.into_result(PlanDetails {
+            requested_on,
+            received_on,
+            summary: optional(&self.plan_summary),
+            url,
+        })
+    }
+}
+
+pub async fn save_plan(
+    State(state): State<AppState>,
+    page: PageContext,
+    session: Session,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: Submitted<PlanForm>,
+) -> Result<Response> {
+    change(
+        CaseRequest {
+            state,
+            page,
+            session,
+            viewer,
+            id,
+        },
+        form,
+        "Improvement plan saved",
+        async move |txn, v, d, input| plan::save(txn, v, d, input).await.map(|_| ()),
+    )
+    .await
+}
+
+pub async fn upload_plan(
+    State(state): State<AppState>,
+    page: PageContext,
+    session: Session,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    multipart: std::result::Result<
+        axum::extract::Multipart,
+        axum::extract::multipart::MultipartRejection,
+    >,
+) -> Result<Response> {
+    let detail = super::find(&state.db, &viewer, parse_id(&id)?).await?;
+    let file = crate::web::upload::single_file(multipart, "file").await;
+    let outcome = match file {
+        Err(message) => Err(Error::field("file", message)),
+        Ok((name, bytes)) => {
+            let txn = crate::db::begin_write(&state.db).await?;
+            let stored = plan::store(
+                &txn,
+                &viewer,
+                &detail,
+                &name,
+                bytes,
+                state.settings.cases.max_plan_bytes,
+            )
+            .await;
+            if stored.is_ok() {
+                txn.commit().await?;
+            }
+            stored
+        }
+    };
+    match outcome {
+        Ok(_) => {
+            flash(&session, "Improvement plan uploaded", None).await;
+            Ok(redirect(&format!("/cases/{}", detail.case.id)))
+        }
+        Err(Error::Invalid(errors)) => {
+            show_page(&state, page, &viewer, detail, errors, Values::new()).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn plan_file(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, file_id)): Path<(String, String)>,
+) -> Result<Response> {
+    let detail = super::find(&state.db, &viewer, parse_id(&id)?).await?;
+    let (name, bytes) = plan::content(&state.db, detail.case.id, parse_id(&file_id)?).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            // Downloaded, never shown inline in the service's origin.
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+// ---- Actions ----------------------------------------------------------
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, Validate)]
+#[serde(default)]
+pub struct ActionForm {
+    #[validate(length(
+        min = 1,
+        max = 2000,
+        message = "Describe the action in 2,000 characters or fewer"
+    ))]
+    pub action_description: String,
+    pub action_owner: String,
+    pub action_due_day: String,
+    pub action_due_month: String,
+    pub action_due_year: String,
+}
+
+impl FormInput for ActionForm {
+    type Parsed = NewAction;
+    const FIELDS: &'static [&'static str] = &["action_description", "action_owner", "action_due"];
+
+    fn parse(&self) -> Result<NewAction, FormErrors> {
+        let mut errors = FormErrors::default();
+        let owner = Owner::from_code(&self.action_owner);
+        if owner.is_none() {
+            errors.add("action_owner", "Select who is to do it");
+        }
+        let due_on = date_field(
+            &mut errors,
+            "action_due",
+            "Due date",
+            [
+                &self.action_due_day,
+                &self.action_due_month,
+                &self.action_due_year,
+            ],
+            false,
+        );
+        errors.into_result(NewAction {
+            description: self.action_description.trim().to_string(),
+            owner: owner.unwrap_or(Owner::Provider),
+            due_on,
+        })
+    }
+}
+
+pub async fn add_action(
+    State(state): State<AppState>,
+    page: PageContext,
+    session: Session,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: Submitted<ActionForm>,
+) -> Result<Response> {
+    change(
+        CaseRequest {
+            state,
+            page,
+            session,
+            viewer,
+            id,
+        },
+        form,
+        "Action added",
+        async move |txn, v, d, input| activity::add_action(txn, v, d, input).await.map(|_| ()),
+    )
+    .await
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, Validate)]
+#[serde(default)]
+pub struct ActionStatusForm {
+    pub status: String,
+}
+
+impl FormInput for ActionStatusForm {
+    type Parsed = ActionStatus;
+    const FIELDS: &'static [&'static str] = &["status"];
+
+    fn parse(&self) -> Result<ActionStatus, FormErrors> {
+        ActionStatus::from_code(&self.status).ok_or_else(|| {
+            let mut errors = FormErrors::default();
+            errors.add("status", "Select the action's status");
+            errors
+        })
+    }
+}
+
+pub async fn update_action(
+    State(state): State<AppState>,
+    page: PageContext,
+    session: Session,
+    viewer: Viewer,
+    Path((id, action_id)): Path<(String, String)>,
+    form: Submitted<ActionStatusForm>,
+) -> Result<Response> {
+    let action_id = parse_id(&action_id)?;
+    change(
+        CaseRequest {
+            state,
+            page,
+            session,
+            viewer,
+            id,
+        },
+        form,
+        "Action updated",
+        async move |txn, v, d, status| {
+            activity::update_action_status(txn, v, d, action_id, status)
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
+}
+
+// ---- Meetings ---------------------------------------------------------
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, Validate)]
+#[serde(default)]
+pub struct MeetingForm {
+    pub meeting_held_day: String,
+    pub meeting_held_month: String,
+    pub meeting_held_year: String,
+    #[validate(length(
+        min = 1,
+        max = 2000,
+        message = "Enter who attended, in 2,000 characters or fewer"
+    ))]
+    pub meeting_attendees: String,
+    #[validate(length(
+        min = 1,
+        max = 10000,
+        message = "Enter the meeting's notes, in 10,000 characters or fewer"
+    ))]
+    pub meeting_notes: String,
+    pub meeting_rag: String,
+    pub meeting_next_day: String,
+    pub meeting_next_month: String,
+    pub meeting_next_year: String,
+}
+
+impl FormInput for MeetingForm {
+    type Parsed = NewMeeting;
+    const FIELDS: &'static [&'static str] = &[
+        "meeting_held",
+        "meeting_attendees",
+        "meeting_notes",
+        "meeting_rag",
+        "meeting_next",
+    ];
+
+    fn parse(&self) -> Result<NewMeeting, FormErrors> {
+        let mut errors = FormErrors::default();
+        let held_on = date_field(
+            &mut errors,
+            "meeting_held",
+            "Meeting date",
+            [
+                &self.meeting_held_day,
+                &self.meeting_held_month,
+                &self.meeting_held_year,
+            ],
+            true,
+        );
+        if held_on.is_some_and(|d| d > Utc::now().date_naive()) {
+            errors.add("meeting_held", "Meeting date must be today or in the past");
+        }
+        let rag = Rag::from_code(&self.meeting_rag);
+        if rag.is_none() {
+            errors.add("meeting_rag", "Select red, amber or green");
+        }
+        let next_due_on = date_field(
+            &mut errors,
+            "meeting_next",
+            "Next meeting due",
+            [
+                &self.meeting_next_day,
+                &self.meeting_next_month,
+                &self.meeting_next_year,
+            ],
+            false,
+        );
+        match (held_on, rag) {
+            (Some(held_on), Some(rag)) if errors.is_empty() => Ok(NewMeeting {
+                held_on,
+                attendees: self.meeting_attendees.trim().to_string(),
+                notes: self.meeting_notes.trim().to_string(),
+                rag,
+                next_due_on,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+pub async fn record_meeting(
+    State(state): State<AppState>,
+    page: PageContext,
+    session: Session,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: Submitted<MeetingForm>,
+) -> Result<Response> {
+    let settings = state.settings.cases.clone();
+    change(
+        CaseRequest {
+            state,
+            page,
+            session,
+            viewer,
+            id,
+        },
+        form,
+        "Monitoring meeting recorded",
+        async move |txn, v, d, input| {
+            activity::record_meeting(txn, v, d, input, &settings)
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
+}
+
+// ---- Escalation and notes ---------------------------------------------
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, Validate)]
+#[serde(default)]
+pub struct EscalationForm {
+    pub escalation_level: String,
+    #[validate(length(min = 1, max = 5000, message = "Say why, in 5,000 characters or fewer"))]
+    pub escalation_reason: String,
+}
+
+impl FormInput for EscalationForm {
+    type Parsed = Escalation;
+    const FIELDS: &'static [&'static str] = &["escalation_level", "escalation_reason"];
+
+    fn parse(&self) -> Result<Escalation, FormErrors> {
+        let mut errors = FormErrors::default();
+        let level = self.escalation_level.parse::<i16>().ok();
+        if level.is_none() {
+            errors.add("escalation_level", "Select a level");
+        }
+        errors.into_result(Escalation {
+            to_level: level.unwrap_or_default(),
+            escalated_on: Utc::now().date_naive(),
+            reason: self.escalation_reason.trim().to_string(),
+        })
+    }
+}
+
+pub async fn escalate(
+    State(state): State<AppState>,
+    page: PageContext,
+    session: Session,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: Submitted<EscalationForm>,
+) -> Result<Response> {
+    let settings = state.settings.cases.clone();
+    change(
+        CaseRequest {
+            state,
+            page,
+            session,
+            viewer,
+            id,
+        },
+        form,
+        "Escalation level changed",
+        async move |txn, v, d, input| {
+            activity::escalate(txn, v, d, input, &settings)
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, Validate)]
+#[serde(default)]
+pub struct NoteForm {
+    #[validate(length(
+        min = 1,
+        max = 10000,
+        message = "Enter the note, in 10,000 characters or fewer"
+    ))]
+    pub note: String,
+}
+
+impl FormInput for NoteForm {
+    type Parsed = String;
+    const FIELDS: &'static [&'static str] = &["note"];
+
+    fn parse(&self) -> Result<String, FormErrors> {
+        Ok(self.note.trim().to_string())
+    }
+}
+
+pub async fn add_note(
+    State(state): State<AppState>,
+    page: PageContext,
+    session: Session,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: Submitted<NoteForm>,
+) -> Result<Response> {
+    change(
+        CaseRequest {
+            state,
+            page,
+            session,
+            viewer,
+            id,
+        },
+        form,
+        "Note added",
+        async move |txn, v, d, body| activity::add_note(txn, v, d, body).await.map(|_| ()),
+    )
+    .await
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, Validate)]
+#[serde(default)]
+pub struct CloseForm {
+    #[validate(length(
+        min = 1,
+        max = 5000,
+        message = "Say why the case can close, in 5,000 characters or fewer"
+    ))]
+    pub closing_note: String,
+}
+
+impl FormInput for CloseForm {
+    type Parsed = String;
+    const FIELDS: &'static [&'static str] = &["closing_note"];
+
+    fn parse(&self) -> Result<String, FormErrors> {
+        Ok(self.closing_note.trim().to_string())
+    }
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    page: PageContext,
+    session: Session,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: Submitted<CloseForm>,
+) -> Result<Response> {
+    change(
+        CaseRequest {
+            state,
+            page,
+            session,
+            viewer,
+            id,
+        },
+        form,
+        "Case closed",
+        async move |txn, v, d, note| super::close(txn, v, d.case.id, note).await.map(|_| ()),
+    )
+    .await
+}
+
+// ---- Opening a case for a concern --------------------------------------
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, Validate)]
+#[serde(default)]
+pub struct ConcernForm {
+    pub reason: String,
+    #[validate(length(
+        min = 1,
+        max = 5000,
+        message = "Describe the concern, in 5,000 characters or fewer"
+    ))]
+    pub note: String,
+}
+
+impl FormInput for ConcernForm {
+    type Parsed = (Reason, String);
+    const FIELDS: &'static [&'static str] = &["reason", "note"];
+
+    fn parse(&self) -> Result<(Reason, String), FormErrors> {
+        match Reason::from_code(&self.reason).filter(|r| Reason::CONCERNS.contains(r)) {
+            Some(r) => Ok((r, self.note.trim().to_string())),
+            None => {
+                let mut errors = FormErrors::default();
+                errors.add("reason", "Select the kind of concern");
+                Err(errors)
+            }
+        }
+    }
+}
+
+pub async fn new_page(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(urn): Path<String>,
+) -> Result<Response> {
+    let home = crate::returns::store::home_by_urn(&state.db, &urn).await?;
+    let open = super::open_case_of(&state.db, home.id).await?;
+    Ok(render(&NewPage {
+        page,
+        home,
+        open,
+        form: ConcernForm::default(),
+        errors: FormErrors::default(),
+    }))
+}
+
+pub async fn open(
+    State(state): State<AppState>,
+    page: PageContext,
+    session: Session,
+    viewer: Viewer,
+    Path(urn): Path<String>,
+    form: Submitted<ConcernForm>,
+) -> Result<Response> {
+    let home = crate::returns::store::home_by_urn(&state.db, &urn).await?;
+    let ((reason, note), _) = match form {
+        Submitted::Valid(parsed, raw) => (parsed, raw),
+        Submitted::Invalid(form, errors) => {
+            let open = super::open_case_of(&state.db, home.id).await?;
+            return Ok(render_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &NewPage {
+                    page,
+                    home,
+                    open,
+                    form,
+                    errors,
+                },
+            ));
+        }
+    };
+    let txn = crate::db::begin_write(&state.db).await?;
+    let (case, created) = super::open_concern(&txn, &viewer, &home, reason, note).await?;
+    txn.commit().await?;
+    let heading = if created {
+        "Monitoring case opened"
+    } else {
+        "This home already has an open case: add to it here"
+    };
+    flash(&session, heading, None).await;
+    Ok(redirect(&format!("/cases/{}", case.id)))
+}

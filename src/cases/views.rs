@@ -1,0 +1,146 @@
+use askama::Template;
+use chrono::NaiveDate;
+use importers::vocab::Judgement;
+
+use super::CaseDetail;
+use super::list::CaseRow;
+use super::routes::{ConcernForm, ListQuery};
+use crate::db::entities::{homes, monitoring_cases};
+use crate::web::forms::FormErrors;
+use crate::web::page::PageContext;
+use crate::web::pagination::Pagination;
+
+#[derive(Template)]
+#[template(path = "cases/list.html")]
+pub struct ListPage {
+    pub page: PageContext,
+    pub rows: Vec<CaseRow>,
+    pub total: u64,
+    pub overdue_count: usize,
+    pub ours_count: usize,
+    pub pagination: Pagination,
+    pub export_query: String,
+    pub query: ListQuery,
+    pub today: NaiveDate,
+    pub levels: Vec<String>,
+    pub is_council: bool,
+}
+
+impl ListPage {
+    pub fn level_name(&self, level: &i16) -> &str {
+        usize::try_from(*level)
+            .ok()
+            .and_then(|l| self.levels.get(l))
+            .map(String::as_str)
+            .unwrap_or("Unknown")
+    }
+    pub fn ratings(&self) -> &'static [Judgement] {
+        Judgement::ALL
+    }
+}
+
+#[derive(Template)]
+#[template(path = "cases/show.html")]
+pub struct ShowPage {
+    pub page: PageContext,
+    pub d: CaseDetail,
+    pub rating: Option<Judgement>,
+    pub our_children: bool,
+    pub next_meeting_due: NaiveDate,
+    /// Council editors on an open case.
+    pub can_manage: bool,
+    /// Council editors or the home's provider, on an open case.
+    pub can_update: bool,
+    pub levels: Vec<String>,
+    pub today: NaiveDate,
+    pub errors: FormErrors,
+    pub values: std::collections::BTreeMap<String, String>,
+}
+
+impl ShowPage {
+    /// What the user typed in a form that failed, else the stored value.
+    pub fn value(&self, field: &str, stored: Option<String>) -> String {
+        self.values
+            .get(field)
+            .cloned()
+            .or(stored)
+            .unwrap_or_default()
+    }
+    pub fn date_value(&self, field: &str) -> [String; 3] {
+        self.date_of(field, &None)
+    }
+    pub fn date_of(&self, field: &str, stored: &Option<NaiveDate>) -> [String; 3] {
+        let parts = crate::web::forms::date_parts(*stored);
+        ["day", "month", "year"]
+            .iter()
+            .zip(parts)
+            .map(|(part, stored)| self.value(&format!("{field}_{part}"), Some(stored)))
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap_or_default()
+    }
+    pub fn level_name(&self, level: &i16) -> &str {
+        usize::try_from(*level)
+            .ok()
+            .and_then(|l| self.levels.get(l))
+            .map(String::as_str)
+            .unwrap_or("Unknown")
+    }
+    pub fn level_choices(&self) -> Vec<(String, String)> {
+        self.levels
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (i.to_string(), name.clone()))
+            .collect()
+    }
+    pub fn meeting_overdue(&self) -> bool {
+        self.d.is_open() && self.next_meeting_due < self.today
+    }
+    pub fn overdue(&self, action: &crate::db::entities::case_actions::Model) -> bool {
+        self.d.is_open() && super::activity::is_overdue(action, self.today)
+    }
+    pub fn action_statuses(&self) -> Vec<(String, String)> {
+        super::activity::ActionStatus::ALL
+            .iter()
+            .map(|s| (s.code().to_string(), s.label().to_string()))
+            .collect()
+    }
+    pub fn owners(&self) -> Vec<(String, String)> {
+        vec![
+            ("provider".into(), "Provider".into()),
+            ("council".into(), "Council".into()),
+        ]
+    }
+    pub fn rags(&self) -> Vec<(String, String)> {
+        super::activity::Rag::ALL
+            .iter()
+            .map(|r| (r.code().to_string(), r.label().to_string()))
+            .collect()
+    }
+    pub fn source(&self) -> &'static str {
+        self.d
+            .current
+            .as_ref()
+            .map(|i| crate::quality::source_label(&i.source, i.verified))
+            .unwrap_or("")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "cases/new.html")]
+pub struct NewPage {
+    pub page: PageContext,
+    pub home: homes::Model,
+    pub open: Option<monitoring_cases::Model>,
+    pub form: ConcernForm,
+    pub errors: FormErrors,
+}
+
+impl NewPage {
+    pub fn reasons(&self) -> Vec<(String, String)> {
+        super::Reason::CONCERNS
+            .iter()
+            .map(|r| (r.code().to_string(), r.label().to_string()))
+            .collect()
+    }
+}
