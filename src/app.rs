@@ -135,6 +135,16 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     let db = db::connect(&settings.database).await?;
     db::migrate(&db).await?;
     passwords::init(&settings.auth);
+    // One instance serves the web imports it starts; a restart interrupts
+    // them (their transaction never committed) and says so.
+    match crate::ofsted::web_import::fail_interrupted(&db).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            imports = n,
+            "Ofsted imports interrupted by a restart marked failed"
+        ),
+        Err(e) => tracing::error!(error = %e, "could not check for interrupted Ofsted imports"),
+    }
     let listen = settings.server.listen;
     let state = AppState::new(db, settings);
     spawn_retention(state.clone());

@@ -13,7 +13,8 @@ use axum::routing::MethodRouter;
 use crate::app::AppState;
 use crate::auth::policy::{self, Policy};
 use crate::{
-    api, audit, auth, cases, dashboard, health, homes, organisations, quality, returns, users,
+    api, audit, auth, cases, dashboard, health, homes, ofsted, organisations, quality, returns,
+    users,
 };
 
 use Policy::*;
@@ -75,6 +76,10 @@ pub fn table() -> Vec<Route> {
             .post(returns::routes::submit),
         Route::at("/homes/{urn}/returns/{week}/no-change", HomeEditor)
             .post(returns::routes::no_change),
+        Route::at("/imports/ofsted", CouncilEditor)
+            .get(ofsted::routes::list)
+            .post(ofsted::routes::upload),
+        Route::at("/imports/ofsted/{id}", CouncilEditor).get(ofsted::routes::show),
         Route::at("/homes/{urn}/inspections/new", HomeEditor)
             .get(quality::routes::new_page)
             .post(quality::routes::create),

@@ -12,6 +12,7 @@ mod m20261124_000004_users_and_sessions;
 mod m20261124_000005_audit_events;
 mod m20261125_000006_returns;
 mod m20261126_000007_quality_gate;
+mod m20261126_000008_ofsted_imports;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_audit_events::Migration),
             Box::new(m20261125_000006_returns::Migration),
             Box::new(m20261126_000007_quality_gate::Migration),
+            Box::new(m20261126_000008_ofsted_imports::Migration),
         ]
     }
 }

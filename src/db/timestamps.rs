@@ -52,5 +52,6 @@ plain!(
     api_tokens,
     case_escalations,
     case_notes,
-    case_files
+    case_files,
+    ofsted_imports
 );

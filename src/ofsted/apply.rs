@@ -102,6 +102,15 @@ pub async fn apply(
                         Change::updated("home", urn, before, after)
                             .summary(format!("Ofsted data updated {} ({urn})", updated.name)),
                     );
+                    let open = |code: &str| {
+                        importers::vocab::RegistrationStatus::from_code(code)
+                            .is_some_and(|s| s.is_open())
+                    };
+                    if open(&home.registration_status) && !open(&updated.registration_status) {
+                        summary
+                            .homes_deregistered
+                            .push((urn.clone(), updated.name.clone()));
+                    }
                     existing.insert(urn.clone(), updated);
                     summary.homes_updated += 1;
                 } else {
@@ -120,6 +129,7 @@ pub async fn apply(
         .cloned()
         .collect();
     for (urn, home) in load_homes(txn, &created).await? {
+        summary.new_homes.push((urn.clone(), home.name.clone()));
         let after = serde_json::to_value(&home).map_err(Error::internal)?;
         audits.push(
             Change::created("home", &urn, after)
@@ -264,8 +274,16 @@ pub async fn apply(
         .values()
         .map(|h| (h.id, (h.urn.clone(), h.name.clone())))
         .collect();
-    summary.rating_changes =
-        refresh_current(txn, &touched.into_iter().collect::<Vec<_>>(), &names).await?;
+    let touched: Vec<i64> = touched.into_iter().collect();
+    summary.rating_changes = refresh_current(txn, &touched, &names).await?;
+    // New inspections of homes where our children live: worth a look
+    // whatever the grade.
+    let ours = crate::returns::store::homes_with_our_children(txn, &touched).await?;
+    summary.inspected_with_our_children = ours
+        .iter()
+        .filter_map(|id| names.get(id).cloned())
+        .collect();
+    summary.inspected_with_our_children.sort();
 
     // Cases follow the ratings: opened for newly flagged homes that matter
     // to us, a close proposed where a home improved or closed.

@@ -5,7 +5,11 @@
 //! Everything is written in one transaction, with the audit trail.
 
 mod apply;
+pub mod report;
+pub mod routes;
 mod summary;
+mod views;
+pub mod web_import;
 
 use std::path::Path;
 

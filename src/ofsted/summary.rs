@@ -50,6 +50,12 @@ pub struct ImportSummary {
     pub reports_corrected: Vec<(String, String)>,
     pub cases_opened: usize,
     pub cases_close_proposed: usize,
+    /// URN and name of each home the file added.
+    pub new_homes: Vec<(String, String)>,
+    /// Homes whose registration the file shows has ended.
+    pub homes_deregistered: Vec<(String, String)>,
+    /// Homes where our children live with an inspection new to us.
+    pub inspected_with_our_children: Vec<(String, String)>,
 }
 
 impl ImportSummary {

@@ -45,6 +45,8 @@ const EXPECTED: &[(&str, Policy)] = &[
     ("/homes/{urn}/returns", Policy::HomeViewer),
     ("/homes/{urn}/returns/{week}", Policy::HomeEditor),
     ("/homes/{urn}/returns/{week}/no-change", Policy::HomeEditor),
+    ("/imports/ofsted", Policy::CouncilEditor),
+    ("/imports/ofsted/{id}", Policy::CouncilEditor),
     ("/homes/{urn}/inspections/new", Policy::HomeEditor),
     (
         "/homes/{urn}/inspections/{id}/confirm",

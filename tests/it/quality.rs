@@ -431,3 +431,90 @@ async fn a_home_that_closes_gets_its_case_close_proposed() {
         "the seeded case and this one"
     );
 }
+
+async fn wait_for_import(
+    c: &mut crate::support::Client<'_>,
+    path: &str,
+) -> crate::support::Response {
+    for _ in 0..200 {
+        let page = c.get(path).await;
+        if !page.text().contains("Importing") {
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the import at {path} did not finish");
+}
+
+#[tokio::test]
+async fn a_commissioner_imports_ofsteds_file_from_the_web_and_reads_the_change_report() {
+    let app = TestApp::new().await;
+    // Our children live at Alder House.
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    let week = sufficiency::returns::this_week();
+    crate::returns::file(
+        &mut a,
+        &app.seed.home_a1,
+        &week,
+        &crate::returns::a1_fields(&week),
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+
+    let mut csv = format!("{HEADER}\n");
+    for (urn, name, council, event, overall) in [
+        (
+            "SC100001",
+            "Alder House",
+            "Bournemouth, Christchurch and Poole",
+            "20000010",
+            "Inadequate",
+        ),
+        (
+            "SC300002",
+            "New Meadow",
+            "Bournemouth, Christchurch and Poole",
+            "20000011",
+            "Good",
+        ),
+    ] {
+        csv.push_str(&format!(
+            "Link,{urn},,Children's home,01/04/2015,Active,{name},1 Road,,Poole,,BH15 1AA,South West,South West,\"{council}\",Poole,Private,3,,,Acme Care Ltd,Full inspection,10/06/2026,10/06/2026,{event},{overall},,,Good,Good\n"
+        ));
+    }
+    let mut c = app.signed_in(Persona::Commissioner).await;
+    c.get("/imports/ofsted")
+        .await
+        .assert_contains("No file has been imported from here yet");
+    let started = c
+        .post_file("/imports/ofsted", "providers.csv", csv.as_bytes())
+        .await;
+    started.assert_status(StatusCode::SEE_OTHER);
+    let path = started.location().expect("redirect").to_string();
+    let report = wait_for_import(&mut c, &path).await;
+    report
+        .assert_contains("Imported: what changed")
+        .assert_contains("Downgrades (1)")
+        .assert_contains("Alder House (SC100001)")
+        .assert_contains("New inspections of homes where our children live (1)")
+        .assert_contains("New homes (1)")
+        .assert_contains("New Meadow (SC300002)")
+        // Alder House already has an open case (the seeded concern): the
+        // downgrade joins it rather than opening another.
+        .assert_contains("0 monitoring cases opened");
+    assert_eq!(cases_of(&app, "SC100001").await.len(), 1);
+    c.get("/imports/ofsted")
+        .await
+        .assert_contains("providers.csv");
+
+    // A file that is not Ofsted's fails with the reason and applies nothing.
+    let started = c
+        .post_file("/imports/ofsted", "rota.csv", b"Name,Shift\nSam,Late\n")
+        .await;
+    let page = wait_for_import(&mut c, started.location().expect("redirect")).await;
+    page.assert_contains("The import did not finish")
+        .assert_contains("Nothing from this file was applied");
+    let page = c.post_file("/imports/ofsted", "notes.txt", b"hello").await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("must be a .csv");
+}

@@ -13,6 +13,7 @@ pub mod home_needs;
 pub mod homes;
 pub mod inspections;
 pub mod monitoring_cases;
+pub mod ofsted_imports;
 pub mod organisations;
 pub mod return_uploads;
 pub mod return_vacancies;

@@ -11,6 +11,7 @@ pub use super::home_needs::Entity as HomeNeeds;
 pub use super::homes::Entity as Homes;
 pub use super::inspections::Entity as Inspections;
 pub use super::monitoring_cases::Entity as MonitoringCases;
+pub use super::ofsted_imports::Entity as OfstedImports;
 pub use super::organisations::Entity as Organisations;
 pub use super::return_uploads::Entity as ReturnUploads;
 pub use super::return_vacancies::Entity as ReturnVacancies;

@@ -1,0 +1,97 @@
+//! The change report of an import, kept as JSON with the web import so it
+//! can be read again later.
+
+use importers::RowError;
+use importers::vocab::Judgement;
+use serde::{Deserialize, Serialize};
+
+use super::summary::ImportSummary;
+
+/// A home named in the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HomeRef {
+    pub urn: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RatingMove {
+    pub urn: String,
+    pub name: String,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ChangeReport {
+    pub layout: String,
+    pub rows_read: usize,
+    pub homes_created: usize,
+    pub homes_updated: usize,
+    pub homes_unchanged: usize,
+    pub inspections_added: usize,
+    pub inspections_corrected: usize,
+    pub new_homes: Vec<HomeRef>,
+    pub homes_deregistered: Vec<HomeRef>,
+    pub downgrades: Vec<RatingMove>,
+    pub upgrades: Vec<RatingMove>,
+    pub inspected_with_our_children: Vec<HomeRef>,
+    pub reports_confirmed: usize,
+    /// URN and what Ofsted's data changed.
+    pub reports_corrected: Vec<(String, String)>,
+    pub cases_opened: usize,
+    pub cases_close_proposed: usize,
+    pub rejected: Vec<RowError>,
+    pub warnings: usize,
+}
+
+fn homes(list: &[(String, String)]) -> Vec<HomeRef> {
+    list.iter()
+        .map(|(urn, name)| HomeRef {
+            urn: urn.clone(),
+            name: name.clone(),
+        })
+        .collect()
+}
+
+impl From<&ImportSummary> for ChangeReport {
+    fn from(s: &ImportSummary) -> Self {
+        let label = |j: Option<Judgement>| {
+            j.map(|j| j.short_label().to_string())
+                .unwrap_or_else(|| "Not rated".into())
+        };
+        let moves = |down: bool| {
+            s.rating_changes
+                .iter()
+                .filter(|c| c.from.is_some() && c.to.is_some())
+                .filter(|c| c.is_downgrade() == down)
+                .map(|c| RatingMove {
+                    urn: c.urn.clone(),
+                    name: c.name.clone(),
+                    from: label(c.from),
+                    to: label(c.to),
+                })
+                .collect()
+        };
+        ChangeReport {
+            layout: s.layout.map(|l| l.label().to_string()).unwrap_or_default(),
+            rows_read: s.rows_read,
+            homes_created: s.homes_created,
+            homes_updated: s.homes_updated,
+            homes_unchanged: s.homes_unchanged,
+            inspections_added: s.inspections_added,
+            inspections_corrected: s.inspections_corrected,
+            new_homes: homes(&s.new_homes),
+            homes_deregistered: homes(&s.homes_deregistered),
+            downgrades: moves(true),
+            upgrades: moves(false),
+            inspected_with_our_children: homes(&s.inspected_with_our_children),
+            reports_confirmed: s.reports_confirmed,
+            reports_corrected: s.reports_corrected.clone(),
+            cases_opened: s.cases_opened,
+            cases_close_proposed: s.cases_close_proposed,
+            rejected: s.rejected.iter().take(500).cloned().collect(),
+            warnings: s.warnings.len(),
+        }
+    }
+}
