@@ -7,6 +7,7 @@ use axum::response::Response;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::homes::api as homes_api;
 use crate::returns::api as returns_api;
 use crate::web::html::render;
 use crate::web::page::PageContext;
@@ -16,19 +17,30 @@ use crate::web::page::PageContext;
     info(
         title = "Sufficiency API",
         version = "1",
-        description = "Weekly vacancy returns for a council's sufficiency service. Authenticate with a bearer token from \"API tokens\" in the service (or `sufficiency token create`); a token can do what its user can."
+        description = "Homes with their ratings and flags, and weekly vacancy returns, for a council's sufficiency service. Authenticate with a bearer token from \"API tokens\" in the service (or `sufficiency token create`); a token can do what its user can."
     ),
-    paths(returns_api::put_return, returns_api::list_returns),
+    paths(
+        homes_api::list_homes,
+        homes_api::get_home,
+        returns_api::put_return,
+        returns_api::list_returns
+    ),
     components(schemas(
         returns_api::ReturnBody,
         returns_api::NotAdmittable,
         returns_api::Vacancy,
         returns_api::ReturnResource,
         returns_api::ErrorBody,
-        returns_api::FieldError
+        returns_api::FieldError,
+        homes_api::HomeResource,
+        homes_api::RatingResource,
+        homes_api::HomePage
     )),
     modifiers(&BearerAuth),
-    tags((name = "returns", description = "Weekly vacancy returns"))
+    tags(
+        (name = "homes", description = "Homes, their current ratings and flags"),
+        (name = "returns", description = "Weekly vacancy returns")
+    )
 )]
 pub struct ApiDoc;
 

@@ -103,6 +103,8 @@ pub fn table() -> Vec<Route> {
         Route::at("/cases/{id}/close", CouncilEditor).post(cases::routes::close),
         Route::at("/api", Public).get(api::page),
         Route::at("/api/openapi.json", Public).get(api::openapi_json),
+        Route::at("/api/v1/homes", SignedIn).get(homes::api::list_homes),
+        Route::at("/api/v1/homes/{urn}", HomeViewer).get(homes::api::get_home),
         Route::at("/api/v1/homes/{urn}/returns", HomeViewer).get(returns::api::list_returns),
         Route::at("/api/v1/homes/{urn}/returns/{week}", HomeEditor).put(returns::api::put_return),
     ]

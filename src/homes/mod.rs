@@ -2,6 +2,7 @@
 //! and how they are rated. Addresses are sensitive: every query here is
 //! scoped to what the viewer may see, on top of the route policies.
 
+pub mod api;
 mod commands;
 pub mod form;
 mod query;
@@ -88,6 +89,8 @@ pub struct Filter {
     pub q: Option<String>,
     /// The owning provider's name contains.
     pub owner: Option<String>,
+    /// Only flagged homes (`Some(true)`) or only unflagged ones.
+    pub flagged: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -140,6 +140,12 @@ fn rows_query(viewer: &Viewer, filter: &Filter) -> Select<homes::Entity> {
                 .add(homes::Column::Urn.eq(q.to_ascii_uppercase())),
         );
     }
+    match filter.flagged {
+        Some(true) => query = query.filter(crate::quality::flagged_condition(CURRENT)),
+        // Through CASE: a plain NOT would drop homes whose grades are NULL.
+        Some(false) => query = query.filter(crate::quality::flagged_expr(CURRENT).eq(false)),
+        None => {}
+    }
     if let Some(rating) = filter.rating {
         let overall = Expr::col((Alias::new(CURRENT), inspections::Column::Overall));
         let codes = |js: &[Judgement]| js.iter().map(|j| j.code().to_string()).collect::<Vec<_>>();

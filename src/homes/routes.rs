@@ -29,6 +29,7 @@ fn filter(query: &ListQuery) -> Filter {
         council_id: query.council.parse().ok(),
         status: StatusFilter::from_code(&query.status),
         q: optional(&query.q),
+        flagged: None,
     }
 }
 

@@ -68,6 +68,8 @@ const EXPECTED: &[(&str, Policy)] = &[
     ("/cases/{id}/close", Policy::CouncilEditor),
     ("/api", Policy::Public),
     ("/api/openapi.json", Policy::Public),
+    ("/api/v1/homes", Policy::SignedIn),
+    ("/api/v1/homes/{urn}", Policy::HomeViewer),
     ("/api/v1/homes/{urn}/returns", Policy::HomeViewer),
     ("/api/v1/homes/{urn}/returns/{week}", Policy::HomeEditor),
 ];

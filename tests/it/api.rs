@@ -260,3 +260,65 @@ async fn the_openapi_document_describes_the_api() {
         .assert_contains("/api/v1/homes/{urn}/returns/{week}")
         .assert_contains("Authorization: Bearer");
 }
+
+#[tokio::test]
+async fn homes_come_with_their_rating_its_source_and_the_flag() {
+    let app = TestApp::new().await;
+    // A provider reports Birch Lodge inadequate: flagged at once, unconfirmed.
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    a.post_form(
+        &format!("/homes/{}/inspections/new", app.seed.home_a2),
+        &[
+            ("event_type", "full"),
+            ("date_day", "2"),
+            ("date_month", "11"),
+            ("date_year", "2026"),
+            ("overall", "inadequate"),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+
+    let mut c = app.api_client(Persona::Commissioner).await;
+    let flagged = json(&c.get("/api/v1/homes?flagged=true").await);
+    assert_eq!(flagged["total"], 1, "{flagged}");
+    let home = &flagged["homes"][0];
+    assert_eq!(home["urn"], "SC100002");
+    assert_eq!(home["flagged"], true);
+    assert_eq!(home["flag"], "Inadequate");
+    assert_eq!(home["rating"]["judgement"], "inadequate");
+    assert_eq!(home["rating"]["source"], "provider");
+    assert_eq!(home["rating"]["confirmed"], false);
+    assert_eq!(home["rating"]["inspection_date"], "2026-11-02");
+
+    let good = json(&c.get("/api/v1/homes?rating=good").await);
+    assert_eq!(good["homes"][0]["urn"], "SC100001");
+    assert_eq!(good["homes"][0]["rating"]["source"], "ofsted");
+    assert_eq!(good["homes"][0]["flagged"], false);
+    let unflagged = json(&c.get("/api/v1/homes?flagged=false").await);
+    assert_eq!(unflagged["total"], 2);
+    c.get("/api/v1/homes?rating=splendid")
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+
+    let one = json(&c.get(&format!("/api/v1/homes/{}", app.seed.home_a1)).await);
+    assert_eq!(one["name"], "Alder House");
+    assert_eq!(one["rating"]["label"], "Good");
+
+    // Providers see their own homes only.
+    let mut b = app.api_client(Persona::ProviderB).await;
+    let own = json(&b.get("/api/v1/homes").await);
+    assert_eq!(own["total"], 1);
+    assert_eq!(own["homes"][0]["urn"], "SC200001");
+    b.get(&format!("/api/v1/homes/{}", app.seed.home_a1))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    app.client()
+        .get("/api/v1/homes")
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED);
+
+    let doc = json(&app.client().get("/api/openapi.json").await);
+    assert!(doc["paths"]["/api/v1/homes"]["get"].is_object());
+    assert!(doc["paths"]["/api/v1/homes/{urn}"]["get"].is_object());
+}
