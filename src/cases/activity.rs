@@ -180,7 +180,7 @@ pub async fn add_action(
 }
 
 /// Council staff update any action; the provider updates the status of
-/// the case's actions (its own progress), nothing else.
+/// the actions it owns (its own progress), nothing else.
 pub async fn update_action_status(
     conn: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -198,6 +198,10 @@ pub async fn update_action_status(
         .one(conn)
         .await?
         .ok_or(Error::NotFound)?;
+    // The provider reports progress on its own actions, not the council's.
+    if !viewer.role.edits_market() && action.owner != Owner::Provider.code() {
+        return Err(Error::Forbidden);
+    }
     if action.status == status.code() {
         return Ok(action);
     }

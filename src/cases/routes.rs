@@ -87,8 +87,35 @@ pub async fn list(
     let pairs = query.pairs();
     let export_query =
         crate::web::query_string(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let mut by_rating: Vec<(String, usize)> = Vec::new();
+    for r in &rows {
+        let label = r
+            .rating
+            .map(|j| j.short_label().to_string())
+            .unwrap_or_else(|| "Not rated".into());
+        match by_rating.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, n)) => *n += 1,
+            None => by_rating.push((label, 1)),
+        }
+    }
+    let by_level: Vec<(String, usize)> = state
+        .settings
+        .cases
+        .escalation_levels
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let n = rows
+                .iter()
+                .filter(|r| usize::try_from(r.escalation_level).ok() == Some(i))
+                .count();
+            (name.clone(), n)
+        })
+        .collect();
     Ok(render(&ListPage {
         page,
+        by_rating,
+        by_level,
         overdue_count: rows.iter().filter(|r| r.has_overdue()).count(),
         ours_count: rows.iter().filter(|r| r.our_children).count(),
         total,
@@ -99,6 +126,7 @@ pub async fn list(
         today,
         levels: state.settings.cases.escalation_levels.clone(),
         is_council: viewer.is_council(),
+        can_import: viewer.role.edits_market(),
     }))
 }
 

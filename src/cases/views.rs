@@ -18,12 +18,17 @@ pub struct ListPage {
     pub total: u64,
     pub overdue_count: usize,
     pub ours_count: usize,
+    /// Cases shown, by the home's current rating and by escalation level.
+    pub by_rating: Vec<(String, usize)>,
+    pub by_level: Vec<(String, usize)>,
     pub pagination: Pagination,
     pub export_query: String,
     pub query: ListQuery,
     pub today: NaiveDate,
     pub levels: Vec<String>,
     pub is_council: bool,
+    /// Admins and commissioners may import Ofsted's file.
+    pub can_import: bool,
 }
 
 impl ListPage {

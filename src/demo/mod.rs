@@ -2,6 +2,7 @@
 //! extract of real Ofsted data for BCP and its neighbours (`data/demo/`),
 //! with one user per role and twelve weeks of returns, then served.
 
+mod cases;
 mod returns;
 
 use std::collections::HashMap;
@@ -84,18 +85,33 @@ pub async fn build(
 ) -> Result<Vec<DemoLogin>, StartError> {
     let sandbox = Sandbox::new(&settings.uploads);
     let viewer = Viewer::system("demo builder");
+    // Imported as a commissioner would from the web, so each file's change
+    // report is there to read at /imports/ofsted.
+    let importer = Viewer {
+        display_name: "Demo commissioner".into(),
+        ..viewer.clone()
+    };
     for name in OFSTED_FILES {
-        let path = data_dir.join("ofsted").join(name);
-        let file = ofsted::read_file(&path, &sandbox)
-            .await
-            .map_err(|e| StartError::Other(e.to_string()))?;
-        let summary = ofsted::import(db, &viewer, &file, settings)
-            .await
-            .map_err(|e| StartError::Other(e.to_string()))?;
-        println!(
-            "Imported {name}: {} homes created, {} updated, {} inspections added",
-            summary.homes_created, summary.homes_updated, summary.inspections_added
-        );
+        let bytes = std::fs::read(data_dir.join("ofsted").join(name))?;
+        let (row, format) = ofsted::web_import::start(db, &importer, name, &bytes).await?;
+        ofsted::web_import::run(db, &sandbox, settings, &importer, row.id, format, bytes).await?;
+        let row = ofsted::web_import::find(db, row.id).await?;
+        match ofsted::web_import::report_of(&row) {
+            Some(r) => println!(
+                "Imported {name}: {} homes created, {} updated, {} inspections added, {} downgrades, {} cases opened",
+                r.homes_created,
+                r.homes_updated,
+                r.inspections_added,
+                r.downgrades.len(),
+                r.cases_opened
+            ),
+            None => {
+                return Err(StartError::Other(format!(
+                    "{name}: {}",
+                    row.error.unwrap_or_default()
+                )));
+            }
+        }
     }
     fictionalise(
         db,
@@ -111,6 +127,8 @@ pub async fn build(
         })?;
     let filed = returns::generate(db, settings, ours.id).await?;
     println!("Generated {filed} weekly returns over 12 weeks");
+    let open = cases::generate(db, settings, ours.id).await?;
+    println!("{open} monitoring cases open, with plans, actions, meetings and escalations");
     add_users(db, settings).await
 }
 

@@ -102,7 +102,31 @@ async fn the_provider_updates_its_actions_and_the_plan() {
         .await
         .assert_contains("20 November 2026")
         .assert_contains("Recruit a deputy manager");
-    // Only council staff add actions.
+    // Only council staff add actions, or change the council's own.
+    let txn = sufficiency::db::begin_write(&app.db).await.unwrap();
+    let system = sufficiency::auth::Viewer::system("test");
+    let detail = sufficiency::cases::find(&txn, &system, app.seed.case_a)
+        .await
+        .unwrap();
+    let council_action = sufficiency::cases::activity::add_action(
+        &txn,
+        &system,
+        &detail,
+        sufficiency::cases::activity::NewAction {
+            description: "Visit unannounced".into(),
+            owner: sufficiency::cases::activity::Owner::Council,
+            due_on: None,
+        },
+    )
+    .await
+    .unwrap();
+    txn.commit().await.unwrap();
+    a.post_form(
+        &case_path(&app, &format!("/actions/{}", council_action.id)),
+        &[("status", "done")],
+    )
+    .await
+    .assert_status(StatusCode::FORBIDDEN);
     a.post_form(
         &case_path(&app, "/actions"),
         &[("action_description", "x"), ("action_owner", "council")],

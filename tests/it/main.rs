@@ -11,6 +11,7 @@ mod cases;
 mod cli;
 mod dashboard;
 mod database;
+mod demo;
 mod health;
 mod homes;
 mod logs;
