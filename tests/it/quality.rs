@@ -518,3 +518,30 @@ async fn a_commissioner_imports_ofsteds_file_from_the_web_and_reads_the_change_r
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY)
         .assert_contains("must be a .csv");
 }
+
+#[tokio::test]
+async fn not_yet_inspected_and_registration_pending_are_distinct() {
+    let app = TestApp::new().await;
+    let b1 = homes::Entity::find()
+        .filter(homes::Column::Urn.eq("SC200001"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut model: homes::ActiveModel = b1.into();
+    model.registration_status = sea_orm::ActiveValue::Set("registration_pending".into());
+    sea_orm::ActiveModelTrait::update(model, &app.db)
+        .await
+        .unwrap();
+    let mut c = app.signed_in(Persona::Commissioner).await;
+    c.get("/homes")
+        .await
+        .assert_contains("Registration pending")
+        .assert_contains("Not yet inspected");
+    c.get("/homes/SC200001")
+        .await
+        .assert_contains("Registration pending");
+    c.get("/homes/SC100002")
+        .await
+        .assert_contains("Registered, not yet inspected");
+}
