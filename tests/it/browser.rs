@@ -187,3 +187,140 @@ async fn a_placements_officer_signs_in_and_browses_homes() {
     );
     browser.client.clone().close().await.unwrap();
 }
+
+async fn sign_in(c: &fantoccini::Client, base: &str, email: &str) {
+    c.goto(&format!("{base}/sign-in")).await.unwrap();
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Css("h1")).await.unwrap();
+}
+
+async fn text_of(c: &fantoccini::Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_files_no_change_for_a_home_in_one_click() {
+    let app = TestApp::new().await;
+    let Some(browser) = browser().await else {
+        return;
+    };
+    // Last week's return, to copy.
+    let last_week = sufficiency::returns::this_week().plus(-1);
+    let mut a = app.signed_in(crate::support::Persona::ProviderA).await;
+    crate::returns::file(
+        &mut a,
+        &app.seed.home_a1,
+        &last_week,
+        &crate::returns::a1_fields(&last_week),
+    )
+    .await;
+    let base = format!("http://{}", serve(&app).await);
+    let c = &browser.client;
+    sign_in(c, &base, "provider-a@test.example").await;
+    assert_eq!(text_of(c, "h1").await, "Your homes this week");
+    c.find(Locator::XPath(
+        "//button[contains(., 'No change since last week') and contains(., 'Alder House')]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.wait()
+        .for_element(Locator::Css(".govuk-notification-banner"))
+        .await
+        .unwrap();
+    let banner = text_of(c, ".govuk-notification-banner").await;
+    assert!(banner.contains("Alder House"), "{banner}");
+    let table = text_of(c, "table.govuk-table").await;
+    assert!(table.contains("Filed"), "{table}");
+    browser.client.clone().close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commissioner_records_a_monitoring_meeting_on_a_case() {
+    let app = TestApp::new().await;
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let base = format!("http://{}", serve(&app).await);
+    let c = &browser.client;
+    sign_in(c, &base, "commissioner@test.example").await;
+    c.goto(&format!("{base}/cases")).await.unwrap();
+    c.find(Locator::LinkText("Alder House"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Css("h1")).await.unwrap();
+    c.find(Locator::XPath("//summary[contains(., 'Record a meeting')]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let today = chrono::Utc::now().date_naive();
+    for (id, value) in [
+        ("meeting_held_day", today.format("%-d").to_string()),
+        ("meeting_held_month", today.format("%-m").to_string()),
+        ("meeting_held_year", today.format("%Y").to_string()),
+        (
+            "meeting_attendees",
+            "Commissioner; registered manager".to_string(),
+        ),
+        ("meeting_notes", "Rota now fully staffed".to_string()),
+    ] {
+        c.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(&value)
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Css("#meeting_rag option[value=green]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::XPath(
+        "//button[contains(., 'Record the meeting')]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.wait()
+        .for_element(Locator::Css(".govuk-notification-banner"))
+        .await
+        .unwrap();
+    let page = text_of(c, "main").await;
+    assert!(page.contains("Monitoring meeting recorded"), "{page}");
+    assert!(page.contains("Rota now fully staffed"), "{page}");
+    assert!(page.contains("Green"), "{page}");
+    browser.client.clone().close().await.unwrap();
+}
