@@ -229,7 +229,6 @@ pub async fn sync(
 ) -> Result<SyncReport> {
     const CHUNK: usize = 400;
     let mut report = SyncReport::default();
-    let now = Utc::now().fixed_offset();
     for chunk in home_ids.chunks(CHUNK) {
         let homes: HashMap<i64, homes::Model> = homes::Entity::find()
             .filter(homes::Column::Id.is_in(chunk.iter().copied()))
@@ -273,36 +272,14 @@ pub async fn sync(
                     report.opened.push(case.id);
                 }
                 (Some(case), Some(_)) if case.status == "close_proposed" && registered => {
-                    let mut model = case.clone().into_active_model();
-                    model.status = Set("open".into());
-                    model.close_proposal = Set(None);
-                    model.updated_at = Set(now);
-                    let updated = model.update(conn).await?;
-                    audit_case(
-                        conn,
-                        viewer,
-                        case,
-                        &updated,
-                        "Close proposal withdrawn: the home is flagged again",
-                    )
-                    .await?;
+                    let summary = "Close proposal withdrawn: the home is flagged again";
+                    set_proposal(conn, viewer, case, None, summary).await?;
                     report.reopened.push(case.id);
                 }
                 (Some(case), _) if case.status == "open" => {
                     if let Some(why) = close_reason(case, home, inspection, registered) {
-                        let mut model = case.clone().into_active_model();
-                        model.status = Set("close_proposed".into());
-                        model.close_proposal = Set(Some(why.clone()));
-                        model.updated_at = Set(now);
-                        let updated = model.update(conn).await?;
-                        audit_case(
-                            conn,
-                            viewer,
-                            case,
-                            &updated,
-                            &format!("Close proposed: {why}"),
-                        )
-                        .await?;
+                        let summary = format!("Close proposed: {why}");
+                        set_proposal(conn, viewer, case, Some(why), &summary).await?;
                         report.close_proposed.push(case.id);
                     }
                 }
@@ -311,6 +288,27 @@ pub async fn sync(
         }
     }
     Ok(report)
+}
+
+/// Proposes closing an open case (`Some(why)`) or withdraws the proposal.
+async fn set_proposal(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    case: &monitoring_cases::Model,
+    why: Option<String>,
+    summary: &str,
+) -> Result<()> {
+    let mut model = case.clone().into_active_model();
+    model.status = Set(if why.is_some() {
+        "close_proposed"
+    } else {
+        "open"
+    }
+    .into());
+    model.close_proposal = Set(why);
+    model.updated_at = Set(Utc::now().fixed_offset());
+    let updated = model.update(conn).await?;
+    audit_case(conn, viewer, case, &updated, summary).await
 }
 
 /// Why an open case could now close, if it could.

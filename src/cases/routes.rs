@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, RawPathParams, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -227,13 +228,43 @@ pub async fn show(
     .await
 }
 
-/// What every change to a case needs from its request.
-struct CaseRequest {
+/// What every change to a case needs from its request: the case is the
+/// path's `{id}`.
+pub struct CaseRequest {
     state: AppState,
     page: PageContext,
     session: Session,
     viewer: Viewer,
     id: String,
+}
+
+impl FromRequestParts<AppState> for CaseRequest {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let page = PageContext::from_request_parts(parts, state).await?;
+        let viewer = Viewer::from_request_parts(parts, state).await?;
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| Error::internal("session layer missing"))?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Error::NotFound)?;
+        let id = params
+            .iter()
+            .find(|(k, _)| *k == "id")
+            .map(|(_, v)| v.to_string())
+            .ok_or(Error::NotFound)?;
+        Ok(CaseRequest {
+            state: state.clone(),
+            page,
+            session,
+            viewer,
+            id,
+        })
+    }
 }
 
 /// Runs a change on a case in one transaction; on invalid input shows the
@@ -366,22 +397,9 @@ impl FormInput for PlanForm {
     }
 }
 
-pub async fn save_plan(
-    State(state): State<AppState>,
-    page: PageContext,
-    session: Session,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    form: Submitted<PlanForm>,
-) -> Result<Response> {
+pub async fn save_plan(req: CaseRequest, form: Submitted<PlanForm>) -> Result<Response> {
     change(
-        CaseRequest {
-            state,
-            page,
-            session,
-            viewer,
-            id,
-        },
+        req,
         form,
         "Improvement plan saved",
         async move |txn, v, d, input| plan::save(txn, v, d, input).await.map(|_| ()),
@@ -500,26 +518,10 @@ impl FormInput for ActionForm {
     }
 }
 
-pub async fn add_action(
-    State(state): State<AppState>,
-    page: PageContext,
-    session: Session,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    form: Submitted<ActionForm>,
-) -> Result<Response> {
-    change(
-        CaseRequest {
-            state,
-            page,
-            session,
-            viewer,
-            id,
-        },
-        form,
-        "Action added",
-        async move |txn, v, d, input| activity::add_action(txn, v, d, input).await.map(|_| ()),
-    )
+pub async fn add_action(req: CaseRequest, form: Submitted<ActionForm>) -> Result<Response> {
+    change(req, form, "Action added", async move |txn, v, d, input| {
+        activity::add_action(txn, v, d, input).await.map(|_| ())
+    })
     .await
 }
 
@@ -543,22 +545,13 @@ impl FormInput for ActionStatusForm {
 }
 
 pub async fn update_action(
-    State(state): State<AppState>,
-    page: PageContext,
-    session: Session,
-    viewer: Viewer,
-    Path((id, action_id)): Path<(String, String)>,
+    req: CaseRequest,
+    Path((_, action_id)): Path<(String, String)>,
     form: Submitted<ActionStatusForm>,
 ) -> Result<Response> {
     let action_id = parse_id(&action_id)?;
     change(
-        CaseRequest {
-            state,
-            page,
-            session,
-            viewer,
-            id,
-        },
+        req,
         form,
         "Action updated",
         async move |txn, v, d, status| {
@@ -650,23 +643,10 @@ impl FormInput for MeetingForm {
     }
 }
 
-pub async fn record_meeting(
-    State(state): State<AppState>,
-    page: PageContext,
-    session: Session,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    form: Submitted<MeetingForm>,
-) -> Result<Response> {
-    let settings = state.settings.cases.clone();
+pub async fn record_meeting(req: CaseRequest, form: Submitted<MeetingForm>) -> Result<Response> {
+    let settings = req.state.settings.cases.clone();
     change(
-        CaseRequest {
-            state,
-            page,
-            session,
-            viewer,
-            id,
-        },
+        req,
         form,
         "Monitoring meeting recorded",
         async move |txn, v, d, input| {
@@ -706,23 +686,10 @@ impl FormInput for EscalationForm {
     }
 }
 
-pub async fn escalate(
-    State(state): State<AppState>,
-    page: PageContext,
-    session: Session,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    form: Submitted<EscalationForm>,
-) -> Result<Response> {
-    let settings = state.settings.cases.clone();
+pub async fn escalate(req: CaseRequest, form: Submitted<EscalationForm>) -> Result<Response> {
+    let settings = req.state.settings.cases.clone();
     change(
-        CaseRequest {
-            state,
-            page,
-            session,
-            viewer,
-            id,
-        },
+        req,
         form,
         "Escalation level changed",
         async move |txn, v, d, input| {
@@ -754,26 +721,10 @@ impl FormInput for NoteForm {
     }
 }
 
-pub async fn add_note(
-    State(state): State<AppState>,
-    page: PageContext,
-    session: Session,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    form: Submitted<NoteForm>,
-) -> Result<Response> {
-    change(
-        CaseRequest {
-            state,
-            page,
-            session,
-            viewer,
-            id,
-        },
-        form,
-        "Note added",
-        async move |txn, v, d, body| activity::add_note(txn, v, d, body).await.map(|_| ()),
-    )
+pub async fn add_note(req: CaseRequest, form: Submitted<NoteForm>) -> Result<Response> {
+    change(req, form, "Note added", async move |txn, v, d, body| {
+        activity::add_note(txn, v, d, body).await.map(|_| ())
+    })
     .await
 }
 
@@ -797,26 +748,10 @@ impl FormInput for CloseForm {
     }
 }
 
-pub async fn close(
-    State(state): State<AppState>,
-    page: PageContext,
-    session: Session,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    form: Submitted<CloseForm>,
-) -> Result<Response> {
-    change(
-        CaseRequest {
-            state,
-            page,
-            session,
-            viewer,
-            id,
-        },
-        form,
-        "Case closed",
-        async move |txn, v, d, note| super::close(txn, v, d.case.id, note).await.map(|_| ()),
-    )
+pub async fn close(req: CaseRequest, form: Submitted<CloseForm>) -> Result<Response> {
+    change(req, form, "Case closed", async move |txn, v, d, note| {
+        super::close(txn, v, d.case.id, note).await.map(|_| ())
+    })
     .await
 }
 
