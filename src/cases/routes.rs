@@ -319,16 +319,6 @@ fn values_of<T: Serialize>(raw: &T) -> Values {
     }
 }
 
-fn date_field(
-    errors: &mut FormErrors,
-    field: &str,
-    label: &str,
-    parts: [&str; 3],
-    required: bool,
-) -> Option<chrono::NaiveDate> {
-    date_from_parts(errors, field, label, parts, required)
-}
-
 // ---- Plan -------------------------------------------------------------
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, Validate)]
@@ -356,7 +346,7 @@ impl FormInput for PlanForm {
 
     fn parse(&self) -> Result<PlanDetails, FormErrors> {
         let mut errors = FormErrors::default();
-        let requested_on = date_field(
+        let requested_on = date_from_parts(
             &mut errors,
             "plan_requested",
             "Date requested",
@@ -367,7 +357,7 @@ impl FormInput for PlanForm {
             ],
             false,
         );
-        let received_on = date_field(
+        let received_on = date_from_parts(
             &mut errors,
             "plan_received",
             "Date received",
@@ -499,7 +489,7 @@ impl FormInput for ActionForm {
         if owner.is_none() {
             errors.add("action_owner", "Select who is to do it");
         }
-        let due_on = date_field(
+        let due_on = date_from_parts(
             &mut errors,
             "action_due",
             "Due date",
@@ -601,7 +591,7 @@ impl FormInput for MeetingForm {
 
     fn parse(&self) -> Result<NewMeeting, FormErrors> {
         let mut errors = FormErrors::default();
-        let held_on = date_field(
+        let held_on = date_from_parts(
             &mut errors,
             "meeting_held",
             "Meeting date",
@@ -619,7 +609,7 @@ impl FormInput for MeetingForm {
         if rag.is_none() {
             errors.add("meeting_rag", "Select red, amber or green");
         }
-        let next_due_on = date_field(
+        let next_due_on = date_from_parts(
             &mut errors,
             "meeting_next",
             "Next meeting due",
