@@ -153,6 +153,12 @@ async fn an_ofsted_downgrade_flags_the_home_and_opens_one_case_however_often_it_
     );
     c.get("/returns").await.assert_contains("Flagged");
     c.get("/cases").await.assert_contains("Birch Lodge");
+    c.get(&format!("/organisations/{}", app.seed.provider_a_id))
+        .await
+        .assert_contains("Flagged");
+    // The provider sees the flag on its week's list too.
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    a.get("/").await.assert_contains("Flagged");
 }
 
 #[tokio::test]
