@@ -9,6 +9,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::homes::api as homes_api;
 use crate::returns::api as returns_api;
+use crate::search::api as search_api;
 use crate::web::html::render;
 use crate::web::page::PageContext;
 
@@ -23,7 +24,8 @@ use crate::web::page::PageContext;
         homes_api::list_homes,
         homes_api::get_home,
         returns_api::put_return,
-        returns_api::list_returns
+        returns_api::list_returns,
+        search_api::vacancies
     ),
     components(schemas(
         returns_api::ReturnBody,
@@ -34,12 +36,15 @@ use crate::web::page::PageContext;
         returns_api::FieldError,
         homes_api::HomeResource,
         homes_api::RatingResource,
-        homes_api::HomePage
+        homes_api::HomePage,
+        search_api::VacancyResource,
+        search_api::VacancySearch
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "homes", description = "Homes, their current ratings and flags"),
-        (name = "returns", description = "Weekly vacancy returns")
+        (name = "returns", description = "Weekly vacancy returns"),
+        (name = "placements", description = "Finding a vacancy that fits a child (council staff)")
     )
 )]
 pub struct ApiDoc;

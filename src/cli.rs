@@ -73,6 +73,13 @@ pub enum Import {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Import postcode positions for distances: a `postcode,latitude,longitude`
+    /// CSV (Code-Point Open shape), the ONS Postcode Directory CSV, or
+    /// district centroids (`outcode,latitude,longitude`); then place homes.
+    Postcodes {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,6 +142,9 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), StartEr
         Command::Import {
             what: Import::Ofsted { files },
         } => import_ofsted(settings, files).await,
+        Command::Import {
+            what: Import::Postcodes { files },
+        } => import_postcodes(settings, files).await,
         Command::User {
             what:
                 User::Add {
@@ -178,6 +188,51 @@ async fn import_ofsted(settings: Settings, files: Vec<PathBuf>) -> Result<(), St
                     failed = true;
                 }
             },
+        }
+    }
+    if failed {
+        Err(StartError::Other("some files were not imported".into()))
+    } else {
+        Ok(())
+    }
+}
+
+async fn import_postcodes(settings: Settings, files: Vec<PathBuf>) -> Result<(), StartError> {
+    let db = db::connect(&settings.database).await?;
+    db::migrate(&db).await?;
+    let mut failed = false;
+    for path in files {
+        println!("== {}", path.display());
+        let started = std::time::Instant::now();
+        let outcome = match std::fs::File::open(&path) {
+            Err(e) => Err(e.to_string()),
+            Ok(file) => crate::geo::import_postcodes(&db, std::io::BufReader::new(file)).await,
+        };
+        match outcome {
+            Ok(done) => {
+                let what = match done.kind {
+                    Some(importers::postcodes::Kind::Districts) => "district centres",
+                    _ => "postcodes",
+                };
+                println!(
+                    "Saved {} {what} from {} rows ({} without coordinates skipped); {} homes placed",
+                    done.saved,
+                    done.outcome.rows,
+                    done.outcome.without_coordinates,
+                    done.homes_located
+                );
+                if done.outcome.error_count > 0 {
+                    println!("Rows not imported: {}", done.outcome.error_count);
+                    for e in done.outcome.errors.iter().take(50) {
+                        println!("  {e}");
+                    }
+                }
+                println!("Took {:.2?}", started.elapsed());
+            }
+            Err(e) => {
+                println!("Not imported: {e}");
+                failed = true;
+            }
         }
     }
     if failed {

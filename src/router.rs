@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::auth::policy::{self, Policy};
 use crate::{
     api, audit, auth, cases, dashboard, health, homes, ofsted, organisations, quality, returns,
-    users,
+    search, users,
 };
 
 use Policy::*;
@@ -101,8 +101,14 @@ pub fn table() -> Vec<Route> {
         Route::at("/cases/{id}/escalations", CouncilEditor).post(cases::routes::escalate),
         Route::at("/cases/{id}/notes", Council).post(cases::routes::add_note),
         Route::at("/cases/{id}/close", CouncilEditor).post(cases::routes::close),
+        Route::at("/search", Council).get(search::routes::page),
+        Route::at("/search/export.csv", Council).get(search::routes::export_csv),
+        Route::at("/search/export.xlsx", Council).get(search::routes::export_xlsx),
+        Route::at("/search/demand", Council).get(search::demand::page),
+        Route::at("/search/demand.csv", Council).get(search::demand::export_csv),
         Route::at("/api", Public).get(api::page),
         Route::at("/api/openapi.json", Public).get(api::openapi_json),
+        Route::at("/api/v1/vacancies", Council).get(search::api::vacancies),
         Route::at("/api/v1/homes", SignedIn).get(homes::api::list_homes),
         Route::at("/api/v1/homes/{urn}", HomeViewer).get(homes::api::get_home),
         Route::at("/api/v1/homes/{urn}/returns", HomeViewer).get(returns::api::list_returns),

@@ -7,6 +7,7 @@
 //! - [`ofsted`]: Ofsted's published provider-level files.
 
 pub mod ofsted;
+pub mod postcodes;
 pub mod returns;
 pub mod safety;
 pub mod sheet;

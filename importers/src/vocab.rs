@@ -340,6 +340,68 @@ impl Postcode {
     }
 }
 
+impl Postcode {
+    /// The district as its own type.
+    pub fn district_code(&self) -> District {
+        District(self.district().to_string())
+    }
+}
+
+/// A postcode district (outward code), e.g. `BH12`: where a search starts
+/// when only the area is known, and what the search log keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct District(String);
+
+impl District {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for District {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        let compact: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        let shape: String = compact
+            .chars()
+            .map(|c| match c {
+                '0'..='9' => '9',
+                'A'..='Z' => 'A',
+                _ => '?',
+            })
+            .collect();
+        if matches!(
+            shape.as_str(),
+            "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A"
+        ) {
+            Ok(District(compact))
+        } else {
+            Err(Invalid(format!(
+                "'{}' is not a postcode district, like BH12",
+                s.trim()
+            )))
+        }
+    }
+}
+
+impl TryFrom<String> for District {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        s.parse()
+    }
+}
+
+impl From<District> for String {
+    fn from(d: District) -> String {
+        d.0
+    }
+}
+
 impl FromStr for Postcode {
     type Err = Invalid;
     fn from_str(s: &str) -> Result<Self, Invalid> {

@@ -13,6 +13,7 @@ mod m20261124_000005_audit_events;
 mod m20261125_000006_returns;
 mod m20261126_000007_quality_gate;
 mod m20261126_000008_ofsted_imports;
+mod m20261126_000009_places_and_searches;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_returns::Migration),
             Box::new(m20261126_000007_quality_gate::Migration),
             Box::new(m20261126_000008_ofsted_imports::Migration),
+            Box::new(m20261126_000009_places_and_searches::Migration),
         ]
     }
 }

@@ -53,5 +53,8 @@ plain!(
     case_escalations,
     case_notes,
     case_files,
-    ofsted_imports
+    ofsted_imports,
+    postcodes,
+    postcode_districts,
+    searches
 );

@@ -120,6 +120,15 @@ pub async fn build(
         &data_dir.join("geo/postcodes_sample.csv"),
     )
     .await?;
+    // Positions for distances: the sample's postcodes exactly, any other
+    // from its district's centre.
+    for name in ["postcodes_sample.csv", "outcode_centroids_GB.csv"] {
+        let file = std::fs::File::open(data_dir.join("geo").join(name))?;
+        let done = crate::geo::import_postcodes(db, std::io::BufReader::new(file))
+            .await
+            .map_err(StartError::Other)?;
+        println!("Imported {} places from {name}", done.saved);
+    }
     let ours = crate::organisations::find_by_name_or_id(db, &settings.council.name)
         .await?
         .ok_or_else(|| {

@@ -153,6 +153,7 @@ pub async fn create(
             .summary(format!("Added {} ({})", home.name, home.urn)),
     )
     .await?;
+    crate::geo::locate_homes(conn, Some(&[home.id])).await?;
     Ok(home)
 }
 
@@ -202,5 +203,6 @@ pub async fn update(
     if !change.is_empty_update() {
         audit::record(conn, viewer, change).await?;
     }
+    crate::geo::locate_homes(conn, Some(&[home.id])).await?;
     Ok(home)
 }

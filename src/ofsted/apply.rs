@@ -285,9 +285,12 @@ pub async fn apply(
         .collect();
     summary.inspected_with_our_children.sort();
 
+    // Positions for distances, from the postcode table.
+    let all_ids: Vec<i64> = existing.values().map(|h| h.id).collect();
+    crate::geo::locate_homes(txn, Some(&all_ids)).await?;
+
     // Cases follow the ratings: opened for newly flagged homes that matter
     // to us, a close proposed where a home improved or closed.
-    let all_ids: Vec<i64> = existing.values().map(|h| h.id).collect();
     let cases = crate::cases::sync(
         txn,
         viewer,

@@ -97,6 +97,7 @@ fn navigation(viewer: &Viewer, path: &str) -> Vec<NavItem> {
         vec![
             ("/".into(), "Overview"),
             ("/homes".into(), "Homes"),
+            ("/search".into(), "Find a bed"),
             ("/returns".into(), "Returns"),
             ("/cases".into(), "Cases"),
         ]

@@ -19,6 +19,7 @@ mod ofsted_import;
 mod organisations;
 mod quality;
 mod returns;
+mod search;
 mod security;
 mod sign_in;
 mod uploads;

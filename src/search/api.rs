@@ -1,0 +1,156 @@
+//! `GET /api/v1/vacancies`: the search over the JSON API, with the page's
+//! criteria as query parameters.
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{Channel, Criteria, Hit};
+use crate::app::AppState;
+use crate::auth::Viewer;
+use crate::error::{ApiError, Error};
+
+/// The criteria (documentation of the query string; parsed as the page's).
+#[derive(Debug, Clone, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct VacancyQuery {
+    /// The child's age in years (0 to 25).
+    age: u8,
+    /// `female` or `male`.
+    sex: String,
+    /// Postcode of the child's home or school, or its district (`BH12`).
+    postcode: String,
+    /// Need codes, comma-separated or repeated, e.g. `autism,mental_health`.
+    needs: Option<String>,
+    /// Maximum distance in miles (default 20).
+    miles: Option<u32>,
+    /// Date needed, `YYYY-MM-DD` (default today).
+    from: Option<String>,
+    /// Provision type codes, comma-separated or repeated (default all).
+    #[param(rename = "type")]
+    types: Option<String>,
+    /// `true` for an emergency placement.
+    emergency: Option<bool>,
+    /// `true` for a solo placement.
+    solo: Option<bool>,
+    /// `outstanding`, `good` (default), `requires_improvement` or `any`.
+    rating: Option<String>,
+    /// Must be `true` to include homes rated below Good.
+    confirm_below_good: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VacancyResource {
+    pub urn: String,
+    pub home: String,
+    pub provider: Option<String>,
+    pub provider_contact: Option<String>,
+    pub provision_type: String,
+    pub locality: Option<String>,
+    pub miles: f64,
+    pub beds: i32,
+    #[schema(value_type = String, format = Date)]
+    pub available_from: chrono::NaiveDate,
+    pub min_age: i16,
+    pub max_age: i16,
+    pub sexes: String,
+    pub needs: Vec<String>,
+    pub emergency: bool,
+    pub solo_only: bool,
+    /// Pounds with two decimals, e.g. `"4500.00"`.
+    pub weekly_fee: Option<String>,
+    pub rating: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub rating_date: Option<chrono::NaiveDate>,
+    pub flagged: bool,
+    pub monitoring_case_open: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub last_updated: chrono::DateTime<chrono::FixedOffset>,
+    pub stale: bool,
+    /// For a near miss: the one criterion it misses.
+    pub misses: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VacancySearch {
+    /// Vacancies that fit every criterion, best first.
+    pub results: Vec<VacancyResource>,
+    /// Vacancies that miss by one criterion, with the reason.
+    pub near_misses: Vec<VacancyResource>,
+}
+
+fn resource(h: &Hit, c: &Criteria) -> VacancyResource {
+    let v = &h.vacancy;
+    VacancyResource {
+        urn: h.home.urn.clone(),
+        home: h.home.name.clone(),
+        provider: h.provider.as_ref().map(|p| p.name.clone()),
+        provider_contact: h.provider.as_ref().and_then(|p| p.contact_email.clone()),
+        provision_type: h.home.provision_type.clone(),
+        locality: h.home.locality.clone(),
+        miles: (h.miles * 10.0).round() / 10.0,
+        beds: v.beds,
+        available_from: v.available_from,
+        min_age: v.min_age,
+        max_age: v.max_age,
+        sexes: v.sexes.clone(),
+        needs: importers::vocab::Need::ALL
+            .iter()
+            .filter(|n| v.needs_mask & n.bit() != 0)
+            .map(|n| n.code().to_string())
+            .collect(),
+        emergency: v.emergency,
+        solo_only: v.solo_only,
+        weekly_fee: h.fee().map(|p| format!("{}.{:02}", p.0 / 100, p.0 % 100)),
+        rating: h.rating.map(|j| j.code().to_string()),
+        rating_date: h.rating_date,
+        flagged: h.flagged,
+        monitoring_case_open: h.open_case,
+        last_updated: h.submitted_at,
+        stale: h.stale,
+        misses: h.misses.first().map(|m| m.reason(c)),
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/vacancies",
+    tag = "placements",
+    params(VacancyQuery),
+    responses(
+        (status = 200, description = "Vacancies that fit, then near misses", body = VacancySearch),
+        (status = 401, description = "No valid token"),
+        (status = 403, description = "Council staff only"),
+        (status = 422, description = "Criteria missing or not valid; each field named"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn vacancies(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<VacancySearch>, ApiError> {
+    let query = super::routes::params(raw)?;
+    let criteria = query.parse(&state.db).await.map_err(Error::Invalid)?;
+    let outcome = super::search(
+        &state.db,
+        &criteria,
+        state.settings.returns.stale_after_days,
+    )
+    .await?;
+    super::log(&state.db, &viewer, &criteria, &outcome, Channel::Api).await?;
+    Ok(Json(VacancySearch {
+        results: outcome
+            .results
+            .iter()
+            .map(|h| resource(h, &criteria))
+            .collect(),
+        near_misses: outcome
+            .near_misses
+            .iter()
+            .map(|h| resource(h, &criteria))
+            .collect(),
+    }))
+}

@@ -1,0 +1,126 @@
+//! The search page: a GET form (shareable URL, no JavaScript needed), its
+//! results and near misses, paged, and their CSV/XLSX export.
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::params::SearchParams;
+use super::views::{SearchPage, hit_row};
+use super::{Channel, Outcome};
+use crate::app::AppState;
+use crate::auth::Viewer;
+use crate::error::{Error, Result};
+use crate::web::export::Table;
+use crate::web::forms::FormErrors;
+use crate::web::html::render_with_status;
+use crate::web::page::PageContext;
+use crate::web::pagination::Pagination;
+
+const PER_PAGE: u64 = 20;
+
+/// The query string as search parameters (repeated keys become lists).
+pub fn params(raw: Option<String>) -> Result<SearchParams> {
+    serde_html_form::from_str(raw.as_deref().unwrap_or(""))
+        .map_err(|_| Error::BadRequest("The search could not be read: start it again".into()))
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Result<Response> {
+    let query = params(raw.clone())?;
+    let mut view = SearchPage::new(page, query.clone());
+    if query.is_empty() {
+        return Ok(render_with_status(StatusCode::OK, &view));
+    }
+    let criteria = match query.parse(&state.db).await {
+        Ok(c) => c,
+        Err(errors) => {
+            view.errors = errors;
+            return Ok(render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &view));
+        }
+    };
+    let outcome = super::search(
+        &state.db,
+        &criteria,
+        state.settings.returns.stale_after_days,
+    )
+    .await?;
+    let current = query.page.unwrap_or(1).max(1);
+    // Paging through the same search is not another search.
+    if current == 1 {
+        super::log(&state.db, &viewer, &criteria, &outcome, Channel::Page).await?;
+    }
+    let pairs: Vec<(String, String)> =
+        serde_html_form::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or(""))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| k != "page")
+            .collect();
+    let total = outcome.results.len() as u64;
+    view.pagination = Some(Pagination::new("/search", &pairs, current, PER_PAGE, total));
+    view.export_query =
+        crate::web::query_string(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    view.results = outcome
+        .results
+        .iter()
+        .skip(((current - 1) * PER_PAGE) as usize)
+        .take(PER_PAGE as usize)
+        .map(|h| hit_row(h, &criteria))
+        .collect();
+    view.near_misses = outcome
+        .near_misses
+        .iter()
+        .take(50)
+        .map(|h| hit_row(h, &criteria))
+        .collect();
+    view.near_miss_total = outcome.near_misses.len();
+    view.origin_note =
+        matches!(criteria.origin.precision, crate::geo::Precision::District).then(|| {
+            format!(
+                "Distances are measured from the centre of {}.",
+                criteria.origin.district.as_str()
+            )
+        });
+    view.searched = true;
+    Ok(render_with_status(StatusCode::OK, &view))
+}
+
+async fn export_table(state: &AppState, viewer: &Viewer, raw: Option<String>) -> Result<Table> {
+    let query = params(raw)?;
+    let criteria = query
+        .parse(&state.db)
+        .await
+        .map_err(|errors: FormErrors| Error::BadRequest(errors.summary()))?;
+    let outcome: Outcome = super::search(
+        &state.db,
+        &criteria,
+        state.settings.returns.stale_after_days,
+    )
+    .await?;
+    super::log(&state.db, viewer, &criteria, &outcome, Channel::Export).await?;
+    Ok(super::views::export(&outcome, &criteria))
+}
+
+pub async fn export_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Result<Response> {
+    Ok(export_table(&state, &viewer, raw)
+        .await?
+        .csv_response("vacancies.csv"))
+}
+
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Result<Response> {
+    Ok(export_table(&state, &viewer, raw)
+        .await?
+        .xlsx_response("vacancies.xlsx", "Vacancies"))
+}

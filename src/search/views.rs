@@ -1,0 +1,205 @@
+use askama::Template;
+use importers::vocab::{Judgement, Need, ProvisionType, Sexes};
+
+use super::params::SearchParams;
+use super::{Criteria, Hit, MinRating, Outcome};
+use crate::web::export::{ExportCell, Table};
+use crate::web::forms::FormErrors;
+use crate::web::page::PageContext;
+use crate::web::pagination::Pagination;
+
+/// A result or near miss, ready to show.
+#[derive(Debug, Clone)]
+pub struct HitRow {
+    pub urn: String,
+    pub home: String,
+    pub provider: Option<String>,
+    pub contact: Option<String>,
+    pub type_label: &'static str,
+    pub locality: Option<String>,
+    pub miles: String,
+    pub beds: i32,
+    pub available_from: String,
+    pub ages: String,
+    pub sexes: &'static str,
+    pub needs: Vec<&'static str>,
+    pub emergency: bool,
+    pub solo_only: bool,
+    pub fee: Option<String>,
+    pub note: Option<String>,
+    pub rating: Option<Judgement>,
+    pub rating_date: Option<String>,
+    pub flagged: bool,
+    pub open_case: bool,
+    pub updated: String,
+    pub stale: bool,
+    pub reason: Option<String>,
+}
+
+pub fn hit_row(h: &Hit, c: &Criteria) -> HitRow {
+    let v = &h.vacancy;
+    HitRow {
+        urn: h.home.urn.clone(),
+        home: h.home.name.clone(),
+        provider: h.provider.as_ref().map(|p| p.name.clone()),
+        contact: h.provider.as_ref().and_then(|p| p.contact_email.clone()),
+        type_label: crate::homes::type_label(&h.home.provision_type),
+        locality: h.home.locality.clone(),
+        miles: format!("{:.1}", h.miles),
+        beds: v.beds,
+        available_from: v.available_from.format("%-d %b %Y").to_string(),
+        ages: format!("{} to {}", v.min_age, v.max_age),
+        sexes: Sexes::from_code(&v.sexes)
+            .map(Sexes::label)
+            .unwrap_or("Mixed"),
+        needs: Need::ALL
+            .iter()
+            .filter(|n| v.needs_mask & n.bit() != 0)
+            .map(|n| n.label())
+            .collect(),
+        emergency: v.emergency,
+        solo_only: v.solo_only,
+        fee: h.fee().map(|p| p.to_string()),
+        note: v.note.clone(),
+        rating: h.rating,
+        rating_date: h.rating_date.map(|d| d.format("%-d %b %Y").to_string()),
+        flagged: h.flagged,
+        open_case: h.open_case,
+        updated: crate::web::filters::date_time(&h.submitted_at),
+        stale: h.stale,
+        reason: h.misses.first().map(|m| m.reason(c)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "search/search.html")]
+pub struct SearchPage {
+    pub page: PageContext,
+    pub query: SearchParams,
+    pub errors: FormErrors,
+    pub searched: bool,
+    pub results: Vec<HitRow>,
+    pub near_misses: Vec<HitRow>,
+    pub near_miss_total: usize,
+    pub pagination: Option<Pagination>,
+    pub export_query: String,
+    pub origin_note: Option<String>,
+}
+
+impl SearchPage {
+    pub fn new(page: PageContext, query: SearchParams) -> Self {
+        SearchPage {
+            page,
+            query,
+            errors: FormErrors::default(),
+            searched: false,
+            results: Vec::new(),
+            near_misses: Vec::new(),
+            near_miss_total: 0,
+            pagination: None,
+            export_query: String::new(),
+            origin_note: None,
+        }
+    }
+    pub fn sexes(&self) -> Vec<(String, String)> {
+        vec![
+            ("female".into(), "Girl".into()),
+            ("male".into(), "Boy".into()),
+        ]
+    }
+    pub fn needs(&self) -> &'static [Need] {
+        Need::ALL
+    }
+    pub fn types(&self) -> &'static [ProvisionType] {
+        ProvisionType::ALL
+    }
+    pub fn ratings(&self) -> [MinRating; 4] {
+        MinRating::ALL
+    }
+    pub fn below_good(&self) -> bool {
+        MinRating::from_code(self.query.rating_or_default()).is_some_and(MinRating::is_below_good)
+    }
+    pub fn needed_from_parts(&self) -> [String; 3] {
+        if self.query.from_day.is_empty()
+            && self.query.from_month.is_empty()
+            && self.query.from_year.is_empty()
+        {
+            crate::web::forms::date_parts(Some(chrono::Utc::now().date_naive()))
+        } else {
+            [
+                self.query.from_day.clone(),
+                self.query.from_month.clone(),
+                self.query.from_year.clone(),
+            ]
+        }
+    }
+}
+
+/// Results and near misses as one table for Excel.
+pub fn export(outcome: &Outcome, c: &Criteria) -> Table {
+    let rows = outcome
+        .results
+        .iter()
+        .chain(outcome.near_misses.iter())
+        .map(|h| {
+            let r = hit_row(h, c);
+            vec![
+                ExportCell::from(match &r.reason {
+                    None => "Fits".to_string(),
+                    Some(reason) => format!("Near miss: {reason}"),
+                }),
+                r.urn.into(),
+                r.home.into(),
+                r.provider.into(),
+                r.contact.into(),
+                r.type_label.into(),
+                r.locality.into(),
+                ExportCell::Number((h.miles * 10.0).round() / 10.0),
+                i64::from(r.beds).into(),
+                h.vacancy.available_from.to_string().into(),
+                r.ages.into(),
+                r.sexes.into(),
+                r.needs.join("; ").into(),
+                if r.emergency { "Yes" } else { "No" }.into(),
+                if r.solo_only { "Yes" } else { "No" }.into(),
+                h.fee()
+                    .map(|p| ExportCell::Number(p.0 as f64 / 100.0))
+                    .unwrap_or(ExportCell::Empty),
+                r.rating
+                    .map(|j| j.short_label().to_string())
+                    .unwrap_or_else(|| "Not rated".into())
+                    .into(),
+                r.rating_date.into(),
+                if r.flagged { "Yes" } else { "No" }.into(),
+                r.updated.into(),
+                if r.stale { "Yes" } else { "No" }.into(),
+            ]
+        })
+        .collect();
+    Table {
+        headers: vec![
+            "Fit",
+            "URN",
+            "Home",
+            "Provider",
+            "Provider contact",
+            "Type",
+            "Locality",
+            "Miles",
+            "Beds",
+            "Available from",
+            "Ages",
+            "Can take",
+            "Needs",
+            "Emergency",
+            "Solo only",
+            "Weekly fee (£)",
+            "Rating",
+            "Rating date",
+            "Flagged",
+            "Last updated",
+            "Stale",
+        ],
+        rows,
+    }
+}

@@ -1,0 +1,366 @@
+//! Finding a bed: each criterion and its edges, ranking, near misses, the
+//! rating gate, stale figures, unknown postcodes, exports, the API, and the
+//! search log (no child identity) behind the unmet-demand page.
+
+use axum::http::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+use sufficiency::db::entities::{returns, searches};
+use sufficiency::returns::this_week;
+
+use crate::support::{Persona, TestApp};
+
+/// Positions for the seed's postcodes (Code-Point Open) and districts.
+const PLACES: &str = "postcode,latitude,longitude
+BH1 1AA,50.727909,-1.863623
+BH23 1AA,50.735750,-1.778350
+BH12 1AA,50.732960,-1.930050
+";
+const DISTRICTS: &str = "outcode,latitude,longitude
+BH1,50.7235,-1.8689
+BH12,50.7339,-1.9322
+BH23,50.7441,-1.7710
+SO14,50.9050,-1.3960
+";
+
+async fn placed() -> TestApp {
+    let app = TestApp::new().await;
+    for table in [PLACES, DISTRICTS] {
+        sufficiency::geo::import_postcodes(
+            &app.db,
+            std::io::Cursor::new(table.as_bytes().to_vec()),
+        )
+        .await
+        .expect("postcodes");
+    }
+    app
+}
+
+fn vacancy(min: u8, max: u8, sexes: &str, needs: &[&str], emergency: bool) -> Value {
+    json!({
+        "beds": 1, "available_from": this_week().monday().to_string(), "min_age": min,
+        "max_age": max, "sexes": sexes, "needs": needs, "emergency": emergency,
+        "weekly_fee": "4500.00"
+    })
+}
+
+/// Files this week's return for a home over the API as its provider.
+async fn file(app: &TestApp, persona: Persona, urn: &str, ours: u32, vacancies: Vec<Value>) {
+    let mut api = app.api_client(persona).await;
+    let body = json!({ "occupied_ours": ours, "occupied_other": 0, "vacancies": vacancies });
+    let response = api
+        .put_json(
+            &format!("/api/v1/homes/{urn}/returns/{}", this_week()),
+            &body.to_string(),
+        )
+        .await;
+    assert!(response.status.is_success(), "{}", response.text());
+}
+
+/// A1 (Good, BH1): a bed for 12-16s, mixed, emotional needs, emergency.
+/// B1 (not yet rated, BH12): a bed for girls 11-17 with emotional needs.
+async fn with_vacancies() -> TestApp {
+    let app = placed().await;
+    file(
+        &app,
+        Persona::ProviderA,
+        "SC100001",
+        3,
+        vec![vacancy(12, 16, "mixed", &["emotional_behavioural"], true)],
+    )
+    .await;
+    file(
+        &app,
+        Persona::ProviderB,
+        "SC200001",
+        1,
+        vec![vacancy(11, 17, "female", &["emotional_behavioural"], false)],
+    )
+    .await;
+    app
+}
+
+fn count(page: &str, heading_start: &str) -> Option<usize> {
+    let at = page.find(heading_start)?;
+    page[..at]
+        .rsplit(|c: char| !c.is_ascii_digit())
+        .find(|s| !s.is_empty())?
+        .parse()
+        .ok()
+}
+
+#[tokio::test]
+async fn a_placements_officer_finds_a_fitting_bed_and_sees_near_misses() {
+    let app = with_vacancies().await;
+    let mut p = app.signed_in(Persona::Placements).await;
+    let page = p
+        .get("/search?age=14&sex=female&postcode=BH12+1AA&miles=20&needs=emotional_behavioural")
+        .await;
+    page.assert_status(StatusCode::OK)
+        .assert_contains("1 vacancies fit")
+        .assert_contains("Alder House")
+        .assert_contains("Nearly fit: one criterion off (1)")
+        .assert_contains("Cedar View");
+    let text = page.text();
+    assert!(text.contains("Misses: Not yet rated"), "{text}");
+    // Alder House is about 2.9 miles from BH12 1AA.
+    assert!(text.contains("Alder House · 2.9 miles"), "{text}");
+    assert_eq!(count(&text, "vacancies fit"), Some(1));
+}
+
+#[tokio::test]
+async fn each_criterion_excludes_with_its_reason() {
+    let app = with_vacancies().await;
+    let mut p = app.signed_in(Persona::Placements).await;
+    let base = "/search?sex=male&postcode=BH1+1AA&miles=20";
+    for (query, reason) in [
+        ("&age=16", None),
+        ("&age=12", None),
+        ("&age=17", Some("Takes ages 12 to 16; the child is 17")),
+        ("&age=11", Some("Takes ages 12 to 16; the child is 11")),
+        ("&age=14&needs=autism", Some("Does not list autism")),
+        ("&age=14&emergency=yes", None),
+        ("&age=14&solo=yes", Some("Not a solo placement")),
+        ("&age=14&rating=outstanding", Some("Rated Good")),
+    ] {
+        let page = p.get(&format!("{base}{query}")).await;
+        let text = page.text();
+        match reason {
+            None => assert!(text.contains("1 vacancies fit"), "{query}: {text}"),
+            Some(reason) => {
+                assert!(text.contains("0 vacancies fit"), "{query}: {text}");
+                assert!(
+                    text.contains(&format!("Misses: {reason}")),
+                    "{query}: {text}"
+                );
+            }
+        }
+    }
+    // The date: available from this Monday, needed the day before.
+    let before = this_week().monday() - chrono::Duration::days(1);
+    let page = p.get(&format!("{base}&age=14&from={before}")).await.text();
+    assert!(page.contains("0 vacancies fit"), "{page}");
+    assert!(page.contains("1 days after the date needed"), "{page}");
+    // Distance: Alder House is 2.9 miles from BH12 1AA.
+    let page = p
+        .get("/search?sex=male&age=14&postcode=BH12+1AA&miles=2")
+        .await
+        .text();
+    assert!(
+        page.contains("Misses: 2.9 miles away, beyond 2 miles"),
+        "{page}"
+    );
+    // Sex: Cedar View takes girls only.
+    let page = p
+        .get("/search?sex=male&age=14&postcode=BH12+1AA&miles=20&rating=any&confirm_below_good=yes")
+        .await
+        .text();
+    assert!(page.contains("Misses: Girls only"), "{page}");
+}
+
+#[tokio::test]
+async fn below_good_needs_an_explicit_tick_and_shows_a_warning() {
+    let app = with_vacancies().await;
+    let mut p = app.signed_in(Persona::Placements).await;
+    let refused = p
+        .get("/search?age=14&sex=female&postcode=BH12+1AA&rating=any")
+        .await;
+    refused
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("Tick the box to confirm you are searching homes rated below Good");
+    let page = p
+        .get("/search?age=14&sex=female&postcode=BH12+1AA&rating=any&confirm_below_good=yes")
+        .await;
+    page.assert_contains("include homes rated below Good")
+        .assert_contains("2 vacancies fit");
+    // Nearest first: Cedar View is at the search postcode.
+    let text = page.text();
+    assert!(
+        text.find("Cedar View").unwrap() < text.find("Alder House").unwrap(),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn stale_figures_are_shown_and_ranked_lower() {
+    let app = with_vacancies().await;
+    // Cedar View's return was filed ten days ago.
+    let ten_days_ago = (chrono::Utc::now() - chrono::Duration::days(10)).fixed_offset();
+    let cedar = sufficiency::db::entities::homes::Entity::find()
+        .filter(sufficiency::db::entities::homes::Column::Urn.eq("SC200001"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    returns::Entity::update_many()
+        .col_expr(returns::Column::SubmittedAt, ten_days_ago.into())
+        .filter(returns::Column::HomeId.eq(cedar.id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let mut p = app.signed_in(Persona::Placements).await;
+    let text = p
+        .get("/search?age=14&sex=female&postcode=BH12+1AA&rating=any&confirm_below_good=yes")
+        .await
+        .text();
+    let cedar = text.find("Cedar View").unwrap();
+    let alder = text.find("Alder House").unwrap();
+    assert!(alder < cedar, "fresh figures first: {text}");
+    assert!(text.contains("Stale"), "{text}");
+}
+
+#[tokio::test]
+async fn an_unknown_postcode_gets_a_clear_message_never_a_zero_distance() {
+    let app = with_vacancies().await;
+    let mut p = app.signed_in(Persona::Placements).await;
+    p.get("/search?age=14&sex=female&postcode=DT1+1AA")
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("DT1 1AA is not in the postcode table");
+    p.get("/search?age=14&sex=female&postcode=nonsense")
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("is not a UK postcode or postcode district");
+    // A postcode missing from the table falls back to its district's centre.
+    p.get("/search?age=14&sex=female&postcode=BH12+9ZZ")
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("Distances are measured from the centre of BH12");
+    p.get("/search?age=14&sex=female&postcode=bh12")
+        .await
+        .assert_status(StatusCode::OK);
+    // A first visit shows the form without errors.
+    p.get("/search").await.assert_status(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn searches_are_logged_without_the_child_and_show_as_unmet_demand() {
+    let app = with_vacancies().await;
+    let mut p = app.signed_in(Persona::Placements).await;
+    p.get("/search?age=15&sex=female&postcode=BH12+1AA&needs=mental_health&miles=20")
+        .await
+        .assert_contains("0 vacancies fit");
+    p.get("/search?age=15&sex=female&postcode=BH12+1AA&needs=mental_health&miles=20&page=2")
+        .await;
+    let logged = searches::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(logged.len(), 1, "paging is not another search");
+    let s = &logged[0];
+    assert_eq!(s.district, "BH12", "only the district is kept");
+    assert_eq!((s.age, s.sexes.as_str(), s.results), (15, "female", 0));
+    let row = serde_json::to_string(s).unwrap();
+    assert!(!row.contains("1AA"), "{row}");
+    let mut c = app.signed_in(Persona::Commissioner).await;
+    c.get("/search/demand")
+        .await
+        .assert_contains("Girl aged 15")
+        .assert_contains("Mental health")
+        .assert_contains("BH12");
+    let csv = c.get("/search/demand.csv").await;
+    assert!(
+        csv.body.contains("Girl,Mental health,20,1,BH12"),
+        "{}",
+        csv.body
+    );
+}
+
+#[tokio::test]
+async fn results_export_to_csv_and_xlsx() {
+    let app = with_vacancies().await;
+    let mut p = app.signed_in(Persona::Placements).await;
+    let q = "age=14&sex=female&postcode=BH12+1AA&needs=emotional_behavioural";
+    let csv = p.get(&format!("/search/export.csv?{q}")).await;
+    csv.assert_status(StatusCode::OK);
+    assert!(
+        csv.body.contains("Fits,SC100001,Alder House"),
+        "{}",
+        csv.body
+    );
+    assert!(
+        csv.body.contains("Near miss: Not yet rated,SC200001"),
+        "{}",
+        csv.body
+    );
+    let xlsx = p.get(&format!("/search/export.xlsx?{q}")).await;
+    let sheets =
+        importers::sheet::read(&xlsx.bytes, importers::Format::Xlsx, &Default::default()).unwrap();
+    assert_eq!(sheets[0].rows.len(), 3);
+    assert_eq!(
+        searches::Entity::find()
+            .filter(searches::Column::Channel.eq("export"))
+            .count(&app.db)
+            .await
+            .unwrap(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn the_api_searches_for_council_staff_only() {
+    let app = with_vacancies().await;
+    let mut c = app.api_client(Persona::Placements).await;
+    let found: Value = serde_json::from_str(
+        &c.get(
+            "/api/v1/vacancies?age=14&sex=female&postcode=BH12%201AA&needs=emotional_behavioural",
+        )
+        .await
+        .body,
+    )
+    .unwrap();
+    assert_eq!(found["results"][0]["urn"], "SC100001");
+    assert_eq!(found["results"][0]["miles"], 2.9);
+    assert_eq!(found["results"][0]["weekly_fee"], "4500.00");
+    assert_eq!(found["near_misses"][0]["misses"], "Not yet rated");
+    let bad = c.get("/api/v1/vacancies?age=40&sex=x").await;
+    bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Value = serde_json::from_str(&bad.body).unwrap();
+    assert!(fields["fields"].as_array().unwrap().len() >= 3, "{fields}");
+    let mut a = app.api_client(Persona::ProviderA).await;
+    a.get("/api/v1/vacancies?age=14&sex=female&postcode=BH12")
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    app.client()
+        .get("/api/v1/vacancies?age=14&sex=female&postcode=BH12")
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED);
+    // Providers and anonymous visitors never reach the page either.
+    let mut pa = app.signed_in(Persona::ProviderA).await;
+    pa.get("/search?age=14&sex=female&postcode=BH12")
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn importing_postcodes_places_homes_and_reports_bad_rows() {
+    let app = TestApp::new().await;
+    let done = sufficiency::geo::import_postcodes(
+        &app.db,
+        std::io::Cursor::new(
+            format!("{PLACES}NOT A POSTCODE,50.7,-1.8\nBH1 1AB,409722,92041\n").into_bytes(),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.saved, 3);
+    assert_eq!(done.homes_located, 3);
+    assert_eq!(done.outcome.error_count, 2);
+    let home = sufficiency::db::entities::homes::Entity::find()
+        .filter(sufficiency::db::entities::homes::Column::Urn.eq("SC100001"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(home.latitude, Some(50.727909));
+    // A re-import of a newer edition replaces the position.
+    sufficiency::geo::import_postcodes(
+        &app.db,
+        std::io::Cursor::new(b"postcode,latitude,longitude\nBH1 1AA,50.7,-1.86\n".to_vec()),
+    )
+    .await
+    .unwrap();
+    let home = sufficiency::db::entities::homes::Entity::find_by_id(home.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(home.latitude, Some(50.7));
+}
