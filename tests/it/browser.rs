@@ -311,3 +311,73 @@ async fn a_commissioner_records_a_monitoring_meeting_on_a_case() {
     assert!(page.contains("Green"), "{page}");
     browser.client.clone().close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_placements_officer_searches_for_a_bed() {
+    let app = TestApp::new().await;
+    let Some(browser) = browser().await else {
+        return;
+    };
+    sufficiency::geo::import_postcodes(
+        &app.db,
+        std::io::Cursor::new(
+            b"postcode,latitude,longitude\nBH1 1AA,50.727909,-1.863623\nBH12 1AA,50.732960,-1.930050\n"
+                .to_vec(),
+        ),
+    )
+    .await
+    .unwrap();
+    let week = sufficiency::returns::this_week();
+    let mut a = app.signed_in(crate::support::Persona::ProviderA).await;
+    crate::returns::file(
+        &mut a,
+        &app.seed.home_a1,
+        &week,
+        &crate::returns::a1_fields(&week),
+    )
+    .await;
+    let base = format!("http://{}", serve(&app).await);
+    let c = &browser.client;
+    sign_in(c, &base, "placements@test.example").await;
+    c.goto(&format!("{base}/search")).await.unwrap();
+    c.find(Locator::Id("age"))
+        .await
+        .unwrap()
+        .send_keys("14")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#sex option[value=female]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Id("postcode"))
+        .await
+        .unwrap()
+        .send_keys("BH12 1AA")
+        .await
+        .unwrap();
+    c.find(Locator::Css("label[for=needs-emotional_behavioural]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::XPath("//button[normalize-space()='Search']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("results")).await.unwrap();
+    let url = c.current_url().await.unwrap();
+    assert!(
+        url.query().unwrap_or_default().contains("postcode=BH12"),
+        "the search is a shareable URL: {url}"
+    );
+    let results = text_of(c, "main").await;
+    assert!(results.contains("1 vacancies fit"), "{results}");
+    assert!(results.contains("Alder House · 2.9 miles"), "{results}");
+    browser.client.clone().close().await.unwrap();
+}
