@@ -33,15 +33,21 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub sandbox: Arc<Sandbox>,
+    /// The content security policy, computed once from the settings.
+    pub csp: axum::http::HeaderValue,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
         let sandbox = Sandbox::new(&settings.uploads);
+        let csp = crate::web::security_headers::content_security_policy(
+            settings.map.tile_origin().as_deref(),
+        );
         AppState {
             db,
             settings: Arc::new(settings),
             sandbox: Arc::new(sandbox),
+            csp,
         }
     }
 }

@@ -19,6 +19,7 @@ pub struct Settings {
     pub assets: Assets,
     pub returns: Returns,
     pub cases: Cases,
+    pub map: Map,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -154,6 +155,27 @@ impl Cases {
             return Err("cases.meeting_interval_months must be at least 1".into());
         }
         Ok(())
+    }
+}
+
+/// The capacity map.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Map {
+    /// Tile URL template; empty for no tiles (a plain background).
+    pub tile_url: String,
+    pub tile_attribution: String,
+    /// GeoJSON of the council's and its neighbours' boundaries.
+    pub boundaries_file: PathBuf,
+    /// Homes within this distance of the centre of our council's homes.
+    pub radius_miles: u32,
+}
+
+impl Map {
+    /// `https://tile.example.org` of the tile URL, for the content security
+    /// policy.
+    pub fn tile_origin(&self) -> Option<String> {
+        let url = url::Url::parse(&self.tile_url.replace(['{', '}'], "")).ok()?;
+        Some(url.origin().ascii_serialization()).filter(|o| o != "null")
     }
 }
 

@@ -15,6 +15,7 @@ pub mod error;
 pub mod geo;
 pub mod health;
 pub mod homes;
+pub mod map;
 pub mod ofsted;
 pub mod organisations;
 pub mod quality;

@@ -14,6 +14,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(dir: &Path) -> Router<S> {
         .nest_service("/assets/fonts", ServeDir::new(govuk.join("assets/fonts")))
         .nest_service("/assets/images", ServeDir::new(govuk.join("assets/images")))
         .nest_service("/assets/app", ServeDir::new(dir.join("app")))
+        .nest_service(
+            "/assets/leaflet",
+            ServeDir::new(dir.join("node_modules/leaflet/dist")),
+        )
 }
 
 /// True when the npm packages have been installed (`make assets`).

@@ -98,6 +98,7 @@ fn navigation(viewer: &Viewer, path: &str) -> Vec<NavItem> {
             ("/".into(), "Overview"),
             ("/homes".into(), "Homes"),
             ("/search".into(), "Find a bed"),
+            ("/map".into(), "Map"),
             ("/returns".into(), "Returns"),
             ("/cases".into(), "Cases"),
         ]

@@ -15,6 +15,7 @@ mod demo;
 mod health;
 mod homes;
 mod logs;
+mod map;
 mod ofsted_import;
 mod organisations;
 mod quality;

@@ -1,0 +1,92 @@
+//! The capacity map: its data for council staff only, the table that lists
+//! the same homes without JavaScript, the boundaries, and the tile server
+//! allowed by the content security policy.
+
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use crate::support::{Persona, TestApp};
+
+async fn placed() -> TestApp {
+    let app = TestApp::new().await;
+    sufficiency::geo::import_postcodes(
+        &app.db,
+        std::io::Cursor::new(
+            b"postcode,latitude,longitude\nBH1 1AA,50.727909,-1.863623\nBH23 1AA,50.735750,-1.778350\nBH12 1AA,50.732960,-1.930050\n"
+                .to_vec(),
+        ),
+    )
+    .await
+    .unwrap();
+    app
+}
+
+#[tokio::test]
+async fn council_staff_see_homes_with_position_rating_and_latest_return() {
+    let app = placed().await;
+    let week = sufficiency::returns::this_week();
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    crate::returns::file(
+        &mut a,
+        &app.seed.home_a1,
+        &week,
+        &crate::returns::a1_fields(&week),
+    )
+    .await;
+    let mut c = app.signed_in(Persona::Placements).await;
+    let data: Value = serde_json::from_str(&c.get("/map/homes.json").await.body).unwrap();
+    let homes = data.as_array().unwrap();
+    assert_eq!(homes.len(), 3);
+    let alder = homes.iter().find(|h| h["urn"] == "SC100001").unwrap();
+    assert_eq!(alder["latitude"], 50.727909);
+    assert_eq!(alder["rating"], "good");
+    assert_eq!(alder["vacancies"], 2);
+    assert_eq!(alder["occupied_ours"], 1);
+    let only_vacant: Value =
+        serde_json::from_str(&c.get("/map/homes.json?vacancies=yes").await.body).unwrap();
+    assert_eq!(only_vacant.as_array().unwrap().len(), 1);
+    let good: Value =
+        serde_json::from_str(&c.get("/map/homes.json?rating=good").await.body).unwrap();
+    assert_eq!(good.as_array().unwrap().len(), 1);
+
+    // Without JavaScript the page's table lists the same homes.
+    let page = c.get("/map").await;
+    page.assert_status(StatusCode::OK)
+        .assert_contains("The same homes as a table")
+        .assert_contains("Alder House")
+        .assert_contains("Cedar View");
+    let csp = page.header("content-security-policy").unwrap_or_default();
+    assert!(
+        csp.contains("img-src 'self' data: https://tile.openstreetmap.org"),
+        "{csp}"
+    );
+    let boundaries: Value =
+        serde_json::from_str(&c.get("/map/boundaries.geojson").await.body).unwrap();
+    assert_eq!(boundaries["type"], "FeatureCollection");
+    assert!(!boundaries["features"].as_array().unwrap().is_empty());
+    // Leaflet comes from the app itself.
+    app.client()
+        .get("/assets/leaflet/leaflet-src.esm.js")
+        .await
+        .assert_status(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn providers_and_anonymous_visitors_never_get_the_map() {
+    let app = placed().await;
+    for persona in [Persona::ProviderA, Persona::ProviderB] {
+        let mut p = app.signed_in(persona).await;
+        for path in ["/map", "/map/homes.json", "/map/boundaries.geojson"] {
+            p.get(path).await.assert_status(StatusCode::FORBIDDEN);
+        }
+    }
+    let mut anonymous = app.client();
+    let response = anonymous.get("/map/homes.json").await;
+    assert!(
+        response
+            .location()
+            .is_some_and(|l| l.starts_with("/sign-in")),
+        "{}",
+        response.status
+    );
+}
