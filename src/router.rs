@@ -13,8 +13,8 @@ use axum::routing::MethodRouter;
 use crate::app::AppState;
 use crate::auth::policy::{self, Policy};
 use crate::{
-    api, audit, auth, cases, dashboard, health, homes, map, ofsted, organisations, quality,
-    returns, search, users,
+    api, audit, auth, capacity, cases, dashboard, health, homes, map, ofsted, organisations,
+    quality, returns, search, users,
 };
 
 use Policy::*;
@@ -101,6 +101,9 @@ pub fn table() -> Vec<Route> {
         Route::at("/cases/{id}/escalations", CouncilEditor).post(cases::routes::escalate),
         Route::at("/cases/{id}/notes", Council).post(cases::routes::add_note),
         Route::at("/cases/{id}/close", CouncilEditor).post(cases::routes::close),
+        Route::at("/capacity", Council).get(capacity::routes::page),
+        Route::at("/capacity/export.csv", Council).get(capacity::routes::export_csv),
+        Route::at("/capacity/export.xlsx", Council).get(capacity::routes::export_xlsx),
         Route::at("/map", Council).get(map::routes::page),
         Route::at("/map/homes.json", Council).get(map::routes::data),
         Route::at("/map/boundaries.geojson", Council).get(map::routes::boundaries),

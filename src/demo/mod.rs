@@ -134,6 +134,7 @@ pub async fn build(
         .ok_or_else(|| {
             StartError::Other("the demo extract has no homes in the host council".into())
         })?;
+    block_contracts(db, ours.id).await?;
     let filed = returns::generate(db, settings, ours.id).await?;
     println!("Generated {filed} weekly returns over 12 weeks");
     let open = cases::generate(db, settings, ours.id).await?;
@@ -352,4 +353,22 @@ async fn busiest_local_providers(
         }
     }
     Ok(out)
+}
+
+/// Two of our council's children's homes hold block beds, so block-contract
+/// utilisation has something to show.
+async fn block_contracts(db: &DatabaseConnection, our_council_id: i64) -> Result<(), StartError> {
+    let chosen = homes::Entity::find()
+        .filter(homes::Column::HostCouncilId.eq(our_council_id))
+        .filter(homes::Column::ProvisionType.eq("childrens_home"))
+        .filter(homes::Column::RegisteredPlaces.gte(3))
+        .all(db)
+        .await?;
+    for home in chosen.into_iter().take(2) {
+        let mut model = home.into_active_model();
+        model.contract = Set("block".into());
+        model.block_beds = Set(Some(2));
+        model.update(db).await?;
+    }
+    Ok(())
 }

@@ -99,6 +99,7 @@ fn navigation(viewer: &Viewer, path: &str) -> Vec<NavItem> {
             ("/homes".into(), "Homes"),
             ("/search".into(), "Find a bed"),
             ("/map".into(), "Map"),
+            ("/capacity".into(), "Capacity"),
             ("/returns".into(), "Returns"),
             ("/cases".into(), "Cases"),
         ]

@@ -7,6 +7,7 @@ mod support;
 mod access_matrix;
 mod api;
 mod browser;
+mod capacity;
 mod cases;
 mod cli;
 mod dashboard;

@@ -1,0 +1,345 @@
+//! The capacity dashboard: for a week, the beds in our council's homes and
+//! who uses them (our children, other councils' children, not admittable by
+//! reason, vacant), broken down by locality, type, sector and owner; the
+//! trend over 12 or 52 weeks; block-contract utilisation; and the weekly
+//! fees providers asked for vacancies over the last quarter.
+//!
+//! A home's figures for a week are its return for that week, or failing
+//! that its latest return of the three weeks before (what the council
+//! would otherwise assume); completion counts only returns for the week.
+
+pub mod routes;
+pub mod views;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use importers::vocab::{IsoWeek, Judgement, ProvisionType, RegistrationStatus};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::db::entities::{homes, inspections, organisations, return_vacancies, returns};
+use crate::error::Result;
+
+/// Beds and their use, summed over some homes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Figures {
+    pub homes: i64,
+    pub filed: i64,
+    pub places: i64,
+    pub ours: i64,
+    pub other: i64,
+    pub staffing: i64,
+    pub works: i64,
+    pub matching: i64,
+    pub registration: i64,
+    pub unavailable_other: i64,
+    pub vacant: i64,
+    pub good_or_better: i64,
+}
+
+impl Figures {
+    fn add(
+        &mut self,
+        home: &homes::Model,
+        ret: Option<&returns::Model>,
+        this_week: bool,
+        good: bool,
+    ) {
+        self.homes += 1;
+        self.places += i64::from(home.registered_places.unwrap_or(0));
+        self.good_or_better += i64::from(good);
+        if let Some(r) = ret {
+            self.filed += i64::from(this_week);
+            self.ours += i64::from(r.occupied_ours);
+            self.other += i64::from(r.occupied_other);
+            self.staffing += i64::from(r.unavailable_staffing);
+            self.works += i64::from(r.unavailable_works);
+            self.matching += i64::from(r.unavailable_matching);
+            self.registration += i64::from(r.unavailable_registration);
+            self.unavailable_other += i64::from(r.unavailable_other);
+            self.vacant += i64::from(r.vacancies);
+        }
+    }
+
+    pub fn not_admittable(&self) -> i64 {
+        self.staffing + self.works + self.matching + self.registration + self.unavailable_other
+    }
+
+    /// Of occupied beds, the share used by other councils' children.
+    pub fn other_share(&self) -> Option<f64> {
+        let occupied = self.ours + self.other;
+        (occupied > 0).then(|| self.other as f64 / occupied as f64)
+    }
+
+    pub fn completion(&self) -> Option<f64> {
+        (self.homes > 0).then(|| self.filed as f64 / self.homes as f64)
+    }
+
+    pub fn good_share(&self) -> Option<f64> {
+        (self.homes > 0).then(|| self.good_or_better as f64 / self.homes as f64)
+    }
+}
+
+/// One way of grouping homes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    Locality,
+    Type,
+    Sector,
+    Owner,
+}
+
+impl By {
+    pub const ALL: [By; 4] = [By::Locality, By::Type, By::Sector, By::Owner];
+    pub fn code(self) -> &'static str {
+        match self {
+            By::Locality => "locality",
+            By::Type => "type",
+            By::Sector => "sector",
+            By::Owner => "owner",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| b.code() == code)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            By::Locality => "Locality",
+            By::Type => "Provision type",
+            By::Sector => "Sector",
+            By::Owner => "Owner",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WeekPoint {
+    pub week: IsoWeek,
+    pub figures: Figures,
+}
+
+#[derive(Debug, Clone)]
+pub struct BlockWeek {
+    pub week: IsoWeek,
+    pub block_beds: i64,
+    /// Block beds filled by our children.
+    pub used: i64,
+}
+
+impl BlockWeek {
+    pub fn paid_but_empty(&self) -> i64 {
+        self.block_beds - self.used
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FeeBand {
+    pub type_label: &'static str,
+    pub vacancies: usize,
+    pub median_pence: i64,
+    pub min_pence: i64,
+    pub max_pence: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Capacity {
+    pub week: IsoWeek,
+    pub totals: Figures,
+    /// For each grouping, its groups in name order.
+    pub groups: Vec<(By, Vec<(String, Figures)>)>,
+    pub trend: Vec<WeekPoint>,
+    pub blocks: Vec<BlockWeek>,
+    pub fees: Vec<FeeBand>,
+}
+
+/// How far back a home's latest return still stands for a week.
+const CARRY_WEEKS: i64 = 3;
+
+pub async fn capacity(
+    conn: &impl ConnectionTrait,
+    our_council_id: Option<i64>,
+    week: IsoWeek,
+    trend_weeks: i64,
+) -> Result<Capacity> {
+    let open: Vec<&str> = RegistrationStatus::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.code())
+        .collect();
+    let mut query = homes::Entity::find().filter(homes::Column::RegistrationStatus.is_in(open));
+    query = match our_council_id {
+        Some(id) => query.filter(homes::Column::HostCouncilId.eq(id)),
+        None => query.filter(homes::Column::Id.eq(-1)),
+    };
+    let local = query.all(conn).await?;
+    let ids: Vec<i64> = local.iter().map(|h| h.id).collect();
+    let first = week.plus(-(trend_weeks - 1) - CARRY_WEEKS);
+    // Every current return of these homes over the trend and its carry.
+    let mut by_home: HashMap<i64, BTreeMap<NaiveDate, returns::Model>> = HashMap::new();
+    let mut good: std::collections::HashSet<i64> = std::collections::HashSet::new();
+    for chunk in ids.chunks(400) {
+        for r in returns::Entity::find()
+            .filter(returns::Column::HomeId.is_in(chunk.iter().copied()))
+            .filter(returns::Column::IsCurrent.eq(true))
+            .filter(returns::Column::WeekStart.between(first.monday(), week.monday()))
+            .all(conn)
+            .await?
+        {
+            by_home
+                .entry(r.home_id)
+                .or_default()
+                .insert(r.week_start, r);
+        }
+        for i in inspections::Entity::find()
+            .filter(inspections::Column::HomeId.is_in(chunk.iter().copied()))
+            .filter(inspections::Column::IsCurrent.eq(true))
+            .all(conn)
+            .await?
+        {
+            let j = i.overall.as_deref().and_then(Judgement::from_code);
+            if j.is_some_and(|j| j.rank() <= 1) {
+                good.insert(i.home_id);
+            }
+        }
+    }
+    let standing = |home: i64, w: IsoWeek| -> (Option<&returns::Model>, bool) {
+        let Some(list) = by_home.get(&home) else {
+            return (None, false);
+        };
+        let from = w.plus(-CARRY_WEEKS).monday();
+        let found = list.range(from..=w.monday()).next_back().map(|(_, r)| r);
+        (found, found.is_some_and(|r| r.week_start == w.monday()))
+    };
+
+    let providers: HashMap<i64, String> = organisations::Entity::find()
+        .filter(organisations::Column::Id.is_in(local.iter().filter_map(|h| h.provider_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let key = |by: By, h: &homes::Model| -> String {
+        match by {
+            By::Locality => h.locality.clone().unwrap_or_else(|| "Not recorded".into()),
+            By::Type => crate::homes::type_label(&h.provision_type).to_string(),
+            By::Sector => crate::organisations::sector_label(h.sector.as_deref()).to_string(),
+            By::Owner => h
+                .provider_id
+                .and_then(|p| providers.get(&p).cloned())
+                .unwrap_or_else(|| "Not recorded".into()),
+        }
+    };
+    let mut totals = Figures::default();
+    let mut grouped: Vec<(By, BTreeMap<String, Figures>)> =
+        By::ALL.iter().map(|b| (*b, BTreeMap::new())).collect();
+    for h in &local {
+        let (ret, this_week) = standing(h.id, week);
+        let is_good = good.contains(&h.id);
+        totals.add(h, ret, this_week, is_good);
+        for (by, groups) in grouped.iter_mut() {
+            groups
+                .entry(key(*by, h))
+                .or_default()
+                .add(h, ret, this_week, is_good);
+        }
+    }
+    let mut trend = Vec::new();
+    let mut blocks = Vec::new();
+    for k in (0..trend_weeks).rev() {
+        let w = week.plus(-k);
+        let mut figures = Figures::default();
+        let mut block = BlockWeek {
+            week: w,
+            block_beds: 0,
+            used: 0,
+        };
+        for h in &local {
+            let (ret, this_week) = standing(h.id, w);
+            figures.add(h, ret, this_week, good.contains(&h.id));
+            if let Some(beds) = h.block_beds.filter(|b| *b > 0) {
+                block.block_beds += i64::from(beds);
+                block.used += i64::from(ret.map(|r| r.occupied_ours.min(beds)).unwrap_or(0));
+            }
+        }
+        trend.push(WeekPoint { week: w, figures });
+        if block.block_beds > 0 {
+            blocks.push(block);
+        }
+    }
+    let fees = fees(conn, &local, week).await?;
+    Ok(Capacity {
+        week,
+        totals,
+        groups: grouped
+            .into_iter()
+            .map(|(by, groups)| (by, groups.into_iter().collect()))
+            .collect(),
+        trend,
+        blocks,
+        fees,
+    })
+}
+
+/// Weekly fees of vacancies in returns of the 13 weeks to `week`, by type.
+async fn fees(
+    conn: &impl ConnectionTrait,
+    local: &[homes::Model],
+    week: IsoWeek,
+) -> Result<Vec<FeeBand>> {
+    let type_of: HashMap<i64, &str> = local
+        .iter()
+        .map(|h| (h.id, h.provision_type.as_str()))
+        .collect();
+    let ids: Vec<i64> = local.iter().map(|h| h.id).collect();
+    let mut by_type: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
+    for chunk in ids.chunks(400) {
+        let rets: HashMap<i64, i64> = returns::Entity::find()
+            .filter(returns::Column::HomeId.is_in(chunk.iter().copied()))
+            .filter(returns::Column::IsCurrent.eq(true))
+            .filter(returns::Column::WeekStart.between(week.plus(-12).monday(), week.monday()))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r.home_id))
+            .collect();
+        let return_ids: Vec<i64> = rets.keys().copied().collect();
+        for part in return_ids.chunks(400) {
+            for v in return_vacancies::Entity::find()
+                .filter(return_vacancies::Column::ReturnId.is_in(part.iter().copied()))
+                .filter(return_vacancies::Column::WeeklyFeePence.is_not_null())
+                .all(conn)
+                .await?
+            {
+                let Some(fee) = v.weekly_fee_pence else {
+                    continue;
+                };
+                let label = rets
+                    .get(&v.return_id)
+                    .and_then(|h| type_of.get(h))
+                    .and_then(|t| ProvisionType::from_code(t))
+                    .map(ProvisionType::label)
+                    .unwrap_or("Unknown");
+                by_type.entry(label).or_default().push(fee);
+            }
+        }
+    }
+    Ok(by_type
+        .into_iter()
+        .map(|(type_label, mut fees)| {
+            fees.sort_unstable();
+            let n = fees.len();
+            let median = if n % 2 == 1 {
+                fees[n / 2]
+            } else {
+                (fees[n / 2 - 1] + fees[n / 2]) / 2
+            };
+            FeeBand {
+                type_label,
+                vacancies: n,
+                median_pence: median,
+                min_pence: fees[0],
+                max_pence: fees[n - 1],
+            }
+        })
+        .collect())
+}
