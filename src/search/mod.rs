@@ -15,7 +15,7 @@ mod views;
 use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use importers::vocab::{Judgement, Need, Pence, ProvisionType, RegistrationStatus, Sexes};
+use importers::vocab::{Judgement, Need, Pence, ProvisionType, Sexes};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
@@ -197,21 +197,7 @@ pub async fn search(
     // A wider box than asked, for vacancies that miss only on distance.
     let reach = f64::from(criteria.max_miles) * 1.5 + 1.0;
     let b = origin.bounds(reach);
-    let open: Vec<&str> = RegistrationStatus::ALL
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| s.code())
-        .collect();
-    let mut query = homes::Entity::find()
-        .filter(homes::Column::RegistrationStatus.is_in(open))
-        .filter(homes::Column::Latitude.between(b.min_latitude, b.max_latitude))
-        .filter(homes::Column::Longitude.between(b.min_longitude, b.max_longitude));
-    if !criteria.provision_types.is_empty() {
-        query = query.filter(
-            homes::Column::ProvisionType.is_in(criteria.provision_types.iter().map(|t| t.code())),
-        );
-    }
-    let candidates: HashMap<i64, homes::Model> = query
+    let candidates: HashMap<i64, homes::Model> = queries::homes_near(b, &criteria.provision_types)
         .all(conn)
         .await?
         .into_iter()
@@ -225,14 +211,7 @@ pub async fn search(
     // Each home's latest current return.
     let mut latest: HashMap<i64, returns::Model> = HashMap::new();
     for chunk in ids.chunks(400) {
-        for r in returns::Entity::find()
-            .filter(returns::Column::HomeId.is_in(chunk.iter().copied()))
-            .filter(returns::Column::IsCurrent.eq(true))
-            .filter(returns::Column::WeekStart.gte(since))
-            .filter(returns::Column::Vacancies.gt(0))
-            .all(conn)
-            .await?
-        {
+        for r in queries::latest_returns(chunk, since).all(conn).await? {
             let newer = latest
                 .get(&r.home_id)
                 .is_none_or(|l| r.week_start > l.week_start);
@@ -245,12 +224,7 @@ pub async fn search(
     let by_return: HashMap<i64, &returns::Model> = latest.values().map(|r| (r.id, r)).collect();
     let mut vacancies = Vec::new();
     for chunk in return_ids.chunks(400) {
-        vacancies.extend(
-            return_vacancies::Entity::find()
-                .filter(return_vacancies::Column::ReturnId.is_in(chunk.iter().copied()))
-                .all(conn)
-                .await?,
-        );
+        vacancies.extend(queries::vacancies_of(chunk).all(conn).await?);
     }
     let home_ids: Vec<i64> = latest.keys().copied().collect();
     let current: HashMap<i64, inspections::Model> = inspections::Entity::find()
@@ -325,6 +299,51 @@ pub async fn search(
     rank(&mut outcome.results);
     rank(&mut outcome.near_misses);
     Ok(outcome)
+}
+
+/// The queries that carry a search's weight, as builders so the
+/// query-plan test can check each uses its index.
+pub mod queries {
+    use chrono::NaiveDate;
+    use importers::vocab::{ProvisionType, RegistrationStatus};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
+
+    use crate::db::entities::{homes, return_vacancies, returns};
+    use crate::geo::Bounds;
+
+    /// Open homes inside a box (index `homes_position`).
+    pub fn homes_near(b: Bounds, types: &[ProvisionType]) -> Select<homes::Entity> {
+        let open: Vec<&str> = RegistrationStatus::ALL
+            .iter()
+            .filter(|s| s.is_open())
+            .map(|s| s.code())
+            .collect();
+        let mut query = homes::Entity::find()
+            .filter(homes::Column::Latitude.between(b.min_latitude, b.max_latitude))
+            .filter(homes::Column::Longitude.between(b.min_longitude, b.max_longitude))
+            .filter(homes::Column::RegistrationStatus.is_in(open));
+        if !types.is_empty() {
+            query =
+                query.filter(homes::Column::ProvisionType.is_in(types.iter().map(|t| t.code())));
+        }
+        query
+    }
+
+    /// These homes' current returns with vacancies since a date (index
+    /// `returns_one_current_per_home_week`).
+    pub fn latest_returns(home_ids: &[i64], since: NaiveDate) -> Select<returns::Entity> {
+        returns::Entity::find()
+            .filter(returns::Column::HomeId.is_in(home_ids.iter().copied()))
+            .filter(returns::Column::IsCurrent.eq(true))
+            .filter(returns::Column::WeekStart.gte(since))
+            .filter(returns::Column::Vacancies.gt(0))
+    }
+
+    /// The vacancies of these returns (index `return_vacancies_return`).
+    pub fn vacancies_of(return_ids: &[i64]) -> Select<return_vacancies::Entity> {
+        return_vacancies::Entity::find()
+            .filter(return_vacancies::Column::ReturnId.is_in(return_ids.iter().copied()))
+    }
 }
 
 /// Every way a vacancy misses the criteria.

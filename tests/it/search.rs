@@ -364,3 +364,74 @@ async fn importing_postcodes_places_homes_and_reports_bad_rows() {
         .unwrap();
     assert_eq!(home.latitude, Some(50.7));
 }
+
+/// The plan the database would use for a query, as text.
+async fn plan(app: &TestApp, query: sea_orm::Select<impl sea_orm::EntityTrait>) -> String {
+    use sea_orm::{ConnectionTrait, QueryTrait, Statement, TransactionTrait};
+    let backend = app.db.get_database_backend();
+    let statement = query.build(backend);
+    let prefix = match backend {
+        sea_orm::DbBackend::Sqlite => "EXPLAIN QUERY PLAN ",
+        _ => "EXPLAIN ",
+    };
+    let explain = Statement::from_sql_and_values(
+        backend,
+        format!("{prefix}{}", statement.sql),
+        statement.values.map(|v| v.0).unwrap_or_default(),
+    );
+    let txn = app.db.begin().await.unwrap();
+    if backend == sea_orm::DbBackend::Postgres {
+        // Tables this small are always cheaper to scan: ask whether an index
+        // serves the query at all.
+        txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+            .await
+            .unwrap();
+    }
+    let rows = txn.query_all_raw(explain).await.unwrap();
+    let mut out = String::new();
+    for row in rows {
+        let column = if backend == sea_orm::DbBackend::Sqlite {
+            "detail"
+        } else {
+            "QUERY PLAN"
+        };
+        out.push_str(&row.try_get::<String>("", column).unwrap_or_default());
+        out.push('\n');
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_search_queries_use_their_indexes() {
+    let app = with_vacancies().await;
+    let point = sufficiency::geo::Point {
+        latitude: 50.73,
+        longitude: -1.93,
+    };
+    use sufficiency::search::queries;
+    let since = chrono::Utc::now().date_naive() - chrono::Duration::weeks(8);
+    for (name, text, index) in [
+        (
+            "homes near",
+            plan(&app, queries::homes_near(point.bounds(20.0), &[])).await,
+            "homes_position",
+        ),
+        (
+            "latest returns",
+            plan(&app, queries::latest_returns(&[1, 2, 3], since)).await,
+            "returns_",
+        ),
+        (
+            "vacancies",
+            plan(&app, queries::vacancies_of(&[1, 2])).await,
+            "return_vacancies_return",
+        ),
+    ] {
+        assert!(text.contains(index), "{name} should use {index}: {text}");
+        assert!(!text.contains("Seq Scan"), "{name}: {text}");
+        assert!(
+            !text.lines().any(|l| l.starts_with("SCAN ")),
+            "{name}: {text}"
+        );
+    }
+}
