@@ -4,7 +4,7 @@
 CARGO ?= cargo
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-sqlite test-postgres assets browser lint bench bench-returns
+.PHONY: demo test test-sqlite test-postgres assets browser lint bench bench-returns bench-search
 
 ## Build a fresh demo database from real Ofsted data and serve it on http://127.0.0.1:8080
 demo: assets
@@ -46,3 +46,6 @@ bench:
 
 bench-returns: assets
 	.ci/bench-returns
+
+bench-search: assets
+	.ci/bench-search

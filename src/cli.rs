@@ -60,6 +60,26 @@ pub enum Command {
         #[command(subcommand)]
         what: Token,
     },
+    /// Build the "national x2" benchmark dataset on an empty database (see
+    /// docs/performance.md): real settings from Ofsted's national file, then
+    /// synthetic ones, and years of weekly returns.
+    BenchData {
+        /// Ofsted's national provider file.
+        #[arg(
+            long,
+            default_value = "../shared/data/ofsted/providers_at_31_march_2023.csv"
+        )]
+        ofsted: PathBuf,
+        /// District centres (outcode,latitude,longitude).
+        #[arg(long, default_value = "data/demo/geo/outcode_centroids_GB.csv")]
+        districts: PathBuf,
+        #[arg(long, default_value_t = 15_000)]
+        settings: usize,
+        #[arg(long, default_value_t = 6_000)]
+        providers: usize,
+        #[arg(long, default_value_t = 5)]
+        years: i64,
+    },
     /// Internal: parse an untrusted file in a resource-limited child process.
     #[command(hide = true)]
     Sandbox { job: String },
@@ -158,6 +178,28 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), StartEr
         Command::Token {
             what: Token::Create { email, name },
         } => create_token(settings, email, name).await,
+        Command::BenchData {
+            ofsted,
+            districts,
+            settings: target_settings,
+            providers,
+            years,
+        } => {
+            let db = db::connect(&settings.database).await?;
+            db::migrate(&db).await?;
+            crate::bench_data::build(
+                &db,
+                &settings,
+                &ofsted,
+                &districts,
+                crate::bench_data::Targets {
+                    settings: target_settings,
+                    providers,
+                    years,
+                },
+            )
+            .await
+        }
         Command::Sandbox { .. } => Err(StartError::Other(
             "the sandbox runs before the runtime starts".into(),
         )),

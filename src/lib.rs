@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod bench_data;
 pub mod capacity;
 pub mod cases;
 pub mod cli;

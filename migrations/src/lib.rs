@@ -14,6 +14,7 @@ mod m20261125_000006_returns;
 mod m20261126_000007_quality_gate;
 mod m20261126_000008_ofsted_imports;
 mod m20261126_000009_places_and_searches;
+pub mod m20261126_000010_vacant_returns_index;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_quality_gate::Migration),
             Box::new(m20261126_000008_ofsted_imports::Migration),
             Box::new(m20261126_000009_places_and_searches::Migration),
+            Box::new(m20261126_000010_vacant_returns_index::Migration),
         ]
     }
 }

@@ -208,14 +208,18 @@ pub async fn search(
         return Ok(Outcome::default());
     }
     let since = Utc::now().date_naive() - chrono::Duration::weeks(WEEKS_BACK);
-    // Each home's latest current return.
+    // Each home's latest current return, if it has vacancies: an older
+    // return's vacancy is not offered once a newer return says otherwise.
     let mut latest: HashMap<i64, returns::Model> = HashMap::new();
     for chunk in ids.chunks(400) {
+        let weeks: HashMap<i64, NaiveDate> = queries::latest_weeks(chunk, since)
+            .into_tuple::<(i64, NaiveDate)>()
+            .all(conn)
+            .await?
+            .into_iter()
+            .collect();
         for r in queries::latest_returns(chunk, since).all(conn).await? {
-            let newer = latest
-                .get(&r.home_id)
-                .is_none_or(|l| r.week_start > l.week_start);
-            if newer {
+            if weeks.get(&r.home_id) == Some(&r.week_start) {
                 latest.insert(r.home_id, r);
             }
         }
@@ -243,7 +247,13 @@ pub async fn search(
         .into_iter()
         .map(|c| c.home_id)
         .collect();
-    let provider_ids: Vec<i64> = candidates.values().filter_map(|h| h.provider_id).collect();
+    // Only the providers of homes with something to offer.
+    let mut provider_ids: Vec<i64> = latest
+        .keys()
+        .filter_map(|id| candidates.get(id)?.provider_id)
+        .collect();
+    provider_ids.sort_unstable();
+    provider_ids.dedup();
     let providers: HashMap<i64, organisations::Model> = organisations::Entity::find()
         .filter(organisations::Column::Id.is_in(provider_ids))
         .all(conn)
@@ -329,14 +339,30 @@ pub mod queries {
         query
     }
 
-    /// These homes' current returns with vacancies since a date (index
-    /// `returns_one_current_per_home_week`).
+    /// These homes' current returns with vacancies since a date (the
+    /// partial index `returns_vacant_current`, whose condition is repeated
+    /// here word for word so the database can use it).
     pub fn latest_returns(home_ids: &[i64], since: NaiveDate) -> Select<returns::Entity> {
+        use migrations::m20261126_000010_vacant_returns_index::VACANT_CURRENT;
         returns::Entity::find()
             .filter(returns::Column::HomeId.is_in(home_ids.iter().copied()))
-            .filter(returns::Column::IsCurrent.eq(true))
+            .filter(sea_orm::sea_query::Expr::cust(VACANT_CURRENT))
             .filter(returns::Column::WeekStart.gte(since))
-            .filter(returns::Column::Vacancies.gt(0))
+    }
+
+    /// Each of these homes' latest week with a current return since a date
+    /// (read from the partial index `returns_one_current_per_home_week`
+    /// alone).
+    pub fn latest_weeks(home_ids: &[i64], since: NaiveDate) -> Select<returns::Entity> {
+        use sea_orm::QuerySelect;
+        returns::Entity::find()
+            .select_only()
+            .column(returns::Column::HomeId)
+            .column_as(returns::Column::WeekStart.max(), "latest")
+            .filter(returns::Column::HomeId.is_in(home_ids.iter().copied()))
+            .filter(sea_orm::sea_query::Expr::cust(r#""is_current" = TRUE"#))
+            .filter(returns::Column::WeekStart.gte(since))
+            .group_by(returns::Column::HomeId)
     }
 
     /// The vacancies of these returns (index `return_vacancies_return`).

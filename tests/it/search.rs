@@ -419,7 +419,12 @@ async fn the_search_queries_use_their_indexes() {
         (
             "latest returns",
             plan(&app, queries::latest_returns(&[1, 2, 3], since)).await,
-            "returns_",
+            "returns_vacant_current",
+        ),
+        (
+            "latest weeks",
+            plan(&app, queries::latest_weeks(&[1, 2, 3], since)).await,
+            "returns_one_current_per_home_week",
         ),
         (
             "vacancies",
@@ -434,4 +439,35 @@ async fn the_search_queries_use_their_indexes() {
             "{name}: {text}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_newer_return_without_vacancies_withdraws_an_older_vacancy() {
+    let app = with_vacancies().await;
+    // A1 offered a bed last week too; this week it is full.
+    let mut api = app.api_client(Persona::ProviderA).await;
+    let last_week = this_week().plus(-1);
+    let mut offered = vacancy(12, 16, "mixed", &["emotional_behavioural"], true);
+    offered["available_from"] = json!(last_week.monday().to_string());
+    let body = json!({ "occupied_ours": 3, "occupied_other": 0, "vacancies": [offered] });
+    api.put_json(
+        &format!("/api/v1/homes/SC100001/returns/{last_week}"),
+        &body.to_string(),
+    )
+    .await
+    .assert_status(StatusCode::CREATED);
+    let full = json!({ "occupied_ours": 4, "occupied_other": 0, "vacancies": [] });
+    api.put_json(
+        &format!("/api/v1/homes/SC100001/returns/{}", this_week()),
+        &full.to_string(),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    let mut p = app.signed_in(Persona::Placements).await;
+    let text = p
+        .get("/search?age=14&sex=female&postcode=BH12+1AA&needs=emotional_behavioural")
+        .await
+        .text();
+    assert!(text.contains("0 vacancies fit"), "{text}");
+    assert!(!text.contains("Alder House"), "{text}");
 }
