@@ -151,6 +151,15 @@ vocabulary! {
 }
 
 impl RegistrationStatus {
+    /// The codes of the open statuses, for database filters.
+    pub fn open_codes() -> Vec<&'static str> {
+        Self::ALL
+            .iter()
+            .filter(|s| s.is_open())
+            .map(|s| s.code())
+            .collect()
+    }
+
     /// Still able to look after children (active or suspended registration).
     pub fn is_open(self) -> bool {
         matches!(
@@ -347,6 +356,22 @@ impl Postcode {
     }
 }
 
+/// An outward code's shape: A9, A99, AA9, AA99, A9A or AA9A (upper case).
+fn is_outward_code(text: &str) -> bool {
+    let shape: String = text
+        .chars()
+        .map(|c| match c {
+            '0'..='9' => '9',
+            'A'..='Z' => 'A',
+            _ => '?',
+        })
+        .collect();
+    matches!(
+        shape.as_str(),
+        "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A"
+    )
+}
+
 /// A postcode district (outward code), e.g. `BH12`: where a search starts
 /// when only the area is known, and what the search log keeps.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -367,18 +392,7 @@ impl FromStr for District {
             .filter(|c| !c.is_whitespace())
             .collect::<String>()
             .to_ascii_uppercase();
-        let shape: String = compact
-            .chars()
-            .map(|c| match c {
-                '0'..='9' => '9',
-                'A'..='Z' => 'A',
-                _ => '?',
-            })
-            .collect();
-        if matches!(
-            shape.as_str(),
-            "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A"
-        ) {
+        if is_outward_code(&compact) {
             Ok(District(compact))
         } else {
             Err(Invalid(format!(
@@ -422,24 +436,7 @@ impl FromStr for Postcode {
             let b = inward.as_bytes();
             b[0].is_ascii_digit() && b[1].is_ascii_alphabetic() && b[2].is_ascii_alphabetic()
         };
-        // Outward code shapes: A9, A99, AA9, AA99, A9A, AA9A.
-        let shape: String = outward
-            .chars()
-            .map(|c| {
-                if c.is_ascii_digit() {
-                    '9'
-                } else if c.is_ascii_alphabetic() {
-                    'A'
-                } else {
-                    '?'
-                }
-            })
-            .collect();
-        let outward_ok = matches!(
-            shape.as_str(),
-            "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A"
-        );
-        if inward_ok && outward_ok {
+        if inward_ok && is_outward_code(outward) {
             Ok(Postcode(format!("{outward} {inward}")))
         } else {
             Err(invalid())

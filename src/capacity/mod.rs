@@ -161,11 +161,7 @@ pub async fn capacity(
     week: IsoWeek,
     trend_weeks: i64,
 ) -> Result<Capacity> {
-    let open: Vec<&str> = RegistrationStatus::ALL
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| s.code())
-        .collect();
+    let open = RegistrationStatus::open_codes();
     let mut query = homes::Entity::find().filter(homes::Column::RegistrationStatus.is_in(open));
     query = match our_council_id {
         Some(id) => query.filter(homes::Column::HostCouncilId.eq(id)),

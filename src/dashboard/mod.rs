@@ -64,14 +64,6 @@ fn current_inspection() -> RelationDef {
         .into()
 }
 
-fn open_statuses() -> Vec<&'static str> {
-    RegistrationStatus::ALL
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| s.code())
-        .collect()
-}
-
 /// One row per open home: council, type, places, rating.
 type HomeFacts = (Option<i64>, String, Option<i32>, Option<String>);
 
@@ -91,7 +83,7 @@ pub async fn overview(db: &DatabaseConnection, council_name: &str) -> Result<Ove
             "overall",
         )
         .join_as(JoinType::LeftJoin, current_inspection(), Alias::new("ci"))
-        .filter(homes::Column::RegistrationStatus.is_in(open_statuses()))
+        .filter(homes::Column::RegistrationStatus.is_in(RegistrationStatus::open_codes()))
         .into_tuple()
         .all(db)
         .await?;

@@ -141,11 +141,7 @@ pub async fn generate(
     settings: &Settings,
     our_council_id: i64,
 ) -> Result<usize, StartError> {
-    let open: Vec<&str> = RegistrationStatus::ALL
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| s.code())
-        .collect();
+    let open = RegistrationStatus::open_codes();
     let types: Vec<&str> = [
         ProvisionType::ChildrensHome,
         ProvisionType::SecureChildrensHome,

@@ -112,11 +112,7 @@ fn rows_query(viewer: &Viewer, filter: &Filter) -> Select<homes::Entity> {
     if let Some(id) = filter.council_id {
         query = query.filter(homes::Column::HostCouncilId.eq(id));
     }
-    let open: Vec<&str> = RegistrationStatus::ALL
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| s.code())
-        .collect();
+    let open = RegistrationStatus::open_codes();
     query = match filter.status {
         StatusFilter::Open => query.filter(homes::Column::RegistrationStatus.is_in(open)),
         StatusFilter::Closed => query.filter(homes::Column::RegistrationStatus.is_not_in(open)),

@@ -80,11 +80,7 @@ pub async fn homes(
     };
     let radius = f64::from(settings.map.radius_miles);
     let b = centre.bounds(radius);
-    let open: Vec<&str> = RegistrationStatus::ALL
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| s.code())
-        .collect();
+    let open = RegistrationStatus::open_codes();
     let mut query = homes::Entity::find()
         .filter(homes::Column::RegistrationStatus.is_in(open))
         .filter(homes::Column::Latitude.between(b.min_latitude, b.max_latitude))

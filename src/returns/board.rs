@@ -111,11 +111,7 @@ pub async fn week(
     filter: &Filter,
     settings: &Settings,
 ) -> Result<Board> {
-    let open: Vec<&str> = RegistrationStatus::ALL
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| s.code())
-        .collect();
+    let open = RegistrationStatus::open_codes();
     let mut query = homes::Entity::find()
         .select_only()
         .columns([

@@ -317,11 +317,7 @@ pub async fn template(
     settings: &Settings,
 ) -> Result<Vec<u8>> {
     let organisation_id = viewer.organisation_id.ok_or(Error::Forbidden)?;
-    let open: Vec<&str> = RegistrationStatus::ALL
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| s.code())
-        .collect();
+    let open = RegistrationStatus::open_codes();
     let homes = homes::Entity::find()
         .filter(homes::Column::ProviderId.eq(organisation_id))
         .filter(homes::Column::RegistrationStatus.is_in(open))

@@ -323,11 +323,7 @@ pub mod queries {
 
     /// Open homes inside a box (index `homes_position`).
     pub fn homes_near(b: Bounds, types: &[ProvisionType]) -> Select<homes::Entity> {
-        let open: Vec<&str> = RegistrationStatus::ALL
-            .iter()
-            .filter(|s| s.is_open())
-            .map(|s| s.code())
-            .collect();
+        let open = RegistrationStatus::open_codes();
         let mut query = homes::Entity::find()
             .filter(homes::Column::Latitude.between(b.min_latitude, b.max_latitude))
             .filter(homes::Column::Longitude.between(b.min_longitude, b.max_longitude))

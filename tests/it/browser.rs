@@ -140,18 +140,8 @@ async fn a_placements_officer_signs_in_and_browses_homes() {
         .unwrap_or_default();
     assert!(class.contains("govuk-frontend-supported"), "{class}");
     // Filtering works from the form.
-    c.find(Locator::Id("q"))
-        .await
-        .unwrap()
-        .send_keys("cedar")
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.app-filters button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "q", "cedar").await;
+    click(c, Locator::Css("form.app-filters button[type=submit]")).await;
     c.wait()
         .for_element(Locator::Css("table.govuk-table"))
         .await
@@ -177,25 +167,23 @@ async fn sign_in(c: &fantoccini::Client, base: &str, email: &str) {
 
 /// Fills in and sends the sign-in form the browser is on.
 async fn fill_sign_in(c: &fantoccini::Client, email: &str) {
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys(email)
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "email", email).await;
+    type_into(c, "password", PASSWORD).await;
+    click(c, Locator::Css("button[type=submit]")).await;
     c.wait().for_element(Locator::Css("h1")).await.unwrap();
+}
+
+async fn type_into(c: &fantoccini::Client, id: &str, text: &str) {
+    c.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+async fn click(c: &fantoccini::Client, locator: Locator<'_>) {
+    c.find(locator).await.unwrap().click().await.unwrap();
 }
 
 async fn text_of(c: &fantoccini::Client, css: &str) -> String {
@@ -256,19 +244,13 @@ async fn a_commissioner_records_a_monitoring_meeting_on_a_case() {
     let c = &browser.client;
     sign_in(c, &base, "commissioner@test.example").await;
     c.goto(&format!("{base}/cases")).await.unwrap();
-    c.find(Locator::LinkText("Alder House"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::LinkText("Alder House")).await;
     c.wait().for_element(Locator::Css("h1")).await.unwrap();
-    c.find(Locator::XPath("//summary[contains(., 'Record a meeting')]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(
+        c,
+        Locator::XPath("//summary[contains(., 'Record a meeting')]"),
+    )
+    .await;
     let today = chrono::Utc::now().date_naive();
     for (id, value) in [
         ("meeting_held_day", today.format("%-d").to_string()),
@@ -280,19 +262,9 @@ async fn a_commissioner_records_a_monitoring_meeting_on_a_case() {
         ),
         ("meeting_notes", "Rota now fully staffed".to_string()),
     ] {
-        c.find(Locator::Id(id))
-            .await
-            .unwrap()
-            .send_keys(&value)
-            .await
-            .unwrap();
+        type_into(c, id, &value).await;
     }
-    c.find(Locator::Css("#meeting_rag option[value=green]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Css("#meeting_rag option[value=green]")).await;
     c.find(Locator::XPath(
         "//button[contains(., 'Record the meeting')]",
     ))
@@ -318,15 +290,7 @@ async fn a_placements_officer_searches_for_a_bed() {
     let Some(browser) = browser().await else {
         return;
     };
-    sufficiency::geo::import_postcodes(
-        &app.db,
-        std::io::Cursor::new(
-            b"postcode,latitude,longitude\nBH1 1AA,50.727909,-1.863623\nBH12 1AA,50.732960,-1.930050\n"
-                .to_vec(),
-        ),
-    )
-    .await
-    .unwrap();
+    crate::support::place_seed_homes(&app).await;
     let week = sufficiency::returns::this_week();
     let mut a = app.signed_in(crate::support::Persona::ProviderA).await;
     crate::returns::file(
@@ -340,36 +304,11 @@ async fn a_placements_officer_searches_for_a_bed() {
     let c = &browser.client;
     sign_in(c, &base, "placements@test.example").await;
     c.goto(&format!("{base}/search")).await.unwrap();
-    c.find(Locator::Id("age"))
-        .await
-        .unwrap()
-        .send_keys("14")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#sex option[value=female]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Id("postcode"))
-        .await
-        .unwrap()
-        .send_keys("BH12 1AA")
-        .await
-        .unwrap();
-    c.find(Locator::Css("label[for=needs-emotional_behavioural]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::XPath("//button[normalize-space()='Search']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "age", "14").await;
+    click(c, Locator::Css("#sex option[value=female]")).await;
+    type_into(c, "postcode", "BH12 1AA").await;
+    click(c, Locator::Css("label[for=needs-emotional_behavioural]")).await;
+    click(c, Locator::XPath("//button[normalize-space()='Search']")).await;
     c.wait().for_element(Locator::Id("results")).await.unwrap();
     let url = c.current_url().await.unwrap();
     assert!(

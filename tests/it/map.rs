@@ -9,15 +9,7 @@ use crate::support::{Persona, TestApp};
 
 async fn placed() -> TestApp {
     let app = TestApp::new().await;
-    sufficiency::geo::import_postcodes(
-        &app.db,
-        std::io::Cursor::new(
-            b"postcode,latitude,longitude\nBH1 1AA,50.727909,-1.863623\nBH23 1AA,50.735750,-1.778350\nBH12 1AA,50.732960,-1.930050\n"
-                .to_vec(),
-        ),
-    )
-    .await
-    .unwrap();
+    crate::support::place_seed_homes(&app).await;
     app
 }
 

@@ -346,3 +346,27 @@ fn find_csrf(body: &str) -> Option<String> {
     let end = body[start..].find('"')? + start;
     Some(body[start..end].to_string())
 }
+
+/// Positions for the seed's postcodes (OS Code-Point Open) and their
+/// districts, so distances can be measured from and to the seed's homes.
+pub async fn place_seed_homes(app: &TestApp) {
+    const PLACES: &str = "postcode,latitude,longitude
+BH1 1AA,50.727909,-1.863623
+BH23 1AA,50.735750,-1.778350
+BH12 1AA,50.732960,-1.930050
+";
+    const DISTRICTS: &str = "outcode,latitude,longitude
+BH1,50.7235,-1.8689
+BH12,50.7339,-1.9322
+BH23,50.7441,-1.7710
+SO14,50.9050,-1.3960
+";
+    for table in [PLACES, DISTRICTS] {
+        sufficiency::geo::import_postcodes(
+            &app.db,
+            std::io::Cursor::new(table.as_bytes().to_vec()),
+        )
+        .await
+        .expect("postcodes");
+    }
+}
