@@ -18,6 +18,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use importers::vocab::{Judgement, Need, Pence, ProvisionType, Sexes};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 
 use crate::auth::Viewer;
@@ -197,13 +198,13 @@ pub async fn search(
     // A wider box than asked, for vacancies that miss only on distance.
     let reach = f64::from(criteria.max_miles) * 1.5 + 1.0;
     let b = origin.bounds(reach);
-    let candidates: HashMap<i64, homes::Model> = queries::homes_near(b, &criteria.provision_types)
+    // Ids only: most homes near the child have nothing to offer.
+    let ids: Vec<i64> = queries::homes_near(b, &criteria.provision_types)
+        .select_only()
+        .column(homes::Column::Id)
+        .into_tuple()
         .all(conn)
-        .await?
-        .into_iter()
-        .map(|h| (h.id, h))
-        .collect();
-    let ids: Vec<i64> = candidates.keys().copied().collect();
+        .await?;
     if ids.is_empty() {
         return Ok(Outcome::default());
     }
@@ -218,10 +219,29 @@ pub async fn search(
             .await?
             .into_iter()
             .collect();
-        for r in queries::latest_returns(chunk, since).all(conn).await? {
+        // Only as far back as the oldest of those latest weeks.
+        let Some(oldest) = weeks.values().min().copied() else {
+            continue;
+        };
+        let with_returns: Vec<i64> = weeks.keys().copied().collect();
+        for r in queries::latest_returns(&with_returns, oldest)
+            .all(conn)
+            .await?
+        {
             if weeks.get(&r.home_id) == Some(&r.week_start) {
                 latest.insert(r.home_id, r);
             }
+        }
+    }
+    let mut candidates: HashMap<i64, homes::Model> = HashMap::new();
+    let offering: Vec<i64> = latest.keys().copied().collect();
+    for chunk in offering.chunks(400) {
+        for h in homes::Entity::find()
+            .filter(homes::Column::Id.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?
+        {
+            candidates.insert(h.id, h);
         }
     }
     let return_ids: Vec<i64> = latest.values().map(|r| r.id).collect();
