@@ -138,13 +138,18 @@ pub struct Cases {
     pub max_plan_bytes: usize,
 }
 
+/// The name of escalation level `level` (0 is the first).
+pub fn level_name(levels: &[String], level: i16) -> &str {
+    usize::try_from(level)
+        .ok()
+        .and_then(|l| levels.get(l))
+        .map(String::as_str)
+        .unwrap_or("Unknown level")
+}
+
 impl Cases {
     pub fn level_name(&self, level: i16) -> &str {
-        usize::try_from(level)
-            .ok()
-            .and_then(|l| self.escalation_levels.get(l))
-            .map(String::as_str)
-            .unwrap_or("Unknown level")
+        level_name(&self.escalation_levels, level)
     }
 
     fn check(&self) -> Result<(), String> {

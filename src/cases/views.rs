@@ -33,11 +33,7 @@ pub struct ListPage {
 
 impl ListPage {
     pub fn level_name(&self, level: &i16) -> &str {
-        usize::try_from(*level)
-            .ok()
-            .and_then(|l| self.levels.get(l))
-            .map(String::as_str)
-            .unwrap_or("Unknown")
+        crate::config::level_name(&self.levels, *level)
     }
     pub fn ratings(&self) -> &'static [Judgement] {
         Judgement::ALL
@@ -85,11 +81,7 @@ impl ShowPage {
             .unwrap_or_default()
     }
     pub fn level_name(&self, level: &i16) -> &str {
-        usize::try_from(*level)
-            .ok()
-            .and_then(|l| self.levels.get(l))
-            .map(String::as_str)
-            .unwrap_or("Unknown")
+        crate::config::level_name(&self.levels, *level)
     }
     pub fn level_choices(&self) -> Vec<(String, String)> {
         self.levels

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use validator::Validate;
 
 use super::{HomeDetail, HomeDetails, HomeInput, Registration};
-use crate::web::forms::{FormErrors, FormInput, optional, optional_number};
+use crate::web::forms::{FormErrors, FormInput, date_from_parts, optional, optional_number};
 
 #[derive(Debug, Clone, Default, Deserialize, Validate)]
 #[serde(default)]
@@ -259,41 +259,25 @@ impl HomeForm {
 
     /// GOV.UK date input: day, month and year in separate boxes.
     fn parse_date(&self, errors: &mut FormErrors) -> Option<NaiveDate> {
-        let parts = [
-            &self.registration_day,
-            &self.registration_month,
-            &self.registration_year,
-        ]
-        .map(|p| p.trim().to_string());
-        if parts.iter().all(String::is_empty) {
-            return None;
-        }
-        if parts.iter().any(String::is_empty) {
+        let date = date_from_parts(
+            errors,
+            "registration_day",
+            "Registration date",
+            [
+                &self.registration_day,
+                &self.registration_month,
+                &self.registration_year,
+            ],
+            false,
+        )?;
+        if date > Utc::now().date_naive() {
             errors.add(
                 "registration_day",
-                "Registration date must include a day, month and year",
+                "Registration date must be today or in the past",
             );
             return None;
         }
-        let numbers: Vec<Option<u32>> = parts.iter().map(|p| p.parse().ok()).collect();
-        let date = match (numbers[0], numbers[1], numbers[2]) {
-            (Some(d), Some(m), Some(y)) if y >= 1900 => NaiveDate::from_ymd_opt(y as i32, m, d),
-            _ => None,
-        };
-        match date {
-            None => {
-                errors.add("registration_day", "Registration date must be a real date");
-                None
-            }
-            Some(d) if d > Utc::now().date_naive() => {
-                errors.add(
-                    "registration_day",
-                    "Registration date must be today or in the past",
-                );
-                None
-            }
-            some => some,
-        }
+        Some(date)
     }
 }
 

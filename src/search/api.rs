@@ -96,9 +96,8 @@ fn resource(h: &Hit, c: &Criteria) -> VacancyResource {
         min_age: v.min_age,
         max_age: v.max_age,
         sexes: v.sexes.clone(),
-        needs: importers::vocab::Need::ALL
-            .iter()
-            .filter(|n| v.needs_mask & n.bit() != 0)
+        needs: importers::vocab::Need::from_mask(v.needs_mask)
+            .into_iter()
             .map(|n| n.code().to_string())
             .collect(),
         emergency: v.emergency,

@@ -37,10 +37,9 @@ impl Unmet {
         }
     }
     pub fn needs_label(&self) -> String {
-        let needs: Vec<&str> = Need::ALL
-            .iter()
-            .filter(|n| self.needs_mask & n.bit() != 0)
-            .map(|n| n.label())
+        let needs: Vec<&str> = Need::from_mask(self.needs_mask)
+            .into_iter()
+            .map(Need::label)
             .collect();
         if needs.is_empty() {
             "No particular needs".into()

@@ -105,12 +105,6 @@ pub struct Criteria {
     pub min_rating: MinRating,
 }
 
-impl Criteria {
-    fn needs_mask(&self) -> i64 {
-        self.needs.iter().fold(0, |m, n| m | n.bit())
-    }
-}
-
 /// One way a vacancy does not fit.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Miss {
@@ -487,7 +481,7 @@ pub async fn log(
         district: Set(c.origin.district.as_str().to_string()),
         age: Set(i16::from(c.age)),
         sexes: Set(c.sex.code().to_string()),
-        needs_mask: Set(c.needs_mask()),
+        needs_mask: Set(Need::mask(&c.needs)),
         max_miles: Set(c.max_miles as i32),
         needed_from: Set(c.needed_from),
         provision_types: Set(c

@@ -52,10 +52,9 @@ pub fn hit_row(h: &Hit, c: &Criteria) -> HitRow {
         sexes: Sexes::from_code(&v.sexes)
             .map(Sexes::label)
             .unwrap_or("Mixed"),
-        needs: Need::ALL
-            .iter()
-            .filter(|n| v.needs_mask & n.bit() != 0)
-            .map(|n| n.label())
+        needs: Need::from_mask(v.needs_mask)
+            .into_iter()
+            .map(Need::label)
             .collect(),
         emergency: v.emergency,
         solo_only: v.solo_only,
