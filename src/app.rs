@@ -154,6 +154,18 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     let listen = settings.server.listen;
     let state = AppState::new(db, settings);
     spawn_retention(state.clone());
+    // Email: the sender delivers the outbox; the scheduler queues the
+    // weekly, daily and monthly emails (catching up missed runs now).
+    let transport = crate::email::sender::Transport::from_settings(&state.settings.email)
+        .map_err(StartError::Other)?;
+    crate::email::sender::spawn(
+        state.db.clone(),
+        state.settings.clone(),
+        Arc::new(transport),
+    );
+    let _scheduler = crate::jobs::start(state.db.clone(), state.settings.clone())
+        .await
+        .map_err(StartError::Other)?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     axum::serve(

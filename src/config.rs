@@ -20,6 +20,8 @@ pub struct Settings {
     pub returns: Returns,
     pub cases: Cases,
     pub map: Map,
+    pub email: Email,
+    pub schedules: Schedules,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -184,6 +186,89 @@ impl Map {
     }
 }
 
+/// Outgoing email. SMTP credentials come from the environment only
+/// (`SMTP_USERNAME`, `SMTP_PASSWORD`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Email {
+    /// Empty: no SMTP server; emails are written as `.eml` files to `outbox_dir`.
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_security: SmtpSecurity,
+    /// `Name <address>` the emails come from.
+    pub from: String,
+    pub outbox_dir: PathBuf,
+    /// How often the sender looks for due emails.
+    pub poll_seconds: u64,
+    /// How long a sender's claim on an email lasts before another may take it.
+    pub lease_seconds: i64,
+    pub batch_size: u64,
+    /// First retry after this long; each later one waits twice as long...
+    pub first_retry_seconds: i64,
+    /// ...but never longer than this.
+    pub max_retry_minutes: i64,
+    /// Keep retrying for this long, then mark the email failed and alert admins.
+    pub give_up_after_hours: i64,
+    /// Send the daily vacancy digest even when nothing is new.
+    pub digest_when_nothing_new: bool,
+    /// How long one-click "no change" links in return requests work.
+    pub one_click_valid_days: i64,
+    pub invite_valid_hours: i64,
+    pub reset_valid_minutes: i64,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (required), usually port 587.
+    Starttls,
+    /// TLS from the first byte, usually port 465.
+    Tls,
+    /// No encryption: only for a relay on the same machine (and tests).
+    None,
+}
+
+/// When scheduled jobs run: cron expressions (seconds minutes hours
+/// day-of-month month day-of-week) in UK time, and how late a missed run
+/// is still worth doing when the service starts.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Schedules {
+    pub return_request: Schedule,
+    pub return_reminder: Schedule,
+    pub non_filers: Schedule,
+    pub vacancy_digest: Schedule,
+    pub overdue_alerts: Schedule,
+    pub monthly_summary: Schedule,
+    pub retention: Schedule,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Schedule {
+    pub cron: String,
+    pub catch_up_hours: i64,
+}
+
+impl Schedules {
+    pub fn all(&self) -> [(&'static str, &Schedule); 7] {
+        [
+            ("return-request", &self.return_request),
+            ("return-reminder", &self.return_reminder),
+            ("non-filers", &self.non_filers),
+            ("vacancy-digest", &self.vacancy_digest),
+            ("overdue-alerts", &self.overdue_alerts),
+            ("monthly-summary", &self.monthly_summary),
+            ("retention", &self.retention),
+        ]
+    }
+
+    fn check(&self) -> Result<(), String> {
+        for (name, schedule) in self.all() {
+            crate::jobs::schedule::parse(&schedule.cron)
+                .map_err(|e| format!("schedules.{name}.cron '{}': {e}", schedule.cron))?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Assets {
     /// Folder holding `node_modules/` (govuk-frontend) and the app's own files.
@@ -222,6 +307,7 @@ impl Settings {
         let settings: Settings = builder.build()?.try_deserialize()?;
         settings.returns.check().map_err(ConfigError::Invalid)?;
         settings.cases.check().map_err(ConfigError::Invalid)?;
+        settings.schedules.check().map_err(ConfigError::Invalid)?;
         Ok(settings)
     }
 

@@ -13,7 +13,7 @@ use axum::routing::MethodRouter;
 use crate::app::AppState;
 use crate::auth::policy::{self, Policy};
 use crate::{
-    api, audit, auth, capacity, cases, dashboard, health, homes, map, ofsted, organisations,
+    api, audit, auth, capacity, cases, dashboard, email, health, homes, map, ofsted, organisations,
     quality, returns, search, users,
 };
 
@@ -33,6 +33,16 @@ pub fn table() -> Vec<Route> {
             .get(auth::routes::tokens)
             .post(auth::routes::create_token),
         Route::at("/account/tokens/{id}/revoke", TokenOwner).post(auth::routes::revoke_token),
+        Route::at("/account/email", SignedIn)
+            .get(email::routes::preferences_page)
+            .post(email::routes::save_preferences),
+        // Links from emails: the token is the credential, checked by the handler.
+        Route::at("/email/unsubscribe/{token}", Public)
+            .get(email::routes::unsubscribe_page)
+            .post(email::routes::unsubscribe),
+        Route::at("/one-click/{urn}/{token}", Public)
+            .get(returns::one_click::page)
+            .post(returns::one_click::submit),
         Route::at("/", SignedIn).get(dashboard::routes::show),
         Route::at("/homes", SignedIn).get(homes::routes::list),
         Route::at("/homes/export.csv", SignedIn).get(homes::routes::export_csv),
@@ -59,6 +69,8 @@ pub fn table() -> Vec<Route> {
         Route::at("/users/{id}/deactivate", Admin).post(users::routes::deactivate),
         Route::at("/users/{id}/reactivate", Admin).post(users::routes::reactivate),
         Route::at("/audit", Admin).get(audit::routes::list),
+        Route::at("/admin/outbox", Admin).get(email::routes::outbox_page),
+        Route::at("/admin/outbox/{id}/retry", Admin).post(email::routes::retry),
         Route::at("/returns", Council).get(returns::routes::board),
         Route::at("/returns/export.csv", Council).get(returns::routes::export_csv),
         Route::at("/returns/export.xlsx", Council).get(returns::routes::export_xlsx),

@@ -15,6 +15,7 @@ mod m20261126_000007_quality_gate;
 mod m20261126_000008_ofsted_imports;
 mod m20261126_000009_places_and_searches;
 pub mod m20261126_000010_vacant_returns_index;
+pub mod m20261126_000011_email_and_schedules;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_ofsted_imports::Migration),
             Box::new(m20261126_000009_places_and_searches::Migration),
             Box::new(m20261126_000010_vacant_returns_index::Migration),
+            Box::new(m20261126_000011_email_and_schedules::Migration),
         ]
     }
 }

@@ -18,9 +18,17 @@ use crate::error::{Error, Result};
 /// Tokens start with this, so a leaked one is easy to recognise and search for.
 pub const PREFIX: &str = "sfy_";
 
-fn hash(token: &str) -> String {
+/// The stored form of a token: its BLAKE2s hash in hex.
+pub fn hash(token: &str) -> String {
     let digest = Blake2s256::digest(token.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// 256 random bits, URL-safe (43 characters).
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// A new token for `user_id`: returns the token (shown once) and its record.
@@ -37,12 +45,7 @@ pub async fn create(
             "Enter a name for the token of 100 characters or fewer, like \"Returns from our care system\"",
         ));
     }
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let token = format!(
-        "{PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    );
+    let token = format!("{PREFIX}{}", random_token());
     let record = api_tokens::ActiveModel {
         user_id: Set(user_id),
         name: Set(name.to_string()),

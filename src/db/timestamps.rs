@@ -56,5 +56,9 @@ plain!(
     ofsted_imports,
     postcodes,
     postcode_districts,
-    searches
+    searches,
+    outbox_emails,
+    job_runs,
+    email_links,
+    email_opt_outs
 );

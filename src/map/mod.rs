@@ -49,7 +49,10 @@ pub struct MapHome {
 }
 
 /// The centre the map starts from: the middle of our council's homes.
-async fn centre(conn: &impl ConnectionTrait, our_council_id: Option<i64>) -> Result<Option<Point>> {
+pub async fn centre(
+    conn: &impl ConnectionTrait,
+    our_council_id: Option<i64>,
+) -> Result<Option<Point>> {
     let mut query = homes::Entity::find().filter(homes::Column::Latitude.is_not_null());
     if let Some(id) = our_council_id {
         query = query.filter(homes::Column::HostCouncilId.eq(id));

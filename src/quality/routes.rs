@@ -2,6 +2,7 @@
 //! soon as it has one; council staff record one by hand or confirm a
 //! provider's report.
 
+use crate::jobs::alerts;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -152,7 +153,13 @@ pub async fn create(
     };
     let txn = crate::db::begin_write(&state.db).await?;
     match inspections::record(&txn, &viewer, &home, &input).await {
-        Ok(_) => {
+        Ok(recorded) => {
+            // Alerts go in the same transaction as the rating they report.
+            let now = chrono::Utc::now();
+            if !viewer.role.edits_market() {
+                alerts::inspection_reported(&txn, &state.settings, &home, &recorded, now).await?;
+            }
+            alerts::rating_alerts(&txn, &state.settings, now).await?;
             txn.commit().await?;
             let heading = if viewer.role.edits_market() {
                 "Inspection recorded"
@@ -176,6 +183,7 @@ pub async fn confirm(
     let home = home_by_urn(&state.db, &urn).await?;
     let txn = crate::db::begin_write(&state.db).await?;
     inspections::confirm(&txn, &viewer, &home, parse_id(&id)?).await?;
+    alerts::rating_alerts(&txn, &state.settings, chrono::Utc::now()).await?;
     txn.commit().await?;
     flash(&session, "Provider's report confirmed", None).await;
     Ok(redirect(&format!("/homes/{}#inspections", home.urn)))

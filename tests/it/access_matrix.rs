@@ -84,6 +84,11 @@ const EXPECTED: &[(&str, Policy)] = &[
     ("/api/v1/homes/{urn}", Policy::HomeViewer),
     ("/api/v1/homes/{urn}/returns", Policy::HomeViewer),
     ("/api/v1/homes/{urn}/returns/{week}", Policy::HomeEditor),
+    ("/account/email", Policy::SignedIn),
+    ("/email/unsubscribe/{token}", Policy::Public),
+    ("/one-click/{urn}/{token}", Policy::Public),
+    ("/admin/outbox", Policy::Admin),
+    ("/admin/outbox/{id}/retry", Policy::Admin),
 ];
 
 #[test]
@@ -148,6 +153,8 @@ fn concrete(path: &str, app: &TestApp) -> String {
         .replace("{week}", &sufficiency::returns::this_week().to_string())
         .replace("{action_id}", &app.seed.action_a.to_string())
         .replace("{file_id}", &app.seed.plan_file_a.to_string())
+        // Links from emails: the token is the credential; a made-up one is refused.
+        .replace("{token}", "made-up-token")
 }
 
 #[tokio::test]

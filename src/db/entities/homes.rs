@@ -39,6 +39,8 @@ pub struct Model {
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
     #[sea_orm(has_many)]
+    pub email_links: HasMany<super::email_links::Entity>,
+    #[sea_orm(has_many)]
     pub home_needs: HasMany<super::home_needs::Entity>,
     #[sea_orm(has_many)]
     pub inspections: HasMany<super::inspections::Entity>,

@@ -22,6 +22,10 @@ pub struct Model {
     pub updated_at: DateTimeWithTimeZone,
     #[sea_orm(has_many)]
     pub api_tokens: HasMany<super::api_tokens::Entity>,
+    #[sea_orm(has_many)]
+    pub email_links: HasMany<super::email_links::Entity>,
+    #[sea_orm(has_many)]
+    pub email_opt_outs: HasMany<super::email_opt_outs::Entity>,
     #[sea_orm(
         belongs_to,
         from = "organisation_id",
@@ -30,4 +34,6 @@ pub struct Model {
         on_delete = "Restrict"
     )]
     pub organisations: BelongsTo<Option<super::organisations::Entity>>,
+    #[sea_orm(has_many)]
+    pub outbox_emails: HasMany<super::outbox_emails::Entity>,
 }

@@ -5,6 +5,7 @@
 
 pub mod database;
 pub mod seed;
+pub mod smtp;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -1,0 +1,76 @@
+//! Which emails each user gets: every non-essential category their role
+//! receives, less the ones they opted out of (on the preferences page or by
+//! an unsubscribe link).
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::Category;
+use crate::auth::{Role, Viewer};
+use crate::db::entities::email_opt_outs;
+use crate::error::Result;
+
+/// The non-essential emails a role receives.
+pub fn for_role(role: Role) -> &'static [Category] {
+    use Category::*;
+    match role {
+        Role::Provider => &[ReturnRequest, ReturnReminder],
+        Role::Commissioner => &[
+            NonFilers,
+            RatingAlert,
+            InspectionReported,
+            OverdueAlert,
+            MonthlySummary,
+        ],
+        Role::Placements => &[VacancyDigest, RatingAlert],
+        Role::Admin => &[],
+    }
+}
+
+pub async fn opt_out(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    category: Category,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    email_opt_outs::Entity::insert(email_opt_outs::ActiveModel {
+        user_id: Set(user_id),
+        category: Set(category.code().into()),
+        created_at: Set(now.fixed_offset()),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            email_opt_outs::Column::UserId,
+            email_opt_outs::Column::Category,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// Keeps the role's categories in `subscribed`, opts out of the rest.
+pub async fn save(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    user_id: i64,
+    subscribed: &[Category],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for category in for_role(viewer.role) {
+        if subscribed.contains(category) {
+            email_opt_outs::Entity::delete_many()
+                .filter(email_opt_outs::Column::UserId.eq(user_id))
+                .filter(email_opt_outs::Column::Category.eq(category.code()))
+                .exec(conn)
+                .await?;
+        } else {
+            opt_out(conn, user_id, *category, now).await?;
+        }
+    }
+    Ok(())
+}

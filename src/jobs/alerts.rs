@@ -1,0 +1,307 @@
+//! Alerts to council staff: a home that matters to us (in our area, or
+//! where our children live) newly rated below Good; a provider reporting an
+//! inspection; a monitoring meeting or improvement action gone overdue.
+//! Rating and report alerts are queued in the transaction that records the
+//! rating; overdue alerts by the daily job. Each alert's key names its
+//! event, so it is sent once per person however often the check runs.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use importers::vocab::Judgement;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::auth::Role;
+use crate::config::Settings;
+use crate::db::entities::{case_actions, case_meetings, homes, inspections, monitoring_cases};
+use crate::email::templates::Alert;
+use crate::email::{self, Category, recipients};
+use crate::error::Result;
+
+/// Only inspections this recent raise a rating alert (older ones arrive
+/// with a first import and are history, not news).
+const RECENT_DAYS: i64 = 90;
+
+async fn send_to(
+    conn: &impl ConnectionTrait,
+    settings: &Settings,
+    roles: &[Role],
+    category: Category,
+    event: &str,
+    alert: &Alert,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let mut queued = 0;
+    for person in recipients::with_roles(conn, roles).await? {
+        let key = format!(
+            "{}:{event}:{}",
+            category.code(),
+            person.user_id.unwrap_or(0)
+        );
+        if email::queue(conn, settings, &key, category, &person, now, |f| {
+            alert.render(f)
+        })
+        .await?
+        {
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
+/// Where an alert about a home should take the reader: its open case, or
+/// the home.
+async fn home_link(
+    conn: &impl ConnectionTrait,
+    settings: &Settings,
+    home: &homes::Model,
+) -> Result<String> {
+    let case = monitoring_cases::Entity::find()
+        .filter(monitoring_cases::Column::HomeId.eq(home.id))
+        .filter(monitoring_cases::Column::Status.ne("closed"))
+        .one(conn)
+        .await?;
+    Ok(match case {
+        Some(case) => email::link(settings, &format!("/cases/{}", case.id)),
+        None => email::link(settings, &format!("/homes/{}", home.urn)),
+    })
+}
+
+/// Queues an alert for every home that matters to us whose current rating
+/// is a recent judgement below Good. Safe to call after any change to
+/// ratings: each inspection alerts each person once.
+pub async fn rating_alerts(
+    conn: &impl ConnectionTrait,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let since = now.date_naive() - Duration::days(RECENT_DAYS);
+    let recent: Vec<inspections::Model> = inspections::Entity::find()
+        .filter(inspections::Column::IsCurrent.eq(true))
+        .filter(inspections::Column::InspectionDate.gte(since))
+        .filter(crate::quality::flagged_condition("inspections"))
+        .all(conn)
+        .await?;
+    if recent.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = recent.iter().map(|i| i.home_id).collect();
+    let ours = crate::organisations::our_council_id(conn, &settings.council).await?;
+    let with_our_children = crate::returns::store::homes_with_our_children(conn, &ids).await?;
+    let homes: HashMap<i64, homes::Model> = homes::Entity::find()
+        .filter(homes::Column::Id.is_in(ids.iter().copied()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|h| (h.id, h))
+        .collect();
+    let mut queued = 0;
+    for inspection in recent {
+        let Some(home) = homes.get(&inspection.home_id) else {
+            continue;
+        };
+        let ours_here = ours.is_some() && home.host_council_id == ours;
+        let our_children = with_our_children.contains(&home.id);
+        if !ours_here && !our_children {
+            continue;
+        }
+        let Some(flag) = crate::quality::flag_of(&inspection) else {
+            continue;
+        };
+        let rating = inspection
+            .overall
+            .as_deref()
+            .and_then(Judgement::from_code)
+            .map(|j| j.short_label().to_string())
+            .unwrap_or_else(|| "below Good".into());
+        let mut paragraphs = vec![format!(
+            "{} (URN {}) is now rated {rating} after the {} on {}: {}.",
+            home.name,
+            home.urn,
+            inspection.event_type.replace('_', " "),
+            inspection.inspection_date.format("%-d %B %Y"),
+            flag.label().to_lowercase()
+        )];
+        if our_children {
+            paragraphs.push("Children placed by us live in this home.".into());
+        }
+        paragraphs.push(
+            "A monitoring case is opened for homes in our area and homes where our children live."
+                .into(),
+        );
+        let alert = Alert {
+            title: format!("{} is now rated {rating}", home.name),
+            paragraphs,
+            link_text: "See the home's monitoring".into(),
+            link_url: home_link(conn, settings, home).await?,
+        };
+        let event = inspection.id.to_string();
+        queued += send_to(
+            conn,
+            settings,
+            &[Role::Commissioner, Role::Placements],
+            Category::RatingAlert,
+            &event,
+            &alert,
+            now,
+        )
+        .await?;
+    }
+    Ok(queued)
+}
+
+/// A provider reported an inspection: commissioners are asked to confirm it.
+pub async fn inspection_reported(
+    conn: &impl ConnectionTrait,
+    settings: &Settings,
+    home: &homes::Model,
+    inspection: &inspections::Model,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let rating = inspection
+        .overall
+        .as_deref()
+        .and_then(Judgement::from_code)
+        .map(|j| j.short_label().to_string())
+        .unwrap_or_else(|| "no overall judgement".into());
+    let alert = Alert {
+        title: format!("{} reported an inspection: {rating}", home.name),
+        paragraphs: vec![
+            format!(
+                "{} reported an inspection of {} (URN {}) on {}, rated {rating}.",
+                inspection.reported_by.as_deref().unwrap_or("The provider"),
+                home.name,
+                home.urn,
+                inspection.inspection_date.format("%-d %B %Y"),
+            ),
+            "Check it against the report and confirm it; until then it is shown as reported by the provider."
+                .into(),
+        ],
+        link_text: "Confirm the inspection".into(),
+        link_url: email::link(settings, &format!("/homes/{}#inspections", home.urn)),
+    };
+    send_to(
+        conn,
+        settings,
+        &[Role::Commissioner],
+        Category::InspectionReported,
+        &inspection.id.to_string(),
+        &alert,
+        now,
+    )
+    .await
+}
+
+/// Daily: monitoring meetings and improvement actions of open cases that
+/// are past due on `today` (each alerted once per due date).
+pub async fn overdue(
+    conn: &impl ConnectionTrait,
+    settings: &Settings,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let open = monitoring_cases::Entity::find()
+        .filter(monitoring_cases::Column::Status.ne("closed"))
+        .all(conn)
+        .await?;
+    if open.is_empty() {
+        return Ok(0);
+    }
+    let case_ids: Vec<i64> = open.iter().map(|c| c.id).collect();
+    let homes: HashMap<i64, homes::Model> = homes::Entity::find()
+        .filter(homes::Column::Id.is_in(open.iter().map(|c| c.home_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|h| (h.id, h))
+        .collect();
+    // The latest meeting of each case says when the next is due.
+    let mut last_meeting: HashMap<i64, NaiveDate> = HashMap::new();
+    for m in case_meetings::Entity::find()
+        .filter(case_meetings::Column::CaseId.is_in(case_ids.iter().copied()))
+        .order_by_asc(case_meetings::Column::HeldOn)
+        .order_by_asc(case_meetings::Column::Id)
+        .all(conn)
+        .await?
+    {
+        last_meeting.insert(m.case_id, m.next_due_on);
+    }
+    let interval = settings.cases.meeting_interval_months;
+    let mut queued = 0;
+    for case in &open {
+        let Some(home) = homes.get(&case.home_id) else {
+            continue;
+        };
+        let due = crate::cases::next_meeting_due(
+            last_meeting.get(&case.id).copied(),
+            case.opened_at.date_naive(),
+            interval,
+        );
+        if due >= today {
+            continue;
+        }
+        let alert = Alert {
+            title: format!("Monitoring meeting overdue: {}", home.name),
+            paragraphs: vec![format!(
+                "The monitoring meeting for {} (URN {}) was due on {}.",
+                home.name,
+                home.urn,
+                due.format("%-d %B %Y")
+            )],
+            link_text: "Record the meeting".into(),
+            link_url: email::link(settings, &format!("/cases/{}", case.id)),
+        };
+        let event = format!("meeting:{}:{due}", case.id);
+        queued += send_to(
+            conn,
+            settings,
+            &[Role::Commissioner],
+            Category::OverdueAlert,
+            &event,
+            &alert,
+            now,
+        )
+        .await?;
+    }
+    let actions = case_actions::Entity::find()
+        .filter(case_actions::Column::CaseId.is_in(case_ids.iter().copied()))
+        .filter(case_actions::Column::Status.ne("done"))
+        .filter(case_actions::Column::DueOn.lt(today))
+        .all(conn)
+        .await?;
+    let cases: HashMap<i64, &monitoring_cases::Model> = open.iter().map(|c| (c.id, c)).collect();
+    for action in actions {
+        let (Some(case), Some(due)) = (cases.get(&action.case_id), action.due_on) else {
+            continue;
+        };
+        let Some(home) = homes.get(&case.home_id) else {
+            continue;
+        };
+        let alert = Alert {
+            title: format!("Improvement action overdue: {}", home.name),
+            paragraphs: vec![
+                format!(
+                    "An improvement action for {} (URN {}) was due on {}:",
+                    home.name,
+                    home.urn,
+                    due.format("%-d %B %Y")
+                ),
+                format!("\"{}\" (owner: {})", action.description, action.owner),
+            ],
+            link_text: "See the case".into(),
+            link_url: email::link(settings, &format!("/cases/{}", case.id)),
+        };
+        let event = format!("action:{}:{due}", action.id);
+        queued += send_to(
+            conn,
+            settings,
+            &[Role::Commissioner],
+            Category::OverdueAlert,
+            &event,
+            &alert,
+            now,
+        )
+        .await?;
+    }
+    Ok(queued)
+}

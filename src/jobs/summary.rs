@@ -1,0 +1,146 @@
+//! The monthly summary to commissioners: monitoring cases (open, escalated,
+//! opened and closed last month) and return completion over last month's
+//! weeks for homes in our area.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use importers::vocab::{IsoWeek, RegistrationStatus};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use crate::auth::Role;
+use crate::config::Settings;
+use crate::db::entities::{homes, monitoring_cases, returns};
+use crate::email::templates::{Figure, MonthlySummary};
+use crate::email::{self, Category, recipients};
+use crate::error::Result;
+
+fn figure(label: &str, value: impl ToString) -> Figure {
+    Figure {
+        label: label.into(),
+        value: value.to_string(),
+    }
+}
+
+/// The summary of the month before `today`'s.
+pub async fn build(
+    conn: &impl ConnectionTrait,
+    settings: &Settings,
+    today: NaiveDate,
+) -> Result<MonthlySummary> {
+    let this_month = today.with_day(1).unwrap_or(today);
+    let last_month = crate::cases::add_months(this_month - Duration::days(1), 0)
+        .with_day(1)
+        .unwrap_or(this_month);
+    let start = last_month
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc()
+        .fixed_offset();
+    let end = this_month
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc()
+        .fixed_offset();
+    let open_cases =
+        monitoring_cases::Entity::find().filter(monitoring_cases::Column::Status.ne("closed"));
+    let open = open_cases.clone().count(conn).await?;
+    let escalated = open_cases
+        .filter(monitoring_cases::Column::EscalationLevel.gt(0))
+        .count(conn)
+        .await?;
+    let opened = monitoring_cases::Entity::find()
+        .filter(monitoring_cases::Column::OpenedAt.gte(start))
+        .filter(monitoring_cases::Column::OpenedAt.lt(end))
+        .count(conn)
+        .await?;
+    let closed = monitoring_cases::Entity::find()
+        .filter(monitoring_cases::Column::ClosedAt.gte(start))
+        .filter(monitoring_cases::Column::ClosedAt.lt(end))
+        .count(conn)
+        .await?;
+
+    // Return completion: filed returns over expected ones, for each week
+    // that starts in last month, homes in our area open today.
+    let ours = crate::organisations::our_council_id(conn, &settings.council).await?;
+    let our_homes: Vec<i64> = match ours {
+        Some(id) => homes::Entity::find()
+            .filter(homes::Column::HostCouncilId.eq(id))
+            .filter(homes::Column::RegistrationStatus.is_in(RegistrationStatus::open_codes()))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|h| h.id)
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut weeks = Vec::new();
+    let mut week = IsoWeek::containing(last_month);
+    if week.monday() < last_month {
+        week = week.plus(1);
+    }
+    while week.monday() < this_month {
+        weeks.push(week.monday());
+        week = week.plus(1);
+    }
+    let expected = our_homes.len() * weeks.len();
+    let mut filed = 0;
+    for chunk in our_homes.chunks(400) {
+        filed += returns::Entity::find()
+            .filter(returns::Column::HomeId.is_in(chunk.iter().copied()))
+            .filter(returns::Column::WeekStart.is_in(weeks.iter().copied()))
+            .filter(returns::Column::IsCurrent.eq(true))
+            .count(conn)
+            .await? as usize;
+    }
+    let completion = match (filed * 100).checked_div(expected) {
+        Some(p) => format!("{p}% ({filed} of {expected})"),
+        None => "No returns expected".into(),
+    };
+    Ok(MonthlySummary {
+        month: last_month.format("%B %Y").to_string(),
+        figures: vec![
+            figure("Open monitoring cases", open),
+            figure("Of which escalated", escalated),
+            figure("Cases opened in the month", opened),
+            figure("Cases closed in the month", closed),
+            figure(
+                "Returns filed for the month's weeks (homes in our area)",
+                completion,
+            ),
+        ],
+        cases_url: email::link(settings, "/cases"),
+        capacity_url: email::link(settings, "/capacity"),
+    })
+}
+
+/// Queues the summary to every commissioner.
+pub async fn send(
+    conn: &impl ConnectionTrait,
+    settings: &Settings,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let summary = build(conn, settings, today).await?;
+    let mut queued = 0;
+    for person in recipients::with_roles(conn, &[Role::Commissioner]).await? {
+        let key = format!(
+            "{}:{}:{}",
+            Category::MonthlySummary.code(),
+            today.format("%Y-%m"),
+            person.user_id.unwrap_or(0)
+        );
+        if email::queue(
+            conn,
+            settings,
+            &key,
+            Category::MonthlySummary,
+            &person,
+            now,
+            |f| summary.render(f),
+        )
+        .await?
+        {
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
