@@ -77,12 +77,6 @@ pub async fn check(
     }))
 }
 
-/// What pressing the button did.
-pub enum Outcome {
-    Refused(Refusal),
-    Done(NoChange),
-}
-
 /// Files the copy and uses up the link, in one transaction.
 pub async fn file(
     db: &sea_orm::DatabaseConnection,
@@ -90,15 +84,15 @@ pub async fn file(
     urn: &str,
     token: &str,
     client_ip: Option<String>,
-) -> Result<(Outcome, Option<Checked>)> {
+) -> Result<std::result::Result<(NoChange, Checked), Refusal>> {
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
     let checked = match check(&txn, urn, token, now).await? {
         Ok(checked) => checked,
-        Err(refusal) => return Ok((Outcome::Refused(refusal), None)),
+        Err(refusal) => return Ok(Err(refusal)),
     };
     if !links::consume(&txn, &checked.link, now).await? {
-        return Ok((Outcome::Refused(Refusal::Used), None));
+        return Ok(Err(Refusal::Used));
     }
     let viewer = Viewer {
         client_ip,
@@ -112,7 +106,7 @@ pub async fn file(
         NoChange::NothingToCopy | NoChange::NoLongerFits(_) => txn.rollback().await?,
         _ => txn.commit().await?,
     }
-    Ok((Outcome::Done(done), Some(checked)))
+    Ok(Ok((done, checked)))
 }
 
 #[derive(Template)]
@@ -213,11 +207,9 @@ pub async fn submit(
     client: crate::web::client_ip::ClientIp,
     Path((urn, token)): Path<(String, String)>,
 ) -> Result<Response> {
-    let (outcome, checked) = file(&state.db, &state.settings, &urn, &token, client.0).await?;
-    let (done, checked) = match (outcome, checked) {
-        (Outcome::Done(done), Some(checked)) => (done, checked),
-        (Outcome::Refused(refusal), _) => return Ok(refused(page, refusal)),
-        (Outcome::Done(_), None) => return Err(Error::internal("filed without a link")),
+    let (done, checked) = match file(&state.db, &state.settings, &urn, &token, client.0).await? {
+        Ok(filed) => filed,
+        Err(refusal) => return Ok(refused(page, refusal)),
     };
     let (state_name, figures, message) = match done {
         NoChange::Filed(filed) => (

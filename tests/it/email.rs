@@ -395,3 +395,69 @@ async fn only_administrators_see_the_outbox() {
         .await
         .assert_contains("No emails");
 }
+
+/// Benchmark for docs/performance.md (not a timed test: it asserts only
+/// that every email arrives once). Run with
+/// `cargo test --release --test it -- --ignored --nocapture digest_to_500`.
+#[tokio::test]
+#[ignore = "benchmark: run by hand, see docs/performance.md"]
+async fn digest_to_500_recipients_benchmark() {
+    use sea_orm::ActiveValue::Set;
+    use sufficiency::db::entities::users;
+    let app = TestApp::new().await;
+    crate::support::place_seed_homes(&app).await;
+    let now = Utc::now();
+    let people: Vec<users::ActiveModel> = (0..500)
+        .map(|n| users::ActiveModel {
+            email: Set(format!("placements-{n}@bench.example")),
+            display_name: Set(format!("Placements officer {n}")),
+            password_hash: Set("!".into()),
+            role: Set("placements".into()),
+            organisation_id: Set(None),
+            active: Set(true),
+            session_key: Set(format!("bench-{n}")),
+            last_sign_in_at: Set(None),
+            created_at: Set(now.fixed_offset()),
+            updated_at: Set(now.fixed_offset()),
+            ..Default::default()
+        })
+        .collect();
+    users::Entity::insert_many(people)
+        .exec(&app.db)
+        .await
+        .expect("users");
+    let smtp = TestSmtp::start();
+    let mut settings = settings_for(&app, smtp.port);
+    settings.email.digest_when_nothing_new = true;
+    let started = std::time::Instant::now();
+    let due = sufficiency::jobs::Due::at(sufficiency::jobs::Job::VacancyDigest, now);
+    let queued = sufficiency::jobs::run(&app.db, &settings, &due, now)
+        .await
+        .expect("run")
+        .expect("queued");
+    let queue_time = started.elapsed();
+    let transport = Transport::from_settings(&settings.email).expect("transport");
+    let sending = std::time::Instant::now();
+    loop {
+        let round = sender::deliver_due(&app.db, &settings, &transport, "bench", now)
+            .await
+            .expect("deliver");
+        if round.sent == 0 {
+            break;
+        }
+    }
+    let send_time = sending.elapsed();
+    assert_eq!(smtp.received().len(), queued);
+    assert!(queued >= 500);
+    println!(
+        "digest to {queued} recipients on {}: queued in {:.0} ms, sent in {:.0} ms ({:.1} ms per email)",
+        if app.database.is_postgres() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        queue_time.as_secs_f64() * 1000.0,
+        send_time.as_secs_f64() * 1000.0,
+        send_time.as_secs_f64() * 1000.0 / queued as f64
+    );
+}
