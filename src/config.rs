@@ -202,6 +202,8 @@ pub struct Email {
     /// How long a sender's claim on an email lasts before another may take it.
     pub lease_seconds: i64,
     pub batch_size: u64,
+    /// Emails of a batch handed to the server at once.
+    pub send_concurrency: usize,
     /// First retry after this long; each later one waits twice as long...
     pub first_retry_seconds: i64,
     /// ...but never longer than this.

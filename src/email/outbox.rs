@@ -252,6 +252,7 @@ mod tests {
             poll_seconds: 5,
             lease_seconds: 300,
             batch_size: 50,
+            send_concurrency: 8,
             first_retry_seconds: 60,
             max_retry_minutes: 60,
             give_up_after_hours: 72,

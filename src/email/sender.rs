@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
+use futures_util::StreamExt;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -148,41 +149,70 @@ pub async fn deliver_due(
 ) -> Result<Round> {
     let lease = Duration::seconds(settings.email.lease_seconds);
     let claimed = outbox::claim(db, owner, now, lease, settings.email.batch_size).await?;
+    // Several conversations with the server at once: each SMTP exchange is a
+    // few round trips of waiting, not work. Each outcome is recorded as soon
+    // as it is known, to keep the window for a duplicate small.
+    let outcomes: Vec<Result<Outcome>> = futures_util::stream::iter(claimed)
+        .map(|email| deliver_one(db, settings, transport, owner, email, now))
+        .buffer_unordered(settings.email.send_concurrency.max(1))
+        .collect()
+        .await;
     let mut round = Round::default();
-    for email in claimed {
-        let sent = match message(&settings.email, &email) {
-            Ok(message) => transport.send(&message, &email).await,
-            Err(failure) => Err(failure),
-        };
-        match sent {
-            Ok(()) => {
-                if !outbox::mark_sent(db, &email, owner, Utc::now().max(now)).await? {
-                    tracing::warn!(id = email.id, "sent, but the claim had expired");
-                }
-                round.sent += 1;
-            }
-            Err(failure) => {
-                let gives_up = outbox::gives_up(&settings.email, &email, failure.permanent, now);
-                tracing::warn!(id = email.id, error = %failure.text, gives_up, "email not delivered");
-                outbox::mark_attempt_failed(
-                    db,
-                    settings,
-                    &email,
-                    owner,
-                    &failure.text,
-                    failure.permanent,
-                    now,
-                )
-                .await?;
-                if gives_up {
-                    round.failed += 1;
-                } else {
-                    round.retrying += 1;
-                }
-            }
+    for outcome in outcomes {
+        match outcome? {
+            Outcome::Sent => round.sent += 1,
+            Outcome::Retrying => round.retrying += 1,
+            Outcome::Failed => round.failed += 1,
         }
     }
     Ok(round)
+}
+
+enum Outcome {
+    Sent,
+    Retrying,
+    Failed,
+}
+
+async fn deliver_one(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    transport: &Transport,
+    owner: &str,
+    email: outbox_emails::Model,
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
+    let sent = match message(&settings.email, &email) {
+        Ok(message) => transport.send(&message, &email).await,
+        Err(failure) => Err(failure),
+    };
+    match sent {
+        Ok(()) => {
+            if !outbox::mark_sent(db, &email, owner, Utc::now().max(now)).await? {
+                tracing::warn!(id = email.id, "sent, but the claim had expired");
+            }
+            Ok(Outcome::Sent)
+        }
+        Err(failure) => {
+            let gives_up = outbox::gives_up(&settings.email, &email, failure.permanent, now);
+            tracing::warn!(id = email.id, error = %failure.text, gives_up, "email not delivered");
+            outbox::mark_attempt_failed(
+                db,
+                settings,
+                &email,
+                owner,
+                &failure.text,
+                failure.permanent,
+                now,
+            )
+            .await?;
+            Ok(if gives_up {
+                Outcome::Failed
+            } else {
+                Outcome::Retrying
+            })
+        }
+    }
 }
 
 /// A name for this sender, unique among instances.

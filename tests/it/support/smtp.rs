@@ -91,7 +91,7 @@ impl TestSmtp {
             .with_name("localhost")
             .with_ssl(SslConfig::None)
             .expect("no TLS")
-            .with_num_threads(4)
+            .with_num_threads(8)
             .with_tcp_listener(listener);
         std::thread::spawn(move || {
             let _ = server.serve();
