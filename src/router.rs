@@ -26,6 +26,12 @@ pub fn table() -> Vec<Route> {
             .get(auth::routes::sign_in_page)
             .post(auth::routes::sign_in),
         Route::at("/sign-out", SignedIn).post(auth::routes::sign_out),
+        Route::at("/account/reset", Public)
+            .get(users::account_pages::reset_page)
+            .post(users::account_pages::request_reset),
+        Route::at("/account/set-password/{token}", Public)
+            .get(users::account_pages::set_password_page)
+            .post(users::account_pages::set_password),
         Route::at("/account/password", SignedIn)
             .get(auth::routes::password_page)
             .post(auth::routes::change_password),

@@ -15,7 +15,6 @@ use crate::db::entities::{homes, inspections, organisations, returns};
 use crate::email::templates::{DigestGroup, DigestVacancy, VacancyDigest};
 use crate::email::{self, Category, recipients};
 use crate::error::Result;
-use crate::geo::Point;
 use crate::search::queries;
 
 /// A digest lists returns no older than this.
@@ -33,37 +32,14 @@ pub async fn build(
         return Ok(None);
     };
     let radius = f64::from(settings.map.radius_miles);
-    let near: HashMap<i64, homes::Model> = queries::homes_near(centre.bounds(radius), &[])
-        .all(conn)
+    let near: HashMap<i64, homes::Model> = crate::map::homes_within(conn, centre, radius, &[])
         .await?
         .into_iter()
-        .filter(|h| match (h.latitude, h.longitude) {
-            (Some(latitude), Some(longitude)) => {
-                centre.miles_to(Point {
-                    latitude,
-                    longitude,
-                }) <= radius
-            }
-            _ => false,
-        })
         .map(|h| (h.id, h))
         .collect();
     let ids: Vec<i64> = near.keys().copied().collect();
     let since = date - Duration::weeks(FRESH_WEEKS);
-    let mut latest: HashMap<i64, returns::Model> = HashMap::new();
-    for chunk in ids.chunks(400) {
-        let weeks: HashMap<i64, NaiveDate> = queries::latest_weeks(chunk, since)
-            .into_tuple::<(i64, NaiveDate)>()
-            .all(conn)
-            .await?
-            .into_iter()
-            .collect();
-        for r in queries::latest_returns(chunk, since).all(conn).await? {
-            if weeks.get(&r.home_id) == Some(&r.week_start) {
-                latest.insert(r.home_id, r);
-            }
-        }
-    }
+    let latest = crate::search::latest_offers(conn, &ids, since).await?;
     let return_ids: Vec<i64> = latest.values().map(|r| r.id).collect();
     let by_return: HashMap<i64, &returns::Model> = latest.values().map(|r| (r.id, r)).collect();
     let mut vacancies = Vec::new();

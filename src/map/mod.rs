@@ -8,7 +8,7 @@ mod views;
 use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use importers::vocab::{Judgement, ProvisionType, RegistrationStatus};
+use importers::vocab::{Judgement, ProvisionType};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 
@@ -72,6 +72,32 @@ pub async fn centre(
     }))
 }
 
+/// Open homes of these types (every type if none) within `radius` miles
+/// of `centre`.
+pub async fn homes_within(
+    conn: &impl ConnectionTrait,
+    centre: Point,
+    radius: f64,
+    types: &[ProvisionType],
+) -> Result<Vec<homes::Model>> {
+    Ok(
+        crate::search::queries::homes_near(centre.bounds(radius), types)
+            .all(conn)
+            .await?
+            .into_iter()
+            .filter(|h| match (h.latitude, h.longitude) {
+                (Some(latitude), Some(longitude)) => {
+                    centre.miles_to(Point {
+                        latitude,
+                        longitude,
+                    }) <= radius
+                }
+                _ => false,
+            })
+            .collect(),
+    )
+}
+
 pub async fn homes(
     conn: &impl ConnectionTrait,
     settings: &crate::config::Settings,
@@ -82,31 +108,7 @@ pub async fn homes(
         return Ok(Vec::new());
     };
     let radius = f64::from(settings.map.radius_miles);
-    let b = centre.bounds(radius);
-    let open = RegistrationStatus::open_codes();
-    let mut query = homes::Entity::find()
-        .filter(homes::Column::RegistrationStatus.is_in(open))
-        .filter(homes::Column::Latitude.between(b.min_latitude, b.max_latitude))
-        .filter(homes::Column::Longitude.between(b.min_longitude, b.max_longitude));
-    if !filter.provision_types.is_empty() {
-        query = query.filter(
-            homes::Column::ProvisionType.is_in(filter.provision_types.iter().map(|t| t.code())),
-        );
-    }
-    let found: Vec<homes::Model> = query
-        .all(conn)
-        .await?
-        .into_iter()
-        .filter(|h| match (h.latitude, h.longitude) {
-            (Some(latitude), Some(longitude)) => {
-                centre.miles_to(Point {
-                    latitude,
-                    longitude,
-                }) <= radius
-            }
-            _ => false,
-        })
-        .collect();
+    let found = homes_within(conn, centre, radius, &filter.provision_types).await?;
     let ids: Vec<i64> = found.iter().map(|h| h.id).collect();
     let mut current: HashMap<i64, inspections::Model> = HashMap::new();
     let mut latest: HashMap<i64, returns::Model> = HashMap::new();

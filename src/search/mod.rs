@@ -203,30 +203,7 @@ pub async fn search(
         return Ok(Outcome::default());
     }
     let since = Utc::now().date_naive() - chrono::Duration::weeks(WEEKS_BACK);
-    // Each home's latest current return, if it has vacancies: an older
-    // return's vacancy is not offered once a newer return says otherwise.
-    let mut latest: HashMap<i64, returns::Model> = HashMap::new();
-    for chunk in ids.chunks(400) {
-        let weeks: HashMap<i64, NaiveDate> = queries::latest_weeks(chunk, since)
-            .into_tuple::<(i64, NaiveDate)>()
-            .all(conn)
-            .await?
-            .into_iter()
-            .collect();
-        // Only as far back as the oldest of those latest weeks.
-        let Some(oldest) = weeks.values().min().copied() else {
-            continue;
-        };
-        let with_returns: Vec<i64> = weeks.keys().copied().collect();
-        for r in queries::latest_returns(&with_returns, oldest)
-            .all(conn)
-            .await?
-        {
-            if weeks.get(&r.home_id) == Some(&r.week_start) {
-                latest.insert(r.home_id, r);
-            }
-        }
-    }
+    let latest = latest_offers(conn, &ids, since).await?;
     let mut candidates: HashMap<i64, homes::Model> = HashMap::new();
     let offering: Vec<i64> = latest.keys().copied().collect();
     for chunk in offering.chunks(400) {
@@ -323,6 +300,39 @@ pub async fn search(
     rank(&mut outcome.results);
     rank(&mut outcome.near_misses);
     Ok(outcome)
+}
+
+/// Each of these homes' latest current return since `since`, if that
+/// return offers vacancies: an older return's vacancy is not offered once
+/// a newer return says otherwise.
+pub async fn latest_offers(
+    conn: &impl ConnectionTrait,
+    home_ids: &[i64],
+    since: NaiveDate,
+) -> Result<HashMap<i64, returns::Model>> {
+    let mut latest = HashMap::new();
+    for chunk in home_ids.chunks(400) {
+        let weeks: HashMap<i64, NaiveDate> = queries::latest_weeks(chunk, since)
+            .into_tuple::<(i64, NaiveDate)>()
+            .all(conn)
+            .await?
+            .into_iter()
+            .collect();
+        // Only as far back as the oldest of those latest weeks.
+        let Some(oldest) = weeks.values().min().copied() else {
+            continue;
+        };
+        let with_returns: Vec<i64> = weeks.keys().copied().collect();
+        for r in queries::latest_returns(&with_returns, oldest)
+            .all(conn)
+            .await?
+        {
+            if weeks.get(&r.home_id) == Some(&r.week_start) {
+                latest.insert(r.home_id, r);
+            }
+        }
+    }
+    Ok(latest)
 }
 
 /// The queries that carry a search's weight, as builders so the

@@ -1,6 +1,8 @@
 //! People who sign in: created by an admin (or `sufficiency user add`),
 //! deactivated rather than deleted, so the audit trail keeps its meaning.
 
+pub mod account_links;
+pub mod account_pages;
 pub mod routes;
 mod views;
 
@@ -61,6 +63,7 @@ pub struct NewUser {
     pub display_name: String,
     pub role: Role,
     pub organisation_id: Option<i64>,
+    /// Empty: the user is emailed an invitation to choose their own.
     pub password: String,
 }
 
@@ -74,7 +77,8 @@ pub async fn create(
     let email = normalise_email(&new.email);
     let words = service_words(settings);
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    if let Err(message) = passwords::check_new(&new.password, &email, &words) {
+    let invited = new.password.is_empty();
+    if !invited && let Err(message) = passwords::check_new(&new.password, &email, &words) {
         errors.add("password", message);
     }
     if new.role == Role::Provider && new.organisation_id.is_none() {
@@ -97,7 +101,14 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
-    let hash = passwords::hash_blocking(new.password, settings.auth.clone())
+    // An invited user's password is random and never told to anyone: only
+    // the emailed link can set one.
+    let password = if invited {
+        crate::auth::tokens::random_token()
+    } else {
+        new.password
+    };
+    let hash = passwords::hash_blocking(password, settings.auth.clone())
         .await
         .map_err(Error::internal)?;
     let now = Utc::now().fixed_offset();
@@ -131,10 +142,16 @@ pub async fn create(
     audit::record(
         &txn,
         viewer,
-        Change::created("user", user.id, snapshot(&user))
-            .summary(format!("Created user {}", user.email)),
+        Change::created("user", user.id, snapshot(&user)).summary(format!(
+            "Created user {}{}",
+            user.email,
+            if invited { ", invited by email" } else { "" }
+        )),
     )
     .await?;
+    if invited {
+        account_links::invite(&txn, settings, &user, Utc::now()).await?;
+    }
     txn.commit().await?;
     Ok(user)
 }

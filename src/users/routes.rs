@@ -157,7 +157,17 @@ pub async fn create(
     };
     match super::create(&state.db, &viewer, new, &state.settings).await {
         Ok(user) => {
-            flash(&session, format!("User {} created", user.email), Some("Give them their password by a separate, secure route. They can change it after signing in.".into())).await;
+            let next = if raw.password.is_empty() {
+                "They have been emailed a link to choose their password."
+            } else {
+                "Give them their password by a separate, secure route. They can change it after signing in."
+            };
+            flash(
+                &session,
+                format!("User {} created", user.email),
+                Some(next.into()),
+            )
+            .await;
             Ok(redirect("/users"))
         }
         Err(Error::Invalid(errors)) => {

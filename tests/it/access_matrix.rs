@@ -85,6 +85,8 @@ const EXPECTED: &[(&str, Policy)] = &[
     ("/api/v1/homes/{urn}/returns", Policy::HomeViewer),
     ("/api/v1/homes/{urn}/returns/{week}", Policy::HomeEditor),
     ("/account/email", Policy::SignedIn),
+    ("/account/reset", Policy::Public),
+    ("/account/set-password/{token}", Policy::Public),
     ("/email/unsubscribe/{token}", Policy::Public),
     ("/one-click/{urn}/{token}", Policy::Public),
     ("/admin/outbox", Policy::Admin),

@@ -5,6 +5,7 @@
 mod support;
 
 mod access_matrix;
+mod account_links;
 mod api;
 mod browser;
 mod capacity;
