@@ -119,6 +119,7 @@ pub fn table() -> Vec<Route> {
         Route::at("/cases/{id}/escalations", CouncilEditor).post(cases::routes::escalate),
         Route::at("/cases/{id}/notes", Council).post(cases::routes::add_note),
         Route::at("/cases/{id}/close", CouncilEditor).post(cases::routes::close),
+        Route::at("/cases/{id}/owner", CouncilEditor).post(cases::routes::set_owner),
         Route::at("/capacity", Council).get(capacity::routes::page),
         Route::at("/capacity/export.csv", Council).get(capacity::routes::export_csv),
         Route::at("/capacity/export.xlsx", Council).get(capacity::routes::export_xlsx),

@@ -16,6 +16,7 @@ mod m20261126_000008_ofsted_imports;
 mod m20261126_000009_places_and_searches;
 pub mod m20261126_000010_vacant_returns_index;
 pub mod m20261126_000011_email_and_schedules;
+mod m20261126_000012_case_owners;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_places_and_searches::Migration),
             Box::new(m20261126_000010_vacant_returns_index::Migration),
             Box::new(m20261126_000011_email_and_schedules::Migration),
+            Box::new(m20261126_000012_case_owners::Migration),
         ]
     }
 }

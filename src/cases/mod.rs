@@ -356,27 +356,38 @@ async fn open_automatically(
             flag.label()
         )
     });
-    insert_case(
-        conn,
-        viewer,
-        home,
-        flag.reason_code(),
+    let opening = Opening {
+        reason: flag.reason_code(),
         note,
-        inspection.map(|i| i.id),
-        "Opened automatically (home flagged)".into(),
-    )
-    .await
+        inspection_id: inspection.map(|i| i.id),
+        opened_by: "Opened automatically (home flagged)".into(),
+        owner_user_id: None,
+    };
+    insert_case(conn, viewer, home, opening).await
+}
+
+/// Why and by whom a case is opened.
+struct Opening {
+    reason: &'static str,
+    note: Option<String>,
+    inspection_id: Option<i64>,
+    opened_by: String,
+    owner_user_id: Option<i64>,
 }
 
 async fn insert_case(
     conn: &impl ConnectionTrait,
     viewer: &Viewer,
     home: &homes::Model,
-    reason: &str,
-    note: Option<String>,
-    inspection_id: Option<i64>,
-    opened_by: String,
+    opening: Opening,
 ) -> Result<monitoring_cases::Model> {
+    let Opening {
+        reason,
+        note,
+        inspection_id,
+        opened_by,
+        owner_user_id,
+    } = opening;
     let now = Utc::now().fixed_offset();
     let case = monitoring_cases::ActiveModel {
         home_id: Set(home.id),
@@ -397,6 +408,7 @@ async fn insert_case(
         closing_note: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        owner_user_id: Set(owner_user_id),
         ..Default::default()
     }
     .insert(conn)
@@ -457,16 +469,15 @@ pub async fn open_concern(
     if let Some(existing) = open_case_of(conn, home.id).await? {
         return Ok((existing, false));
     }
-    let case = insert_case(
-        conn,
-        viewer,
-        home,
-        reason.code(),
-        Some(note),
-        None,
-        viewer.display_name.clone(),
-    )
-    .await?;
+    let opening = Opening {
+        reason: reason.code(),
+        note: Some(note),
+        inspection_id: None,
+        opened_by: viewer.display_name.clone(),
+        // Whoever opens a case by hand leads it until they hand it on.
+        owner_user_id: viewer.user_id,
+    };
+    let case = insert_case(conn, viewer, home, opening).await?;
     Ok((case, true))
 }
 
@@ -479,6 +490,47 @@ pub async fn open_case_of(
         .filter(monitoring_cases::Column::Status.ne("closed"))
         .one(conn)
         .await?)
+}
+
+/// Who may own a case: active commissioners and administrators, as
+/// (id, name) choices.
+pub async fn owner_choices(conn: &impl ConnectionTrait) -> Result<Vec<(String, String)>> {
+    let people = crate::email::recipients::with_roles(
+        conn,
+        &[crate::auth::Role::Commissioner, crate::auth::Role::Admin],
+    )
+    .await?;
+    Ok(people
+        .into_iter()
+        .filter_map(|p| Some((p.user_id?.to_string(), p.name)))
+        .collect())
+}
+
+/// Gives a case an owner (or none), who is told of its alerts.
+pub async fn set_owner(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    case: &monitoring_cases::Model,
+    owner: Option<i64>,
+) -> Result<monitoring_cases::Model> {
+    if !viewer.role.edits_market() {
+        return Err(Error::Forbidden);
+    }
+    if let Some(id) = owner {
+        let allowed = owner_choices(conn).await?;
+        if !allowed.iter().any(|(choice, _)| *choice == id.to_string()) {
+            return Err(Error::field(
+                "owner_user_id",
+                "Choose a commissioner or administrator from the list",
+            ));
+        }
+    }
+    let mut model = case.clone().into_active_model();
+    model.owner_user_id = Set(owner);
+    model.updated_at = Set(Utc::now().fixed_offset());
+    let updated = model.update(conn).await?;
+    audit_case(conn, viewer, case, &updated, "Case owner changed").await?;
+    Ok(updated)
 }
 
 /// Closes a case (a commissioner confirming a proposal, or deciding).

@@ -191,6 +191,18 @@ async fn show_page(
         .and_then(importers::vocab::Judgement::from_code);
     let with_children =
         crate::returns::store::homes_with_our_children(&state.db, &[detail.home.id]).await?;
+    let owners = if viewer.role.is_council() {
+        super::owner_choices(&state.db).await?
+    } else {
+        Vec::new()
+    };
+    let owner_name = match detail.case.owner_user_id {
+        Some(id) => <crate::db::entities::users::Entity as sea_orm::EntityTrait>::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .map(|u| u.display_name),
+        None => None,
+    };
     Ok(render_with_status(
         status,
         &ShowPage {
@@ -202,6 +214,8 @@ async fn show_page(
             can_update: (viewer.role.edits_market() || viewer.belongs_to(detail.home.provider_id))
                 && detail.is_open(),
             levels: state.settings.cases.escalation_levels.clone(),
+            owners,
+            owner_name,
             today: Utc::now().date_naive(),
             d: detail,
             errors,
@@ -742,6 +756,38 @@ pub async fn close(req: CaseRequest, form: Submitted<CloseForm>) -> Result<Respo
     change(req, form, "Case closed", async move |txn, v, d, note| {
         super::close(txn, v, d.case.id, note).await.map(|_| ())
     })
+    .await
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, Validate)]
+#[serde(default)]
+pub struct OwnerForm {
+    pub owner_user_id: String,
+}
+
+impl FormInput for OwnerForm {
+    type Parsed = Option<i64>;
+    const FIELDS: &'static [&'static str] = &["owner_user_id"];
+
+    fn parse(&self) -> Result<Option<i64>, FormErrors> {
+        let mut errors = FormErrors::default();
+        let owner = crate::web::forms::optional_number::<i64>(
+            &mut errors,
+            "owner_user_id",
+            &self.owner_user_id,
+            "Choose a commissioner or administrator from the list",
+        );
+        errors.into_result(owner)
+    }
+}
+
+pub async fn set_owner(req: CaseRequest, form: Submitted<OwnerForm>) -> Result<Response> {
+    change(
+        req,
+        form,
+        "Case owner changed",
+        async move |txn, v, d, owner| super::set_owner(txn, v, &d.case, owner).await.map(|_| ()),
+    )
     .await
 }
 

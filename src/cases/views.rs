@@ -53,12 +53,23 @@ pub struct ShowPage {
     /// Council editors or the home's provider, on an open case.
     pub can_update: bool,
     pub levels: Vec<String>,
+    /// Who may own the case, and the owner's name.
+    pub owners: Vec<(String, String)>,
+    pub owner_name: Option<String>,
     pub today: NaiveDate,
     pub errors: FormErrors,
     pub values: std::collections::BTreeMap<String, String>,
 }
 
 impl ShowPage {
+    /// The owner chosen in a form that failed, else the case's owner.
+    pub fn owner_value(&self) -> String {
+        self.value(
+            "owner_user_id",
+            self.d.case.owner_user_id.map(|id| id.to_string()),
+        )
+    }
+
     /// What the user typed in a form that failed, else the stored value.
     pub fn value(&self, field: &str, stored: Option<String>) -> String {
         self.values

@@ -23,8 +23,9 @@ pub fn for_role(role: Role) -> &'static [Category] {
             OverdueAlert,
             MonthlySummary,
         ],
-        Role::Placements => &[VacancyDigest, RatingAlert],
-        Role::Admin => &[],
+        Role::Placements => &[VacancyDigest, RatingAlert, InspectionReported, OverdueAlert],
+        // Administrators get alerts about cases they own.
+        Role::Admin => &[RatingAlert, InspectionReported, OverdueAlert],
     }
 }
 

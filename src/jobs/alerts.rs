@@ -1,5 +1,6 @@
-//! Alerts to council staff: a home that matters to us (in our area, or
-//! where our children live) newly rated below Good; a provider reporting an
+//! Alerts to commissioners and the placements team (and a case's owner,
+//! whatever their role): a home that matters to us (in our area, or where
+//! our children live) newly rated below Good; a provider reporting an
 //! inspection; a monitoring meeting or improvement action gone overdue.
 //! Rating and report alerts are queued in the transaction that records the
 //! rating; overdue alerts by the daily job. Each alert's key names its
@@ -22,17 +23,27 @@ use crate::error::Result;
 /// with a first import and are history, not news).
 const RECENT_DAYS: i64 = 90;
 
+/// Who gets alerts: commissioners and placements, and the case's owner.
+const ALERTED: &[Role] = &[Role::Commissioner, Role::Placements];
+
 async fn send_to(
     conn: &impl ConnectionTrait,
     settings: &Settings,
-    roles: &[Role],
+    owner: Option<i64>,
     category: Category,
     event: &str,
     alert: &Alert,
     now: DateTime<Utc>,
 ) -> Result<usize> {
+    let mut people = recipients::with_roles(conn, ALERTED).await?;
+    if let Some(id) = owner
+        && !people.iter().any(|p| p.user_id == Some(id))
+        && let Some(person) = recipients::user(conn, id).await?
+    {
+        people.push(person);
+    }
     let mut queued = 0;
-    for person in recipients::with_roles(conn, roles).await? {
+    for person in people {
         let key = format!(
             "{}:{event}:{}",
             category.code(),
@@ -49,21 +60,19 @@ async fn send_to(
     Ok(queued)
 }
 
-/// Where an alert about a home should take the reader: its open case, or
-/// the home.
+/// Where an alert about a home should take the reader (its open case, or
+/// the home), and the case's owner.
 async fn home_link(
     conn: &impl ConnectionTrait,
     settings: &Settings,
     home: &homes::Model,
-) -> Result<String> {
-    let case = monitoring_cases::Entity::find()
-        .filter(monitoring_cases::Column::HomeId.eq(home.id))
-        .filter(monitoring_cases::Column::Status.ne("closed"))
-        .one(conn)
-        .await?;
-    Ok(match case {
-        Some(case) => email::link(settings, &format!("/cases/{}", case.id)),
-        None => email::link(settings, &format!("/homes/{}", home.urn)),
+) -> Result<(String, Option<i64>)> {
+    Ok(match crate::cases::open_case_of(conn, home.id).await? {
+        Some(case) => (
+            email::link(settings, &format!("/cases/{}", case.id)),
+            case.owner_user_id,
+        ),
+        None => (email::link(settings, &format!("/homes/{}", home.urn)), None),
     })
 }
 
@@ -129,17 +138,18 @@ pub async fn rating_alerts(
             "A monitoring case is opened for homes in our area and homes where our children live."
                 .into(),
         );
+        let (link_url, owner) = home_link(conn, settings, home).await?;
         let alert = Alert {
             title: format!("{} is now rated {rating}", home.name),
             paragraphs,
             link_text: "See the home's monitoring".into(),
-            link_url: home_link(conn, settings, home).await?,
+            link_url,
         };
         let event = inspection.id.to_string();
         queued += send_to(
             conn,
             settings,
-            &[Role::Commissioner, Role::Placements],
+            owner,
             Category::RatingAlert,
             &event,
             &alert,
@@ -150,7 +160,8 @@ pub async fn rating_alerts(
     Ok(queued)
 }
 
-/// A provider reported an inspection: commissioners are asked to confirm it.
+/// A provider reported an inspection: commissioners are asked to confirm it
+/// (placements see that a rating may be about to change).
 pub async fn inspection_reported(
     conn: &impl ConnectionTrait,
     settings: &Settings,
@@ -180,10 +191,11 @@ pub async fn inspection_reported(
         link_text: "Confirm the inspection".into(),
         link_url: email::link(settings, &format!("/homes/{}#inspections", home.urn)),
     };
+    let (_, owner) = home_link(conn, settings, home).await?;
     send_to(
         conn,
         settings,
-        &[Role::Commissioner],
+        owner,
         Category::InspectionReported,
         &inspection.id.to_string(),
         &alert,
@@ -255,7 +267,7 @@ pub async fn overdue(
         queued += send_to(
             conn,
             settings,
-            &[Role::Commissioner],
+            case.owner_user_id,
             Category::OverdueAlert,
             &event,
             &alert,
@@ -295,7 +307,7 @@ pub async fn overdue(
         queued += send_to(
             conn,
             settings,
-            &[Role::Commissioner],
+            case.owner_user_id,
             Category::OverdueAlert,
             &event,
             &alert,

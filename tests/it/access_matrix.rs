@@ -66,6 +66,7 @@ const EXPECTED: &[(&str, Policy)] = &[
     ("/cases/{id}/escalations", Policy::CouncilEditor),
     ("/cases/{id}/notes", Policy::Council),
     ("/cases/{id}/close", Policy::CouncilEditor),
+    ("/cases/{id}/owner", Policy::CouncilEditor),
     ("/capacity", Policy::Council),
     ("/capacity/export.csv", Policy::Council),
     ("/capacity/export.xlsx", Policy::Council),

@@ -428,7 +428,7 @@ async fn a_council_entry_rating_a_home_inadequate_alerts_commissioners_and_place
 }
 
 #[tokio::test]
-async fn a_provider_reporting_an_inspection_alerts_commissioners() {
+async fn a_provider_reporting_an_inspection_alerts_commissioners_and_placements() {
     let app = TestApp::new().await;
     let mut a = app.signed_in(Persona::ProviderA).await;
     let day = Utc::now().date_naive() - Duration::days(2);
@@ -451,8 +451,10 @@ async fn a_provider_reporting_an_inspection_alerts_commissioners() {
         response.text()
     );
     let alerts = emails(&app, "inspection_reported").await;
-    assert_eq!(alerts.len(), 1);
-    assert_eq!(alerts[0].to_address, "commissioner@test.example");
+    let to: Vec<&str> = alerts.iter().map(|e| e.to_address.as_str()).collect();
+    assert!(to.contains(&"commissioner@test.example"), "{to:?}");
+    assert!(to.contains(&"placements@test.example"), "{to:?}");
+    assert!(!to.iter().any(|t| t.starts_with("provider")), "{to:?}");
     assert!(
         alerts[0].body_text.contains("Confirm the inspection"),
         "{}",
@@ -556,4 +558,162 @@ async fn the_morning_digest_lists_new_vacancies_and_is_not_sent_when_nothing_is_
         Some(0)
     );
     assert_eq!(emails(&app, "vacancy_digest").await.len(), queued);
+}
+
+#[tokio::test]
+async fn a_cases_owner_gets_its_alerts_whatever_their_role() {
+    let app = TestApp::new().await;
+    let case = app.seed.case_a;
+    let admin_id = app.seed.user_id(Persona::Admin).to_string();
+    let mut commissioner = app.signed_in(Persona::Commissioner).await;
+    // Only commissioners and administrators can own a case.
+    let provider_id = app.seed.user_id(Persona::ProviderA).to_string();
+    commissioner
+        .post_form(
+            &format!("/cases/{case}/owner"),
+            &[("owner_user_id", &provider_id)],
+        )
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("Choose a commissioner or administrator");
+    commissioner
+        .post_form(
+            &format!("/cases/{case}/owner"),
+            &[("owner_user_id", &admin_id)],
+        )
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    commissioner
+        .get(&format!("/cases/{case}"))
+        .await
+        .assert_contains("Admin user");
+    // The provider sees no owner on its case page.
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    let page = a.get(&format!("/cases/{case}")).await;
+    assert!(!page.text().contains("Change owner"), "{}", page.text());
+
+    // The case's home gets an Inadequate judgement: the owner is told.
+    let day = Utc::now().date_naive() - Duration::days(1);
+    commissioner
+        .post_form(
+            &format!("/homes/{}/inspections/new", app.seed.home_a1),
+            &[
+                ("event_type", "full"),
+                ("date_day", &day.format("%-d").to_string()),
+                ("date_month", &day.format("%-m").to_string()),
+                ("date_year", &day.format("%Y").to_string()),
+                ("overall", "inadequate"),
+            ],
+        )
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let alerts = emails(&app, "rating_alert").await;
+    assert!(
+        alerts.iter().any(|e| e.to_address == "admin@test.example"),
+        "{:?}",
+        alerts.iter().map(|e| &e.to_address).collect::<Vec<_>>()
+    );
+    assert!(
+        alerts[0].body_text.contains(&format!("/cases/{case}")),
+        "{}",
+        alerts[0].body_text
+    );
+}
+
+#[tokio::test]
+async fn retention_deletes_old_links_sent_emails_and_search_logs_only() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    use sufficiency::db::entities::{email_links, searches};
+    let app = TestApp::new().await;
+    let now = Utc::now();
+    let search = |at: DateTime<Utc>| searches::ActiveModel {
+        searched_at: Set(at.fixed_offset()),
+        user_id: Set(None),
+        role: Set("placements".into()),
+        channel: Set("page".into()),
+        district: Set("BH1".into()),
+        age: Set(14),
+        sexes: Set("female".into()),
+        needs_mask: Set(0),
+        max_miles: Set(20),
+        needed_from: Set(now.date_naive()),
+        provision_types: Set(String::new()),
+        emergency: Set(false),
+        solo: Set(false),
+        min_rating: Set("good".into()),
+        results: Set(0),
+        near_misses: Set(0),
+        ..Default::default()
+    };
+    search(now - Duration::days(800))
+        .insert(&app.db)
+        .await
+        .expect("old search");
+    search(now - Duration::days(10))
+        .insert(&app.db)
+        .await
+        .expect("recent search");
+    // Links: one long expired, the rest current (from this week's request).
+    let expired = sufficiency::email::links::NewLink {
+        purpose: sufficiency::email::links::Purpose::Reset,
+        user_id: app.seed.user_id(Persona::ProviderA),
+        home_id: None,
+        week_start: None,
+        category: None,
+        valid_for: Duration::hours(1),
+    };
+    sufficiency::email::links::create(&app.db, expired, now - Duration::days(30))
+        .await
+        .expect("old link");
+    let old_request = this_monday_8am() - Duration::weeks(8);
+    run(&app, Job::ReturnRequest, old_request).await;
+    run(&app, Job::ReturnRequest, this_monday_8am()).await;
+    let links_before = email_links::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("links");
+    // Emails: the old request's were sent long ago.
+    outbox_emails::Entity::update_many()
+        .col_expr(
+            outbox_emails::Column::Status,
+            sea_orm::sea_query::Expr::value("sent"),
+        )
+        .col_expr(
+            outbox_emails::Column::SentAt,
+            sea_orm::sea_query::Expr::value((now - Duration::days(100)).fixed_offset()),
+        )
+        .filter(outbox_emails::Column::CreatedAt.lt((now - Duration::weeks(4)).fixed_offset()))
+        .exec(&app.db)
+        .await
+        .expect("age emails");
+    let emails_before = outbox_emails::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("emails");
+
+    run(&app, Job::Retention, now).await;
+    assert_eq!(
+        searches::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count"),
+        1
+    );
+    let emails_after = outbox_emails::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("emails");
+    assert!(emails_after < emails_before, "old sent emails deleted");
+    assert!(emails_after > 0, "this week's emails kept");
+    let links = email_links::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("links");
+    assert!(links.len() < links_before as usize, "expired links deleted");
+    assert!(
+        links
+            .iter()
+            .all(|l| l.expires_at.with_timezone(&Utc) > now - Duration::days(7)),
+        "only links expired more than a week ago go"
+    );
 }

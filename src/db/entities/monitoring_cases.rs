@@ -31,6 +31,7 @@ pub struct Model {
     pub closing_note: Option<String>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    pub owner_user_id: Option<i64>,
     #[sea_orm(has_many)]
     pub case_actions: HasMany<super::case_actions::Entity>,
     #[sea_orm(has_many)]
@@ -57,4 +58,12 @@ pub struct Model {
         on_delete = "SetNull"
     )]
     pub inspections: BelongsTo<Option<super::inspections::Entity>>,
+    #[sea_orm(
+        belongs_to,
+        from = "owner_user_id",
+        to = "id",
+        on_update = "NoAction",
+        on_delete = "SetNull"
+    )]
+    pub users: BelongsTo<Option<super::users::Entity>>,
 }

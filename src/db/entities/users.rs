@@ -26,6 +26,8 @@ pub struct Model {
     pub email_links: HasMany<super::email_links::Entity>,
     #[sea_orm(has_many)]
     pub email_opt_outs: HasMany<super::email_opt_outs::Entity>,
+    #[sea_orm(has_many)]
+    pub monitoring_cases: HasMany<super::monitoring_cases::Entity>,
     #[sea_orm(
         belongs_to,
         from = "organisation_id",
