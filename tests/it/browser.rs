@@ -320,3 +320,60 @@ async fn a_placements_officer_searches_for_a_bed() {
     assert!(results.contains("Alder House · 2.9 miles"), "{results}");
     browser.client.clone().close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_files_no_change_from_the_monday_email_without_signing_in() {
+    let app = TestApp::new().await;
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let last_week = sufficiency::returns::this_week().plus(-1);
+    let mut a = app.signed_in(crate::support::Persona::ProviderA).await;
+    crate::returns::file(
+        &mut a,
+        &app.seed.home_a1,
+        &last_week,
+        &crate::returns::a1_fields(&last_week),
+    )
+    .await;
+    // Monday's request is queued; its link is what the provider clicks.
+    let now = chrono::Utc::now();
+    let due = sufficiency::jobs::Due::at(sufficiency::jobs::Job::ReturnRequest, now);
+    sufficiency::jobs::run(&app.db, &app.state.settings, &due, now)
+        .await
+        .unwrap();
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let email = sufficiency::db::entities::outbox_emails::Entity::find()
+        .filter(
+            sufficiency::db::entities::outbox_emails::Column::ToAddress
+                .eq("provider-a@test.example"),
+        )
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the request");
+    let start = email
+        .body_text
+        .find("/one-click/")
+        .expect("a one-click link");
+    let path = email.body_text[start..].split_whitespace().next().unwrap();
+    let base = format!("http://{}", serve(&app).await);
+    let c = &browser.client;
+    c.goto(&format!("{base}{path}")).await.unwrap();
+    assert!(
+        text_of(c, "h1")
+            .await
+            .starts_with("No change since last week")
+    );
+    click(c, Locator::XPath("//button[contains(., 'File no change')]")).await;
+    c.wait()
+        .for_element(Locator::Css(".govuk-panel--confirmation"))
+        .await
+        .unwrap();
+    let panel = text_of(c, ".govuk-panel").await;
+    assert!(
+        panel.contains("Return filed") && panel.contains("Alder House"),
+        "{panel}"
+    );
+    browser.client.clone().close().await.unwrap();
+}
