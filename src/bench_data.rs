@@ -251,6 +251,7 @@ pub async fn build(
             }
             if batch.len() == 1000 {
                 written += flush(db, &mut batch, &mut vacancies).await?;
+                crate::returns::offers::rebuild(db).await?;
             }
         }
         if k % 52 == 0 {

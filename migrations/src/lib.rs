@@ -17,6 +17,7 @@ mod m20261126_000009_places_and_searches;
 pub mod m20261126_000010_vacant_returns_index;
 pub mod m20261126_000011_email_and_schedules;
 mod m20261126_000012_case_owners;
+pub mod m20261126_000013_home_offers;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_vacant_returns_index::Migration),
             Box::new(m20261126_000011_email_and_schedules::Migration),
             Box::new(m20261126_000012_case_owners::Migration),
+            Box::new(m20261126_000013_home_offers::Migration),
         ]
     }
 }

@@ -60,5 +60,6 @@ plain!(
     outbox_emails,
     job_runs,
     email_links,
-    email_opt_outs
+    email_opt_outs,
+    home_offers
 );

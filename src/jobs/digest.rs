@@ -39,7 +39,7 @@ pub async fn build(
         .collect();
     let ids: Vec<i64> = near.keys().copied().collect();
     let since = date - Duration::weeks(FRESH_WEEKS);
-    let latest = crate::search::latest_offers(conn, &ids, since).await?;
+    let latest = crate::returns::offers::of_homes(conn, &ids, since).await?;
     let return_ids: Vec<i64> = latest.values().map(|r| r.id).collect();
     let by_return: HashMap<i64, &returns::Model> = latest.values().map(|r| (r.id, r)).collect();
     let mut vacancies = Vec::new();

@@ -6,6 +6,7 @@ pub mod api;
 pub mod board;
 pub mod chart;
 pub mod form;
+pub mod offers;
 pub mod one_click;
 pub mod routes;
 pub mod rules;

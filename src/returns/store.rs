@@ -409,6 +409,7 @@ pub async fn file(
             .exec(conn)
             .await?;
     }
+    super::offers::refresh(conn, home.id).await?;
     let summary = format!(
         "{} return for {} ({}) week {week}{}",
         if version == 1 { "Filed" } else { "Amended" },

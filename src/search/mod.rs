@@ -18,7 +18,6 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use importers::vocab::{Judgement, Need, Pence, ProvisionType, Sexes};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QuerySelect,
 };
 
 use crate::auth::Viewer;
@@ -192,35 +191,33 @@ pub async fn search(
     // A wider box than asked, for vacancies that miss only on distance.
     let reach = f64::from(criteria.max_miles) * 1.5 + 1.0;
     let b = origin.bounds(reach);
-    // Ids only: most homes near the child have nothing to offer.
-    let ids: Vec<i64> = queries::homes_near(b, &criteria.provision_types)
-        .select_only()
-        .column(homes::Column::Id)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    if ids.is_empty() {
-        return Ok(Outcome::default());
-    }
     let since = Utc::now().date_naive() - chrono::Duration::weeks(WEEKS_BACK);
-    let latest = latest_offers(conn, &ids, since).await?;
-    let mut candidates: HashMap<i64, homes::Model> = HashMap::new();
-    let offering: Vec<i64> = latest.keys().copied().collect();
-    for chunk in offering.chunks(400) {
-        for h in homes::Entity::find()
-            .filter(homes::Column::Id.is_in(chunk.iter().copied()))
-            .all(conn)
-            .await?
-        {
-            candidates.insert(h.id, h);
+    // One query: the vacancies of the current offers of the open homes in
+    // reach, with their returns.
+    let mut by_return: HashMap<i64, returns::Model> = HashMap::new();
+    let mut vacancies = Vec::new();
+    for (vacancy, ret) in queries::offers_near(b, &criteria.provision_types, since)
+        .select_also(returns::Entity)
+        .all(conn)
+        .await?
+    {
+        if let Some(ret) = ret {
+            by_return.insert(ret.id, ret);
+            vacancies.push(vacancy);
         }
     }
-    let return_ids: Vec<i64> = latest.values().map(|r| r.id).collect();
-    let by_return: HashMap<i64, &returns::Model> = latest.values().map(|r| (r.id, r)).collect();
-    let mut vacancies = Vec::new();
-    for chunk in return_ids.chunks(400) {
-        vacancies.extend(queries::vacancies_of(chunk).all(conn).await?);
+    if vacancies.is_empty() {
+        return Ok(Outcome::default());
     }
+    let latest: HashMap<i64, &returns::Model> =
+        by_return.values().map(|r| (r.home_id, r)).collect();
+    let candidates: HashMap<i64, homes::Model> = homes::Entity::find()
+        .filter(homes::Column::Id.is_in(latest.keys().copied()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|h| (h.id, h))
+        .collect();
     let home_ids: Vec<i64> = latest.keys().copied().collect();
     let current: HashMap<i64, inspections::Model> = inspections::Entity::find()
         .filter(inspections::Column::HomeId.is_in(home_ids.iter().copied()))
@@ -302,39 +299,6 @@ pub async fn search(
     Ok(outcome)
 }
 
-/// Each of these homes' latest current return since `since`, if that
-/// return offers vacancies: an older return's vacancy is not offered once
-/// a newer return says otherwise.
-pub async fn latest_offers(
-    conn: &impl ConnectionTrait,
-    home_ids: &[i64],
-    since: NaiveDate,
-) -> Result<HashMap<i64, returns::Model>> {
-    let mut latest = HashMap::new();
-    for chunk in home_ids.chunks(400) {
-        let weeks: HashMap<i64, NaiveDate> = queries::latest_weeks(chunk, since)
-            .into_tuple::<(i64, NaiveDate)>()
-            .all(conn)
-            .await?
-            .into_iter()
-            .collect();
-        // Only as far back as the oldest of those latest weeks.
-        let Some(oldest) = weeks.values().min().copied() else {
-            continue;
-        };
-        let with_returns: Vec<i64> = weeks.keys().copied().collect();
-        for r in queries::latest_returns(&with_returns, oldest)
-            .all(conn)
-            .await?
-        {
-            if weeks.get(&r.home_id) == Some(&r.week_start) {
-                latest.insert(r.home_id, r);
-            }
-        }
-    }
-    Ok(latest)
-}
-
 /// The queries that carry a search's weight, as builders so the
 /// query-plan test can check each uses its index.
 pub mod queries {
@@ -342,8 +306,38 @@ pub mod queries {
     use importers::vocab::{ProvisionType, RegistrationStatus};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
-    use crate::db::entities::{homes, return_vacancies, returns};
+    use crate::db::entities::{home_offers, homes, return_vacancies};
     use crate::geo::Bounds;
+
+    /// The vacancies of the current offers (`home_offers`) of open homes
+    /// inside a box, from returns of `since` or later: index
+    /// `homes_position`, then primary keys and `return_vacancies_return`.
+    pub fn offers_near(
+        b: Bounds,
+        types: &[ProvisionType],
+        since: NaiveDate,
+    ) -> Select<return_vacancies::Entity> {
+        use sea_orm::{JoinType, QuerySelect, RelationTrait};
+        let mut query = return_vacancies::Entity::find()
+            .join(
+                JoinType::InnerJoin,
+                return_vacancies::Relation::Returns.def(),
+            )
+            .join(
+                JoinType::InnerJoin,
+                home_offers::Relation::Returns.def().rev(),
+            )
+            .join(JoinType::InnerJoin, home_offers::Relation::Homes.def())
+            .filter(homes::Column::Latitude.between(b.min_latitude, b.max_latitude))
+            .filter(homes::Column::Longitude.between(b.min_longitude, b.max_longitude))
+            .filter(homes::Column::RegistrationStatus.is_in(RegistrationStatus::open_codes()))
+            .filter(home_offers::Column::WeekStart.gte(since));
+        if !types.is_empty() {
+            query =
+                query.filter(homes::Column::ProvisionType.is_in(types.iter().map(|t| t.code())));
+        }
+        query
+    }
 
     /// Open homes inside a box (index `homes_position`).
     pub fn homes_near(b: Bounds, types: &[ProvisionType]) -> Select<homes::Entity> {
@@ -357,32 +351,6 @@ pub mod queries {
                 query.filter(homes::Column::ProvisionType.is_in(types.iter().map(|t| t.code())));
         }
         query
-    }
-
-    /// These homes' current returns with vacancies since a date (the
-    /// partial index `returns_vacant_current`, whose condition is repeated
-    /// here word for word so the database can use it).
-    pub fn latest_returns(home_ids: &[i64], since: NaiveDate) -> Select<returns::Entity> {
-        use migrations::m20261126_000010_vacant_returns_index::VACANT_CURRENT;
-        returns::Entity::find()
-            .filter(returns::Column::HomeId.is_in(home_ids.iter().copied()))
-            .filter(sea_orm::sea_query::Expr::cust(VACANT_CURRENT))
-            .filter(returns::Column::WeekStart.gte(since))
-    }
-
-    /// Each of these homes' latest week with a current return since a date
-    /// (read from the partial index `returns_one_current_per_home_week`
-    /// alone).
-    pub fn latest_weeks(home_ids: &[i64], since: NaiveDate) -> Select<returns::Entity> {
-        use sea_orm::QuerySelect;
-        returns::Entity::find()
-            .select_only()
-            .column(returns::Column::HomeId)
-            .column_as(returns::Column::WeekStart.max(), "latest")
-            .filter(returns::Column::HomeId.is_in(home_ids.iter().copied()))
-            .filter(sea_orm::sea_query::Expr::cust(r#""is_current" = TRUE"#))
-            .filter(returns::Column::WeekStart.gte(since))
-            .group_by(returns::Column::HomeId)
     }
 
     /// The vacancies of these returns (index `return_vacancies_return`).

@@ -403,14 +403,9 @@ async fn the_search_queries_use_their_indexes() {
             "homes_position",
         ),
         (
-            "latest returns",
-            plan(&app, queries::latest_returns(&[1, 2, 3], since)).await,
-            "returns_vacant_current",
-        ),
-        (
-            "latest weeks",
-            plan(&app, queries::latest_weeks(&[1, 2, 3], since)).await,
-            "returns_one_current_per_home_week",
+            "offers near",
+            plan(&app, queries::offers_near(point.bounds(20.0), &[], since)).await,
+            "homes_position",
         ),
         (
             "vacancies",
@@ -456,4 +451,29 @@ async fn a_newer_return_without_vacancies_withdraws_an_older_vacancy() {
         .text();
     assert!(text.contains("0 vacancies fit"), "{text}");
     assert!(!text.contains("Alder House"), "{text}");
+}
+
+#[tokio::test]
+async fn offers_kept_at_filing_match_a_rebuild_from_the_returns() {
+    use sufficiency::db::entities::home_offers;
+    let app = with_vacancies().await;
+    // A1 files an older week afterwards: its offer stays this week's.
+    let mut api = app.api_client(Persona::ProviderA).await;
+    let body = json!({ "occupied_ours": 4, "occupied_other": 0, "vacancies": [] });
+    api.put_json(
+        &format!("/api/v1/homes/SC100001/returns/{}", this_week().plus(-2)),
+        &body.to_string(),
+    )
+    .await
+    .assert_status(StatusCode::CREATED);
+    let kept = home_offers::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(kept.len(), 2, "A1 and B1 offer beds: {kept:?}");
+    sufficiency::returns::offers::rebuild(&app.db)
+        .await
+        .unwrap();
+    let mut rebuilt = home_offers::Entity::find().all(&app.db).await.unwrap();
+    let mut kept = kept;
+    kept.sort_by_key(|o| o.home_id);
+    rebuilt.sort_by_key(|o| o.home_id);
+    assert_eq!(kept, rebuilt);
 }

@@ -42,6 +42,8 @@ pub struct Model {
     pub email_links: HasMany<super::email_links::Entity>,
     #[sea_orm(has_many)]
     pub home_needs: HasMany<super::home_needs::Entity>,
+    #[sea_orm(has_one)]
+    pub home_offers: HasOne<super::home_offers::Entity>,
     #[sea_orm(has_many)]
     pub inspections: HasMany<super::inspections::Entity>,
     #[sea_orm(has_many)]

@@ -12,6 +12,7 @@ pub mod case_notes;
 pub mod email_links;
 pub mod email_opt_outs;
 pub mod home_needs;
+pub mod home_offers;
 pub mod homes;
 pub mod inspections;
 pub mod job_runs;

@@ -10,6 +10,7 @@ pub use super::case_notes::Entity as CaseNotes;
 pub use super::email_links::Entity as EmailLinks;
 pub use super::email_opt_outs::Entity as EmailOptOuts;
 pub use super::home_needs::Entity as HomeNeeds;
+pub use super::home_offers::Entity as HomeOffers;
 pub use super::homes::Entity as Homes;
 pub use super::inspections::Entity as Inspections;
 pub use super::job_runs::Entity as JobRuns;

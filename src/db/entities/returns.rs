@@ -37,6 +37,8 @@ pub struct Model {
     pub late: bool,
     #[sea_orm(unique_key = "returns_home_idempotency")]
     pub idempotency_key: Option<String>,
+    #[sea_orm(has_many)]
+    pub home_offers: HasMany<super::home_offers::Entity>,
     #[sea_orm(
         belongs_to,
         from = "home_id",
