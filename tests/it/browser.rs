@@ -195,13 +195,8 @@ async fn text_of(c: &fantoccini::Client, css: &str) -> String {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_provider_files_no_change_for_a_home_in_one_click() {
-    let app = TestApp::new().await;
-    let Some(browser) = browser().await else {
-        return;
-    };
-    // Last week's return, to copy.
+/// Provider A files last week's return for Alder House: something to copy.
+async fn a1_filed_last_week(app: &TestApp) {
     let last_week = sufficiency::returns::this_week().plus(-1);
     let mut a = app.signed_in(crate::support::Persona::ProviderA).await;
     crate::returns::file(
@@ -211,6 +206,15 @@ async fn a_provider_files_no_change_for_a_home_in_one_click() {
         &crate::returns::a1_fields(&last_week),
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_files_no_change_for_a_home_in_one_click() {
+    let app = TestApp::new().await;
+    let Some(browser) = browser().await else {
+        return;
+    };
+    a1_filed_last_week(&app).await;
     let base = format!("http://{}", serve(&app).await);
     let c = &browser.client;
     sign_in(c, &base, "provider-a@test.example").await;
@@ -327,15 +331,7 @@ async fn a_provider_files_no_change_from_the_monday_email_without_signing_in() {
     let Some(browser) = browser().await else {
         return;
     };
-    let last_week = sufficiency::returns::this_week().plus(-1);
-    let mut a = app.signed_in(crate::support::Persona::ProviderA).await;
-    crate::returns::file(
-        &mut a,
-        &app.seed.home_a1,
-        &last_week,
-        &crate::returns::a1_fields(&last_week),
-    )
-    .await;
+    a1_filed_last_week(&app).await;
     // Monday's request is queued; its link is what the provider clicks.
     let now = chrono::Utc::now();
     let due = sufficiency::jobs::Due::at(sufficiency::jobs::Job::ReturnRequest, now);
