@@ -251,7 +251,6 @@ pub async fn build(
             }
             if batch.len() == 1000 {
                 written += flush(db, &mut batch, &mut vacancies).await?;
-                crate::returns::offers::rebuild(db).await?;
             }
         }
         if k % 52 == 0 {
@@ -262,6 +261,8 @@ pub async fn build(
         }
     }
     written += flush(db, &mut batch, &mut vacancies).await?;
+    // Each home's current offer, once, from all the returns.
+    crate::returns::offers::rebuild(db).await?;
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
         for table in ["returns", "return_vacancies"] {
             db.execute_raw(Statement::from_string(
