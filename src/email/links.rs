@@ -11,7 +11,6 @@ use sea_orm::{
 };
 
 use super::Category;
-use crate::config::Settings;
 use crate::db::entities::email_links;
 use crate::error::Result;
 
@@ -93,7 +92,6 @@ pub async fn create(
 /// An unsubscribe link for one user and category (reusable, long-lived).
 pub async fn create_unsubscribe(
     conn: &impl ConnectionTrait,
-    _settings: &Settings,
     user_id: i64,
     category: Category,
     now: DateTime<Utc>,

@@ -143,7 +143,7 @@ pub async fn queue(
     }
     let unsubscribe_url = match (category.is_essential(), to.user_id) {
         (false, Some(user_id)) => {
-            let token = links::create_unsubscribe(conn, settings, user_id, category, now).await?;
+            let token = links::create_unsubscribe(conn, user_id, category, now).await?;
             Some(link(settings, &format!("/email/unsubscribe/{token}")))
         }
         _ => None,

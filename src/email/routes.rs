@@ -36,9 +36,7 @@ pub async fn outbox_page(
     let number = query.page.unwrap_or(1).max(1);
     let (emails, total) = outbox::page(&state.db, status, number).await?;
     let filters = vec![("status".to_string(), status.unwrap_or("").to_string())];
-    let transport = super::sender::Transport::from_settings(&state.settings.email)
-        .map(|t| t.describe())
-        .unwrap_or_else(|e| format!("not usable: {e}"));
+    let transport = super::sender::destination(&state.settings.email);
     Ok(render(&OutboxPage {
         page,
         emails,

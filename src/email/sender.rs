@@ -99,6 +99,14 @@ impl Transport {
     }
 }
 
+/// Where emails go, in words for the outbox page (nothing is connected).
+pub fn destination(settings: &config::Email) -> String {
+    match settings.smtp_host.trim() {
+        "" => format!(".eml files in {}", settings.outbox_dir.display()),
+        host => format!("SMTP server {host}:{}", settings.smtp_port),
+    }
+}
+
 /// The email as MIME: plain text and HTML alternatives, with the Message-ID
 /// fixed when it was queued.
 pub fn message(

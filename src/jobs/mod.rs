@@ -16,7 +16,7 @@ pub mod summary;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use importers::vocab::IsoWeek;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::config::{Schedule, Settings};
 use crate::db::entities::job_runs;
@@ -179,23 +179,12 @@ pub async fn run(
             job_runs::Column::EmailsQueued,
             sea_orm::sea_query::Expr::value(queued as i32),
         )
-        .filter_by_key(due)
+        .filter(job_runs::Column::Job.eq(due.job.name()))
+        .filter(job_runs::Column::PeriodKey.eq(due.period_key.as_str()))
         .exec(&txn)
         .await?;
     txn.commit().await?;
     Ok(Some(queued))
-}
-
-trait ByKey {
-    fn filter_by_key(self, due: &Due) -> Self;
-}
-
-impl ByKey for sea_orm::UpdateMany<job_runs::Entity> {
-    fn filter_by_key(self, due: &Due) -> Self {
-        use sea_orm::{ColumnTrait, QueryFilter};
-        self.filter(job_runs::Column::Job.eq(due.job.name()))
-            .filter(job_runs::Column::PeriodKey.eq(due.period_key.as_str()))
-    }
 }
 
 async fn execute(
@@ -221,7 +210,6 @@ async fn execute(
 /// email links, delivered emails after 90 days, search logs after two years.
 async fn retention(txn: &sea_orm::DatabaseTransaction, now: DateTime<Utc>) -> Result<usize> {
     use crate::db::entities::{outbox_emails, searches};
-    use sea_orm::{ColumnTrait, QueryFilter};
     let links = crate::email::links::delete_expired(txn, now).await?;
     let emails = outbox_emails::Entity::delete_many()
         .filter(outbox_emails::Column::Status.eq("sent"))
@@ -262,14 +250,18 @@ pub async fn tick(db: &DatabaseConnection, settings: &Settings, now: DateTime<Ut
     }
 }
 
-/// Starts the scheduler: a catch-up tick now, then one at the start of
-/// every minute.
+/// Starts the scheduler: a catch-up tick straight away (in the background),
+/// then one at the start of every minute.
 pub async fn start(
     db: DatabaseConnection,
     settings: std::sync::Arc<Settings>,
 ) -> std::result::Result<tokio_cron_scheduler::JobScheduler, String> {
     use tokio_cron_scheduler::{Job as CronJob, JobScheduler};
-    tick(&db, &settings, Utc::now()).await;
+    // Catching up may take a while on a large database: not before serving.
+    {
+        let (db, settings) = (db.clone(), settings.clone());
+        tokio::spawn(async move { tick(&db, &settings, Utc::now()).await });
+    }
     let scheduler = JobScheduler::new().await.map_err(|e| e.to_string())?;
     let every_minute = CronJob::new_async("0 * * * * *", move |_, _| {
         let db = db.clone();
@@ -297,7 +289,6 @@ pub async fn recent_runs(db: &DatabaseConnection, limit: u64) -> Result<Vec<job_
 
 /// Whether a run exists for a job and period.
 pub async fn has_run(db: &DatabaseConnection, job: Job, period_key: &str) -> Result<bool> {
-    use sea_orm::{ColumnTrait, QueryFilter};
     Ok(job_runs::Entity::find()
         .filter(job_runs::Column::Job.eq(job.name()))
         .filter(job_runs::Column::PeriodKey.eq(period_key))
