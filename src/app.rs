@@ -35,6 +35,9 @@ pub struct AppState {
     pub sandbox: Arc<Sandbox>,
     /// The content security policy, computed once from the settings.
     pub csp: axum::http::HeaderValue,
+    /// Every current offer, in memory, for searches.
+    pub offers: Arc<crate::search::OfferIndex>,
+    pub search_log: crate::search::SearchLog,
 }
 
 impl AppState {
@@ -44,6 +47,8 @@ impl AppState {
             settings.map.tile_origin().as_deref(),
         );
         AppState {
+            search_log: crate::search::SearchLog::new(db.clone()),
+            offers: Arc::default(),
             db,
             settings: Arc::new(settings),
             sandbox: Arc::new(sandbox),
@@ -168,12 +173,14 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
         .map_err(StartError::Other)?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
+    let search_log = state.search_log.clone();
     axum::serve(
         listener,
         build(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    search_log.flush().await;
     Ok(())
 }
 

@@ -18,6 +18,7 @@ pub mod m20261126_000010_vacant_returns_index;
 pub mod m20261126_000011_email_and_schedules;
 mod m20261126_000012_case_owners;
 pub mod m20261126_000013_home_offers;
+pub mod m20261126_000014_search_versions;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000011_email_and_schedules::Migration),
             Box::new(m20261126_000012_case_owners::Migration),
             Box::new(m20261126_000013_home_offers::Migration),
+            Box::new(m20261126_000014_search_versions::Migration),
         ]
     }
 }

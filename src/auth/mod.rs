@@ -253,10 +253,11 @@ impl AuthnBackend for Backend {
     }
 
     async fn get_user(&self, id: &UserId<Self>) -> Result<Option<SessionUser>, BackendError> {
-        let user = users::Entity::find_by_id(*id)
-            .filter(users::Column::Active.eq(true))
-            .one(&self.db)
-            .await?;
+        let user = crate::db::unique(
+            users::Entity::find_by_id(*id).filter(users::Column::Active.eq(true)),
+            &self.db,
+        )
+        .await?;
         Ok(user.and_then(SessionUser::from_model))
     }
 }

@@ -218,6 +218,24 @@ pub async fn mark_signed_in(
     session.insert(SIGNED_IN_AT, Utc::now()).await
 }
 
+const LAST_SEEN_AT: &str = "last_seen_at";
+
+/// Sliding expiry: tower-sessions saves (and so re-dates) only a modified
+/// session, so an active user would be signed out 30 minutes after signing
+/// in. Noting activity at most once a minute re-dates the session without
+/// a write on every request.
+async fn keep_alive(session: &tower_sessions::Session) {
+    let now = Utc::now();
+    let seen = session
+        .get::<DateTime<Utc>>(LAST_SEEN_AT)
+        .await
+        .ok()
+        .flatten();
+    if seen.is_none_or(|at| now - at >= Duration::minutes(1)) {
+        let _ = session.insert(LAST_SEEN_AT, now).await;
+    }
+}
+
 /// The bearer token of an API request, if it sent one.
 fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     headers
@@ -257,6 +275,7 @@ pub async fn enforce(
             // however active the session has been.
             let _ = auth.logout().await;
         } else {
+            keep_alive(&auth.session).await;
             viewer = Some(Viewer::from_session(&user, client_ip.clone()));
         }
     }

@@ -76,11 +76,13 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let row = sessions::Entity::find_by_id(id.to_string())
-            .filter(sessions::Column::ExpiresAt.gt(Utc::now().fixed_offset()))
-            .one(&self.db)
-            .await
-            .map_err(backend)?;
+        let row = crate::db::unique(
+            sessions::Entity::find_by_id(id.to_string())
+                .filter(sessions::Column::ExpiresAt.gt(Utc::now().fixed_offset())),
+            &self.db,
+        )
+        .await
+        .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
         let data = serde_json::from_str(&row.data)
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;

@@ -118,18 +118,17 @@ pub async fn authenticate(
     if !token.starts_with(PREFIX) || token.len() > 200 {
         return Ok(None);
     }
-    let Some(record) = api_tokens::Entity::find()
+    // One query, every API request: by the unique hash, so without the
+    // `LIMIT ?` of `.one()` (see `db::unique`).
+    let Some((record, Some(user))) = api_tokens::Entity::find()
+        .find_also_related(users::Entity)
         .filter(api_tokens::Column::TokenHash.eq(hash(token)))
         .filter(api_tokens::Column::RevokedAt.is_null())
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let Some(user) = users::Entity::find_by_id(record.user_id)
         .filter(users::Column::Active.eq(true))
-        .one(db)
+        .all(db)
         .await?
+        .into_iter()
+        .next()
     else {
         return Ok(None);
     };

@@ -71,6 +71,17 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     .await
 }
 
+/// The row a unique key finds, for lookups every request makes. `.one()`
+/// binds `LIMIT ?`, and SQLite (3.45 on) reads a bound LIMIT while planning,
+/// so it compiles such a statement afresh on every run; a unique key needs
+/// no limit.
+pub async fn unique<E: sea_orm::EntityTrait>(
+    select: sea_orm::Select<E>,
+    conn: &impl sea_orm::ConnectionTrait,
+) -> Result<Option<E::Model>, DbErr> {
+    Ok(select.all(conn).await?.into_iter().next())
+}
+
 /// True when the error is a unique-constraint violation (a duplicate URN, email...).
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))

@@ -132,14 +132,16 @@ pub async fn vacancies(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<VacancySearch>, ApiError> {
     let query = super::routes::params(raw)?;
-    let criteria = query.parse(&state.db).await.map_err(Error::Invalid)?;
-    let outcome = super::search(
-        &state.db,
-        &criteria,
-        state.settings.returns.stale_after_days,
-    )
-    .await?;
-    super::log(&state.db, &viewer, &criteria, &outcome, Channel::Api).await?;
+    let offers = state.offers.snapshot(&state.db).await?;
+    let criteria = query
+        .parse(&state.db, &offers)
+        .await
+        .map_err(Error::Invalid)?;
+    let outcome = super::search(&offers, &criteria, state.settings.returns.stale_after_days);
+    state
+        .search_log
+        .record(&viewer, &criteria, &outcome, Channel::Api)
+        .await;
     Ok(Json(VacancySearch {
         results: outcome
             .results

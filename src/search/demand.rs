@@ -115,6 +115,8 @@ pub async fn page(
     Query(query): Query<DemandQuery>,
 ) -> Result<Response> {
     let days = days(&query);
+    // Include the searches still queued for the log.
+    state.search_log.flush().await;
     let demand = since(&state.db, days).await?;
     Ok(render(&DemandPage { page, demand, days }))
 }
@@ -123,6 +125,7 @@ pub async fn export_csv(
     State(state): State<AppState>,
     Query(query): Query<DemandQuery>,
 ) -> Result<Response> {
+    state.search_log.flush().await;
     let demand = since(&state.db, days(&query)).await?;
     let table = Table {
         headers: vec![

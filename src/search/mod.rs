@@ -8,24 +8,21 @@
 
 pub mod api;
 pub mod demand;
+pub mod index;
+pub mod log;
 pub mod params;
 pub mod routes;
 mod views;
 
-use std::collections::HashMap;
+pub use index::{OfferIndex, Snapshot};
+pub use log::{Channel, SearchLog};
 
+use std::sync::Arc;
+
+use crate::db::entities::{homes, organisations, return_vacancies};
+use crate::geo::{Origin, Point};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use importers::vocab::{Judgement, Need, Pence, ProvisionType, Sexes};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-};
-
-use crate::auth::Viewer;
-use crate::db::entities::{
-    homes, inspections, monitoring_cases, organisations, return_vacancies, returns, searches,
-};
-use crate::error::Result;
-use crate::geo::{Origin, Point};
 
 /// The lowest rating a search accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,8 +149,8 @@ impl Miss {
 /// A vacancy in a search's results.
 #[derive(Debug, Clone)]
 pub struct Hit {
-    pub home: homes::Model,
-    pub provider: Option<organisations::Model>,
+    pub home: Arc<homes::Model>,
+    pub provider: Option<Arc<organisations::Model>>,
     pub vacancy: return_vacancies::Model,
     pub week_start: NaiveDate,
     pub submitted_at: DateTime<FixedOffset>,
@@ -182,162 +179,69 @@ pub struct Outcome {
 /// How many weeks back a return still counts (older ones are shown stale).
 const WEEKS_BACK: i64 = 8;
 
-pub async fn search(
-    conn: &impl ConnectionTrait,
-    criteria: &Criteria,
-    stale_after_days: i64,
-) -> Result<Outcome> {
+/// Runs a search on a snapshot of the offers index (current as of the
+/// database's `search_versions` when taken; see [`index`]).
+pub fn search(offers: &Snapshot, criteria: &Criteria, stale_after_days: i64) -> Outcome {
     let origin = criteria.origin.point;
     // A wider box than asked, for vacancies that miss only on distance.
     let reach = f64::from(criteria.max_miles) * 1.5 + 1.0;
-    let b = origin.bounds(reach);
     let since = Utc::now().date_naive() - chrono::Duration::weeks(WEEKS_BACK);
-    // One query: the vacancies of the current offers of the open homes in
-    // reach, with their returns.
-    let mut by_return: HashMap<i64, returns::Model> = HashMap::new();
-    let mut vacancies = Vec::new();
-    for (vacancy, ret) in queries::offers_near(b, &criteria.provision_types, since)
-        .select_also(returns::Entity)
-        .all(conn)
-        .await?
-    {
-        if let Some(ret) = ret {
-            by_return.insert(ret.id, ret);
-            vacancies.push(vacancy);
-        }
-    }
-    if vacancies.is_empty() {
-        return Ok(Outcome::default());
-    }
-    let latest: HashMap<i64, &returns::Model> =
-        by_return.values().map(|r| (r.home_id, r)).collect();
-    let candidates: HashMap<i64, homes::Model> = homes::Entity::find()
-        .filter(homes::Column::Id.is_in(latest.keys().copied()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|h| (h.id, h))
-        .collect();
-    let home_ids: Vec<i64> = latest.keys().copied().collect();
-    let current: HashMap<i64, inspections::Model> = inspections::Entity::find()
-        .filter(inspections::Column::HomeId.is_in(home_ids.iter().copied()))
-        .filter(inspections::Column::IsCurrent.eq(true))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|i| (i.home_id, i))
-        .collect();
-    let with_case: std::collections::HashSet<i64> = monitoring_cases::Entity::find()
-        .filter(monitoring_cases::Column::HomeId.is_in(home_ids.iter().copied()))
-        .filter(monitoring_cases::Column::Status.ne("closed"))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|c| c.home_id)
-        .collect();
-    // Only the providers of homes with something to offer.
-    let mut provider_ids: Vec<i64> = latest
-        .keys()
-        .filter_map(|id| candidates.get(id)?.provider_id)
-        .collect();
-    provider_ids.sort_unstable();
-    provider_ids.dedup();
-    let providers: HashMap<i64, organisations::Model> = organisations::Entity::find()
-        .filter(organisations::Column::Id.is_in(provider_ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o))
-        .collect();
-
     let now = Utc::now();
     let mut outcome = Outcome::default();
-    for vacancy in vacancies {
-        let Some(ret) = by_return.get(&vacancy.return_id) else {
-            continue;
-        };
-        let Some(home) = candidates.get(&ret.home_id) else {
-            continue;
-        };
-        let (Some(lat), Some(lon)) = (home.latitude, home.longitude) else {
-            continue;
-        };
-        let miles = origin.miles_to(Point {
-            latitude: lat,
-            longitude: lon,
-        });
-        let inspection = current.get(&home.id);
-        let rating = inspection
-            .and_then(|i| i.overall.as_deref())
-            .and_then(Judgement::from_code);
-        let misses = check(criteria, &vacancy, miles, rating);
-        if misses.len() > 1 {
+    for offer in offers.within(origin.bounds(reach)) {
+        if offer.week_start < since
+            || !(criteria.provision_types.is_empty()
+                || criteria
+                    .provision_types
+                    .iter()
+                    .any(|t| t.code() == offer.home.provision_type))
+        {
             continue;
         }
-        let hit = Hit {
-            provider: home.provider_id.and_then(|p| providers.get(&p).cloned()),
-            home: home.clone(),
-            week_start: ret.week_start,
-            submitted_at: ret.submitted_at,
-            miles,
-            rating,
-            rating_date: inspection.map(|i| i.inspection_date),
-            flagged: inspection.and_then(crate::quality::flag_of).is_some(),
-            open_case: with_case.contains(&home.id),
-            stale: (now - ret.submitted_at.with_timezone(&Utc)).num_days() > stale_after_days,
-            vacancy,
-            misses,
-        };
-        if hit.misses.is_empty() {
-            outcome.results.push(hit);
-        } else {
-            outcome.near_misses.push(hit);
+        let miles = origin.miles_to(Point {
+            latitude: offer.latitude,
+            longitude: offer.longitude,
+        });
+        let stale = (now - offer.submitted_at.with_timezone(&Utc)).num_days() > stale_after_days;
+        for vacancy in &offer.vacancies {
+            let misses = check(criteria, vacancy, miles, offer.rating);
+            if misses.len() > 1 {
+                continue;
+            }
+            let hit = Hit {
+                home: offer.home.clone(),
+                provider: offer.provider.clone(),
+                vacancy: vacancy.clone(),
+                week_start: offer.week_start,
+                submitted_at: offer.submitted_at,
+                miles,
+                rating: offer.rating,
+                rating_date: offer.rating_date,
+                flagged: offer.flagged,
+                open_case: offer.open_case,
+                stale,
+                misses,
+            };
+            if hit.misses.is_empty() {
+                outcome.results.push(hit);
+            } else {
+                outcome.near_misses.push(hit);
+            }
         }
     }
     rank(&mut outcome.results);
     rank(&mut outcome.near_misses);
-    Ok(outcome)
+    outcome
 }
 
 /// The queries that carry a search's weight, as builders so the
 /// query-plan test can check each uses its index.
 pub mod queries {
-    use chrono::NaiveDate;
     use importers::vocab::{ProvisionType, RegistrationStatus};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
-    use crate::db::entities::{home_offers, homes, return_vacancies};
+    use crate::db::entities::{homes, return_vacancies};
     use crate::geo::Bounds;
-
-    /// The vacancies of the current offers (`home_offers`) of open homes
-    /// inside a box, from returns of `since` or later: index
-    /// `homes_position`, then primary keys and `return_vacancies_return`.
-    pub fn offers_near(
-        b: Bounds,
-        types: &[ProvisionType],
-        since: NaiveDate,
-    ) -> Select<return_vacancies::Entity> {
-        use sea_orm::{JoinType, QuerySelect, RelationTrait};
-        let mut query = return_vacancies::Entity::find()
-            .join(
-                JoinType::InnerJoin,
-                return_vacancies::Relation::Returns.def(),
-            )
-            .join(
-                JoinType::InnerJoin,
-                home_offers::Relation::Returns.def().rev(),
-            )
-            .join(JoinType::InnerJoin, home_offers::Relation::Homes.def())
-            .filter(homes::Column::Latitude.between(b.min_latitude, b.max_latitude))
-            .filter(homes::Column::Longitude.between(b.min_longitude, b.max_longitude))
-            .filter(homes::Column::RegistrationStatus.is_in(RegistrationStatus::open_codes()))
-            .filter(home_offers::Column::WeekStart.gte(since));
-        if !types.is_empty() {
-            query =
-                query.filter(homes::Column::ProvisionType.is_in(types.iter().map(|t| t.code())));
-        }
-        query
-    }
 
     /// Open homes inside a box (index `homes_position`).
     pub fn homes_near(b: Bounds, types: &[ProvisionType]) -> Select<homes::Entity> {
@@ -423,61 +327,6 @@ fn rank(hits: &mut [Hit]) {
             .then(a.miles.total_cmp(&b.miles))
             .then(a.vacancy.id.cmp(&b.vacancy.id))
     });
-}
-
-/// Where a search was made from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Page,
-    Api,
-    Export,
-}
-
-impl Channel {
-    fn code(self) -> &'static str {
-        match self {
-            Channel::Page => "page",
-            Channel::Api => "api",
-            Channel::Export => "export",
-        }
-    }
-}
-
-/// Records a search: criteria and counts, the origin as a district only.
-pub async fn log(
-    conn: &impl ConnectionTrait,
-    viewer: &Viewer,
-    c: &Criteria,
-    outcome: &Outcome,
-    channel: Channel,
-) -> Result<()> {
-    searches::ActiveModel {
-        searched_at: Set(Utc::now().fixed_offset()),
-        user_id: Set(viewer.user_id),
-        role: Set(viewer.role.code().to_string()),
-        channel: Set(channel.code().into()),
-        district: Set(c.origin.district.as_str().to_string()),
-        age: Set(i16::from(c.age)),
-        sexes: Set(c.sex.code().to_string()),
-        needs_mask: Set(Need::mask(&c.needs)),
-        max_miles: Set(c.max_miles as i32),
-        needed_from: Set(c.needed_from),
-        provision_types: Set(c
-            .provision_types
-            .iter()
-            .map(|t| t.code())
-            .collect::<Vec<_>>()
-            .join(",")),
-        emergency: Set(c.emergency),
-        solo: Set(c.solo),
-        min_rating: Set(c.min_rating.code().into()),
-        results: Set(outcome.results.len() as i32),
-        near_misses: Set(outcome.near_misses.len() as i32),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use importers::vocab::{Need, ProvisionType, Sexes};
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 
-use super::{Criteria, MinRating};
+use super::{Criteria, MinRating, Snapshot};
 use crate::web::forms::{FormErrors, date_from_parts};
 
 pub const DEFAULT_MILES: u32 = 20;
@@ -77,8 +77,13 @@ impl SearchParams {
         }
     }
 
-    /// The criteria, or every problem with them (keyed by field).
-    pub async fn parse(&self, conn: &impl ConnectionTrait) -> Result<Criteria, FormErrors> {
+    /// The criteria, or every problem with them (keyed by field). The
+    /// postcode is looked up through the offers snapshot's memory.
+    pub async fn parse(
+        &self,
+        conn: &impl ConnectionTrait,
+        offers: &Snapshot,
+    ) -> Result<Criteria, FormErrors> {
         let mut errors = FormErrors::default();
         let age = match self.age.trim().parse::<u8>() {
             Ok(a) if a <= 25 => Some(a),
@@ -161,7 +166,7 @@ impl SearchParams {
             );
             None
         } else {
-            match crate::geo::origin(conn, &self.postcode).await {
+            match offers.origin(conn, &self.postcode).await {
                 Ok(Some(origin)) => Some(origin),
                 Ok(None) => {
                     errors.add(

@@ -36,23 +36,22 @@ pub async fn page(
     if query.is_empty() {
         return Ok(render_with_status(StatusCode::OK, &view));
     }
-    let criteria = match query.parse(&state.db).await {
+    let offers = state.offers.snapshot(&state.db).await?;
+    let criteria = match query.parse(&state.db, &offers).await {
         Ok(c) => c,
         Err(errors) => {
             view.errors = errors;
             return Ok(render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &view));
         }
     };
-    let outcome = super::search(
-        &state.db,
-        &criteria,
-        state.settings.returns.stale_after_days,
-    )
-    .await?;
+    let outcome = super::search(&offers, &criteria, state.settings.returns.stale_after_days);
     let current = query.page.unwrap_or(1).max(1);
     // Paging through the same search is not another search.
     if current == 1 {
-        super::log(&state.db, &viewer, &criteria, &outcome, Channel::Page).await?;
+        state
+            .search_log
+            .record(&viewer, &criteria, &outcome, Channel::Page)
+            .await;
     }
     let pairs: Vec<(String, String)> =
         serde_html_form::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or(""))
@@ -91,17 +90,17 @@ pub async fn page(
 
 async fn export_table(state: &AppState, viewer: &Viewer, raw: Option<String>) -> Result<Table> {
     let query = params(raw)?;
+    let offers = state.offers.snapshot(&state.db).await?;
     let criteria = query
-        .parse(&state.db)
+        .parse(&state.db, &offers)
         .await
         .map_err(|errors: FormErrors| Error::BadRequest(errors.summary()))?;
-    let outcome: Outcome = super::search(
-        &state.db,
-        &criteria,
-        state.settings.returns.stale_after_days,
-    )
-    .await?;
-    super::log(&state.db, viewer, &criteria, &outcome, Channel::Export).await?;
+    let outcome: Outcome =
+        super::search(&offers, &criteria, state.settings.returns.stale_after_days);
+    state
+        .search_log
+        .record(viewer, &criteria, &outcome, Channel::Export)
+        .await;
     Ok(super::views::export(&outcome, &criteria))
 }
 

@@ -215,6 +215,43 @@ async fn sessions_expire_after_idle_time_and_absolutely_after_twelve_hours() {
 }
 
 #[tokio::test]
+async fn an_active_session_stays_signed_in_past_thirty_minutes() {
+    let app = TestApp::new().await;
+    let mut client = app.signed_in(Persona::Placements).await;
+    // 29 minutes after the last noted activity: one minute left.
+    let seen = (chrono::Utc::now() - chrono::Duration::minutes(29)).to_rfc3339();
+    // As the store writes it (RFC 3339: SQLite compares the text).
+    let expires = (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339();
+    for s in sessions::Entity::find().all(&app.db).await.unwrap() {
+        let mut data: serde_json::Value = serde_json::from_str(&s.data).unwrap();
+        if data.get("signed_in_at").is_some() {
+            data["last_seen_at"] = seen.clone().into();
+            let sql = format!(
+                "UPDATE sessions SET data = '{}', expires_at = '{expires}' WHERE id = '{}'",
+                data.to_string().replace('\'', "''"),
+                s.id
+            );
+            app.db.execute_unprepared(&sql).await.unwrap();
+        }
+    }
+    client.get("/homes").await.assert_status(StatusCode::OK);
+    // The request moved the idle expiry 30 minutes on.
+    let newest = sessions::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .max_by_key(|s| s.expires_at)
+        .unwrap();
+    let minutes =
+        (newest.expires_at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes();
+    assert!(
+        (28..=30).contains(&minutes),
+        "idle expiry {minutes} minutes"
+    );
+}
+
+#[tokio::test]
 async fn session_cookie_is_http_only_and_same_site() {
     let app = TestApp::new().await;
     let response = app.client().get("/sign-in").await;

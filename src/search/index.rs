@@ -1,0 +1,267 @@
+//! The current offers of every open, placed home, held in memory so a
+//! search costs one small query instead of six joined ones.
+//!
+//! Always current: the database bumps `search_versions` in the transaction
+//! of any change to homes, offers, inspections, monitoring cases or
+//! providers (triggers, migration 000014). A search reads that number first
+//! and rebuilds the index when it moved, so it sees every commit that came
+//! before it, from this instance, another instance or a CLI import.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use importers::vocab::Judgement;
+use sea_orm::{ConnectionTrait, Statement};
+
+use crate::db::entities::{homes, inspections, organisations, return_vacancies, returns};
+use crate::error::{Error, Result};
+use crate::geo::{Bounds, Origin};
+
+/// One home's current offer, with what a search result shows of the home.
+#[derive(Debug)]
+pub struct Offer {
+    pub home: Arc<homes::Model>,
+    pub provider: Option<Arc<organisations::Model>>,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub week_start: NaiveDate,
+    pub submitted_at: DateTime<FixedOffset>,
+    pub rating: Option<Judgement>,
+    pub rating_date: Option<NaiveDate>,
+    pub flagged: bool,
+    pub open_case: bool,
+    pub vacancies: Vec<return_vacancies::Model>,
+}
+
+/// Every offer as of one `search_versions` number, by latitude, and the
+/// search origins looked up since (the postcode tables are watched too).
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub version: i64,
+    offers: Vec<Offer>,
+    origins: Mutex<HashMap<String, Origin>>,
+}
+
+/// Origins remembered per snapshot at most (then forgotten all at once).
+const ORIGINS_HELD: usize = 10_000;
+
+impl Snapshot {
+    /// The offers inside a box: a binary search on latitude, then longitude.
+    pub fn within(&self, b: Bounds) -> impl Iterator<Item = &Offer> {
+        let start = self.offers.partition_point(|o| o.latitude < b.min_latitude);
+        self.offers[start..]
+            .iter()
+            .take_while(move |o| o.latitude <= b.max_latitude)
+            .filter(move |o| (b.min_longitude..=b.max_longitude).contains(&o.longitude))
+    }
+
+    /// Where a search starts, from what the user typed: remembered for the
+    /// life of the snapshot, so a repeated search reads no postcode table.
+    pub async fn origin(
+        &self,
+        conn: &impl ConnectionTrait,
+        text: &str,
+    ) -> std::result::Result<Option<Origin>, String> {
+        let key = text.trim().to_ascii_uppercase();
+        if let Some(held) = self.origins.lock().ok().and_then(|o| o.get(&key).cloned()) {
+            return Ok(Some(held));
+        }
+        let found = crate::geo::origin(conn, text).await?;
+        if let (Some(origin), Ok(mut held)) = (&found, self.origins.lock()) {
+            if held.len() >= ORIGINS_HELD {
+                held.clear();
+            }
+            held.insert(key, origin.clone());
+        }
+        Ok(found)
+    }
+
+    pub fn len(&self) -> usize {
+        self.offers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.offers.is_empty()
+    }
+}
+
+/// The shared index: the latest snapshot, rebuilt by one search at a time.
+#[derive(Default)]
+pub struct OfferIndex {
+    current: RwLock<Arc<Snapshot>>,
+    rebuilding: tokio::sync::Mutex<()>,
+}
+
+impl OfferIndex {
+    /// The offers as of now: the held snapshot when the database's version
+    /// has not moved, else a fresh one.
+    pub async fn snapshot(&self, conn: &impl ConnectionTrait) -> Result<Arc<Snapshot>> {
+        let version = version(conn).await?;
+        if let Some(held) = self.held(version) {
+            return Ok(held);
+        }
+        let _one_at_a_time = self.rebuilding.lock().await;
+        if let Some(held) = self.held(version) {
+            return Ok(held);
+        }
+        let fresh = Arc::new(load(conn, version).await?);
+        if let Ok(mut current) = self.current.write() {
+            *current = fresh.clone();
+        }
+        Ok(fresh)
+    }
+
+    fn held(&self, version: i64) -> Option<Arc<Snapshot>> {
+        let current = self.current.read().ok()?;
+        // A snapshot tagged with this version or a later one holds every
+        // change committed before the search began.
+        (current.version >= version && current.version > 0).then(|| current.clone())
+    }
+}
+
+/// The database's change counter for what searches show.
+pub async fn version(conn: &impl ConnectionTrait) -> Result<i64> {
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            conn.get_database_backend(),
+            r#"SELECT "version" FROM "search_versions" WHERE "id" = 1"#,
+        ))
+        .await?
+        .ok_or_else(|| Error::Internal("search_versions has no row".into()))?;
+    Ok(row.try_get::<i64>("", "version")?)
+}
+
+/// Reads every current offer of an open home with a position: six queries
+/// led by `home_offers` (see [`queries`]).
+pub async fn load(conn: &impl ConnectionTrait, version: i64) -> Result<Snapshot> {
+    let homes = queries::homes().all(conn).await?;
+    let returns: HashMap<i64, returns::Model> = queries::returns()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.home_id, r))
+        .collect();
+    let mut vacancies: HashMap<i64, Vec<return_vacancies::Model>> = HashMap::new();
+    for v in queries::vacancies().all(conn).await? {
+        vacancies.entry(v.return_id).or_default().push(v);
+    }
+    let ratings: HashMap<i64, inspections::Model> = queries::ratings()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|i| (i.home_id, i))
+        .collect();
+    let open_cases: HashSet<i64> = queries::open_cases()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| c.home_id)
+        .collect();
+    let providers: HashMap<i64, Arc<organisations::Model>> = queries::providers()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, Arc::new(o)))
+        .collect();
+
+    let mut offers: Vec<Offer> = homes
+        .into_iter()
+        .filter_map(|home| {
+            let ret = returns.get(&home.id)?;
+            let mut vacancies = vacancies.remove(&ret.id)?;
+            vacancies.sort_by_key(|v| v.id);
+            let inspection = ratings.get(&home.id);
+            Some(Offer {
+                latitude: home.latitude?,
+                longitude: home.longitude?,
+                provider: home.provider_id.and_then(|p| providers.get(&p).cloned()),
+                week_start: ret.week_start,
+                submitted_at: ret.submitted_at,
+                rating: inspection
+                    .and_then(|i| i.overall.as_deref())
+                    .and_then(Judgement::from_code),
+                rating_date: inspection.map(|i| i.inspection_date),
+                flagged: inspection.and_then(crate::quality::flag_of).is_some(),
+                open_case: open_cases.contains(&home.id),
+                vacancies,
+                home: Arc::new(home),
+            })
+        })
+        .collect();
+    offers.sort_by(|a, b| a.latitude.total_cmp(&b.latitude));
+    Ok(Snapshot {
+        version,
+        offers,
+        origins: Mutex::default(),
+    })
+}
+
+/// The index's queries, as builders so the query-plan test can check that
+/// each reads its table by key or index, driven by `home_offers`.
+pub mod queries {
+    use importers::vocab::RegistrationStatus;
+    use sea_orm::sea_query::{Query, SelectStatement};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
+
+    use crate::db::entities::{
+        home_offers, homes, inspections, monitoring_cases, organisations, return_vacancies, returns,
+    };
+
+    fn offered() -> SelectStatement {
+        Query::select()
+            .column(home_offers::Column::HomeId)
+            .from(home_offers::Entity)
+            .to_owned()
+    }
+
+    fn offered_returns() -> SelectStatement {
+        Query::select()
+            .column(home_offers::Column::ReturnId)
+            .from(home_offers::Entity)
+            .to_owned()
+    }
+
+    /// Open homes with a position and an offer.
+    pub fn homes() -> Select<homes::Entity> {
+        homes::Entity::find()
+            .filter(homes::Column::Id.in_subquery(offered()))
+            .filter(homes::Column::RegistrationStatus.is_in(RegistrationStatus::open_codes()))
+            .filter(homes::Column::Latitude.is_not_null())
+            .filter(homes::Column::Longitude.is_not_null())
+    }
+
+    pub fn returns() -> Select<returns::Entity> {
+        returns::Entity::find().filter(returns::Column::Id.in_subquery(offered_returns()))
+    }
+
+    pub fn vacancies() -> Select<return_vacancies::Entity> {
+        return_vacancies::Entity::find()
+            .filter(return_vacancies::Column::ReturnId.in_subquery(offered_returns()))
+    }
+
+    /// The current inspection of each home with an offer.
+    pub fn ratings() -> Select<inspections::Entity> {
+        inspections::Entity::find()
+            .filter(inspections::Column::HomeId.in_subquery(offered()))
+            .filter(inspections::Column::IsCurrent.eq(true))
+    }
+
+    pub fn open_cases() -> Select<monitoring_cases::Entity> {
+        monitoring_cases::Entity::find()
+            .filter(monitoring_cases::Column::HomeId.in_subquery(offered()))
+            .filter(monitoring_cases::Column::Status.ne("closed"))
+    }
+
+    pub fn providers() -> Select<organisations::Entity> {
+        organisations::Entity::find().filter(
+            organisations::Column::Id.in_subquery(
+                Query::select()
+                    .column(homes::Column::ProviderId)
+                    .from(homes::Entity)
+                    .and_where(homes::Column::Id.in_subquery(offered()))
+                    .to_owned(),
+            ),
+        )
+    }
+}

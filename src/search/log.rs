@@ -1,0 +1,155 @@
+//! The search log behind the unmet-demand page: criteria and counts, the
+//! origin as a postcode district only, never the child.
+//!
+//! A search does not wait for its log row. Rows go to one writer task that
+//! inserts what arrives within a fifth of a second in one statement, so a
+//! busy hour costs a few commits (each a disk sync) instead of one per
+//! search. Analytics, not a record anyone filed: a crash loses at most the
+//! rows of that moment; a clean shutdown and the unmet-demand page flush
+//! them first.
+
+use std::sync::{Arc, OnceLock};
+
+use chrono::Utc;
+use importers::vocab::Need;
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Criteria, Outcome};
+use crate::auth::Viewer;
+use crate::db::entities::searches;
+
+/// Where a search was made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Page,
+    Api,
+    Export,
+}
+
+impl Channel {
+    fn code(self) -> &'static str {
+        match self {
+            Channel::Page => "page",
+            Channel::Api => "api",
+            Channel::Export => "export",
+        }
+    }
+}
+
+/// Rows per insert at most (well inside both databases' parameter limits).
+const BATCH: usize = 500;
+
+/// How long the writer gathers rows after the first: a busy minute costs a
+/// few hundred commits at most, and a crash loses at most this much.
+const WINDOW: std::time::Duration = std::time::Duration::from_millis(200);
+
+enum Command {
+    Record(Box<searches::ActiveModel>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The handle handlers log through; cheap to clone. The writer task starts
+/// with the first row.
+#[derive(Clone)]
+pub struct SearchLog {
+    db: DatabaseConnection,
+    writer: Arc<OnceLock<mpsc::Sender<Command>>>,
+}
+
+impl SearchLog {
+    pub fn new(db: DatabaseConnection) -> Self {
+        SearchLog {
+            db,
+            writer: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Queues a search's row.
+    pub async fn record(&self, viewer: &Viewer, c: &Criteria, outcome: &Outcome, channel: Channel) {
+        let row = searches::ActiveModel {
+            searched_at: Set(Utc::now().fixed_offset()),
+            user_id: Set(viewer.user_id),
+            role: Set(viewer.role.code().to_string()),
+            channel: Set(channel.code().into()),
+            district: Set(c.origin.district.as_str().to_string()),
+            age: Set(i16::from(c.age)),
+            sexes: Set(c.sex.code().to_string()),
+            needs_mask: Set(Need::mask(&c.needs)),
+            max_miles: Set(c.max_miles as i32),
+            needed_from: Set(c.needed_from),
+            provision_types: Set(c
+                .provision_types
+                .iter()
+                .map(|t| t.code())
+                .collect::<Vec<_>>()
+                .join(",")),
+            emergency: Set(c.emergency),
+            solo: Set(c.solo),
+            min_rating: Set(c.min_rating.code().into()),
+            results: Set(outcome.results.len() as i32),
+            near_misses: Set(outcome.near_misses.len() as i32),
+            ..Default::default()
+        };
+        if self
+            .sender()
+            .send(Command::Record(Box::new(row)))
+            .await
+            .is_err()
+        {
+            tracing::error!("the search log writer has stopped: a search went unlogged");
+        }
+    }
+
+    /// Waits until every row queued before this call is in the database
+    /// (the unmet-demand page reads after it; shutdown calls it last).
+    pub async fn flush(&self) {
+        let (done, written) = oneshot::channel();
+        if self.sender().send(Command::Flush(done)).await.is_ok() {
+            let _ = written.await;
+        }
+    }
+
+    fn sender(&self) -> &mpsc::Sender<Command> {
+        self.writer.get_or_init(|| {
+            let (sender, receiver) = mpsc::channel(4 * BATCH);
+            tokio::spawn(write(self.db.clone(), receiver));
+            sender
+        })
+    }
+}
+
+/// Collects rows for up to [`WINDOW`] after the first (or a batch, or until
+/// someone flushes), inserts them in one statement, then answers the
+/// flushes that were waiting behind those rows.
+async fn write(db: DatabaseConnection, mut queue: mpsc::Receiver<Command>) {
+    while let Some(first) = queue.recv().await {
+        let deadline = tokio::time::Instant::now() + WINDOW;
+        let mut rows = Vec::new();
+        let mut flushed = Vec::new();
+        let mut next = Some(first);
+        while let Some(command) = next.take() {
+            match command {
+                Command::Record(row) => rows.push(*row),
+                Command::Flush(done) => flushed.push(done),
+            }
+            if rows.len() < BATCH && flushed.is_empty() {
+                next = tokio::time::timeout_at(deadline, queue.recv())
+                    .await
+                    .ok()
+                    .flatten();
+            }
+        }
+        let count = rows.len();
+        if count > 0
+            && let Err(err) = searches::Entity::insert_many(rows)
+                .exec_without_returning(&db)
+                .await
+        {
+            tracing::error!(error = %err, rows = count, "could not write the search log");
+        }
+        for done in flushed {
+            let _ = done.send(());
+        }
+    }
+}
