@@ -148,7 +148,12 @@ impl FromRequestParts<AppState> for PageContext {
         let viewer = parts.extensions.get::<Viewer>();
         let path = parts.uri.path().to_string();
         let csrf_token = csrf::token(&session).await.map_err(Error::internal)?;
-        let flash = session.remove::<Flash>(FLASH_KEY).await.unwrap_or_default();
+        // Look before removing: `remove` marks the session changed, and a
+        // changed session is written back (a disk sync) on every page.
+        let flash = match session.get::<Flash>(FLASH_KEY).await {
+            Ok(Some(_)) => session.remove::<Flash>(FLASH_KEY).await.unwrap_or_default(),
+            _ => None,
+        };
         Ok(PageContext {
             council: state.settings.council.short_name.clone(),
             user: viewer.map(|v| NavUser {

@@ -252,6 +252,20 @@ async fn an_active_session_stays_signed_in_past_thirty_minutes() {
 }
 
 #[tokio::test]
+async fn viewing_pages_does_not_write_the_session_each_time() {
+    let app = TestApp::new().await;
+    let mut client = app.signed_in(Persona::Placements).await;
+    client.get("/homes").await.assert_status(StatusCode::OK);
+    let before = sessions::Entity::find().all(&app.db).await.unwrap();
+    for _ in 0..3 {
+        client.get("/homes").await.assert_status(StatusCode::OK);
+    }
+    let after = sessions::Entity::find().all(&app.db).await.unwrap();
+    // Activity is noted at most once a minute; nothing else changed.
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
 async fn session_cookie_is_http_only_and_same_site() {
     let app = TestApp::new().await;
     let response = app.client().get("/sign-in").await;
