@@ -21,7 +21,10 @@ use std::fmt;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum_login::{AuthUser, AuthnBackend, UserId};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::db::entities::users;
@@ -104,6 +107,9 @@ pub struct SessionUser {
     /// Replacing the user's key in the database ends every session holding
     /// the old one (checked on each request by axum-login).
     session_key: Vec<u8>,
+    /// The offers counter, read in the same query (see `search::index`), so
+    /// a search page costs no round trip of its own for it.
+    pub offers_version: Option<i64>,
 }
 
 impl AuthUser for SessionUser {
@@ -127,8 +133,21 @@ impl SessionUser {
             display_name: model.display_name,
             organisation_id: model.organisation_id,
             session_key: model.session_key.into_bytes(),
+            offers_version: None,
         })
     }
+}
+
+/// A user row with the offers counter beside it.
+#[derive(Debug, FromQueryResult)]
+struct UserWithCounter {
+    id: i64,
+    email: String,
+    display_name: String,
+    role: String,
+    organisation_id: Option<i64>,
+    session_key: String,
+    offers_version: i64,
 }
 
 /// Who is acting, as domain functions see it: plain data, no HTTP. Built for
@@ -253,12 +272,30 @@ impl AuthnBackend for Backend {
     }
 
     async fn get_user(&self, id: &UserId<Self>) -> Result<Option<SessionUser>, BackendError> {
-        let user = crate::db::unique(
-            users::Entity::find_by_id(*id).filter(users::Column::Active.eq(true)),
-            &self.db,
-        )
-        .await?;
-        Ok(user.and_then(SessionUser::from_model))
+        // Every signed-in request: by key, without `.one()`'s `LIMIT ?`
+        // (see `db::unique`), with the offers counter in the same query.
+        let user = users::Entity::find_by_id(*id)
+            .filter(users::Column::Active.eq(true))
+            .expr_as(
+                Expr::cust(crate::search::index::VERSION_SUBQUERY),
+                "offers_version",
+            )
+            .into_model::<UserWithCounter>()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .next();
+        Ok(user.and_then(|u| {
+            Some(SessionUser {
+                id: u.id,
+                role: Role::from_code(&u.role)?,
+                email: u.email,
+                display_name: u.display_name,
+                organisation_id: u.organisation_id,
+                session_key: u.session_key.into_bytes(),
+                offers_version: Some(u.offers_version),
+            })
+        }))
     }
 }
 

@@ -262,7 +262,12 @@ pub async fn enforce(
     if api {
         if let Some(token) = bearer(request.headers()) {
             match super::tokens::authenticate(&state.db, token, client_ip.clone()).await {
-                Ok(Some(v)) => viewer = Some(v),
+                Ok(Some(found)) => {
+                    request
+                        .extensions_mut()
+                        .insert(crate::search::index::KnownVersion(found.offers_version));
+                    viewer = Some(found.viewer);
+                }
                 Ok(None) => return ApiError(Error::Unauthenticated).into_response(),
                 Err(e) => return ApiError(e).into_response(),
             }
@@ -276,6 +281,11 @@ pub async fn enforce(
             let _ = auth.logout().await;
         } else {
             keep_alive(&auth.session).await;
+            if let Some(version) = user.offers_version {
+                request
+                    .extensions_mut()
+                    .insert(crate::search::index::KnownVersion(version));
+            }
             viewer = Some(Viewer::from_session(&user, client_ip.clone()));
         }
     }

@@ -5,9 +5,11 @@ use base64::Engine;
 use blake2::{Blake2s256, Digest};
 use chrono::{Duration, Utc};
 use rand::RngCore;
+use sea_orm::prelude::DateTimeWithTimeZone;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::{Role, Viewer};
@@ -109,22 +111,57 @@ pub async fn revoke(
     Ok(token)
 }
 
+/// A bearer token's request, authenticated: who, and the offers counter
+/// read in the same statement (see `search::index`), so an API search costs
+/// one round trip to the database.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub viewer: Viewer,
+    pub offers_version: i64,
+}
+
+/// The row the one query reads.
+#[derive(Debug, FromQueryResult)]
+struct Credential {
+    token_id: i64,
+    last_used_at: Option<DateTimeWithTimeZone>,
+    user_id: i64,
+    email: String,
+    display_name: String,
+    role: String,
+    organisation_id: Option<i64>,
+    offers_version: i64,
+}
+
 /// The active user a bearer token stands for, or `None`.
 pub async fn authenticate(
     db: &DatabaseConnection,
     token: &str,
     client_ip: Option<String>,
-) -> Result<Option<Viewer>> {
+) -> Result<Option<Authenticated>> {
     if !token.starts_with(PREFIX) || token.len() > 200 {
         return Ok(None);
     }
-    // One query, every API request: by the unique hash, so without the
-    // `LIMIT ?` of `.one()` (see `db::unique`).
-    let Some((record, Some(user))) = api_tokens::Entity::find()
-        .find_also_related(users::Entity)
+    // By the unique hash, so without the `LIMIT ?` of `.one()` (see
+    // `db::unique`).
+    let Some(found) = api_tokens::Entity::find()
+        .select_only()
+        .column_as(api_tokens::Column::Id, "token_id")
+        .column(api_tokens::Column::LastUsedAt)
+        .column_as(users::Column::Id, "user_id")
+        .column(users::Column::Email)
+        .column(users::Column::DisplayName)
+        .column(users::Column::Role)
+        .column(users::Column::OrganisationId)
+        .expr_as(
+            Expr::cust(crate::search::index::VERSION_SUBQUERY),
+            "offers_version",
+        )
+        .inner_join(users::Entity)
         .filter(api_tokens::Column::TokenHash.eq(hash(token)))
         .filter(api_tokens::Column::RevokedAt.is_null())
         .filter(users::Column::Active.eq(true))
+        .into_model::<Credential>()
         .all(db)
         .await?
         .into_iter()
@@ -132,26 +169,34 @@ pub async fn authenticate(
     else {
         return Ok(None);
     };
-    let Some(role) = Role::from_code(&user.role) else {
+    let Some(role) = Role::from_code(&found.role) else {
         return Ok(None);
     };
     // Note use at most once a minute, so reads do not all become writes.
     let now = Utc::now();
-    if record
+    if found
         .last_used_at
         .is_none_or(|t| now - t.with_timezone(&Utc) > Duration::minutes(1))
     {
-        let mut model = record.into_active_model();
-        model.last_used_at = Set(Some(now.fixed_offset()));
-        model.update(db).await?;
+        api_tokens::Entity::update_many()
+            .col_expr(
+                api_tokens::Column::LastUsedAt,
+                Expr::value(now.fixed_offset()),
+            )
+            .filter(api_tokens::Column::Id.eq(found.token_id))
+            .exec(db)
+            .await?;
     }
-    Ok(Some(Viewer {
-        user_id: Some(user.id),
-        email: user.email,
-        display_name: user.display_name,
-        role,
-        organisation_id: user.organisation_id,
-        client_ip,
+    Ok(Some(Authenticated {
+        viewer: Viewer {
+            user_id: Some(found.user_id),
+            email: found.email,
+            display_name: found.display_name,
+            role,
+            organisation_id: found.organisation_id,
+            client_ip,
+        },
+        offers_version: found.offers_version,
     }))
 }
 

@@ -1,11 +1,12 @@
 //! `GET /api/v1/vacancies`: the search over the JSON API, with the page's
 //! criteria as query parameters.
 
-use axum::Json;
 use axum::extract::{RawQuery, State};
+use axum::{Extension, Json};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::index::KnownVersion;
 use super::{Channel, Criteria, Hit};
 use crate::app::AppState;
 use crate::auth::Viewer;
@@ -129,10 +130,14 @@ fn resource(h: &Hit, c: &Criteria) -> VacancyResource {
 pub async fn vacancies(
     State(state): State<AppState>,
     viewer: Viewer,
+    known: Option<Extension<KnownVersion>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<VacancySearch>, ApiError> {
     let query = super::routes::params(raw)?;
-    let offers = state.offers.snapshot(&state.db).await?;
+    let offers = state
+        .offers
+        .snapshot_for(&state.db, known.map(|Extension(k)| k))
+        .await?;
     let criteria = query
         .parse(&state.db, &offers)
         .await

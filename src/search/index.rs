@@ -97,7 +97,28 @@ impl OfferIndex {
     /// The offers as of now: the held snapshot when the database's version
     /// has not moved, else a fresh one.
     pub async fn snapshot(&self, conn: &impl ConnectionTrait) -> Result<Arc<Snapshot>> {
-        let version = version(conn).await?;
+        self.snapshot_at(conn, version(conn).await?).await
+    }
+
+    /// The snapshot for a request whose credentials query may have read
+    /// the counter already (`KnownVersion`, set by the policy layer).
+    pub async fn snapshot_for(
+        &self,
+        conn: &impl ConnectionTrait,
+        known: Option<KnownVersion>,
+    ) -> Result<Arc<Snapshot>> {
+        match known {
+            Some(KnownVersion(version)) => self.snapshot_at(conn, version).await,
+            None => self.snapshot(conn).await,
+        }
+    }
+
+    /// The same, when the counter was read earlier in this request.
+    pub async fn snapshot_at(
+        &self,
+        conn: &impl ConnectionTrait,
+        version: i64,
+    ) -> Result<Arc<Snapshot>> {
         if let Some(held) = self.held(version) {
             return Ok(held);
         }
@@ -120,12 +141,20 @@ impl OfferIndex {
     }
 }
 
+/// The counter as an expression, for a query that reads it alongside
+/// something else (the API's credentials: one round trip per search).
+pub const VERSION_SUBQUERY: &str = r#"(SELECT "version" FROM "search_versions" WHERE "id" = 1)"#;
+
+/// A counter value read with the request's credentials.
+#[derive(Debug, Clone, Copy)]
+pub struct KnownVersion(pub i64);
+
 /// The database's change counter for what searches show.
 pub async fn version(conn: &impl ConnectionTrait) -> Result<i64> {
     let row = conn
         .query_one_raw(Statement::from_string(
             conn.get_database_backend(),
-            r#"SELECT "version" FROM "search_versions" WHERE "id" = 1"#,
+            format!(r#"SELECT {VERSION_SUBQUERY} AS "version""#),
         ))
         .await?
         .ok_or_else(|| Error::Internal("search_versions has no row".into()))?;

@@ -1,10 +1,12 @@
 //! The search page: a GET form (shareable URL, no JavaScript needed), its
 //! results and near misses, paged, and their CSV/XLSX export.
 
+use axum::Extension;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::index::KnownVersion;
 use super::params::SearchParams;
 use super::views::{SearchPage, hit_row};
 use super::{Channel, Outcome};
@@ -29,6 +31,7 @@ pub async fn page(
     State(state): State<AppState>,
     page: PageContext,
     viewer: Viewer,
+    known: Option<Extension<KnownVersion>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response> {
     let query = params(raw.clone())?;
@@ -36,7 +39,10 @@ pub async fn page(
     if query.is_empty() {
         return Ok(render_with_status(StatusCode::OK, &view));
     }
-    let offers = state.offers.snapshot(&state.db).await?;
+    let offers = state
+        .offers
+        .snapshot_for(&state.db, known.map(|Extension(k)| k))
+        .await?;
     let criteria = match query.parse(&state.db, &offers).await {
         Ok(c) => c,
         Err(errors) => {

@@ -478,6 +478,11 @@ async fn a_search_sees_every_change_committed_before_it() {
     let mut renamed = provider.into_active_model();
     renamed.name = Set("Renamed Care Ltd".into());
     renamed.update(&app.db).await.unwrap();
+    // The API reads the counter with the token: asked first, it sees it too.
+    let mut api = app.api_client(Persona::Placements).await;
+    api.get("/api/v1/vacancies?age=14&sex=female&postcode=BH12%201AA&needs=emotional_behavioural")
+        .await
+        .assert_contains("Renamed Care Ltd");
     p.get(q).await.assert_contains("Renamed Care Ltd");
     let rating = inspections::Entity::find()
         .filter(inspections::Column::HomeId.eq(home.id))
