@@ -22,8 +22,14 @@ pub const PREFIX: &str = "sfy_";
 
 /// The stored form of a token: its BLAKE2s hash in hex.
 pub fn hash(token: &str) -> String {
+    use std::fmt::Write;
     let digest = Blake2s256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    // One buffer, not a string per byte: every API request hashes its token.
+    let mut hex = String::with_capacity(2 * digest.len());
+    for b in digest {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
 }
 
 /// 256 random bits, URL-safe (43 characters).

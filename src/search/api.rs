@@ -1,8 +1,10 @@
 //! `GET /api/v1/vacancies`: the search over the JSON API, with the page's
 //! criteria as query parameters.
 
+use axum::Extension;
 use axum::extract::{RawQuery, State};
-use axum::{Extension, Json};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -132,7 +134,7 @@ pub async fn vacancies(
     viewer: Viewer,
     known: Option<Extension<KnownVersion>>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<VacancySearch>, ApiError> {
+) -> Result<Response, ApiError> {
     let query = super::routes::params(raw)?;
     let offers = state
         .offers
@@ -147,7 +149,7 @@ pub async fn vacancies(
         .search_log
         .record(&viewer, &criteria, &outcome, Channel::Api)
         .await;
-    Ok(Json(VacancySearch {
+    let found = VacancySearch {
         results: outcome
             .results
             .iter()
@@ -158,5 +160,12 @@ pub async fn vacancies(
             .iter()
             .map(|h| resource(h, &criteria))
             .collect(),
-    }))
+    };
+    // Written into one buffer sized for the answer (about 700 bytes a
+    // vacancy): axum's `Json` starts at 128 bytes and grows through a
+    // writer, which cost this route a tenth of its time.
+    let mut body = Vec::with_capacity(1024 + 768 * (found.results.len() + found.near_misses.len()));
+    serde_json::to_writer(&mut body, &found)
+        .map_err(|e| Error::Internal(format!("search answer: {e}")))?;
+    Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
 }
