@@ -76,14 +76,6 @@ impl Snapshot {
         }
         Ok(found)
     }
-
-    pub fn len(&self) -> usize {
-        self.offers.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.offers.is_empty()
-    }
 }
 
 /// The shared index: the latest snapshot, rebuilt by one search at a time.
@@ -126,7 +118,14 @@ impl OfferIndex {
         if let Some(held) = self.held(version) {
             return Ok(held);
         }
+        let started = std::time::Instant::now();
         let fresh = Arc::new(load(conn, version).await?);
+        tracing::debug!(
+            version,
+            offers = fresh.offers.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "search index rebuilt"
+        );
         if let Ok(mut current) = self.current.write() {
             *current = fresh.clone();
         }
