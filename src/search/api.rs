@@ -138,7 +138,7 @@ pub async fn vacancies(
     let query = super::routes::params(raw)?;
     let offers = state
         .offers
-        .snapshot_for(&state.db, known.map(|Extension(k)| k))
+        .snapshot(&state.db, known.map(|Extension(k)| k))
         .await?;
     let criteria = query
         .parse(&state.db, &offers)

@@ -1,11 +1,12 @@
 //! The current offers of every open, placed home, held in memory so a
-//! search costs one small query instead of six joined ones.
+//! search reads no table of its own.
 //!
 //! Always current: the database bumps `search_versions` in the transaction
-//! of any change to homes, offers, inspections, monitoring cases or
-//! providers (triggers, migration 000014). A search reads that number first
-//! and rebuilds the index when it moved, so it sees every commit that came
-//! before it, from this instance, another instance or a CLI import.
+//! of any change to homes, offers, inspections, monitoring cases, providers
+//! or postcodes (triggers, migration 000014). A request reads that number
+//! with its credentials (or on its own) and the index is rebuilt when it
+//! moved, so a search sees every commit that came before it, from this
+//! instance, another instance or a CLI import.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
@@ -86,31 +87,20 @@ pub struct OfferIndex {
 }
 
 impl OfferIndex {
-    /// The offers as of now: the held snapshot when the database's version
-    /// has not moved, else a fresh one.
-    pub async fn snapshot(&self, conn: &impl ConnectionTrait) -> Result<Arc<Snapshot>> {
-        self.snapshot_at(conn, version(conn).await?).await
-    }
-
-    /// The snapshot for a request whose credentials query may have read
-    /// the counter already (`KnownVersion`, set by the policy layer).
-    pub async fn snapshot_for(
+    /// The offers as of the start of this request: the held snapshot when
+    /// the database's counter has not moved, else a fresh one. `known` is
+    /// the counter as the request's credentials query read it
+    /// (`KnownVersion`, set by the policy layer); without it, it is read
+    /// now.
+    pub async fn snapshot(
         &self,
         conn: &impl ConnectionTrait,
         known: Option<KnownVersion>,
     ) -> Result<Arc<Snapshot>> {
-        match known {
-            Some(KnownVersion(version)) => self.snapshot_at(conn, version).await,
-            None => self.snapshot(conn).await,
-        }
-    }
-
-    /// The same, when the counter was read earlier in this request.
-    pub async fn snapshot_at(
-        &self,
-        conn: &impl ConnectionTrait,
-        version: i64,
-    ) -> Result<Arc<Snapshot>> {
+        let version = match known {
+            Some(KnownVersion(version)) => version,
+            None => version(conn).await?,
+        };
         if let Some(held) = self.held(version) {
             return Ok(held);
         }
@@ -236,18 +226,20 @@ pub mod queries {
         home_offers, homes, inspections, monitoring_cases, organisations, return_vacancies, returns,
     };
 
-    fn offered() -> SelectStatement {
+    /// One column of every current offer, as a subquery.
+    fn offers(column: home_offers::Column) -> SelectStatement {
         Query::select()
-            .column(home_offers::Column::HomeId)
+            .column(column)
             .from(home_offers::Entity)
             .to_owned()
     }
 
+    fn offered() -> SelectStatement {
+        offers(home_offers::Column::HomeId)
+    }
+
     fn offered_returns() -> SelectStatement {
-        Query::select()
-            .column(home_offers::Column::ReturnId)
-            .from(home_offers::Entity)
-            .to_owned()
+        offers(home_offers::Column::ReturnId)
     }
 
     /// Open homes with a position and an offer.

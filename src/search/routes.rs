@@ -41,7 +41,7 @@ pub async fn page(
     }
     let offers = state
         .offers
-        .snapshot_for(&state.db, known.map(|Extension(k)| k))
+        .snapshot(&state.db, known.map(|Extension(k)| k))
         .await?;
     let criteria = match query.parse(&state.db, &offers).await {
         Ok(c) => c,
@@ -94,9 +94,17 @@ pub async fn page(
     Ok(render_with_status(StatusCode::OK, &view))
 }
 
-async fn export_table(state: &AppState, viewer: &Viewer, raw: Option<String>) -> Result<Table> {
+async fn export_table(
+    state: &AppState,
+    viewer: &Viewer,
+    known: Option<Extension<KnownVersion>>,
+    raw: Option<String>,
+) -> Result<Table> {
     let query = params(raw)?;
-    let offers = state.offers.snapshot(&state.db).await?;
+    let offers = state
+        .offers
+        .snapshot(&state.db, known.map(|Extension(k)| k))
+        .await?;
     let criteria = query
         .parse(&state.db, &offers)
         .await
@@ -113,9 +121,10 @@ async fn export_table(state: &AppState, viewer: &Viewer, raw: Option<String>) ->
 pub async fn export_csv(
     State(state): State<AppState>,
     viewer: Viewer,
+    known: Option<Extension<KnownVersion>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response> {
-    Ok(export_table(&state, &viewer, raw)
+    Ok(export_table(&state, &viewer, known, raw)
         .await?
         .csv_response("vacancies.csv"))
 }
@@ -123,9 +132,10 @@ pub async fn export_csv(
 pub async fn export_xlsx(
     State(state): State<AppState>,
     viewer: Viewer,
+    known: Option<Extension<KnownVersion>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response> {
-    Ok(export_table(&state, &viewer, raw)
+    Ok(export_table(&state, &viewer, known, raw)
         .await?
         .xlsx_response("vacancies.xlsx", "Vacancies"))
 }

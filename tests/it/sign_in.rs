@@ -177,6 +177,27 @@ async fn sign_in_is_throttled_after_repeated_failures_then_recovers() {
     );
 }
 
+/// Edits the data of every signed-in session row straight in the database
+/// (`also`: more `SET` assignments, starting with a comma).
+async fn rewrite_signed_in_sessions(
+    app: &TestApp,
+    also: &str,
+    edit: impl Fn(&mut serde_json::Value),
+) {
+    for s in sessions::Entity::find().all(&app.db).await.unwrap() {
+        let mut data: serde_json::Value = serde_json::from_str(&s.data).unwrap();
+        if data.get("signed_in_at").is_some() {
+            edit(&mut data);
+            let sql = format!(
+                "UPDATE sessions SET data = '{}'{also} WHERE id = '{}'",
+                data.to_string().replace('\'', "''"),
+                s.id
+            );
+            app.db.execute_unprepared(&sql).await.unwrap();
+        }
+    }
+}
+
 #[tokio::test]
 async fn sessions_expire_after_idle_time_and_absolutely_after_twelve_hours() {
     let app = TestApp::new().await;
@@ -192,18 +213,7 @@ async fn sessions_expire_after_idle_time_and_absolutely_after_twelve_hours() {
     );
     // Absolute timeout: a session signed in 13 hours ago is ended, however active.
     let old = (chrono::Utc::now() - chrono::Duration::hours(13)).to_rfc3339();
-    for s in record {
-        let mut data: serde_json::Value = serde_json::from_str(&s.data).unwrap();
-        if data.get("signed_in_at").is_some() {
-            data["signed_in_at"] = old.clone().into();
-            let sql = format!(
-                "UPDATE sessions SET data = '{}' WHERE id = '{}'",
-                data.to_string().replace('\'', "''"),
-                s.id
-            );
-            app.db.execute_unprepared(&sql).await.unwrap();
-        }
-    }
+    rewrite_signed_in_sessions(&app, "", |data| data["signed_in_at"] = old.clone().into()).await;
     let response = client.get("/homes").await;
     assert!(
         response
@@ -222,18 +232,10 @@ async fn an_active_session_stays_signed_in_past_thirty_minutes() {
     let seen = (chrono::Utc::now() - chrono::Duration::minutes(29)).to_rfc3339();
     // As the store writes it (RFC 3339: SQLite compares the text).
     let expires = (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339();
-    for s in sessions::Entity::find().all(&app.db).await.unwrap() {
-        let mut data: serde_json::Value = serde_json::from_str(&s.data).unwrap();
-        if data.get("signed_in_at").is_some() {
-            data["last_seen_at"] = seen.clone().into();
-            let sql = format!(
-                "UPDATE sessions SET data = '{}', expires_at = '{expires}' WHERE id = '{}'",
-                data.to_string().replace('\'', "''"),
-                s.id
-            );
-            app.db.execute_unprepared(&sql).await.unwrap();
-        }
-    }
+    rewrite_signed_in_sessions(&app, &format!(", expires_at = '{expires}'"), |data| {
+        data["last_seen_at"] = seen.clone().into()
+    })
+    .await;
     client.get("/homes").await.assert_status(StatusCode::OK);
     // The request moved the idle expiry 30 minutes on.
     let newest = sessions::Entity::find()
