@@ -94,7 +94,9 @@ pub fn build(state: AppState) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
             settings.auth.session_idle_minutes,
         )));
-    let auth = AuthManagerLayerBuilder::new(Backend::new(state.db.clone()), sessions).build();
+    let auth = AuthManagerLayerBuilder::new(Backend::new(state.db.clone()), sessions)
+        .with_data_key(crate::auth::session_store::AUTH_DATA_KEY)
+        .build();
     let body_limit = settings.uploads.max_file_bytes + 1024 * 1024;
     let timeout = Duration::from_secs(settings.server.request_timeout_seconds);
 
@@ -103,6 +105,11 @@ pub fn build(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(from_fn_with_state(state.clone(), csrf::verify))
         .layer(auth)
+        // Outside the session layers: the user read with the session is
+        // kept for this request's `get_user` (one query per page).
+        .layer(axum::middleware::from_fn(
+            crate::auth::session_store::keep_loaded_user,
+        ))
         .merge(assets::router(&settings.assets.dir))
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), security_headers::apply))

@@ -19,6 +19,7 @@ pub mod m20261126_000011_email_and_schedules;
 mod m20261126_000012_case_owners;
 pub mod m20261126_000013_home_offers;
 pub mod m20261126_000014_search_versions;
+mod m20261126_000015_session_users;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000012_case_owners::Migration),
             Box::new(m20261126_000013_home_offers::Migration),
             Box::new(m20261126_000014_search_versions::Migration),
+            Box::new(m20261126_000015_session_users::Migration),
         ]
     }
 }

@@ -125,6 +125,27 @@ impl AuthUser for SessionUser {
 }
 
 impl SessionUser {
+    /// From a user's columns, as the session and user queries read them.
+    pub(crate) fn from_columns(
+        id: i64,
+        email: String,
+        display_name: String,
+        role: &str,
+        organisation_id: Option<i64>,
+        session_key: String,
+        offers_version: i64,
+    ) -> Option<Self> {
+        Some(SessionUser {
+            id,
+            role: Role::from_code(role)?,
+            email,
+            display_name,
+            organisation_id,
+            session_key: session_key.into_bytes(),
+            offers_version: Some(offers_version),
+        })
+    }
+
     fn from_model(model: users::Model) -> Option<Self> {
         Some(SessionUser {
             id: model.id,
@@ -272,8 +293,12 @@ impl AuthnBackend for Backend {
     }
 
     async fn get_user(&self, id: &UserId<Self>) -> Result<Option<SessionUser>, BackendError> {
-        // Every signed-in request: by key, without `.one()`'s `LIMIT ?`
-        // (see `db::unique`), with the offers counter in the same query.
+        // Usually read already, with the request's session.
+        if let Some(loaded) = session_store::take_loaded_user(*id) {
+            return Ok(loaded);
+        }
+        // Otherwise by key, without `.one()`'s `LIMIT ?` (see `db::unique`),
+        // with the offers counter in the same query.
         let user = users::Entity::find_by_id(*id)
             .filter(users::Column::Active.eq(true))
             .expr_as(
@@ -286,15 +311,15 @@ impl AuthnBackend for Backend {
             .into_iter()
             .next();
         Ok(user.and_then(|u| {
-            Some(SessionUser {
-                id: u.id,
-                role: Role::from_code(&u.role)?,
-                email: u.email,
-                display_name: u.display_name,
-                organisation_id: u.organisation_id,
-                session_key: u.session_key.into_bytes(),
-                offers_version: Some(u.offers_version),
-            })
+            SessionUser::from_columns(
+                u.id,
+                u.email,
+                u.display_name,
+                &u.role,
+                u.organisation_id,
+                u.session_key,
+                u.offers_version,
+            )
         }))
     }
 }

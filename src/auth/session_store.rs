@@ -2,16 +2,111 @@
 //! (one pool, one driver; tower-sessions' sqlx store would pull a second sqlx).
 //! Records are JSON; expired ones are never loaded and are deleted by the
 //! retention sweep.
+//!
+//! A signed-in page reads its session and its user in one query: loading a
+//! session also reads the row of the user it belongs to (if active) and the
+//! offers counter, and keeps them for this request only, where axum-login's
+//! `get_user` takes them instead of asking the database again. Each query is
+//! a round trip, and on SQLite a hop to sqlx's worker thread and back.
+
+use std::cell::RefCell;
 
 use async_trait::async_trait;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
 use chrono::{DateTime, FixedOffset, Utc};
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType,
+    QueryFilter, QuerySelect, RelationTrait,
+};
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
-use crate::db::entities::sessions;
+use super::SessionUser;
+use crate::db::entities::{sessions, users};
+
+/// Where axum-login keeps its data in a session (named in `app.rs`), read
+/// here for the user id the `user_id` column repeats.
+pub const AUTH_DATA_KEY: &str = "axum-login.data";
+
+tokio::task_local! {
+    /// The user read with this request's session, until `get_user` takes it.
+    static LOADED_USER: RefCell<Option<LoadedUser>>;
+}
+
+/// The session's user id and that user, `None` if not active (or gone).
+struct LoadedUser {
+    user_id: i64,
+    user: Option<SessionUser>,
+}
+
+/// Middleware around the session layers: a request's room for the user its
+/// session load reads. Without it, `get_user` simply queries.
+pub async fn keep_loaded_user(request: Request, next: Next) -> Response {
+    LOADED_USER
+        .scope(RefCell::new(None), next.run(request))
+        .await
+}
+
+/// The user read with this request's session, if it is user `id`: taken, so
+/// a later lookup in the same request reads the database afresh.
+pub(super) fn take_loaded_user(id: i64) -> Option<Option<SessionUser>> {
+    LOADED_USER
+        .try_with(|slot| {
+            let mut slot = slot.borrow_mut();
+            match slot.take() {
+                Some(loaded) if loaded.user_id == id => Some(loaded.user),
+                other => {
+                    *slot = other;
+                    None
+                }
+            }
+        })
+        .ok()
+        .flatten()
+}
+
+fn keep(loaded: LoadedUser) {
+    // Outside `keep_loaded_user` (a test calling the store) nothing is kept.
+    let _ = LOADED_USER.try_with(|slot| *slot.borrow_mut() = Some(loaded));
+}
+
+/// The session with its user's columns (NULL when signed out or inactive).
+#[derive(Debug, FromQueryResult)]
+struct SessionRow {
+    data: String,
+    expires_at: DateTime<FixedOffset>,
+    user_id: Option<i64>,
+    active_user_id: Option<i64>,
+    email: Option<String>,
+    display_name: Option<String>,
+    role: Option<String>,
+    organisation_id: Option<i64>,
+    session_key: Option<String>,
+    offers_version: i64,
+}
+
+impl SessionRow {
+    fn user(&self) -> Option<SessionUser> {
+        SessionUser::from_columns(
+            self.active_user_id?,
+            self.email.clone()?,
+            self.display_name.clone()?,
+            self.role.as_deref()?,
+            self.organisation_id,
+            self.session_key.clone()?,
+            self.offers_version,
+        )
+    }
+}
+
+/// The user id a session record holds, as axum-login wrote it.
+fn user_id_of(record: &Record) -> Option<i64> {
+    record.data.get(AUTH_DATA_KEY)?.get("user_id")?.as_i64()
+}
 
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {
@@ -41,6 +136,7 @@ fn active_model(record: &Record) -> session_store::Result<sessions::ActiveModel>
         id: Set(record.id.to_string()),
         data: Set(data),
         expires_at: Set(to_chrono(record.expiry_date)),
+        user_id: Set(user_id_of(record)),
     })
 }
 
@@ -66,7 +162,11 @@ impl SessionStore for DbSessionStore {
         sessions::Entity::insert(active_model(record)?)
             .on_conflict(
                 OnConflict::column(sessions::Column::Id)
-                    .update_columns([sessions::Column::Data, sessions::Column::ExpiresAt])
+                    .update_columns([
+                        sessions::Column::Data,
+                        sessions::Column::ExpiresAt,
+                        sessions::Column::UserId,
+                    ])
                     .to_owned(),
             )
             .exec(&self.db)
@@ -76,14 +176,42 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let row = crate::db::unique(
-            sessions::Entity::find_by_id(id.to_string())
-                .filter(sessions::Column::ExpiresAt.gt(Utc::now().fixed_offset())),
-            &self.db,
-        )
-        .await
-        .map_err(backend)?;
+        // By key, without `.one()`'s `LIMIT ?` (see `db::unique`).
+        let row = sessions::Entity::find_by_id(id.to_string())
+            .filter(sessions::Column::ExpiresAt.gt(Utc::now().fixed_offset()))
+            .select_only()
+            .column(sessions::Column::Data)
+            .column(sessions::Column::ExpiresAt)
+            .column(sessions::Column::UserId)
+            .column_as(users::Column::Id, "active_user_id")
+            .column(users::Column::Email)
+            .column(users::Column::DisplayName)
+            .column(users::Column::Role)
+            .column(users::Column::OrganisationId)
+            .column(users::Column::SessionKey)
+            .expr_as(
+                Expr::cust(crate::search::index::VERSION_SUBQUERY),
+                "offers_version",
+            )
+            .join(
+                JoinType::LeftJoin,
+                sessions::Relation::Users.def().on_condition(|_, user| {
+                    Expr::col((user, users::Column::Active)).eq(true).into()
+                }),
+            )
+            .into_model::<SessionRow>()
+            .all(&self.db)
+            .await
+            .map_err(backend)?
+            .into_iter()
+            .next();
         let Some(row) = row else { return Ok(None) };
+        if let Some(user_id) = row.user_id {
+            keep(LoadedUser {
+                user_id,
+                user: row.user(),
+            });
+        }
         let data = serde_json::from_str(&row.data)
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;
         let expiry_date = OffsetDateTime::from_unix_timestamp(row.expires_at.timestamp())

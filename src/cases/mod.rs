@@ -335,7 +335,7 @@ fn close_reason(
     (good && later && quality::flag_of(i).is_none()).then(|| {
         format!(
             "a full inspection on {} judged the home {}",
-            i.inspection_date.format("%-d %B %Y"),
+            crate::web::filters::long_date(&i.inspection_date),
             judgement.short_label()
         )
     })
@@ -352,7 +352,7 @@ async fn open_automatically(
         format!(
             "{} inspection on {}: {}",
             quality::source_label(&i.source, i.verified),
-            i.inspection_date.format("%-d %B %Y"),
+            crate::web::filters::long_date(&i.inspection_date),
             flag.label()
         )
     });

@@ -61,5 +61,6 @@ plain!(
     job_runs,
     email_links,
     email_opt_outs,
-    home_offers
+    home_offers,
+    search_versions
 );

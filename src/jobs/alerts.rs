@@ -128,7 +128,7 @@ pub async fn rating_alerts(
             home.name,
             home.urn,
             inspection.event_type.replace('_', " "),
-            inspection.inspection_date.format("%-d %B %Y"),
+            crate::web::filters::long_date(&inspection.inspection_date),
             flag.label().to_lowercase()
         )];
         if our_children {
@@ -183,7 +183,7 @@ pub async fn inspection_reported(
                 inspection.reported_by.as_deref().unwrap_or("The provider"),
                 home.name,
                 home.urn,
-                inspection.inspection_date.format("%-d %B %Y"),
+                crate::web::filters::long_date(&inspection.inspection_date),
             ),
             "Check it against the report and confirm it; until then it is shown as reported by the provider."
                 .into(),
@@ -258,7 +258,7 @@ pub async fn overdue(
                 "The monitoring meeting for {} (URN {}) was due on {}.",
                 home.name,
                 home.urn,
-                due.format("%-d %B %Y")
+                crate::web::filters::long_date(&due)
             )],
             link_text: "Record the meeting".into(),
             link_url: email::link(settings, &format!("/cases/{}", case.id)),
@@ -296,7 +296,7 @@ pub async fn overdue(
                     "An improvement action for {} (URN {}) was due on {}:",
                     home.name,
                     home.urn,
-                    due.format("%-d %B %Y")
+                    crate::web::filters::long_date(&due)
                 ),
                 format!("\"{}\" (owner: {})", action.description, action.owner),
             ],

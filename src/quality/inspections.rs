@@ -113,7 +113,7 @@ pub async fn record(
             format!(
                 "A {} on {} is already recorded for this home",
                 input.event_type.label().to_lowercase(),
-                input.date.format("%-d %B %Y")
+                crate::web::filters::long_date(&input.date)
             ),
         ));
     }

@@ -118,7 +118,7 @@ pub fn describe(v: &return_vacancies::Model) -> String {
         .collect();
     let mut parts = vec![
         format!("{} bed{}", v.beds, if v.beds == 1 { "" } else { "s" }),
-        format!("from {}", v.available_from.format("%-d %B %Y")),
+        format!("from {}", crate::web::filters::long_date(&v.available_from)),
         format!("ages {} to {}", v.min_age, v.max_age),
         sexes.to_lowercase(),
     ];

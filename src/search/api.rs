@@ -44,27 +44,29 @@ pub struct VacancyQuery {
     confirm_below_good: Option<bool>,
 }
 
+/// One vacancy in the answer. Borrows the index's text: the answer is
+/// written straight from the snapshot, without copying each string first.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct VacancyResource {
-    pub urn: String,
-    pub home: String,
-    pub provider: Option<String>,
-    pub provider_contact: Option<String>,
-    pub provision_type: String,
-    pub locality: Option<String>,
+pub struct VacancyResource<'a> {
+    pub urn: &'a str,
+    pub home: &'a str,
+    pub provider: Option<&'a str>,
+    pub provider_contact: Option<&'a str>,
+    pub provision_type: &'a str,
+    pub locality: Option<&'a str>,
     pub miles: f64,
     pub beds: i32,
     #[schema(value_type = String, format = Date)]
     pub available_from: chrono::NaiveDate,
     pub min_age: i16,
     pub max_age: i16,
-    pub sexes: String,
-    pub needs: Vec<String>,
+    pub sexes: &'a str,
+    pub needs: Vec<&'static str>,
     pub emergency: bool,
     pub solo_only: bool,
     /// Pounds with two decimals, e.g. `"4500.00"`.
     pub weekly_fee: Option<String>,
-    pub rating: Option<String>,
+    pub rating: Option<&'static str>,
     #[schema(value_type = Option<String>, format = Date)]
     pub rating_date: Option<chrono::NaiveDate>,
     pub flagged: bool,
@@ -77,36 +79,39 @@ pub struct VacancyResource {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct VacancySearch {
+pub struct VacancySearch<'a> {
     /// Vacancies that fit every criterion, best first.
-    pub results: Vec<VacancyResource>,
+    pub results: Vec<VacancyResource<'a>>,
     /// Vacancies that miss by one criterion, with the reason.
-    pub near_misses: Vec<VacancyResource>,
+    pub near_misses: Vec<VacancyResource<'a>>,
 }
 
-fn resource(h: &Hit, c: &Criteria) -> VacancyResource {
+fn resource<'a>(h: &'a Hit, c: &Criteria) -> VacancyResource<'a> {
     let v = &h.vacancy;
     VacancyResource {
-        urn: h.home.urn.clone(),
-        home: h.home.name.clone(),
-        provider: h.provider.as_ref().map(|p| p.name.clone()),
-        provider_contact: h.provider.as_ref().and_then(|p| p.contact_email.clone()),
-        provision_type: h.home.provision_type.clone(),
-        locality: h.home.locality.clone(),
+        urn: &h.home.urn,
+        home: &h.home.name,
+        provider: h.provider.as_deref().map(|p| p.name.as_str()),
+        provider_contact: h
+            .provider
+            .as_deref()
+            .and_then(|p| p.contact_email.as_deref()),
+        provision_type: &h.home.provision_type,
+        locality: h.home.locality.as_deref(),
         miles: (h.miles * 10.0).round() / 10.0,
         beds: v.beds,
         available_from: v.available_from,
         min_age: v.min_age,
         max_age: v.max_age,
-        sexes: v.sexes.clone(),
+        sexes: &v.sexes,
         needs: importers::vocab::Need::from_mask(v.needs_mask)
             .into_iter()
-            .map(|n| n.code().to_string())
+            .map(|n| n.code())
             .collect(),
         emergency: v.emergency,
         solo_only: v.solo_only,
         weekly_fee: h.fee().map(|p| format!("{}.{:02}", p.0 / 100, p.0 % 100)),
-        rating: h.rating.map(|j| j.code().to_string()),
+        rating: h.rating.map(|j| j.code()),
         rating_date: h.rating_date,
         flagged: h.flagged,
         monitoring_case_open: h.open_case,

@@ -132,7 +132,7 @@ impl Miss {
             ),
             Miss::Date(d) => format!(
                 "Available from {}, {} days after the date needed",
-                d.format("%-d %B %Y"),
+                crate::web::filters::long_date(d),
                 (*d - c.needed_from).num_days()
             ),
             Miss::Distance(m) => format!("{m:.1} miles away, beyond {} miles", c.max_miles),

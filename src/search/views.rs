@@ -8,15 +8,15 @@ use crate::web::forms::FormErrors;
 use crate::web::page::PageContext;
 use crate::web::pagination::Pagination;
 
-/// A result or near miss, ready to show.
+/// A result or near miss, ready to show (borrowing the index's text).
 #[derive(Debug, Clone)]
-pub struct HitRow {
-    pub urn: String,
-    pub home: String,
-    pub provider: Option<String>,
-    pub contact: Option<String>,
+pub struct HitRow<'a> {
+    pub urn: &'a str,
+    pub home: &'a str,
+    pub provider: Option<&'a str>,
+    pub contact: Option<&'a str>,
     pub type_label: &'static str,
-    pub locality: Option<String>,
+    pub locality: Option<&'a str>,
     pub miles: String,
     pub beds: i32,
     pub available_from: String,
@@ -26,7 +26,7 @@ pub struct HitRow {
     pub emergency: bool,
     pub solo_only: bool,
     pub fee: Option<String>,
-    pub note: Option<String>,
+    pub note: Option<&'a str>,
     pub rating: Option<Judgement>,
     pub rating_date: Option<String>,
     pub flagged: bool,
@@ -36,18 +36,21 @@ pub struct HitRow {
     pub reason: Option<String>,
 }
 
-pub fn hit_row(h: &Hit, c: &Criteria) -> HitRow {
+pub fn hit_row<'a>(h: &'a Hit, c: &Criteria) -> HitRow<'a> {
     let v = &h.vacancy;
     HitRow {
-        urn: h.home.urn.clone(),
-        home: h.home.name.clone(),
-        provider: h.provider.as_ref().map(|p| p.name.clone()),
-        contact: h.provider.as_ref().and_then(|p| p.contact_email.clone()),
+        urn: &h.home.urn,
+        home: &h.home.name,
+        provider: h.provider.as_deref().map(|p| p.name.as_str()),
+        contact: h
+            .provider
+            .as_deref()
+            .and_then(|p| p.contact_email.as_deref()),
         type_label: crate::homes::type_label(&h.home.provision_type),
-        locality: h.home.locality.clone(),
+        locality: h.home.locality.as_deref(),
         miles: format!("{:.1}", h.miles),
         beds: v.beds,
-        available_from: v.available_from.format("%-d %b %Y").to_string(),
+        available_from: crate::web::filters::short_date(&v.available_from),
         ages: format!("{} to {}", v.min_age, v.max_age),
         sexes: Sexes::from_code(&v.sexes)
             .map(Sexes::label)
@@ -59,9 +62,9 @@ pub fn hit_row(h: &Hit, c: &Criteria) -> HitRow {
         emergency: v.emergency,
         solo_only: v.solo_only,
         fee: h.fee().map(|p| p.to_string()),
-        note: v.note.clone(),
+        note: v.note.as_deref(),
         rating: h.rating,
-        rating_date: h.rating_date.map(|d| d.format("%-d %b %Y").to_string()),
+        rating_date: h.rating_date.as_ref().map(crate::web::filters::short_date),
         flagged: h.flagged,
         open_case: h.open_case,
         updated: crate::web::filters::date_time(&h.submitted_at),
@@ -72,20 +75,20 @@ pub fn hit_row(h: &Hit, c: &Criteria) -> HitRow {
 
 #[derive(Template)]
 #[template(path = "search/search.html")]
-pub struct SearchPage {
+pub struct SearchPage<'a> {
     pub page: PageContext,
     pub query: SearchParams,
     pub errors: FormErrors,
     pub searched: bool,
-    pub results: Vec<HitRow>,
-    pub near_misses: Vec<HitRow>,
+    pub results: Vec<HitRow<'a>>,
+    pub near_misses: Vec<HitRow<'a>>,
     pub near_miss_total: usize,
     pub pagination: Option<Pagination>,
     pub export_query: String,
     pub origin_note: Option<String>,
 }
 
-impl SearchPage {
+impl SearchPage<'_> {
     pub fn new(page: PageContext, query: SearchParams) -> Self {
         SearchPage {
             page,

@@ -33,6 +33,12 @@ impl From<Option<String>> for ExportCell {
     }
 }
 
+impl From<Option<&str>> for ExportCell {
+    fn from(s: Option<&str>) -> Self {
+        s.map(ExportCell::from).unwrap_or(ExportCell::Empty)
+    }
+}
+
 impl From<Option<i32>> for ExportCell {
     fn from(n: Option<i32>) -> Self {
         n.map(|n| ExportCell::Number(f64::from(n)))

@@ -1,21 +1,53 @@
 //! Template helpers: dates and times the GOV.UK way ("14 October 2022",
 //! "14 October 2022 at 3:05pm"), in UK time.
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Timelike};
 use chrono_tz::Europe::London;
 
-pub fn long_date(date: &NaiveDate) -> String {
-    date.format("%-d %B %Y").to_string()
+// Written out rather than through chrono's `format`, which parses its
+// pattern on every call: a search page shows dozens of dates.
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+fn month(date: &impl Datelike) -> &'static str {
+    MONTHS[date.month0() as usize]
 }
 
+/// "4 October 2022".
+pub fn long_date(date: &NaiveDate) -> String {
+    format!("{} {} {}", date.day(), month(date), date.year())
+}
+
+/// "4 Oct 2022", for dense lists.
+pub fn short_date(date: &NaiveDate) -> String {
+    format!("{} {} {}", date.day(), &month(date)[..3], date.year())
+}
+
+/// "4 October 2022 at 3:05pm" in UK time; "midday" and "midnight" as words.
 pub fn date_time(t: &DateTime<FixedOffset>) -> String {
     let local = t.with_timezone(&London);
-    let time = match local.format("%H:%M").to_string().as_str() {
-        "12:00" => "midday".to_string(),
-        "00:00" => "midnight".to_string(),
-        _ => local.format("%-I:%M%P").to_string(),
-    };
-    format!("{} at {time}", local.format("%-d %B %Y"))
+    let (day, month, year) = (local.day(), month(&local), local.year());
+    match (local.hour(), local.minute()) {
+        (12, 0) => format!("{day} {month} {year} at midday"),
+        (0, 0) => format!("{day} {month} {year} at midnight"),
+        (_, minute) => {
+            let (pm, hour12) = local.hour12();
+            let suffix = if pm { "pm" } else { "am" };
+            format!("{day} {month} {year} at {hour12}:{minute:02}{suffix}")
+        }
+    }
 }
 
 #[cfg(test)]
@@ -34,5 +66,12 @@ mod tests {
         assert_eq!(date_time(&winter), "24 November 2026 at 9:00am");
         let noon = DateTime::parse_from_rfc3339("2026-11-24T12:00:00Z").unwrap();
         assert_eq!(date_time(&noon), "24 November 2026 at midday");
+        let midnight = DateTime::parse_from_rfc3339("2026-11-24T00:00:00Z").unwrap();
+        assert_eq!(date_time(&midnight), "24 November 2026 at midnight");
+        let just_after = DateTime::parse_from_rfc3339("2026-11-24T00:07:00Z").unwrap();
+        assert_eq!(date_time(&just_after), "24 November 2026 at 12:07am");
+        let date = NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
+        assert_eq!(short_date(&date), "30 Sep 2026");
+        assert_eq!(long_date(&date), date.format("%-d %B %Y").to_string());
     }
 }

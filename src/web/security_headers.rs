@@ -27,6 +27,8 @@ pub async fn apply(State(state): State<AppState>, request: Request, next: Next) 
     let is_asset = request.uri().path().starts_with("/assets/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    // Room for these eight at once rather than growing the map step by step.
+    headers.reserve(8);
     headers.insert(header::CONTENT_SECURITY_POLICY, state.csp.clone());
     let mut set = |name: HeaderName, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));

@@ -1,8 +1,8 @@
 //! Signing in and out (SECURITY.md items 5-8, 11-12, 14).
 
 use axum::http::StatusCode;
-use sea_orm::{ConnectionTrait, EntityTrait};
-use sufficiency::db::entities::{sessions, sign_in_throttles};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sufficiency::db::entities::{sessions, sign_in_throttles, users};
 
 use crate::support::{PASSWORD, Persona, TestApp};
 
@@ -265,6 +265,43 @@ async fn viewing_pages_does_not_write_the_session_each_time() {
     let after = sessions::Entity::find().all(&app.db).await.unwrap();
     // Activity is noted at most once a minute; nothing else changed.
     assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn a_signed_in_session_names_its_user_so_a_page_reads_both_at_once() {
+    let app = TestApp::new().await;
+    let mut client = app.signed_in(Persona::Placements).await;
+    let user = users::Entity::find()
+        .filter(users::Column::Email.eq("placements@test.example"))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .remove(0);
+    let signed_in: Vec<_> = sessions::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.user_id.is_some())
+        .collect();
+    assert_eq!(signed_in.len(), 1);
+    assert_eq!(signed_in[0].user_id, Some(user.id));
+    let page = client.get("/search").await;
+    page.assert_status(StatusCode::OK);
+    assert!(page.text().contains(&user.display_name));
+}
+
+#[tokio::test]
+async fn a_session_saved_without_its_user_column_still_signs_in() {
+    // Sessions from before the column, and any the join cannot use: the
+    // user is then read by its own query.
+    let app = TestApp::new().await;
+    let mut client = app.signed_in(Persona::Commissioner).await;
+    app.db
+        .execute_unprepared("UPDATE sessions SET user_id = NULL")
+        .await
+        .unwrap();
+    client.get("/homes").await.assert_status(StatusCode::OK);
 }
 
 #[tokio::test]

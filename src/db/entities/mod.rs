@@ -25,6 +25,7 @@ pub mod postcodes;
 pub mod return_uploads;
 pub mod return_vacancies;
 pub mod returns;
+pub mod search_versions;
 pub mod searches;
 pub mod sessions;
 pub mod sign_in_throttles;

@@ -23,6 +23,7 @@ pub use super::postcodes::Entity as Postcodes;
 pub use super::return_uploads::Entity as ReturnUploads;
 pub use super::return_vacancies::Entity as ReturnVacancies;
 pub use super::returns::Entity as Returns;
+pub use super::search_versions::Entity as SearchVersions;
 pub use super::searches::Entity as Searches;
 pub use super::sessions::Entity as Sessions;
 pub use super::sign_in_throttles::Entity as SignInThrottles;

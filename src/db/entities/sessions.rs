@@ -12,4 +12,13 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub data: String,
     pub expires_at: DateTimeWithTimeZone,
+    pub user_id: Option<i64>,
+    #[sea_orm(
+        belongs_to,
+        from = "user_id",
+        to = "id",
+        on_update = "NoAction",
+        on_delete = "Cascade"
+    )]
+    pub users: BelongsTo<Option<super::users::Entity>>,
 }

@@ -38,4 +38,6 @@ pub struct Model {
     pub organisations: BelongsTo<Option<super::organisations::Entity>>,
     #[sea_orm(has_many)]
     pub outbox_emails: HasMany<super::outbox_emails::Entity>,
+    #[sea_orm(has_many)]
+    pub sessions: HasMany<super::sessions::Entity>,
 }
