@@ -19,7 +19,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType,
-    QueryFilter, QuerySelect, RelationTrait,
+    QueryFilter, QuerySelect, QueryTrait, RelationTrait,
 };
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
@@ -27,6 +27,7 @@ use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
 use super::SessionUser;
 use crate::db::entities::{sessions, users};
+use crate::db::prebuilt::Prebuilt;
 
 /// Where axum-login keeps its data in a session (named in `app.rs`), read
 /// here for the user id the `user_id` column repeats.
@@ -176,30 +177,40 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        // By key, without `.one()`'s `LIMIT ?` (see `db::unique`).
-        let row = sessions::Entity::find_by_id(id.to_string())
-            .filter(sessions::Column::ExpiresAt.gt(Utc::now().fixed_offset()))
-            .select_only()
-            .column(sessions::Column::Data)
-            .column(sessions::Column::ExpiresAt)
-            .column(sessions::Column::UserId)
-            .column_as(users::Column::Id, "active_user_id")
-            .column(users::Column::Email)
-            .column(users::Column::DisplayName)
-            .column(users::Column::Role)
-            .column(users::Column::OrganisationId)
-            .column(users::Column::SessionKey)
-            .expr_as(
-                Expr::cust(crate::search::index::VERSION_SUBQUERY),
-                "offers_version",
-            )
-            .join(
-                JoinType::LeftJoin,
-                sessions::Relation::Users.def().on_condition(|_, user| {
-                    Expr::col((user, users::Column::Active)).eq(true).into()
-                }),
-            )
-            .into_model::<SessionRow>()
+        // By key, without `.one()`'s `LIMIT ?` (see `db::unique`); built
+        // once per backend.
+        static SESSION_WITH_USER: Prebuilt = Prebuilt::new();
+        let (key, now) = (id.to_string(), Utc::now().fixed_offset());
+        let statement = SESSION_WITH_USER.statement(
+            self.db.get_database_backend(),
+            vec![true.into(), key.clone().into(), now.into()],
+            || {
+                sessions::Entity::find_by_id(key)
+                    .filter(sessions::Column::ExpiresAt.gt(now))
+                    .select_only()
+                    .column(sessions::Column::Data)
+                    .column(sessions::Column::ExpiresAt)
+                    .column(sessions::Column::UserId)
+                    .column_as(users::Column::Id, "active_user_id")
+                    .column(users::Column::Email)
+                    .column(users::Column::DisplayName)
+                    .column(users::Column::Role)
+                    .column(users::Column::OrganisationId)
+                    .column(users::Column::SessionKey)
+                    .expr_as(
+                        Expr::cust(crate::search::index::VERSION_SUBQUERY),
+                        "offers_version",
+                    )
+                    .join(
+                        JoinType::LeftJoin,
+                        sessions::Relation::Users.def().on_condition(|_, user| {
+                            Expr::col((user, users::Column::Active)).eq(true).into()
+                        }),
+                    )
+                    .into_query()
+            },
+        );
+        let row = SessionRow::find_by_statement(statement)
             .all(&self.db)
             .await
             .map_err(backend)?

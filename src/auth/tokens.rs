@@ -10,11 +10,13 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 
 use super::{Role, Viewer};
 use crate::audit::{self, Change};
 use crate::db::entities::{api_tokens, users};
+use crate::db::prebuilt::Prebuilt;
 use crate::error::{Error, Result};
 
 /// Tokens start with this, so a leaked one is easy to recognise and search for.
@@ -149,25 +151,34 @@ pub async fn authenticate(
         return Ok(None);
     }
     // By the unique hash, so without the `LIMIT ?` of `.one()` (see
-    // `db::unique`).
-    let Some(found) = api_tokens::Entity::find()
-        .select_only()
-        .column_as(api_tokens::Column::Id, "token_id")
-        .column(api_tokens::Column::LastUsedAt)
-        .column_as(users::Column::Id, "user_id")
-        .column(users::Column::Email)
-        .column(users::Column::DisplayName)
-        .column(users::Column::Role)
-        .column(users::Column::OrganisationId)
-        .expr_as(
-            Expr::cust(crate::search::index::VERSION_SUBQUERY),
-            "offers_version",
-        )
-        .inner_join(users::Entity)
-        .filter(api_tokens::Column::TokenHash.eq(hash(token)))
-        .filter(api_tokens::Column::RevokedAt.is_null())
-        .filter(users::Column::Active.eq(true))
-        .into_model::<Credential>()
+    // `db::unique`); built once per backend.
+    static CREDENTIAL: Prebuilt = Prebuilt::new();
+    let token_hash = hash(token);
+    let statement = CREDENTIAL.statement(
+        db.get_database_backend(),
+        vec![token_hash.clone().into(), true.into()],
+        || {
+            api_tokens::Entity::find()
+                .select_only()
+                .column_as(api_tokens::Column::Id, "token_id")
+                .column(api_tokens::Column::LastUsedAt)
+                .column_as(users::Column::Id, "user_id")
+                .column(users::Column::Email)
+                .column(users::Column::DisplayName)
+                .column(users::Column::Role)
+                .column(users::Column::OrganisationId)
+                .expr_as(
+                    Expr::cust(crate::search::index::VERSION_SUBQUERY),
+                    "offers_version",
+                )
+                .inner_join(users::Entity)
+                .filter(api_tokens::Column::TokenHash.eq(token_hash))
+                .filter(api_tokens::Column::RevokedAt.is_null())
+                .filter(users::Column::Active.eq(true))
+                .into_query()
+        },
+    );
+    let Some(found) = Credential::find_by_statement(statement)
         .all(db)
         .await?
         .into_iter()
