@@ -8,6 +8,7 @@ use sea_orm::sea_query::SelectStatement;
 use sea_orm::{DbBackend, Statement, Value};
 
 /// One statement's SQL for each backend, built on first use.
+#[derive(Default)]
 pub struct Prebuilt {
     sqlite: OnceLock<String>,
     postgres: OnceLock<String>,
