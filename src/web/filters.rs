@@ -1,6 +1,8 @@
 //! Template helpers: dates and times the GOV.UK way ("14 October 2022",
 //! "14 October 2022 at 3:05pm"), in UK time.
 
+use std::fmt::Write;
+
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Timelike};
 use chrono_tz::Europe::London;
 
@@ -25,29 +27,37 @@ fn month(date: &impl Datelike) -> &'static str {
     MONTHS[date.month0() as usize]
 }
 
+/// `day month year` into a buffer with room for the rest.
+fn date_into(date: &impl Datelike, month: &str, room: usize) -> String {
+    let mut out = String::with_capacity(room);
+    let _ = write!(out, "{} {month} {}", date.day(), date.year());
+    out
+}
+
 /// "4 October 2022".
 pub fn long_date(date: &NaiveDate) -> String {
-    format!("{} {} {}", date.day(), month(date), date.year())
+    date_into(date, month(date), 20)
 }
 
 /// "4 Oct 2022", for dense lists.
 pub fn short_date(date: &NaiveDate) -> String {
-    format!("{} {} {}", date.day(), &month(date)[..3], date.year())
+    date_into(date, &month(date)[..3], 12)
 }
 
 /// "4 October 2022 at 3:05pm" in UK time; "midday" and "midnight" as words.
 pub fn date_time(t: &DateTime<FixedOffset>) -> String {
     let local = t.with_timezone(&London);
-    let (day, month, year) = (local.day(), month(&local), local.year());
-    match (local.hour(), local.minute()) {
-        (12, 0) => format!("{day} {month} {year} at midday"),
-        (0, 0) => format!("{day} {month} {year} at midnight"),
+    let mut out = date_into(&local, month(&local), 32);
+    let _ = match (local.hour(), local.minute()) {
+        (12, 0) => write!(out, " at midday"),
+        (0, 0) => write!(out, " at midnight"),
         (_, minute) => {
             let (pm, hour12) = local.hour12();
             let suffix = if pm { "pm" } else { "am" };
-            format!("{day} {month} {year} at {hour12}:{minute:02}{suffix}")
+            write!(out, " at {hour12}:{minute:02}{suffix}")
         }
-    }
+    };
+    out
 }
 
 #[cfg(test)]

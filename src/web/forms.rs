@@ -207,11 +207,14 @@ pub fn date_from_parts(
 /// A date's three boxes, for filling a date input again.
 pub fn date_parts(date: Option<chrono::NaiveDate>) -> [String; 3] {
     match date {
-        Some(d) => [
-            d.format("%-d").to_string(),
-            d.format("%-m").to_string(),
-            d.format("%Y").to_string(),
-        ],
+        Some(d) => {
+            use chrono::Datelike;
+            [
+                d.day().to_string(),
+                d.month().to_string(),
+                d.year().to_string(),
+            ]
+        }
         None => Default::default(),
     }
 }

@@ -12,9 +12,15 @@ pub fn render(template: &impl Template) -> Response {
     render_with_status(StatusCode::OK, template)
 }
 
+/// Room for a whole page at once: askama's own size hint is the template's
+/// literal text, so a page of results grew its buffer (copying it) three
+/// or four times.
+const PAGE_ROOM: usize = 64 * 1024;
+
 pub fn render_with_status(status: StatusCode, template: &impl Template) -> Response {
-    match template.render() {
-        Ok(body) => (status, Html(body)).into_response(),
+    let mut body = String::with_capacity(PAGE_ROOM);
+    match template.render_into(&mut body) {
+        Ok(()) => (status, Html(body)).into_response(),
         Err(err) => {
             tracing::error!(error = %err, "template failed to render");
             let status = StatusCode::INTERNAL_SERVER_ERROR;

@@ -125,7 +125,8 @@ fn navigation(viewer: &Viewer, path: &str) -> Vec<NavItem> {
             let active = if href == "/" {
                 path == "/"
             } else {
-                path == href || path.starts_with(&format!("{href}/"))
+                path.strip_prefix(href.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
             };
             NavItem {
                 href,
