@@ -21,10 +21,7 @@ use std::fmt;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum_login::{AuthUser, AuthnBackend, UserId};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter};
 use serde::{Deserialize, Serialize};
 
 use crate::db::entities::users;
@@ -299,12 +296,8 @@ impl AuthnBackend for Backend {
         }
         // Otherwise by key, without `.one()`'s `LIMIT ?` (see `db::unique`),
         // with the offers counter in the same query.
-        let user = users::Entity::find_by_id(*id)
+        let user = crate::search::index::with_version(users::Entity::find_by_id(*id))
             .filter(users::Column::Active.eq(true))
-            .expr_as(
-                Expr::cust(crate::search::index::VERSION_SUBQUERY),
-                "offers_version",
-            )
             .into_model::<UserWithCounter>()
             .all(&self.db)
             .await?

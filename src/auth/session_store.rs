@@ -91,14 +91,15 @@ struct SessionRow {
 }
 
 impl SessionRow {
-    fn user(&self) -> Option<SessionUser> {
+    /// The user's columns, taken out of the row (the session's stay).
+    fn take_user(&mut self) -> Option<SessionUser> {
         SessionUser::from_columns(
             self.active_user_id?,
-            self.email.clone()?,
-            self.display_name.clone()?,
+            self.email.take()?,
+            self.display_name.take()?,
             self.role.as_deref()?,
             self.organisation_id,
-            self.session_key.clone()?,
+            self.session_key.take()?,
             self.offers_version,
         )
     }
@@ -185,7 +186,7 @@ impl SessionStore for DbSessionStore {
             self.db.get_database_backend(),
             vec![true.into(), key.clone().into(), now.into()],
             || {
-                sessions::Entity::find_by_id(key)
+                let columns = sessions::Entity::find_by_id(key)
                     .filter(sessions::Column::ExpiresAt.gt(now))
                     .select_only()
                     .column(sessions::Column::Data)
@@ -196,11 +197,8 @@ impl SessionStore for DbSessionStore {
                     .column(users::Column::DisplayName)
                     .column(users::Column::Role)
                     .column(users::Column::OrganisationId)
-                    .column(users::Column::SessionKey)
-                    .expr_as(
-                        Expr::cust(crate::search::index::VERSION_SUBQUERY),
-                        "offers_version",
-                    )
+                    .column(users::Column::SessionKey);
+                crate::search::index::with_version(columns)
                     .join(
                         JoinType::LeftJoin,
                         sessions::Relation::Users.def().on_condition(|_, user| {
@@ -216,11 +214,11 @@ impl SessionStore for DbSessionStore {
             .map_err(backend)?
             .into_iter()
             .next();
-        let Some(row) = row else { return Ok(None) };
+        let Some(mut row) = row else { return Ok(None) };
         if let Some(user_id) = row.user_id {
             keep(LoadedUser {
                 user_id,
-                user: row.user(),
+                user: row.take_user(),
             });
         }
         let data = serde_json::from_str(&row.data)

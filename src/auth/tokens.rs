@@ -158,7 +158,7 @@ pub async fn authenticate(
         db.get_database_backend(),
         vec![token_hash.clone().into(), true.into()],
         || {
-            api_tokens::Entity::find()
+            let columns = api_tokens::Entity::find()
                 .select_only()
                 .column_as(api_tokens::Column::Id, "token_id")
                 .column(api_tokens::Column::LastUsedAt)
@@ -166,11 +166,8 @@ pub async fn authenticate(
                 .column(users::Column::Email)
                 .column(users::Column::DisplayName)
                 .column(users::Column::Role)
-                .column(users::Column::OrganisationId)
-                .expr_as(
-                    Expr::cust(crate::search::index::VERSION_SUBQUERY),
-                    "offers_version",
-                )
+                .column(users::Column::OrganisationId);
+            crate::search::index::with_version(columns)
                 .inner_join(users::Entity)
                 .filter(api_tokens::Column::TokenHash.eq(token_hash))
                 .filter(api_tokens::Column::RevokedAt.is_null())

@@ -134,6 +134,15 @@ impl OfferIndex {
 /// something else (the API's credentials: one round trip per search).
 pub const VERSION_SUBQUERY: &str = r#"(SELECT "version" FROM "search_versions" WHERE "id" = 1)"#;
 
+/// `select` with the counter as its `offers_version` column, for the
+/// credentials queries that read it alongside who is asking.
+pub fn with_version<S: sea_orm::QuerySelect>(select: S) -> S {
+    select.expr_as(
+        sea_orm::sea_query::Expr::cust(VERSION_SUBQUERY),
+        "offers_version",
+    )
+}
+
 /// A counter value read with the request's credentials.
 #[derive(Debug, Clone, Copy)]
 pub struct KnownVersion(pub i64);
