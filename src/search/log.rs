@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 use chrono::Utc;
 use importers::vocab::Need;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::{Criteria, Outcome};
 use crate::auth::Viewer;
@@ -37,8 +37,12 @@ impl Channel {
     }
 }
 
-/// Rows per insert at most (well inside both databases' parameter limits).
-const BATCH: usize = 500;
+/// Rows per insert at most: 16 columns each, inside SQLite's 32,766
+/// parameters a statement; each insert is a commit, so fewer is faster.
+const BATCH: usize = 1500;
+
+/// Rows the queue holds before a search waits for the writer.
+const QUEUE: usize = 4 * BATCH;
 
 /// How long the writer gathers rows after the first: a busy minute costs a
 /// few hundred commits at most, and a crash loses at most this much.
@@ -54,14 +58,22 @@ enum Command {
 #[derive(Clone)]
 pub struct SearchLog {
     db: DatabaseConnection,
-    writer: Arc<OnceLock<mpsc::Sender<Command>>>,
+    writer: Arc<Writer>,
+}
+
+#[derive(Default)]
+struct Writer {
+    queue: OnceLock<mpsc::Sender<Command>>,
+    /// Ends the writer's gathering early: a flush, or a batch is waiting.
+    /// Between those the writer sleeps, instead of waking for every row.
+    hurry: Notify,
 }
 
 impl SearchLog {
     pub fn new(db: DatabaseConnection) -> Self {
         SearchLog {
             db,
-            writer: Arc::new(OnceLock::new()),
+            writer: Arc::default(),
         }
     }
 
@@ -91,13 +103,11 @@ impl SearchLog {
             near_misses: Set(outcome.near_misses.len() as i32),
             ..Default::default()
         };
-        if self
-            .sender()
-            .send(Command::Record(Box::new(row)))
-            .await
-            .is_err()
-        {
+        let queue = self.queue();
+        if queue.send(Command::Record(Box::new(row))).await.is_err() {
             tracing::error!("the search log writer has stopped: a search went unlogged");
+        } else if queue.capacity() <= QUEUE - BATCH {
+            self.writer.hurry.notify_one();
         }
     }
 
@@ -105,48 +115,58 @@ impl SearchLog {
     /// (the unmet-demand page reads after it; shutdown calls it last).
     pub async fn flush(&self) {
         let (done, written) = oneshot::channel();
-        if self.sender().send(Command::Flush(done)).await.is_ok() {
+        if self.queue().send(Command::Flush(done)).await.is_ok() {
+            self.writer.hurry.notify_one();
             let _ = written.await;
         }
     }
 
-    fn sender(&self) -> &mpsc::Sender<Command> {
-        self.writer.get_or_init(|| {
-            let (sender, receiver) = mpsc::channel(4 * BATCH);
-            tokio::spawn(write(self.db.clone(), receiver));
+    fn queue(&self) -> &mpsc::Sender<Command> {
+        self.writer.queue.get_or_init(|| {
+            let (sender, receiver) = mpsc::channel(QUEUE);
+            tokio::spawn(write(self.db.clone(), receiver, self.writer.clone()));
             sender
         })
     }
 }
 
-/// Collects rows for up to [`WINDOW`] after the first (or a batch, or until
-/// someone flushes), inserts them in one statement, then answers the
-/// flushes that were waiting behind those rows.
-async fn write(db: DatabaseConnection, mut queue: mpsc::Receiver<Command>) {
-    while let Some(first) = queue.recv().await {
-        let deadline = tokio::time::Instant::now() + WINDOW;
-        let mut rows = Vec::new();
+/// Waits for a first row, gathers for up to [`WINDOW`] (less if hurried),
+/// inserts everything queued by then in statements of [`BATCH`] rows, then
+/// answers the flushes that were waiting behind those rows.
+async fn write(db: DatabaseConnection, mut queue: mpsc::Receiver<Command>, writer: Arc<Writer>) {
+    let mut commands = Vec::new();
+    while queue.recv_many(&mut commands, QUEUE).await > 0 {
+        let flushing = commands.iter().any(|c| matches!(c, Command::Flush(_)));
+        if !flushing && commands.len() < BATCH {
+            tokio::select! {
+                () = tokio::time::sleep(WINDOW) => {}
+                () = writer.hurry.notified() => {}
+            }
+            // What is queued now, not what keeps arriving while it drains.
+            for _ in 0..QUEUE {
+                match queue.try_recv() {
+                    Ok(command) => commands.push(command),
+                    Err(_) => break,
+                }
+            }
+        }
+        let mut rows = Vec::with_capacity(commands.len());
         let mut flushed = Vec::new();
-        let mut next = Some(first);
-        while let Some(command) = next.take() {
+        for command in commands.drain(..) {
             match command {
                 Command::Record(row) => rows.push(*row),
                 Command::Flush(done) => flushed.push(done),
             }
-            if rows.len() < BATCH && flushed.is_empty() {
-                next = tokio::time::timeout_at(deadline, queue.recv())
-                    .await
-                    .ok()
-                    .flatten();
-            }
         }
-        let count = rows.len();
-        if count > 0
-            && let Err(err) = searches::Entity::insert_many(rows)
+        while !rows.is_empty() {
+            let rest = rows.split_off(rows.len().min(BATCH));
+            let count = rows.len();
+            if let Err(err) = searches::Entity::insert_many(std::mem::replace(&mut rows, rest))
                 .exec_without_returning(&db)
                 .await
-        {
-            tracing::error!(error = %err, rows = count, "could not write the search log");
+            {
+                tracing::error!(error = %err, rows = count, "could not write the search log");
+            }
         }
         for done in flushed {
             let _ = done.send(());

@@ -79,7 +79,7 @@ pub async fn page(
     view.near_misses = outcome
         .near_misses
         .iter()
-        .take(50)
+        .take(PER_PAGE as usize)
         .map(|h| hit_row(h, &criteria))
         .collect();
     view.near_miss_total = outcome.near_misses.len();
