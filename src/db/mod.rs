@@ -30,6 +30,10 @@ pub async fn connect(settings: &config::Database) -> Result<DatabaseConnection, 
     if settings.url.starts_with("sqlite:") {
         create_sqlite_parent_dir(&settings.url)?;
         let busy_timeout = Duration::from_millis(settings.busy_timeout_ms);
+        // Nothing can hang up an in-process database: sqlx's default ping
+        // before every checkout was a second trip to the worker thread on
+        // every query.
+        options.test_before_acquire(false);
         options.map_sqlx_sqlite_opts(move |o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
@@ -40,6 +44,10 @@ pub async fn connect(settings: &config::Database) -> Result<DatabaseConnection, 
     } else {
         // PostgreSQL's default, stated so a server-wide change cannot weaken it.
         options.map_sqlx_postgres_opts(|o| o.options([("synchronous_commit", "on")]));
+        // A connection the server or a firewall may have dropped is checked
+        // before use; one in use this last half-minute is not pinged (sqlx's
+        // default pings before every query, a second round trip each).
+        options.test_before_acquire_if_idle_for(Duration::from_secs(30));
     }
     Database::connect(options).await
 }
