@@ -27,9 +27,13 @@ use crate::sandbox::Sandbox;
 use crate::web::{assets, html, security_headers};
 use crate::{db, router};
 
-/// What every handler can reach. Cheap to clone.
+/// What every handler can reach. Cloning it is one reference count: axum
+/// clones the state for every extractor and middleware on every request.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+#[derive(Clone)]
+pub struct Shared {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub sandbox: Arc<Sandbox>,
@@ -46,14 +50,27 @@ impl AppState {
         let csp = crate::web::security_headers::content_security_policy(
             settings.map.tile_origin().as_deref(),
         );
-        AppState {
+        AppState(Arc::new(Shared {
             search_log: crate::search::SearchLog::new(db.clone()),
             offers: Arc::default(),
             db,
             settings: Arc::new(settings),
             sandbox: Arc::new(sandbox),
             csp,
-        }
+        }))
+    }
+
+    /// The state to change before it is shared (tests swap the sandbox or
+    /// the settings); a copy if it already is.
+    pub fn make_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 

@@ -320,7 +320,7 @@ async fn over_tls_the_cookie_is_secure_with_the_host_prefix() {
     let mut state = app.state.clone();
     let mut settings = (*state.settings).clone();
     settings.auth.secure_cookies = true;
-    state.settings = std::sync::Arc::new(settings);
+    state.make_mut().settings = std::sync::Arc::new(settings);
     app.router = sufficiency::app::build(state);
     let response = app.client().get("/sign-in").await;
     let cookie = response.header("set-cookie").expect("session cookie");

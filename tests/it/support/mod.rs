@@ -58,7 +58,7 @@ impl TestApp {
         let mut state = AppState::new(db.clone(), settings);
         let sandbox = Sandbox::new(&state.settings.uploads)
             .with_executable(PathBuf::from(env!("CARGO_BIN_EXE_sufficiency")));
-        state.sandbox = std::sync::Arc::new(sandbox);
+        state.make_mut().sandbox = std::sync::Arc::new(sandbox);
         TestApp {
             router: app::build(state.clone()),
             db,
