@@ -8,6 +8,7 @@
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use chrono::Datelike;
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors};
 
@@ -207,14 +208,11 @@ pub fn date_from_parts(
 /// A date's three boxes, for filling a date input again.
 pub fn date_parts(date: Option<chrono::NaiveDate>) -> [String; 3] {
     match date {
-        Some(d) => {
-            use chrono::Datelike;
-            [
-                d.day().to_string(),
-                d.month().to_string(),
-                d.year().to_string(),
-            ]
-        }
+        Some(d) => [
+            d.day().to_string(),
+            d.month().to_string(),
+            d.year().to_string(),
+        ],
         None => Default::default(),
     }
 }

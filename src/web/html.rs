@@ -14,8 +14,9 @@ pub fn render(template: &impl Template) -> Response {
 
 /// Room for a whole page at once: askama's own size hint is the template's
 /// literal text, so a page of results grew its buffer (copying it) three
-/// or four times. Under 64 KB: glibc consolidates its whole heap whenever a
-/// block that large is freed, which cost every page a little.
+/// or four times. Under 64 KB: glibc (the allocator of the tests; the binary
+/// uses mimalloc) consolidates its whole heap whenever a block that large
+/// is freed.
 const PAGE_ROOM: usize = 48 * 1024;
 
 pub fn render_with_status(status: StatusCode, template: &impl Template) -> Response {
