@@ -185,7 +185,7 @@ impl SessionStore for DbSessionStore {
         let statement = SESSION_WITH_USER.statement(
             self.db.get_database_backend(),
             vec![true.into(), key.clone().into(), now.into()],
-            || {
+            |_| {
                 let columns = sessions::Entity::find_by_id(key)
                     .filter(sessions::Column::ExpiresAt.gt(now))
                     .select_only()

@@ -24,12 +24,13 @@ pub const PREFIX: &str = "sfy_";
 
 /// The stored form of a token: its BLAKE2s hash in hex.
 pub fn hash(token: &str) -> String {
-    use std::fmt::Write;
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let digest = Blake2s256::digest(token.as_bytes());
-    // One buffer, not a string per byte: every API request hashes its token.
+    // By table into one buffer: every API request hashes its token.
     let mut hex = String::with_capacity(2 * digest.len());
     for b in digest {
-        let _ = write!(hex, "{b:02x}");
+        hex.push(char::from(DIGITS[usize::from(b >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(b & 0xf)]));
     }
     hex
 }
@@ -157,7 +158,7 @@ pub async fn authenticate(
     let statement = CREDENTIAL.statement(
         db.get_database_backend(),
         vec![token_hash.clone().into(), true.into()],
-        || {
+        |_| {
             let columns = api_tokens::Entity::find()
                 .select_only()
                 .column_as(api_tokens::Column::Id, "token_id")
@@ -221,7 +222,12 @@ mod tests {
     #[test]
     fn hashes_are_hex_and_stable() {
         assert_eq!(hash("sfy_x"), hash("sfy_x"));
-        assert_eq!(hash("sfy_x").len(), 64);
+        // Lower-case hex of BLAKE2s-256, as stored: tokens issued before
+        // must still match (Python: hashlib.blake2s(b"sfy_x").hexdigest()).
+        assert_eq!(
+            hash("sfy_x"),
+            "6912a13be11598268f887d50a8b934e9d94db50dbee3180cdcdfac3979ab57b6"
+        );
         assert_ne!(hash("sfy_x"), hash("sfy_y"));
     }
 }

@@ -12,12 +12,14 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::Utc;
 use importers::vocab::Need;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
+use sea_orm::sea_query::Query;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait, Value};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::{Criteria, Outcome};
 use crate::auth::Viewer;
 use crate::db::entities::searches;
+use crate::db::prebuilt::Prebuilt;
 
 /// Where a search was made from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,9 +39,12 @@ impl Channel {
     }
 }
 
-/// Rows per insert at most: 16 columns each, inside SQLite's 32,766
-/// parameters a statement; each insert is a commit, so fewer is faster.
-const BATCH: usize = 1500;
+/// Rows per insert at most: 16 columns each, well inside SQLite's 32,766
+/// parameters a statement. Inserts hold a power of two rows (a batch of
+/// 1,500 is 1,024 + 256 + 128 + 64 + 16 + 8 + 4), so eleven statements,
+/// each built and prepared once, cover every batch: preparing a statement
+/// for each batch's own size cost more than inserting its rows.
+const BATCH: usize = 1024;
 
 /// Rows the queue holds before a search waits for the writer.
 const QUEUE: usize = 4 * BATCH;
@@ -48,8 +53,14 @@ const QUEUE: usize = 4 * BATCH;
 /// few hundred commits at most, and a crash loses at most this much.
 const WINDOW: std::time::Duration = std::time::Duration::from_millis(200);
 
+/// The insert of 2^k rows, for k = 0 to 10.
+static INSERTS: [Prebuilt; 11] = [const { Prebuilt::new() }; 11];
+
+/// One search's log row: each column with its value.
+type Row = [(searches::Column, Value); 16];
+
 enum Command {
-    Record(Box<searches::ActiveModel>),
+    Record(Box<Row>),
     Flush(oneshot::Sender<()>),
 }
 
@@ -79,30 +90,26 @@ impl SearchLog {
 
     /// Queues a search's row.
     pub async fn record(&self, viewer: &Viewer, c: &Criteria, outcome: &Outcome, channel: Channel) {
-        let row = searches::ActiveModel {
-            searched_at: Set(Utc::now().fixed_offset()),
-            user_id: Set(viewer.user_id),
-            role: Set(viewer.role.code().to_string()),
-            channel: Set(channel.code().into()),
-            district: Set(c.origin.district.as_str().to_string()),
-            age: Set(i16::from(c.age)),
-            sexes: Set(c.sex.code().to_string()),
-            needs_mask: Set(Need::mask(&c.needs)),
-            max_miles: Set(c.max_miles as i32),
-            needed_from: Set(c.needed_from),
-            provision_types: Set(c
-                .provision_types
-                .iter()
-                .map(|t| t.code())
-                .collect::<Vec<_>>()
-                .join(",")),
-            emergency: Set(c.emergency),
-            solo: Set(c.solo),
-            min_rating: Set(c.min_rating.code().into()),
-            results: Set(outcome.results.len() as i32),
-            near_misses: Set(outcome.near_misses.len() as i32),
-            ..Default::default()
-        };
+        use searches::Column as C;
+        let types: Vec<&str> = c.provision_types.iter().map(|t| t.code()).collect();
+        let row: Row = [
+            (C::SearchedAt, Utc::now().fixed_offset().into()),
+            (C::UserId, viewer.user_id.into()),
+            (C::Role, viewer.role.code().into()),
+            (C::Channel, channel.code().into()),
+            (C::District, c.origin.district.as_str().into()),
+            (C::Age, i16::from(c.age).into()),
+            (C::Sexes, c.sex.code().into()),
+            (C::NeedsMask, Need::mask(&c.needs).into()),
+            (C::MaxMiles, (c.max_miles as i32).into()),
+            (C::NeededFrom, c.needed_from.into()),
+            (C::ProvisionTypes, types.join(",").into()),
+            (C::Emergency, c.emergency.into()),
+            (C::Solo, c.solo.into()),
+            (C::MinRating, c.min_rating.code().into()),
+            (C::Results, (outcome.results.len() as i32).into()),
+            (C::NearMisses, (outcome.near_misses.len() as i32).into()),
+        ];
         let queue = self.queue();
         if queue.send(Command::Record(Box::new(row))).await.is_err() {
             tracing::error!("the search log writer has stopped: a search went unlogged");
@@ -131,8 +138,8 @@ impl SearchLog {
 }
 
 /// Waits for a first row, gathers for up to [`WINDOW`] (less if hurried),
-/// inserts everything queued by then in statements of [`BATCH`] rows, then
-/// answers the flushes that were waiting behind those rows.
+/// inserts everything queued by then in one transaction, then answers the
+/// flushes that were waiting behind those rows.
 async fn write(db: DatabaseConnection, mut queue: mpsc::Receiver<Command>, writer: Arc<Writer>) {
     let mut commands = Vec::new();
     while queue.recv_many(&mut commands, QUEUE).await > 0 {
@@ -158,18 +165,41 @@ async fn write(db: DatabaseConnection, mut queue: mpsc::Receiver<Command>, write
                 Command::Flush(done) => flushed.push(done),
             }
         }
-        while !rows.is_empty() {
-            let rest = rows.split_off(rows.len().min(BATCH));
-            let count = rows.len();
-            if let Err(err) = searches::Entity::insert_many(std::mem::replace(&mut rows, rest))
-                .exec_without_returning(&db)
-                .await
-            {
-                tracing::error!(error = %err, rows = count, "could not write the search log");
-            }
+        let count = rows.len();
+        if let Err(err) = insert(&db, rows).await {
+            tracing::error!(error = %err, rows = count, "could not write the search log");
         }
         for done in flushed {
             let _ = done.send(());
         }
     }
+}
+
+/// Inserts the rows in one transaction (one commit, so one disk sync), in
+/// statements of a power of two rows each, largest first.
+async fn insert(db: &DatabaseConnection, mut rows: Vec<Row>) -> Result<(), DbErr> {
+    let Some(first) = rows.first() else {
+        return Ok(());
+    };
+    let columns = first.each_ref().map(|(column, _)| *column);
+    let backend = db.get_database_backend();
+    let txn = db.begin().await?;
+    while !rows.is_empty() {
+        let k = rows.len().min(BATCH).ilog2() as usize;
+        let rest = rows.split_off(1 << k);
+        let values: Vec<Value> = std::mem::replace(&mut rows, rest)
+            .into_iter()
+            .flat_map(|row| row.map(|(_, value)| value))
+            .collect();
+        let statement = INSERTS[k].statement(backend, values, |values| {
+            let mut insert = Query::insert();
+            insert.into_table(searches::Entity).columns(columns);
+            for row in values.chunks(columns.len()) {
+                insert.values_panic(row.iter().map(|value| value.clone().into()));
+            }
+            insert
+        });
+        txn.execute_raw(statement).await?;
+    }
+    txn.commit().await
 }
