@@ -185,8 +185,10 @@ pub fn search(offers: &Snapshot, criteria: &Criteria, stale_after_days: i64) -> 
     let origin = criteria.origin.point;
     // A wider box than asked, for vacancies that miss only on distance.
     let reach = f64::from(criteria.max_miles) * 1.5 + 1.0;
-    let since = Utc::now().date_naive() - chrono::Duration::weeks(WEEKS_BACK);
     let now = Utc::now();
+    let since = now.date_naive() - chrono::Duration::weeks(WEEKS_BACK);
+    // Stale: more than `stale_after_days` whole days old.
+    let stale_from = now - chrono::Duration::days(stale_after_days + 1);
     let mut outcome = Outcome::default();
     for offer in offers.within(origin.bounds(reach)) {
         if offer.week_start < since
@@ -202,7 +204,7 @@ pub fn search(offers: &Snapshot, criteria: &Criteria, stale_after_days: i64) -> 
             latitude: offer.latitude,
             longitude: offer.longitude,
         });
-        let stale = (now - offer.submitted_at.with_timezone(&Utc)).num_days() > stale_after_days;
+        let stale = offer.submitted_at <= stale_from;
         for vacancy in &offer.vacancies {
             let misses = check(criteria, vacancy, miles, offer.rating);
             if misses.len() > 1 {
@@ -283,14 +285,9 @@ pub fn check(
     if sexes != Sexes::Mixed && sexes != c.sex {
         misses.push(Miss::Sex(sexes));
     }
-    let missing: Vec<Need> = c
-        .needs
-        .iter()
-        .copied()
-        .filter(|n| v.needs_mask & n.bit() == 0)
-        .collect();
-    if !missing.is_empty() {
-        misses.push(Miss::Needs(missing));
+    let unmet = |n: &Need| v.needs_mask & n.bit() == 0;
+    if c.needs.iter().any(unmet) {
+        misses.push(Miss::Needs(c.needs.iter().copied().filter(unmet).collect()));
     }
     if v.available_from > c.needed_from {
         misses.push(Miss::Date(v.available_from));

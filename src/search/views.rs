@@ -4,6 +4,7 @@ use importers::vocab::{Judgement, Need, ProvisionType, Sexes};
 use super::params::SearchParams;
 use super::{Criteria, Hit, MinRating, Outcome};
 use crate::web::export::{ExportCell, Table};
+use crate::web::filters::push_integer;
 use crate::web::forms::FormErrors;
 use crate::web::page::PageContext;
 use crate::web::pagination::Pagination;
@@ -48,10 +49,16 @@ pub fn hit_row<'a>(h: &'a Hit, c: &Criteria) -> HitRow<'a> {
             .and_then(|p| p.contact_email.as_deref()),
         type_label: crate::homes::type_label(&h.home.provision_type),
         locality: h.home.locality.as_deref(),
-        miles: format!("{:.1}", h.miles),
+        miles: tenths(h.miles),
         beds: v.beds,
         available_from: crate::web::filters::short_date(&v.available_from),
-        ages: format!("{} to {}", v.min_age, v.max_age),
+        ages: {
+            let mut ages = String::with_capacity(8);
+            push_integer(&mut ages, i64::from(v.min_age));
+            ages.push_str(" to ");
+            push_integer(&mut ages, i64::from(v.max_age));
+            ages
+        },
         sexes: Sexes::from_code(&v.sexes)
             .map(Sexes::label)
             .unwrap_or("Mixed"),
@@ -71,6 +78,17 @@ pub fn hit_row<'a>(h: &'a Hit, c: &Criteria) -> HitRow<'a> {
         stale: h.stale,
         reason: h.misses.first().map(|m| m.reason(c)),
     }
+}
+
+/// Miles to one decimal place, rounded as the API rounds them (`2.3`).
+fn tenths(miles: f64) -> String {
+    // Saturates: never negative, and no home is 10^17 miles away.
+    let tenths = (miles * 10.0).round() as i64;
+    let mut out = String::with_capacity(6);
+    push_integer(&mut out, tenths / 10);
+    out.push('.');
+    push_integer(&mut out, tenths % 10);
+    out
 }
 
 #[derive(Template)]
@@ -203,5 +221,17 @@ pub fn export(outcome: &Outcome, c: &Criteria) -> Table {
             "Stale",
         ],
         rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn miles_show_one_decimal_place() {
+        assert_eq!(super::tenths(0.0), "0.0");
+        assert_eq!(super::tenths(0.04), "0.0");
+        assert_eq!(super::tenths(2.25), "2.3");
+        assert_eq!(super::tenths(19.96), "20.0");
+        assert_eq!(super::tenths(104.51), "104.5");
     }
 }
