@@ -25,6 +25,7 @@ pub struct RatingResource {
     pub judgement: Option<String>,
     pub label: Option<String>,
     #[schema(value_type = String, format = Date)]
+    #[serde(serialize_with = "crate::web::json::date")]
     pub inspection_date: NaiveDate,
     /// `ofsted`, `provider` or `council`.
     pub source: String,

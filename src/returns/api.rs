@@ -55,6 +55,7 @@ pub struct NotAdmittable {
 pub struct Vacancy {
     pub beds: u32,
     #[schema(value_type = String, format = Date, example = "2026-11-23")]
+    #[serde(serialize_with = "crate::web::json::date")]
     pub available_from: NaiveDate,
     pub min_age: u8,
     pub max_age: u8,

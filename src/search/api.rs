@@ -13,6 +13,8 @@ use super::{Channel, Criteria, Hit};
 use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::error::{ApiError, Error};
+use crate::web::filters::push_integer;
+use crate::web::json;
 
 /// The criteria (documentation of the query string; parsed as the page's).
 #[derive(Debug, Clone, IntoParams)]
@@ -57,6 +59,7 @@ pub struct VacancyResource<'a> {
     pub miles: f64,
     pub beds: i32,
     #[schema(value_type = String, format = Date)]
+    #[serde(serialize_with = "json::date")]
     pub available_from: chrono::NaiveDate,
     pub min_age: i16,
     pub max_age: i16,
@@ -68,10 +71,12 @@ pub struct VacancyResource<'a> {
     pub weekly_fee: Option<String>,
     pub rating: Option<&'static str>,
     #[schema(value_type = Option<String>, format = Date)]
+    #[serde(serialize_with = "json::optional_date")]
     pub rating_date: Option<chrono::NaiveDate>,
     pub flagged: bool,
     pub monitoring_case_open: bool,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "json::date_time")]
     pub last_updated: chrono::DateTime<chrono::FixedOffset>,
     pub stale: bool,
     /// For a near miss: the one criterion it misses.
@@ -110,7 +115,14 @@ fn resource<'a>(h: &'a Hit, c: &Criteria) -> VacancyResource<'a> {
             .collect(),
         emergency: v.emergency,
         solo_only: v.solo_only,
-        weekly_fee: h.fee().map(|p| format!("{}.{:02}", p.0 / 100, p.0 % 100)),
+        weekly_fee: h.fee().map(|p| {
+            // Fees are never negative (`Pence` parses none).
+            let mut fee = String::with_capacity(10);
+            push_integer(&mut fee, p.0 / 100);
+            fee.push_str(if p.0 % 100 < 10 { ".0" } else { "." });
+            push_integer(&mut fee, p.0 % 100);
+            fee
+        }),
         rating: h.rating.map(|j| j.code()),
         rating_date: h.rating_date,
         flagged: h.flagged,

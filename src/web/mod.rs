@@ -7,6 +7,7 @@ pub mod export;
 pub mod filters;
 pub mod forms;
 pub mod html;
+pub mod json;
 pub mod page;
 pub mod pagination;
 pub mod security_headers;
