@@ -22,10 +22,11 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::auth::session_store::DbSessionStore;
 use crate::auth::{Backend, csrf, passwords, throttle};
 use crate::config::Settings;
+use crate::db;
 use crate::error::Error;
+use crate::router::{self, Surface};
 use crate::sandbox::Sandbox;
 use crate::web::{assets, html, security_headers};
-use crate::{db, router};
 
 /// What every handler can reach. Cloning it is one reference count: axum
 /// clones the state for every extractor and middleware on every request.
@@ -117,9 +118,7 @@ pub fn build(state: AppState) -> Router {
     let body_limit = settings.uploads.max_file_bytes + 1024 * 1024;
     let timeout = Duration::from_secs(settings.server.request_timeout_seconds);
 
-    router::routes(&state)
-        // Uploads may be as large as the global limit allows.
-        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+    router::routes(&state, Surface::Web)
         .layer(from_fn_with_state(state.clone(), csrf::verify))
         .layer(auth)
         // Outside the session layers: the user read with the session is
@@ -127,6 +126,11 @@ pub fn build(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(
             crate::auth::session_store::keep_loaded_user,
         ))
+        // Bearer tokens only: a cookie sent along is never read, so the API
+        // neither loads sessions nor needs CSRF checks.
+        .merge(router::routes(&state, Surface::Api))
+        // Uploads may be as large as the global limit allows.
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .merge(assets::router(&settings.assets.dir))
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), security_headers::apply))

@@ -178,16 +178,32 @@ impl Route {
     }
 }
 
-/// The routes, each behind its policy layer.
-pub fn routes(state: &AppState) -> Router<AppState> {
-    table().into_iter().fold(Router::new(), |router, route| {
-        let policy = route.policy;
-        let guard = from_fn_with_state(
-            state.clone(),
-            move |state: State<AppState>, request: Request, next: Next| {
-                policy::enforce(policy, state, request, next)
-            },
-        );
-        router.route(route.path, route.handlers.route_layer(guard))
-    })
+/// Where the JSON API's paths start.
+pub const API_PREFIX: &str = "/api/v1/";
+
+/// The two kinds of route, served behind different layers (`app::build`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// Pages and forms: signed in by session cookie, forms CSRF-checked.
+    Web,
+    /// The JSON API: bearer tokens only, so no session or CSRF layers.
+    Api,
+}
+
+/// One surface's routes, each behind its policy layer.
+pub fn routes(state: &AppState, surface: Surface) -> Router<AppState> {
+    let wanted = |route: &Route| (surface == Surface::Api) == route.path.starts_with(API_PREFIX);
+    table()
+        .into_iter()
+        .filter(wanted)
+        .fold(Router::new(), |router, route| {
+            let policy = route.policy;
+            let guard = from_fn_with_state(
+                state.clone(),
+                move |state: State<AppState>, request: Request, next: Next| {
+                    policy::enforce(policy, state, request, next)
+                },
+            );
+            router.route(route.path, route.handlers.route_layer(guard))
+        })
 }

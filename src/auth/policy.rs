@@ -257,7 +257,7 @@ pub async fn enforce(
 ) -> Response {
     use crate::error::{ApiError, Error};
     let client_ip = ClientIp::from_request(&request, &state.settings.server).0;
-    let api = request.uri().path().starts_with("/api/v1/");
+    let api = request.uri().path().starts_with(crate::router::API_PREFIX);
     let mut viewer = None;
     // The search counter, when the credentials query read it (see
     // `search::index`): handed on so a search need not read it again.

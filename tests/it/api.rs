@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
-use sufficiency::db::entities::returns;
+use sufficiency::db::entities::{returns, sessions};
 use sufficiency::returns::this_week;
 
 use crate::support::{Persona, TestApp};
@@ -185,6 +185,31 @@ async fn tokens_reach_only_what_their_user_may() {
     c.put_json(&path(&app), &body(1, 1, 2))
         .await
         .assert_status(StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn the_api_never_reads_or_writes_a_session_sent_along() {
+    let app = TestApp::new().await;
+    // A browser that is signed in and also holds a token: the API answers by
+    // the token, and leaves the session (its row and its cookie) alone.
+    let (token, _) = sufficiency::auth::tokens::create(
+        &app.db,
+        &sufficiency::auth::Viewer::system("test"),
+        app.seed.user_id(Persona::Commissioner),
+        "browser token",
+    )
+    .await
+    .unwrap();
+    let mut browser = app
+        .signed_in(Persona::Commissioner)
+        .await
+        .with_header("authorization", &format!("Bearer {token}"));
+    let sessions_before = sessions::Entity::find().all(&app.db).await.unwrap();
+    let answer = browser.get("/api/v1/homes").await;
+    answer.assert_status(StatusCode::OK);
+    assert_eq!(answer.header("set-cookie"), None);
+    let sessions_after = sessions::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(sessions_before, sessions_after);
 }
 
 #[tokio::test]
