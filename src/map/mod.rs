@@ -145,6 +145,7 @@ pub async fn homes(
         .map(|o| (o.id, o.name))
         .collect();
     let now = Utc::now();
+    let stale_before = crate::returns::stale_before(now, settings.returns.stale_after_days);
     let mut out: Vec<MapHome> = found
         .into_iter()
         .filter_map(|h| {
@@ -187,10 +188,7 @@ pub async fn homes(
                 vacancies: ret.map(|r| r.vacancies),
                 week: ret.map(|r| importers::vocab::IsoWeek::containing(r.week_start).to_string()),
                 updated: ret.map(|r| r.submitted_at),
-                stale: ret.is_none_or(|r| {
-                    (now - r.submitted_at.with_timezone(&Utc)).num_days()
-                        > settings.returns.stale_after_days
-                }),
+                stale: ret.is_none_or(|r| r.submitted_at < stale_before),
             })
         })
         .collect();

@@ -202,6 +202,16 @@ impl Source {
     }
 }
 
+/// Figures filed before this moment are stale: more than
+/// `stale_after_days` old. One rule for the search, the map and the home
+/// pages, which show them as stale and rank them lower.
+pub fn stale_before(
+    now: chrono::DateTime<chrono::Utc>,
+    stale_after_days: i64,
+) -> chrono::DateTime<chrono::Utc> {
+    now - chrono::Duration::days(stale_after_days)
+}
+
 /// The current week in the UK.
 pub fn this_week() -> IsoWeek {
     IsoWeek::containing(

@@ -1,7 +1,7 @@
 //! A home's returns at a glance, for its home page: the latest figures with
 //! when they were filed, the last 12 weeks, and a chart of them.
 
-use chrono::{DateTime, Duration, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use importers::vocab::{IsoWeek, Need, Pence, Sexes};
 use sea_orm::DatabaseConnection;
 
@@ -49,9 +49,8 @@ impl Summary {
 
     /// Figures older than the configured days are shown, and ranked, as stale.
     pub fn is_stale(&self) -> bool {
-        self.last_updated().is_none_or(|t| {
-            Utc::now() - t.with_timezone(&Utc) > Duration::days(self.stale_after_days)
-        })
+        let stale_before = super::stale_before(Utc::now(), self.stale_after_days);
+        self.last_updated().is_none_or(|t| t < stale_before)
     }
 
     pub fn latest_week(&self) -> String {

@@ -187,8 +187,7 @@ pub fn search(offers: &Snapshot, criteria: &Criteria, stale_after_days: i64) -> 
     let reach = f64::from(criteria.max_miles) * 1.5 + 1.0;
     let now = Utc::now();
     let since = now.date_naive() - chrono::Duration::weeks(WEEKS_BACK);
-    // Stale: more than `stale_after_days` whole days old.
-    let stale_from = now - chrono::Duration::days(stale_after_days + 1);
+    let stale_before = crate::returns::stale_before(now, stale_after_days);
     let mut outcome = Outcome::default();
     for offer in offers.within(origin.bounds(reach)) {
         if offer.week_start < since
@@ -204,7 +203,7 @@ pub fn search(offers: &Snapshot, criteria: &Criteria, stale_after_days: i64) -> 
             latitude: offer.latitude,
             longitude: offer.longitude,
         });
-        let stale = offer.submitted_at <= stale_from;
+        let stale = offer.submitted_at < stale_before;
         for vacancy in &offer.vacancies {
             let misses = check(criteria, vacancy, miles, offer.rating);
             if misses.len() > 1 {

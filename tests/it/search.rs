@@ -197,6 +197,41 @@ async fn stale_figures_are_shown_and_ranked_lower() {
 }
 
 #[tokio::test]
+async fn figures_over_seven_days_old_are_stale_on_the_search_and_the_map_alike() {
+    let app = with_vacancies().await;
+    // Cedar View's return was filed seven days and two hours ago: stale,
+    // though not yet eight whole days old.
+    let filed = (chrono::Utc::now() - chrono::Duration::hours(7 * 24 + 2)).fixed_offset();
+    let cedar = sufficiency::db::entities::homes::Entity::find()
+        .filter(sufficiency::db::entities::homes::Column::Urn.eq("SC200001"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    returns::Entity::update_many()
+        .col_expr(returns::Column::SubmittedAt, filed.into())
+        .filter(returns::Column::HomeId.eq(cedar.id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let mut p = app.signed_in(Persona::Placements).await;
+    let text = p
+        .get("/search?age=14&sex=female&postcode=BH12+1AA&rating=any&confirm_below_good=yes")
+        .await
+        .text();
+    assert!(text.contains("Stale"), "{text}");
+    let map: serde_json::Value =
+        serde_json::from_str(&p.get("/map/homes.json").await.body).unwrap();
+    let on_map = map
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["urn"] == "SC200001")
+        .unwrap();
+    assert_eq!(on_map["stale"], true);
+}
+
+#[tokio::test]
 async fn an_unknown_postcode_gets_a_clear_message_never_a_zero_distance() {
     let app = with_vacancies().await;
     let mut p = app.signed_in(Persona::Placements).await;
