@@ -13,7 +13,7 @@ use super::{Channel, Criteria, Hit};
 use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::error::{ApiError, Error};
-use crate::web::filters::push_integer;
+use crate::web::filters::fixed_point;
 use crate::web::json;
 
 /// The criteria (documentation of the query string; parsed as the page's).
@@ -115,14 +115,7 @@ fn resource<'a>(h: &'a Hit, c: &Criteria) -> VacancyResource<'a> {
             .collect(),
         emergency: v.emergency,
         solo_only: v.solo_only,
-        weekly_fee: h.fee().map(|p| {
-            // Fees are never negative (`Pence` parses none).
-            let mut fee = String::with_capacity(10);
-            push_integer(&mut fee, p.0 / 100);
-            fee.push_str(if p.0 % 100 < 10 { ".0" } else { "." });
-            push_integer(&mut fee, p.0 % 100);
-            fee
-        }),
+        weekly_fee: h.fee().map(|p| fixed_point(p.0, 2)),
         rating: h.rating.map(|j| j.code()),
         rating_date: h.rating_date,
         flagged: h.flagged,

@@ -4,7 +4,7 @@ use importers::vocab::{Judgement, Need, ProvisionType, Sexes};
 use super::params::SearchParams;
 use super::{Criteria, Hit, MinRating, Outcome};
 use crate::web::export::{ExportCell, Table};
-use crate::web::filters::push_integer;
+use crate::web::filters::{fixed_point, push_integer};
 use crate::web::forms::FormErrors;
 use crate::web::page::PageContext;
 use crate::web::pagination::Pagination;
@@ -83,12 +83,7 @@ pub fn hit_row<'a>(h: &'a Hit, c: &Criteria) -> HitRow<'a> {
 /// Miles to one decimal place, rounded as the API rounds them (`2.3`).
 fn tenths(miles: f64) -> String {
     // Saturates: never negative, and no home is 10^17 miles away.
-    let tenths = (miles * 10.0).round() as i64;
-    let mut out = String::with_capacity(6);
-    push_integer(&mut out, tenths / 10);
-    out.push('.');
-    push_integer(&mut out, tenths % 10);
-    out
+    fixed_point((miles * 10.0).round() as i64, 1)
 }
 
 #[derive(Template)]

@@ -42,7 +42,33 @@ pub fn push_integer(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
-    let mut rest = n.unsigned_abs();
+    push_digits(out, n.unsigned_abs());
+}
+
+/// A number kept in hundredths, tenths... as decimal text: `scaled` 450000
+/// with 2 places is `4500.00`, 23 with 1 place `2.3`.
+pub fn fixed_point(scaled: i64, places: u32) -> String {
+    let scale = 10u64.pow(places);
+    let magnitude = scaled.unsigned_abs();
+    let mut out = String::with_capacity(24);
+    if scaled < 0 {
+        out.push('-');
+    }
+    push_digits(&mut out, magnitude / scale);
+    if places > 0 {
+        out.push('.');
+        let fraction = magnitude % scale;
+        let mut leading = scale / 10;
+        while leading > 1 && leading > fraction {
+            out.push('0');
+            leading /= 10;
+        }
+        push_digits(&mut out, fraction);
+    }
+    out
+}
+
+fn push_digits(out: &mut String, mut rest: u64) {
     let mut digits = [0u8; 20];
     let mut start = digits.len();
     loop {
@@ -119,5 +145,16 @@ mod tests {
             push_integer(&mut out, n);
             assert_eq!(out, format!("x{n}"));
         }
+    }
+
+    #[test]
+    fn fixed_point_numbers_keep_their_places() {
+        assert_eq!(fixed_point(450000, 2), "4500.00");
+        assert_eq!(fixed_point(450005, 2), "4500.05");
+        assert_eq!(fixed_point(450050, 2), "4500.50");
+        assert_eq!(fixed_point(23, 1), "2.3");
+        assert_eq!(fixed_point(0, 1), "0.0");
+        assert_eq!(fixed_point(-205, 2), "-2.05");
+        assert_eq!(fixed_point(7, 0), "7");
     }
 }

@@ -10,7 +10,8 @@ use serde::Serializer;
 /// `2026-11-24`.
 pub fn date<S: Serializer>(date: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
     match iso_date(*date) {
-        Some(text) => s.serialize_str(text.as_str()),
+        // Only ASCII digits and dashes are written.
+        Some(text) => s.serialize_str(std::str::from_utf8(&text).unwrap_or_default()),
         // Years outside 0..=9999 (never entered here): chrono's own form.
         None => s.collect_str(date),
     }
@@ -29,17 +30,8 @@ pub fn date_time<S: Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::Ok
     s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
 }
 
-/// Ten ASCII bytes on the stack.
-struct IsoDate([u8; 10]);
-
-impl IsoDate {
-    fn as_str(&self) -> &str {
-        // Only ASCII digits and dashes are ever written.
-        std::str::from_utf8(&self.0).unwrap_or_default()
-    }
-}
-
-fn iso_date(date: NaiveDate) -> Option<IsoDate> {
+/// The date's ten bytes, on the stack.
+fn iso_date(date: NaiveDate) -> Option<[u8; 10]> {
     let year = u32::try_from(date.year()).ok().filter(|y| *y <= 9999)?;
     let mut out = *b"0000-00-00";
     let mut put = |at: usize, width: u32, value: u32| {
@@ -50,7 +42,7 @@ fn iso_date(date: NaiveDate) -> Option<IsoDate> {
     put(0, 4, year);
     put(5, 2, date.month());
     put(8, 2, date.day());
-    Some(IsoDate(out))
+    Some(out)
 }
 
 #[cfg(test)]

@@ -75,6 +75,22 @@ fn near_misses(page: &str) -> Vec<String> {
         .collect()
 }
 
+/// Moves Cedar View's returns' filing time, as if filed then.
+async fn cedar_view_filed_at(app: &TestApp, at: chrono::DateTime<chrono::FixedOffset>) {
+    let cedar = sufficiency::db::entities::homes::Entity::find()
+        .filter(sufficiency::db::entities::homes::Column::Urn.eq("SC200001"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    returns::Entity::update_many()
+        .col_expr(returns::Column::SubmittedAt, at.into())
+        .filter(returns::Column::HomeId.eq(cedar.id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+}
+
 fn count(page: &str, heading_start: &str) -> Option<usize> {
     let at = page.find(heading_start)?;
     page[..at]
@@ -173,18 +189,7 @@ async fn stale_figures_are_shown_and_ranked_lower() {
     let app = with_vacancies().await;
     // Cedar View's return was filed ten days ago.
     let ten_days_ago = (chrono::Utc::now() - chrono::Duration::days(10)).fixed_offset();
-    let cedar = sufficiency::db::entities::homes::Entity::find()
-        .filter(sufficiency::db::entities::homes::Column::Urn.eq("SC200001"))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    returns::Entity::update_many()
-        .col_expr(returns::Column::SubmittedAt, ten_days_ago.into())
-        .filter(returns::Column::HomeId.eq(cedar.id))
-        .exec(&app.db)
-        .await
-        .unwrap();
+    cedar_view_filed_at(&app, ten_days_ago).await;
     let mut p = app.signed_in(Persona::Placements).await;
     let text = p
         .get("/search?age=14&sex=female&postcode=BH12+1AA&rating=any&confirm_below_good=yes")
@@ -202,18 +207,7 @@ async fn figures_over_seven_days_old_are_stale_on_the_search_and_the_map_alike()
     // Cedar View's return was filed seven days and two hours ago: stale,
     // though not yet eight whole days old.
     let filed = (chrono::Utc::now() - chrono::Duration::hours(7 * 24 + 2)).fixed_offset();
-    let cedar = sufficiency::db::entities::homes::Entity::find()
-        .filter(sufficiency::db::entities::homes::Column::Urn.eq("SC200001"))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    returns::Entity::update_many()
-        .col_expr(returns::Column::SubmittedAt, filed.into())
-        .filter(returns::Column::HomeId.eq(cedar.id))
-        .exec(&app.db)
-        .await
-        .unwrap();
+    cedar_view_filed_at(&app, filed).await;
     let mut p = app.signed_in(Persona::Placements).await;
     let text = p
         .get("/search?age=14&sex=female&postcode=BH12+1AA&rating=any&confirm_below_good=yes")
@@ -290,7 +284,7 @@ async fn searches_are_logged_without_the_child_and_show_as_unmet_demand() {
 async fn a_burst_of_more_searches_than_one_insert_holds_is_logged_in_full() {
     let app = with_vacancies().await;
     let mut p = app.signed_in(Persona::Placements).await;
-    // The log writes at most 1,500 rows a statement.
+    // The log writes at most 1,024 rows a statement.
     for age in 0..1600 {
         p.get(&format!(
             "/search?age={}&sex=male&postcode=BH12+1AA",
