@@ -690,18 +690,39 @@ impl FromStr for Pence {
 }
 
 impl fmt::Display for Pence {
-    /// `£4,500.00`
+    /// `£4,500.00`, written right to left into a buffer on the stack (a
+    /// search page shows dozens of fees).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pounds = self.0 / 100;
-        let digits = pounds.to_string();
-        let mut grouped = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                grouped.push(',');
+        // 19 digits, 6 commas, the point and two decimals fit.
+        let mut text = [0u8; 32];
+        let mut start = text.len();
+        let mut put = |byte: u8| {
+            start -= 1;
+            text[start] = byte;
+        };
+        let magnitude = self.0.unsigned_abs();
+        put(b'0' + (magnitude % 10) as u8);
+        put(b'0' + (magnitude / 10 % 10) as u8);
+        put(b'.');
+        let mut pounds = magnitude / 100;
+        let mut written = 0;
+        loop {
+            if written > 0 && written % 3 == 0 {
+                put(b',');
             }
-            grouped.push(c);
+            put(b'0' + (pounds % 10) as u8);
+            written += 1;
+            pounds /= 10;
+            if pounds == 0 {
+                break;
+            }
         }
-        write!(f, "£{grouped}.{:02}", self.0 % 100)
+        if self.0 < 0 {
+            f.write_str("-")?;
+        }
+        f.write_str("£")?;
+        // Only ASCII digits, commas and a point were written.
+        f.write_str(std::str::from_utf8(&text[start..]).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -735,6 +756,18 @@ mod return_vocabulary_tests {
             assert!(bad.parse::<Pence>().is_err(), "{bad}");
         }
         assert_eq!(Pence(123_456_789).to_string(), "£1,234,567.89");
+        for (pence, text) in [
+            (0, "£0.00"),
+            (5, "£0.05"),
+            (99_999, "£999.99"),
+            (100_000, "£1,000.00"),
+            (450_050, "£4,500.50"),
+            (100_000_000, "£1,000,000.00"),
+            (-450, "-£4.50"),
+            (i64::MIN, "-£92,233,720,368,547,758.08"),
+        ] {
+            assert_eq!(Pence(pence).to_string(), text);
+        }
     }
 
     #[test]
