@@ -145,7 +145,7 @@ pub async fn vacancies(
     known: Option<Extension<KnownVersion>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let query = super::routes::params(raw)?;
+    let query = super::routes::params(raw.as_deref())?;
     let offers = state
         .offers
         .snapshot(&state.db, known.map(|Extension(k)| k))

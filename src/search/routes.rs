@@ -22,8 +22,8 @@ use crate::web::pagination::Pagination;
 const PER_PAGE: u64 = 20;
 
 /// The query string as search parameters (repeated keys become lists).
-pub fn params(raw: Option<String>) -> Result<SearchParams> {
-    serde_html_form::from_str(raw.as_deref().unwrap_or(""))
+pub fn params(raw: Option<&str>) -> Result<SearchParams> {
+    serde_html_form::from_str(raw.unwrap_or(""))
         .map_err(|_| Error::BadRequest("The search could not be read: start it again".into()))
 }
 
@@ -34,10 +34,12 @@ pub async fn page(
     known: Option<Extension<KnownVersion>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response> {
-    let query = params(raw.clone())?;
-    let mut view = SearchPage::new(page, query.clone());
+    let query = params(raw.as_deref())?;
     if query.is_empty() {
-        return Ok(render_with_status(StatusCode::OK, &view));
+        return Ok(render_with_status(
+            StatusCode::OK,
+            &SearchPage::new(page, query),
+        ));
     }
     let offers = state
         .offers
@@ -46,12 +48,14 @@ pub async fn page(
     let criteria = match query.parse(&state.db, &offers).await {
         Ok(c) => c,
         Err(errors) => {
+            let mut view = SearchPage::new(page, query);
             view.errors = errors;
             return Ok(render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &view));
         }
     };
     let outcome = super::search(&offers, &criteria, state.settings.returns.stale_after_days);
     let current = query.page.unwrap_or(1).max(1);
+    let mut view = SearchPage::new(page, query);
     // Paging through the same search is not another search.
     if current == 1 {
         state
@@ -100,7 +104,7 @@ async fn export_table(
     known: Option<Extension<KnownVersion>>,
     raw: Option<String>,
 ) -> Result<Table> {
-    let query = params(raw)?;
+    let query = params(raw.as_deref())?;
     let offers = state
         .offers
         .snapshot(&state.db, known.map(|Extension(k)| k))
