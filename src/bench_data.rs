@@ -5,6 +5,11 @@
 //! council, sector, position nearby) up to the targets, then years of weekly returns
 //! for every home (most weeks full, about one in ten with a vacancy, as
 //! providers report). Rows are written in large batches with explicit ids.
+//!
+//! The same files give the same dataset on either backend, run after run
+//! (backends are compared on it): rows read back are sorted here by URN or
+//! name (not by SQL, whose order depends on the database's collation), never
+//! used in whatever order a database or a hash map returns them.
 
 use std::path::Path;
 
@@ -61,7 +66,7 @@ pub async fn build(
         .await
         .map_err(|e| StartError::Other(e.to_string()))?;
     crate::ofsted::import(db, &Viewer::system("bench data"), &parsed, settings).await?;
-    let real = homes::Entity::find().all(db).await?;
+    let real = by_urn(homes::Entity::find().all(db).await?);
     println!(
         "{} real settings imported ({:.1?})",
         real.len(),
@@ -96,13 +101,15 @@ pub async fn build(
             .exec(db)
             .await?;
     }
-    let providers: Vec<i64> = organisations::Entity::find()
+    let mut providers: Vec<(String, i64)> = organisations::Entity::find()
+        .filter(organisations::Column::Kind.eq("provider"))
         .all(db)
         .await?
         .into_iter()
-        .filter(|o| o.kind == "provider")
-        .map(|o| o.id)
+        .map(|o| (o.name_key, o.id))
         .collect();
+    providers.sort_unstable();
+    let providers: Vec<i64> = providers.into_iter().map(|(_, id)| id).collect();
     // Settings up to the target, each a variation of a real one nearby.
     // Children's homes: most settings, and the places councils buy. Ofsted
     // withholds their addresses, so a synthetic one is placed near a real
@@ -113,15 +120,16 @@ pub async fn build(
         .collect();
     let mut positions: std::collections::HashMap<Option<i64>, Vec<(f64, f64)>> =
         std::collections::HashMap::new();
+    let mut anywhere = Vec::new();
     for h in &real {
         if let (Some(lat), Some(lon)) = (h.latitude, h.longitude) {
             positions
                 .entry(h.host_council_id)
                 .or_default()
                 .push((lat, lon));
+            anywhere.push((lat, lon));
         }
     }
-    let anywhere: Vec<(f64, f64)> = positions.values().flatten().copied().collect();
     if models.is_empty() || anywhere.is_empty() {
         return Err(StartError::Other(
             "the Ofsted file has no children's homes, or no setting with a known postcode".into(),
@@ -169,7 +177,7 @@ pub async fn build(
     for chunk in synthetic.chunks(1000) {
         homes::Entity::insert_many(chunk.to_vec()).exec(db).await?;
     }
-    let all = homes::Entity::find().all(db).await?;
+    let all = by_urn(homes::Entity::find().all(db).await?);
     let places: i64 = all
         .iter()
         .map(|h| i64::from(h.registered_places.unwrap_or(0)))
@@ -283,6 +291,11 @@ pub async fn build(
         started.elapsed()
     );
     Ok(())
+}
+
+fn by_urn(mut homes: Vec<homes::Model>) -> Vec<homes::Model> {
+    homes.sort_unstable_by(|a, b| a.urn.cmp(&b.urn));
+    homes
 }
 
 async fn flush(

@@ -13,7 +13,8 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::support::{PASSWORD, TestDatabase, repo_path};
 
-fn binary() -> Command {
+/// The built binary, configured as the tests configure the application.
+pub fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sufficiency"));
     command
         .env("SUFFICIENCY_ENV", "test")

@@ -7,6 +7,7 @@ mod support;
 mod access_matrix;
 mod account_links;
 mod api;
+mod bench_data;
 mod browser;
 mod capacity;
 mod cases;
