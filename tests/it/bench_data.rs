@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use sufficiency::db::entities::{homes, organisations, return_vacancies, returns};
 
-use crate::cli::binary;
+use crate::cli::{binary, succeeded};
 use crate::support::{TestDatabase, repo_path};
 
 /// Backends are compared on the benchmark's dataset, so it must be the same
@@ -29,11 +29,7 @@ async fn the_benchmark_dataset_is_the_same_wherever_it_is_built() {
         .args(["--settings", "200", "--providers", "90", "--years", "1"])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    succeeded(&output);
     let db = database.connect().await;
     let (homes, vacancies, digest) = dataset_digest(&db).await;
     assert_eq!((homes, vacancies), (200, BENCH_VACANCIES));

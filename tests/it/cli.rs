@@ -62,11 +62,7 @@ async fn user_add_creates_a_provider_user_by_organisation_name() {
         ]),
         "ocean violet paper lamp\n",
     );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    succeeded(&output);
     app.client()
         .sign_in("cli.user@acme.example", "ocean violet paper lamp")
         .await
@@ -86,6 +82,15 @@ async fn user_add_creates_a_provider_user_by_organisation_name() {
     );
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("Select the provider organisation"));
+}
+
+/// Fails the test with the command's own error output unless it succeeded.
+pub fn succeeded(output: &std::process::Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 fn run_with_stdin(command: &mut Command, input: &str) -> std::process::Output {
@@ -155,11 +160,7 @@ impl Server {
             ]),
             &format!("{PASSWORD}\n"),
         );
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        succeeded(&output);
     }
 
     /// `sufficiency token create` for a user; the token it prints.
@@ -169,11 +170,7 @@ impl Server {
             .args(["token", "create", "--email", email])
             .output()
             .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        succeeded(&output);
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     }
 

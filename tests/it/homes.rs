@@ -1,7 +1,7 @@
 //! Homes: list, filters, sort, pages, export, the home page, add and edit.
 
 use axum::http::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::EntityTrait;
 use sufficiency::db::entities::homes;
 
 use crate::support::seed::{CANARY_A, CANARY_B};
@@ -59,12 +59,7 @@ async fn a_commissioner_adds_a_home_and_sees_it() {
         .assert_contains("Mental health")
         .assert_contains("BH23 1AA")
         .assert_contains("Christchurch");
-    let home = homes::Entity::find()
-        .filter(homes::Column::Urn.eq("SC300001"))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let home = app.home("SC300001").await;
     assert_eq!(
         home.locality.as_deref(),
         Some("Christchurch"),
@@ -169,12 +164,7 @@ async fn a_provider_edits_its_home_but_cannot_reassign_or_re_rate_it() {
         response.location(),
         Some(format!("/homes/{}", app.seed.home_a1).as_str())
     );
-    let home = homes::Entity::find()
-        .filter(homes::Column::Urn.eq(app.seed.home_a1.clone()))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let home = app.home(&app.seed.home_a1).await;
     assert_eq!(home.name, "Alder House (renamed)");
     assert_eq!((home.min_age, home.max_age), (Some(8), Some(12)));
     assert_eq!(home.provider_id, Some(app.seed.provider_a_id));

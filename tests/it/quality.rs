@@ -66,13 +66,7 @@ fn birch(date: &'static str, event: &'static str, overall: &'static str) -> Row<
 }
 
 async fn home_id(app: &TestApp, urn: &str) -> i64 {
-    homes::Entity::find()
-        .filter(homes::Column::Urn.eq(urn))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
+    app.home(urn).await.id
 }
 
 async fn cases_of(app: &TestApp, urn: &str) -> Vec<monitoring_cases::Model> {
@@ -528,12 +522,7 @@ async fn a_commissioner_imports_ofsteds_file_from_the_web_and_reads_the_change_r
 #[tokio::test]
 async fn not_yet_inspected_and_registration_pending_are_distinct() {
     let app = TestApp::new().await;
-    let b1 = homes::Entity::find()
-        .filter(homes::Column::Urn.eq("SC200001"))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let b1 = app.home("SC200001").await;
     let mut model: homes::ActiveModel = b1.into();
     model.registration_status = sea_orm::ActiveValue::Set("registration_pending".into());
     sea_orm::ActiveModelTrait::update(model, &app.db)

@@ -77,12 +77,7 @@ fn near_misses(page: &str) -> Vec<String> {
 
 /// Moves Cedar View's returns' filing time, as if filed then.
 async fn cedar_view_filed_at(app: &TestApp, at: chrono::DateTime<chrono::FixedOffset>) {
-    let cedar = sufficiency::db::entities::homes::Entity::find()
-        .filter(sufficiency::db::entities::homes::Column::Urn.eq("SC200001"))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let cedar = app.home("SC200001").await;
     returns::Entity::update_many()
         .col_expr(returns::Column::SubmittedAt, at.into())
         .filter(returns::Column::HomeId.eq(cedar.id))
@@ -378,12 +373,7 @@ async fn importing_postcodes_places_homes_and_reports_bad_rows() {
     assert_eq!(done.saved, 3);
     assert_eq!(done.homes_located, 3);
     assert_eq!(done.outcome.error_count, 2);
-    let home = sufficiency::db::entities::homes::Entity::find()
-        .filter(sufficiency::db::entities::homes::Column::Urn.eq("SC100001"))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let home = app.home("SC100001").await;
     assert_eq!(home.latitude, Some(50.727909));
     // A re-import of a newer edition replaces the position.
     sufficiency::geo::import_postcodes(
@@ -500,19 +490,14 @@ async fn the_search_queries_use_their_indexes() {
 #[tokio::test]
 async fn a_search_sees_every_change_committed_before_it() {
     use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
-    use sufficiency::db::entities::{homes, inspections, organisations};
+    use sufficiency::db::entities::{inspections, organisations};
     let app = with_vacancies().await;
     let mut p = app.signed_in(Persona::Placements).await;
     let q = "/search?age=14&sex=female&postcode=BH12+1AA&needs=emotional_behavioural";
     p.get(q).await.assert_contains("Alder House");
     // Changes made straight in the database, as an import or another
     // instance would: each shows in the next search.
-    let home = homes::Entity::find()
-        .filter(homes::Column::Urn.eq("SC100001"))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let home = app.home("SC100001").await;
     let mut renamed = home.clone().into_active_model();
     renamed.name = Set("Alder House (renamed)".into());
     renamed.update(&app.db).await.unwrap();

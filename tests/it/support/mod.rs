@@ -13,9 +13,10 @@ use std::path::PathBuf;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use sufficiency::app::{self, AppState};
 use sufficiency::config::Settings;
+use sufficiency::db::entities::homes;
 use sufficiency::sandbox::Sandbox;
 use tower::ServiceExt;
 
@@ -98,6 +99,16 @@ impl TestApp {
     }
 
     /// A client signed in as `persona` (anonymous stays signed out).
+    /// The home with this URN, as stored now.
+    pub async fn home(&self, urn: &str) -> homes::Model {
+        homes::Entity::find()
+            .filter(homes::Column::Urn.eq(urn))
+            .one(&self.db)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no home {urn}"))
+    }
+
     pub async fn signed_in(&self, persona: Persona) -> Client<'_> {
         let mut client = self.client();
         if let Some(email) = persona.email() {
