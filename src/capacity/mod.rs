@@ -7,15 +7,19 @@
 //! A home's figures for a week are its return for that week, or failing
 //! that its latest return of the three weeks before (what the council
 //! would otherwise assume); completion counts only returns for the week.
+//! A past week is read as it was: homes registered by then (one closed
+//! since counts in the weeks it filed for), the places its return gave,
+//! and the rating of its latest full inspection by the end of that week.
 
+pub mod chart;
 pub mod routes;
 pub mod views;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use importers::vocab::{IsoWeek, Judgement, ProvisionType, RegistrationStatus};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::db::entities::{homes, inspections, organisations, return_vacancies, returns};
 use crate::error::Result;
@@ -38,18 +42,14 @@ pub struct Figures {
 }
 
 impl Figures {
-    fn add(
-        &mut self,
-        home: &homes::Model,
-        ret: Option<&returns::Model>,
-        this_week: bool,
-        good: bool,
-    ) {
+    fn add(&mut self, home: &homes::Model, standing: &Standing) {
         self.homes += 1;
-        self.places += i64::from(home.registered_places.unwrap_or(0));
-        self.good_or_better += i64::from(good);
-        if let Some(r) = ret {
-            self.filed += i64::from(this_week);
+        // The places the home's return gave for the week, else today's.
+        let places = standing.ret.and_then(|r| r.registered_places);
+        self.places += i64::from(places.or(home.registered_places).unwrap_or(0));
+        self.good_or_better += i64::from(standing.good);
+        if let Some(r) = standing.ret {
+            self.filed += i64::from(standing.filed);
             self.ours += i64::from(r.occupied_ours);
             self.other += i64::from(r.occupied_other);
             self.staffing += i64::from(r.unavailable_staffing);
@@ -63,6 +63,13 @@ impl Figures {
 
     pub fn not_admittable(&self) -> i64 {
         self.staffing + self.works + self.matching + self.registration + self.unavailable_other
+    }
+
+    /// Of the local registered places, the share filled by other councils'
+    /// children (BCP 1.11: "local beds which are filled by other Local
+    /// Authority children").
+    pub fn other_share_of_places(&self) -> Option<f64> {
+        (self.places > 0).then(|| self.other as f64 / self.places as f64)
     }
 
     /// Of occupied beds, the share used by other councils' children.
@@ -155,57 +162,115 @@ pub struct Capacity {
 /// How far back a home's latest return still stands for a week.
 const CARRY_WEEKS: i64 = 3;
 
+/// What the database says of each local home over the weeks asked about:
+/// its current returns and its full inspections, so that a past week is
+/// read as it was then, not as the homes are today.
+struct History {
+    returns: HashMap<i64, BTreeMap<NaiveDate, returns::Model>>,
+    /// Each home's full inspections, newest first (date, then id).
+    ratings: HashMap<i64, Vec<(NaiveDate, Option<Judgement>)>>,
+}
+
+/// A home as it stood in one week.
+struct Standing<'a> {
+    ret: Option<&'a returns::Model>,
+    /// Its return is for this week, not carried from an earlier one.
+    filed: bool,
+    good: bool,
+}
+
+impl History {
+    async fn load(
+        conn: &impl ConnectionTrait,
+        ids: &[i64],
+        first: IsoWeek,
+        last: IsoWeek,
+    ) -> Result<Self> {
+        let mut history = History {
+            returns: HashMap::new(),
+            ratings: HashMap::new(),
+        };
+        for chunk in ids.chunks(400) {
+            for r in returns::Entity::find()
+                .filter(returns::Column::HomeId.is_in(chunk.iter().copied()))
+                .filter(returns::Column::IsCurrent.eq(true))
+                .filter(returns::Column::WeekStart.between(first.monday(), last.monday()))
+                .all(conn)
+                .await?
+            {
+                history
+                    .returns
+                    .entry(r.home_id)
+                    .or_default()
+                    .insert(r.week_start, r);
+            }
+            for i in inspections::Entity::find()
+                .filter(inspections::Column::HomeId.is_in(chunk.iter().copied()))
+                .filter(inspections::Column::EventType.eq("full"))
+                .order_by_desc(inspections::Column::InspectionDate)
+                .order_by_desc(inspections::Column::Id)
+                .all(conn)
+                .await?
+            {
+                let overall = i.overall.as_deref().and_then(Judgement::from_code);
+                history
+                    .ratings
+                    .entry(i.home_id)
+                    .or_default()
+                    .push((i.inspection_date, overall));
+            }
+        }
+        Ok(history)
+    }
+
+    /// Home `h` in week `w`, or `None` if it did not count then: registered
+    /// after the week, or closed now and without a return for the week.
+    fn standing(&self, h: &homes::Model, w: IsoWeek) -> Option<Standing<'_>> {
+        if h.registration_date.is_some_and(|d| d > w.sunday()) {
+            return None;
+        }
+        let ret = self.returns.get(&h.id).and_then(|list| {
+            let from = w.plus(-CARRY_WEEKS).monday();
+            list.range(from..=w.monday()).next_back().map(|(_, r)| r)
+        });
+        let filed = ret.is_some_and(|r| r.week_start == w.monday());
+        let open_now = RegistrationStatus::from_code(&h.registration_status)
+            .is_some_and(RegistrationStatus::is_open);
+        if !open_now && !filed {
+            return None;
+        }
+        // The rating of the latest full inspection by the end of the week:
+        // the rule that marks an inspection current, applied to that week.
+        let good = self
+            .ratings
+            .get(&h.id)
+            .and_then(|list| list.iter().find(|(date, _)| *date <= w.sunday()))
+            .and_then(|(_, overall)| *overall)
+            .is_some_and(|j| j.rank() <= 1);
+        Some(Standing { ret, filed, good })
+    }
+}
+
 pub async fn capacity(
     conn: &impl ConnectionTrait,
     our_council_id: Option<i64>,
     week: IsoWeek,
     trend_weeks: i64,
 ) -> Result<Capacity> {
-    let open = RegistrationStatus::open_codes();
-    let mut query = homes::Entity::find().filter(homes::Column::RegistrationStatus.is_in(open));
-    query = match our_council_id {
-        Some(id) => query.filter(homes::Column::HostCouncilId.eq(id)),
-        None => query.filter(homes::Column::Id.eq(-1)),
+    // Every home the council hosts or hosted: one closed since still counts
+    // in the weeks it filed for.
+    let local = match our_council_id {
+        Some(id) => {
+            homes::Entity::find()
+                .filter(homes::Column::HostCouncilId.eq(id))
+                .all(conn)
+                .await?
+        }
+        None => Vec::new(),
     };
-    let local = query.all(conn).await?;
     let ids: Vec<i64> = local.iter().map(|h| h.id).collect();
     let first = week.plus(-(trend_weeks - 1) - CARRY_WEEKS);
-    // Every current return of these homes over the trend and its carry.
-    let mut by_home: HashMap<i64, BTreeMap<NaiveDate, returns::Model>> = HashMap::new();
-    let mut good: std::collections::HashSet<i64> = std::collections::HashSet::new();
-    for chunk in ids.chunks(400) {
-        for r in returns::Entity::find()
-            .filter(returns::Column::HomeId.is_in(chunk.iter().copied()))
-            .filter(returns::Column::IsCurrent.eq(true))
-            .filter(returns::Column::WeekStart.between(first.monday(), week.monday()))
-            .all(conn)
-            .await?
-        {
-            by_home
-                .entry(r.home_id)
-                .or_default()
-                .insert(r.week_start, r);
-        }
-        for i in inspections::Entity::find()
-            .filter(inspections::Column::HomeId.is_in(chunk.iter().copied()))
-            .filter(inspections::Column::IsCurrent.eq(true))
-            .all(conn)
-            .await?
-        {
-            let j = i.overall.as_deref().and_then(Judgement::from_code);
-            if j.is_some_and(|j| j.rank() <= 1) {
-                good.insert(i.home_id);
-            }
-        }
-    }
-    let standing = |home: i64, w: IsoWeek| -> (Option<&returns::Model>, bool) {
-        let Some(list) = by_home.get(&home) else {
-            return (None, false);
-        };
-        let from = w.plus(-CARRY_WEEKS).monday();
-        let found = list.range(from..=w.monday()).next_back().map(|(_, r)| r);
-        (found, found.is_some_and(|r| r.week_start == w.monday()))
-    };
+    let history = History::load(conn, &ids, first, week).await?;
 
     let providers: HashMap<i64, String> = organisations::Entity::find()
         .filter(organisations::Column::Id.is_in(local.iter().filter_map(|h| h.provider_id)))
@@ -229,14 +294,12 @@ pub async fn capacity(
     let mut grouped: Vec<(By, BTreeMap<String, Figures>)> =
         By::ALL.iter().map(|b| (*b, BTreeMap::new())).collect();
     for h in &local {
-        let (ret, this_week) = standing(h.id, week);
-        let is_good = good.contains(&h.id);
-        totals.add(h, ret, this_week, is_good);
+        let Some(standing) = history.standing(h, week) else {
+            continue;
+        };
+        totals.add(h, &standing);
         for (by, groups) in grouped.iter_mut() {
-            groups
-                .entry(key(*by, h))
-                .or_default()
-                .add(h, ret, this_week, is_good);
+            groups.entry(key(*by, h)).or_default().add(h, &standing);
         }
     }
     let mut trend = Vec::new();
@@ -250,11 +313,15 @@ pub async fn capacity(
             used: 0,
         };
         for h in &local {
-            let (ret, this_week) = standing(h.id, w);
-            figures.add(h, ret, this_week, good.contains(&h.id));
+            let Some(standing) = history.standing(h, w) else {
+                continue;
+            };
+            figures.add(h, &standing);
+            // Contracts have no history: today's block beds, for every week.
             if let Some(beds) = h.block_beds.filter(|b| *b > 0) {
                 block.block_beds += i64::from(beds);
-                block.used += i64::from(ret.map(|r| r.occupied_ours.min(beds)).unwrap_or(0));
+                block.used +=
+                    i64::from(standing.ret.map(|r| r.occupied_ours.min(beds)).unwrap_or(0));
             }
         }
         trend.push(WeekPoint { week: w, figures });
@@ -276,7 +343,10 @@ pub async fn capacity(
     })
 }
 
-/// Weekly fees of vacancies in returns of the 13 weeks to `week`, by type.
+/// Weekly fees of the vacancies offered in returns of the 13 weeks to
+/// `week`, by type. A vacancy a home offers week after week (the same
+/// beds-from date, ages, sexes, needs and fee) counts once, so a long-open
+/// bed does not outweigh the rest of the market.
 async fn fees(
     conn: &impl ConnectionTrait,
     local: &[homes::Model],
@@ -287,6 +357,7 @@ async fn fees(
         .map(|h| (h.id, h.provision_type.as_str()))
         .collect();
     let ids: Vec<i64> = local.iter().map(|h| h.id).collect();
+    let mut offered = HashSet::new();
     let mut by_type: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
     for chunk in ids.chunks(400) {
         let rets: HashMap<i64, i64> = returns::Entity::find()
@@ -306,12 +377,23 @@ async fn fees(
                 .all(conn)
                 .await?
             {
-                let Some(fee) = v.weekly_fee_pence else {
+                let (Some(fee), Some(&home)) = (v.weekly_fee_pence, rets.get(&v.return_id)) else {
                     continue;
                 };
-                let label = rets
-                    .get(&v.return_id)
-                    .and_then(|h| type_of.get(h))
+                let vacancy = (
+                    home,
+                    v.available_from,
+                    v.min_age,
+                    v.max_age,
+                    v.sexes,
+                    v.needs_mask,
+                    fee,
+                );
+                if !offered.insert(vacancy) {
+                    continue;
+                }
+                let label = type_of
+                    .get(&home)
                     .and_then(|t| ProvisionType::from_code(t))
                     .map(ProvisionType::label)
                     .unwrap_or("Unknown");

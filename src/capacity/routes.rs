@@ -5,7 +5,7 @@ use axum::response::Response;
 use importers::vocab::IsoWeek;
 use serde::Deserialize;
 
-use super::views::{DashboardPage, chart, table};
+use super::views::{DashboardPage, chart, shares_chart, table};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::returns::this_week;
@@ -53,6 +53,7 @@ pub async fn page(
     let link = |w: IsoWeek| format!("/capacity?week={w}&weeks={weeks}");
     Ok(render(&DashboardPage {
         chart: chart(&c, &state.settings.council.short_name),
+        shares_chart: shares_chart(&c, &state.settings.council.short_name),
         prev: link(c.week.plus(-1)),
         next: (c.week < this_week()).then(|| link(c.week.plus(1))),
         page,

@@ -1,5 +1,6 @@
 use askama::Template;
 
+use super::chart::{Series, share_lines};
 use super::{By, Capacity, Figures};
 use crate::returns::chart::{Bar, stacked_bars};
 use crate::web::export::{ExportCell, Table};
@@ -12,6 +13,7 @@ pub struct DashboardPage {
     pub c: Capacity,
     pub weeks: i64,
     pub chart: String,
+    pub shares_chart: String,
     pub prev: String,
     pub next: Option<String>,
 }
@@ -43,6 +45,32 @@ pub fn chart(c: &Capacity, council: &str) -> String {
     stacked_bars(&format!("Beds in {council}'s homes, week by week"), &bars)
 }
 
+/// Other councils' share of places, Good or better and completion, week
+/// by week.
+pub fn shares_chart(c: &Capacity, council: &str) -> String {
+    let labels: Vec<String> = c
+        .trend
+        .iter()
+        .map(|p| p.week.monday().format("%-d %b").to_string())
+        .collect();
+    let series = |name, share: fn(&Figures) -> Option<f64>| Series {
+        name,
+        values: c.trend.iter().map(|p| share(&p.figures)).collect(),
+    };
+    share_lines(
+        &format!("Shares of {council}'s homes and places, week by week"),
+        &labels,
+        &[
+            series(
+                "Places filled by other councils' children",
+                Figures::other_share_of_places,
+            ),
+            series("Homes rated Good or better", Figures::good_share),
+            series("Homes that filed their return", Figures::completion),
+        ],
+    )
+}
+
 fn figure_cells(f: &Figures) -> Vec<ExportCell> {
     vec![
         f.homes.into(),
@@ -57,12 +85,14 @@ fn figure_cells(f: &Figures) -> Vec<ExportCell> {
         f.unavailable_other.into(),
         f.vacant.into(),
         percent(f.other_share()).into(),
+        percent(f.other_share_of_places()).into(),
         f.good_or_better.into(),
+        percent(f.good_share()).into(),
         percent(f.completion()).into(),
     ]
 }
 
-const FIGURE_HEADERS: [&str; 14] = [
+const FIGURE_HEADERS: [&str; 16] = [
     "Homes",
     "Returns filed",
     "Registered places",
@@ -74,8 +104,10 @@ const FIGURE_HEADERS: [&str; 14] = [
     "Not admittable: registration",
     "Not admittable: other",
     "Vacant",
-    "Share used by other councils",
+    "Other councils' share of occupied beds",
+    "Other councils' share of places",
     "Rated Good or better",
+    "Share rated Good or better",
     "Return completion",
 ];
 

@@ -3,9 +3,9 @@
 //! fees, and every table as CSV and XLSX.
 
 use axum::http::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
-use sufficiency::db::entities::homes;
+use sufficiency::db::entities::{homes, inspections};
 use sufficiency::returns::this_week;
 
 use crate::support::{Persona, TestApp};
@@ -66,7 +66,7 @@ async fn a_commissioner_sees_the_weeks_capacity_and_who_uses_it() {
     for expected in [
         "9 registered places in 3 homes",
         "1 used by BCP's children",
-        "67% of occupied beds used by other councils (2)",
+        "22% of local places filled by other councils' children (2; 67% of occupied beds)",
         "3 vacant; 0 not admittable",
         "1 homes (33%) rated Good or better",
         "33% of homes filed their return",
@@ -104,4 +104,123 @@ async fn a_commissioner_sees_the_weeks_capacity_and_who_uses_it() {
     a.get("/capacity")
         .await
         .assert_status(StatusCode::FORBIDDEN);
+}
+
+/// A past week is shown as it was, not as the homes are today: B1 filed
+/// for last week and has closed since, A2 was registered this week, A1's
+/// places grew after it filed, and A1 (Good until now) was rated
+/// Inadequate this week.
+#[tokio::test]
+async fn a_past_week_is_shown_as_it_was() {
+    let app = filed().await;
+    let monday = this_week().monday().to_string();
+    // A1 offered the same bed last week as this week: one vacancy for fees.
+    put(
+        &app,
+        Persona::ProviderA,
+        "SC100001",
+        this_week().plus(-1).to_string(),
+        json!({"occupied_ours": 2, "occupied_other": 0, "vacancies": [
+            {"beds": 2, "available_from": monday, "min_age": 11, "max_age": 17, "sexes": "mixed", "weekly_fee": "4750.00"}
+        ]}),
+    )
+    .await;
+    let set = |column: homes::Column, value: sea_orm::Value, urn: &'static str| {
+        homes::Entity::update_many()
+            .col_expr(column, value.into())
+            .filter(homes::Column::Urn.eq(urn))
+            .exec(&app.db)
+    };
+    set(homes::Column::RegisteredPlaces, 6.into(), "SC100001")
+        .await
+        .unwrap();
+    set(
+        homes::Column::RegistrationStatus,
+        "closed".into(),
+        "SC200001",
+    )
+    .await
+    .unwrap();
+    set(
+        homes::Column::RegistrationDate,
+        this_week().monday().into(),
+        "SC100002",
+    )
+    .await
+    .unwrap();
+    let a1 = app.home("SC100001").await;
+    inspections::Entity::update_many()
+        .col_expr(inspections::Column::IsCurrent, false.into())
+        .filter(inspections::Column::HomeId.eq(a1.id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now().fixed_offset();
+    inspections::ActiveModel {
+        home_id: Set(a1.id),
+        event_type: Set("full".into()),
+        inspection_date: Set(this_week().monday()),
+        scale: Set("four_point".into()),
+        overall: Set(Some("inadequate".into())),
+        source: Set("ofsted".into()),
+        verified: Set(true),
+        is_current: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+
+    let mut c = app.signed_in(Persona::Commissioner).await;
+    // This week: A1 with the 4 places its return gave, and A2; B1 has closed.
+    let now = c.get("/capacity").await.text();
+    for expected in [
+        "7 registered places in 2 homes",
+        "0 homes (0%) rated Good or better",
+        "(1 of 2)",
+    ] {
+        assert!(now.contains(expected), "{expected}: {now}");
+    }
+    // Last week: A1 (then Good) and B1, which filed; A2 was not yet open.
+    let last = c
+        .get(&format!("/capacity?week={}", this_week().plus(-1)))
+        .await
+        .text();
+    for expected in [
+        "6 registered places in 2 homes",
+        "1 homes (50%) rated Good or better",
+        "(2 of 2)",
+    ] {
+        assert!(last.contains(expected), "{expected}: {last}");
+    }
+    let trend = c.get("/capacity/export.csv").await.body;
+    let mut lines = trend.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap_or_default()
+            .contains("Other councils' share of places"),
+        "{trend}"
+    );
+    let last_two: Vec<&str> = trend.trim().lines().rev().take(2).collect();
+    assert!(
+        last_two[0].starts_with(&format!("{},2,1,7,", this_week())),
+        "{trend}"
+    );
+    assert!(
+        last_two[1].starts_with(&format!("{},2,2,6,", this_week().plus(-1))),
+        "{trend}"
+    );
+    // Fees: A1's bed offered in two weeks counts once beside B1's.
+    let fees = c.get("/capacity/export.csv?table=fees").await.body;
+    assert!(fees.contains("Children's home,2,4875,4750,5000"), "{fees}");
+    let page = c.get("/capacity").await.body;
+    assert!(
+        page.contains("id=\"shares-title\""),
+        "the shares chart is drawn"
+    );
+    let blocks = c.get("/capacity/export.xlsx?table=blocks").await;
+    blocks.assert_status(StatusCode::OK);
 }
