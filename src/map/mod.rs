@@ -98,6 +98,7 @@ pub async fn homes_within(
     )
 }
 
+/// Homes in and around the host council that pass the map's own filters.
 pub async fn homes(
     conn: &impl ConnectionTrait,
     settings: &crate::config::Settings,
@@ -109,6 +110,33 @@ pub async fn homes(
     };
     let radius = f64::from(settings.map.radius_miles);
     let found = homes_within(conn, centre, radius, &filter.provision_types).await?;
+    describe(conn, settings, found, filter).await
+}
+
+/// The homes with a vacancy that fits a search: the search's own criteria
+/// as the map's filters.
+pub async fn fitting(
+    conn: &impl ConnectionTrait,
+    settings: &crate::config::Settings,
+    outcome: &crate::search::Outcome,
+) -> Result<Vec<MapHome>> {
+    let mut seen = std::collections::HashSet::new();
+    let found: Vec<homes::Model> = outcome
+        .results
+        .iter()
+        .filter(|hit| seen.insert(hit.home.id))
+        .map(|hit| hit.home.as_ref().clone())
+        .collect();
+    describe(conn, settings, found, &Filter::default()).await
+}
+
+/// Each home with its rating and latest return, in name order.
+async fn describe(
+    conn: &impl ConnectionTrait,
+    settings: &crate::config::Settings,
+    found: Vec<homes::Model>,
+    filter: &Filter,
+) -> Result<Vec<MapHome>> {
     let ids: Vec<i64> = found.iter().map(|h| h.id).collect();
     let mut current: HashMap<i64, inspections::Model> = HashMap::new();
     let mut latest: HashMap<i64, returns::Model> = HashMap::new();

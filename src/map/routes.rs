@@ -1,10 +1,10 @@
 //! The map page (with a table of the same homes, for everyone and for
 //! browsers without JavaScript), its data, and the council boundaries.
 
-use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Deserialize;
 
 use super::views::MapPage;
@@ -12,6 +12,8 @@ use super::{Filter, MapHome};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::search::MinRating;
+use crate::search::index::KnownVersion;
+use crate::web::forms::FormErrors;
 use crate::web::html::render;
 use crate::web::page::PageContext;
 
@@ -25,8 +27,8 @@ pub struct MapQuery {
 }
 
 impl MapQuery {
-    fn parse(raw: Option<String>) -> Result<Self> {
-        serde_html_form::from_str(raw.as_deref().unwrap_or(""))
+    fn parse(raw: Option<&str>) -> Result<Self> {
+        serde_html_form::from_str(raw.unwrap_or(""))
             .map_err(|_| Error::BadRequest("The filters could not be read".into()))
     }
 
@@ -43,31 +45,60 @@ impl MapQuery {
     }
 }
 
+/// The homes a query asks for: with a search's criteria (the link from the
+/// search page), the homes with a fitting vacancy; otherwise every home in
+/// and around the council that passes the map's own filters.
+async fn homes_for(
+    state: &AppState,
+    known: Option<Extension<KnownVersion>>,
+    raw: Option<&str>,
+) -> Result<(Vec<MapHome>, bool)> {
+    let search = crate::search::routes::params(raw)?;
+    if search.is_empty() {
+        let query = MapQuery::parse(raw)?;
+        let homes = super::homes(&state.db, &state.settings, &query.filter()).await?;
+        return Ok((homes, false));
+    }
+    let offers = state
+        .offers
+        .snapshot(&state.db, known.map(|Extension(k)| k))
+        .await?;
+    let criteria = search
+        .parse(&state.db, &offers)
+        .await
+        .map_err(|errors: FormErrors| Error::BadRequest(errors.summary()))?;
+    // The same search seen on a map: not logged again.
+    let outcome =
+        crate::search::search(&offers, &criteria, state.settings.returns.stale_after_days);
+    let homes = super::fitting(&state.db, &state.settings, &outcome).await?;
+    Ok((homes, true))
+}
+
 pub async fn page(
     State(state): State<AppState>,
     page: PageContext,
+    known: Option<Extension<KnownVersion>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response> {
-    let query = MapQuery::parse(raw.clone())?;
-    let homes = super::homes(&state.db, &state.settings, &query.filter()).await?;
+    let (homes, from_search) = homes_for(&state, known, raw.as_deref()).await?;
+    let raw = raw.unwrap_or_default();
     Ok(render(&MapPage {
         page,
-        data_url: format!("/map/homes.json?{}", raw.unwrap_or_default()),
+        data_url: format!("/map/homes.json?{raw}"),
+        search_url: from_search.then(|| format!("/search?{raw}")),
         tile_url: state.settings.map.tile_url.clone(),
         attribution: state.settings.map.tile_attribution.clone(),
         homes,
-        query,
+        query: MapQuery::parse(Some(&raw))?,
     }))
 }
 
 pub async fn data(
     State(state): State<AppState>,
+    known: Option<Extension<KnownVersion>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Vec<MapHome>>> {
-    let query = MapQuery::parse(raw)?;
-    Ok(Json(
-        super::homes(&state.db, &state.settings, &query.filter()).await?,
-    ))
+    Ok(Json(homes_for(&state, known, raw.as_deref()).await?.0))
 }
 
 pub async fn boundaries(State(state): State<AppState>) -> Response {

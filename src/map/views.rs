@@ -13,6 +13,8 @@ pub struct MapPage {
     pub homes: Vec<MapHome>,
     pub query: MapQuery,
     pub data_url: String,
+    /// Back to the search whose fitting homes the map shows, if it does.
+    pub search_url: Option<String>,
     pub tile_url: String,
     pub attribution: String,
 }

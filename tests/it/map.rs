@@ -82,3 +82,60 @@ async fn providers_and_anonymous_visitors_never_get_the_map() {
         response.status
     );
 }
+
+/// "Show these homes on the map" from the search page: the search's own
+/// criteria filter the map, its table and its data alike.
+#[tokio::test]
+async fn a_search_shown_on_the_map_keeps_only_the_homes_that_fit() {
+    let app = placed().await;
+    let week = sufficiency::returns::this_week();
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    // Alder House offers a bed for 12-16s of either sex.
+    crate::returns::file(
+        &mut a,
+        &app.seed.home_a1,
+        &week,
+        &crate::returns::a1_fields(&week),
+    )
+    .await;
+    let mut c = app.signed_in(Persona::Placements).await;
+    let search = "age=14&sex=female&postcode=BH12+1AA&miles=20";
+    let results = c.get(&format!("/search?{search}")).await;
+    results.assert_contains("Show these homes on the map");
+    let body = results.body.replace("&#38;", "&").replace("&amp;", "&");
+    assert!(body.contains(&format!("href=\"/map?{search}\"")), "{body}");
+    let data: Value =
+        serde_json::from_str(&c.get(&format!("/map/homes.json?{search}")).await.body).unwrap();
+    let urns: Vec<&str> = data
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["urn"].as_str())
+        .collect();
+    assert_eq!(urns, ["SC100001"]);
+    let page = c.get(&format!("/map?{search}")).await;
+    page.assert_status(StatusCode::OK)
+        .assert_contains("homes with a vacancy that fits your search")
+        .assert_contains("Back to the search results")
+        .assert_contains("Alder House");
+    assert!(!page.body.contains("Cedar View"), "{}", page.body);
+    // A 17-year-old fits no vacancy: an empty map, not every home.
+    let none: Value = serde_json::from_str(
+        &c.get("/map/homes.json?age=17&sex=female&postcode=BH12+1AA&miles=20")
+            .await
+            .body,
+    )
+    .unwrap();
+    assert_eq!(none.as_array().map(Vec::len), Some(0));
+    // An unknown postcode is explained, never a map measured from nowhere.
+    c.get("/map?age=14&sex=female&postcode=ZZ99+9ZZ")
+        .await
+        .assert_status(StatusCode::BAD_REQUEST)
+        .assert_contains("postcode");
+    for persona in [Persona::ProviderA, Persona::ProviderB] {
+        let mut p = app.signed_in(persona).await;
+        p.get(&format!("/map/homes.json?{search}"))
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+    }
+}
