@@ -131,6 +131,7 @@ pub fn table() -> Vec<Route> {
         Route::at("/search/export.xlsx", Council).get(search::routes::export_xlsx),
         Route::at("/search/demand", Council).get(search::demand::page),
         Route::at("/search/demand.csv", Council).get(search::demand::export_csv),
+        Route::at("/search/demand.xlsx", Council).get(search::demand::export_xlsx),
         Route::at("/api", Public).get(api::page),
         Route::at("/api/openapi.json", Public).get(api::openapi_json),
         Route::at("/api/v1/vacancies", Council).get(search::api::vacancies),

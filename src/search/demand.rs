@@ -1,12 +1,13 @@
 //! Unmet demand: searches that found nothing, grouped by what was asked
-//! ("girls aged 15 with mental health needs within 20 miles: 14 times").
+//! ("girls aged 15 to 17 with mental health needs within 20 miles: 14
+//! times this month").
 
 use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use importers::vocab::{Need, Sexes};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
@@ -18,23 +19,64 @@ use crate::web::export::{ExportCell, Table};
 use crate::web::html::render;
 use crate::web::page::PageContext;
 
+/// The age bands demand is counted in, as sufficiency strategies count
+/// children ("girls aged 15-17").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AgeBand {
+    UnderFive,
+    FiveToTen,
+    ElevenToFourteen,
+    FifteenToSeventeen,
+    EighteenAndOver,
+}
+
+impl AgeBand {
+    pub fn of(age: i16) -> Self {
+        match age {
+            ..=4 => AgeBand::UnderFive,
+            5..=10 => AgeBand::FiveToTen,
+            11..=14 => AgeBand::ElevenToFourteen,
+            15..=17 => AgeBand::FifteenToSeventeen,
+            _ => AgeBand::EighteenAndOver,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AgeBand::UnderFive => "under 5",
+            AgeBand::FiveToTen => "5 to 10",
+            AgeBand::ElevenToFourteen => "11 to 14",
+            AgeBand::FifteenToSeventeen => "15 to 17",
+            AgeBand::EighteenAndOver => "18 and over",
+        }
+    }
+}
+
+/// Searches that found nothing, for one kind of child and distance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unmet {
-    pub age: i16,
+    pub band: AgeBand,
+    /// The ages asked for inside the band, youngest first.
+    pub ages: Vec<i16>,
     pub sexes: String,
     pub needs_mask: i64,
     pub max_miles: i32,
     pub times: usize,
+    /// Postcode districts searched from, in order.
     pub districts: Vec<String>,
 }
 
 impl Unmet {
     pub fn sex_label(&self) -> &'static str {
         match Sexes::from_code(&self.sexes) {
-            Some(Sexes::Female) => "Girl",
-            Some(Sexes::Male) => "Boy",
-            _ => "Child",
+            Some(Sexes::Female) => "Girls",
+            Some(Sexes::Male) => "Boys",
+            _ => "Children",
         }
+    }
+    pub fn ages_label(&self) -> String {
+        let ages: Vec<String> = self.ages.iter().map(i16::to_string).collect();
+        ages.join(", ")
     }
     pub fn needs_label(&self) -> String {
         let needs: Vec<&str> = Need::from_mask(self.needs_mask)
@@ -56,21 +98,28 @@ pub struct Demand {
     pub unmet: Vec<Unmet>,
 }
 
-/// Searches since `days` ago, and those that found nothing, grouped.
-pub async fn since(conn: &impl ConnectionTrait, days: i64) -> Result<Demand> {
-    let from = (Utc::now() - Duration::days(days)).fixed_offset();
+/// Searches from `from` until `to`, and those that found nothing, grouped
+/// by age band, sex, needs and distance; most frequent first.
+pub async fn between(
+    conn: &impl ConnectionTrait,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Demand> {
     let all = searches::Entity::find()
-        .filter(searches::Column::SearchedAt.gte(from))
+        .filter(searches::Column::SearchedAt.gte(from.fixed_offset()))
+        .filter(searches::Column::SearchedAt.lt(to.fixed_offset()))
         .all(conn)
         .await?;
-    let mut groups: BTreeMap<(i16, String, i64, i32), Unmet> = BTreeMap::new();
+    let mut groups: BTreeMap<(AgeBand, String, i64, i32), Unmet> = BTreeMap::new();
     let mut unmet_searches = 0;
     for s in all.iter().filter(|s| s.results == 0) {
         unmet_searches += 1;
+        let band = AgeBand::of(s.age);
         let entry = groups
-            .entry((s.age, s.sexes.clone(), s.needs_mask, s.max_miles))
+            .entry((band, s.sexes.clone(), s.needs_mask, s.max_miles))
             .or_insert_with(|| Unmet {
-                age: s.age,
+                band,
+                ages: Vec::new(),
                 sexes: s.sexes.clone(),
                 needs_mask: s.needs_mask,
                 max_miles: s.max_miles,
@@ -78,12 +127,15 @@ pub async fn since(conn: &impl ConnectionTrait, days: i64) -> Result<Demand> {
                 districts: Vec::new(),
             });
         entry.times += 1;
-        if !entry.districts.contains(&s.district) {
-            entry.districts.push(s.district.clone());
+        if let Err(at) = entry.ages.binary_search(&s.age) {
+            entry.ages.insert(at, s.age);
+        }
+        if let Err(at) = entry.districts.binary_search(&s.district) {
+            entry.districts.insert(at, s.district.clone());
         }
     }
     let mut unmet: Vec<Unmet> = groups.into_values().collect();
-    unmet.sort_by(|a, b| b.times.cmp(&a.times).then(a.age.cmp(&b.age)));
+    unmet.sort_by(|a, b| b.times.cmp(&a.times).then(a.band.cmp(&b.band)));
     Ok(Demand {
         searches: all.len(),
         unmet_searches,
@@ -91,10 +143,68 @@ pub async fn since(conn: &impl ConnectionTrait, days: i64) -> Result<Demand> {
     })
 }
 
+/// The period asked about: this calendar month by default, last month, or
+/// the last so many days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    ThisMonth,
+    LastMonth,
+    Days(i64),
+}
+
+impl Period {
+    fn code(self) -> String {
+        match self {
+            Period::ThisMonth => "this-month".into(),
+            Period::LastMonth => "last-month".into(),
+            Period::Days(n) => n.to_string(),
+        }
+    }
+
+    pub fn label(self) -> String {
+        match self {
+            Period::ThisMonth => "This month".into(),
+            Period::LastMonth => "Last month".into(),
+            Period::Days(n) => format!("In the last {n} days"),
+        }
+    }
+
+    /// The period's start and end (exclusive), as of `now`.
+    pub fn range(self, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        let first_of = |date: NaiveDate| {
+            date.with_day(1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc())
+                .unwrap_or(now)
+        };
+        let this_month = first_of(now.date_naive());
+        match self {
+            Period::ThisMonth => (this_month, now),
+            Period::LastMonth => (
+                first_of(this_month.date_naive() - Duration::days(1)),
+                this_month,
+            ),
+            Period::Days(n) => (now - Duration::days(n), now),
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct DemandQuery {
-    days: Option<i64>,
+    period: String,
+}
+
+impl DemandQuery {
+    fn period(&self) -> Period {
+        match self.period.as_str() {
+            "last-month" => Period::LastMonth,
+            other => other
+                .parse::<i64>()
+                .map(|n| Period::Days(n.clamp(1, 366)))
+                .unwrap_or(Period::ThisMonth),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -102,11 +212,29 @@ pub struct DemandQuery {
 struct DemandPage {
     page: PageContext,
     demand: Demand,
-    days: i64,
+    period: Period,
+    period_code: String,
 }
 
-fn days(query: &DemandQuery) -> i64 {
-    query.days.unwrap_or(30).clamp(1, 366)
+impl DemandPage {
+    fn periods(&self) -> [(String, String); 6] {
+        [
+            Period::ThisMonth,
+            Period::LastMonth,
+            Period::Days(7),
+            Period::Days(30),
+            Period::Days(90),
+            Period::Days(365),
+        ]
+        .map(|p| (p.code(), p.label()))
+    }
+}
+
+async fn load(state: &AppState, period: Period) -> Result<Demand> {
+    // Include the searches still queued for the log.
+    state.search_log.flush().await;
+    let (from, to) = period.range(Utc::now());
+    between(&state.db, from, to).await
 }
 
 pub async fn page(
@@ -114,22 +242,21 @@ pub async fn page(
     page: PageContext,
     Query(query): Query<DemandQuery>,
 ) -> Result<Response> {
-    let days = days(&query);
-    // Include the searches still queued for the log.
-    state.search_log.flush().await;
-    let demand = since(&state.db, days).await?;
-    Ok(render(&DemandPage { page, demand, days }))
+    let period = query.period();
+    let demand = load(&state, period).await?;
+    Ok(render(&DemandPage {
+        page,
+        demand,
+        period,
+        period_code: period.code(),
+    }))
 }
 
-pub async fn export_csv(
-    State(state): State<AppState>,
-    Query(query): Query<DemandQuery>,
-) -> Result<Response> {
-    state.search_log.flush().await;
-    let demand = since(&state.db, days(&query)).await?;
-    let table = Table {
+fn table(demand: &Demand) -> Table {
+    Table {
         headers: vec![
-            "Age",
+            "Age band",
+            "Ages asked",
             "Sex",
             "Needs",
             "Within miles",
@@ -141,7 +268,8 @@ pub async fn export_csv(
             .iter()
             .map(|u| {
                 vec![
-                    ExportCell::from(i64::from(u.age)),
+                    ExportCell::from(u.band.label()),
+                    u.ages_label().into(),
                     u.sex_label().into(),
                     u.needs_label().into(),
                     i64::from(u.max_miles).into(),
@@ -150,6 +278,70 @@ pub async fn export_csv(
                 ]
             })
             .collect(),
-    };
-    Ok(table.csv_response("unmet-demand.csv"))
+    }
+}
+
+pub async fn export_csv(
+    State(state): State<AppState>,
+    Query(query): Query<DemandQuery>,
+) -> Result<Response> {
+    let demand = load(&state, query.period()).await?;
+    Ok(table(&demand).csv_response("unmet-demand.csv"))
+}
+
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    Query(query): Query<DemandQuery>,
+) -> Result<Response> {
+    let demand = load(&state, query.period()).await?;
+    Ok(table(&demand).xlsx_response("unmet-demand.xlsx", "Unmet demand"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_fall_into_the_bands_strategies_count() {
+        let bands: Vec<&str> = [0, 4, 5, 10, 11, 14, 15, 17, 18, 25]
+            .map(|a| AgeBand::of(a).label())
+            .to_vec();
+        assert_eq!(
+            bands,
+            [
+                "under 5",
+                "under 5",
+                "5 to 10",
+                "5 to 10",
+                "11 to 14",
+                "11 to 14",
+                "15 to 17",
+                "15 to 17",
+                "18 and over",
+                "18 and over"
+            ]
+        );
+    }
+
+    #[test]
+    fn months_run_from_the_first_at_midnight() {
+        let now = "2026-03-15T10:00:00Z"
+            .parse::<DateTime<Utc>>()
+            .unwrap_or_default();
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap_or_default();
+        assert_eq!(
+            Period::ThisMonth.range(now),
+            (at("2026-03-01T00:00:00Z"), now)
+        );
+        assert_eq!(
+            Period::LastMonth.range(now),
+            (at("2026-02-01T00:00:00Z"), at("2026-03-01T00:00:00Z"))
+        );
+        let january = at("2026-01-09T00:00:00Z");
+        assert_eq!(
+            Period::LastMonth.range(january).0,
+            at("2025-12-01T00:00:00Z")
+        );
+        assert_eq!(Period::Days(7).range(now).0, at("2026-03-08T10:00:00Z"));
+    }
 }

@@ -78,6 +78,7 @@ const EXPECTED: &[(&str, Policy)] = &[
     ("/search/export.xlsx", Policy::Council),
     ("/search/demand", Policy::Council),
     ("/search/demand.csv", Policy::Council),
+    ("/search/demand.xlsx", Policy::Council),
     ("/api/v1/vacancies", Policy::Council),
     ("/api", Policy::Public),
     ("/api/openapi.json", Policy::Public),
