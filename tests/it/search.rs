@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use sufficiency::db::entities::{returns, searches};
+use sufficiency::db::entities::{homes, returns, searches};
 use sufficiency::returns::this_week;
 
 use crate::support::{Persona, TestApp};
@@ -126,6 +126,7 @@ async fn each_criterion_excludes_with_its_reason() {
         ("&age=11", Some("Takes ages 12 to 16; the child is 11")),
         ("&age=14&needs=autism", Some("Does not list autism")),
         ("&age=14&emergency=yes", None),
+        ("&age=14&type=childrens_home", None),
         ("&age=14&solo=yes", Some("Not a solo placement")),
         ("&age=14&rating=outstanding", Some("Rated Good")),
     ] {
@@ -154,6 +155,84 @@ async fn each_criterion_excludes_with_its_reason() {
         .get("/search?sex=male&age=14&postcode=BH12+1AA&miles=20&rating=any&confirm_below_good=yes")
         .await;
     assert_eq!(near_misses(&page.body), ["Girls only"]);
+    // Emergency: Alder House takes emergencies, Cedar View does not.
+    let page = p
+        .get("/search?sex=female&age=14&postcode=BH12+1AA&miles=20&rating=any&confirm_below_good=yes&emergency=yes")
+        .await;
+    assert_eq!(count(&page.text(), "vacancies fit"), Some(1));
+    assert_eq!(near_misses(&page.body), ["Not for emergency placements"]);
+    // Provision type is the kind of placement asked for, not a near miss:
+    // both homes are children's homes, so a search for fostering finds none.
+    let page = p
+        .get("/search?sex=female&age=14&postcode=BH12+1AA&miles=20&rating=any&confirm_below_good=yes&type=independent_fostering_agency")
+        .await;
+    page.assert_contains("0 vacancies fit");
+    assert!(near_misses(&page.body).is_empty(), "{}", page.body);
+}
+
+/// Within the same mile the better-rated home comes first, and between
+/// equally rated homes the one whose figures are fresher.
+#[tokio::test]
+async fn ties_in_distance_go_to_the_better_rated_then_the_fresher() {
+    let app = with_vacancies().await;
+    file(
+        &app,
+        Persona::ProviderA,
+        "SC100002",
+        2,
+        vec![vacancy(11, 17, "mixed", &[], false)],
+    )
+    .await;
+    // All three homes at Cedar View's position: every distance is 0.
+    let cedar = app.home("SC200001").await;
+    homes::Entity::update_many()
+        .col_expr(homes::Column::Latitude, cedar.latitude.into())
+        .col_expr(homes::Column::Longitude, cedar.longitude.into())
+        .exec(&app.db)
+        .await
+        .unwrap();
+    // Cedar View (not yet rated, like Birch Lodge) updated two days ago.
+    let two_days_ago = (chrono::Utc::now() - chrono::Duration::days(2)).fixed_offset();
+    cedar_view_filed_at(&app, two_days_ago).await;
+    let mut p = app.signed_in(Persona::Placements).await;
+    let text = p
+        .get("/search?age=14&sex=female&postcode=BH12+1AA&rating=any&confirm_below_good=yes")
+        .await
+        .text();
+    assert_eq!(count(&text, "vacancies fit"), Some(3), "{text}");
+    let at = |name: &str| text.find(name).unwrap_or(usize::MAX);
+    let (alder, birch, cedar) = (at("Alder House"), at("Birch Lodge"), at("Cedar View"));
+    assert!(alder < birch && birch < cedar, "Good, then fresher: {text}");
+}
+
+/// Twenty results a page; the next page holds the rest, in the same order.
+#[tokio::test]
+async fn results_page_twenty_at_a_time() {
+    let app = placed().await;
+    let beds: Vec<Value> = (0..23)
+        .map(|i| {
+            json!({
+                "beds": 1, "available_from": this_week().monday().to_string(), "min_age": 11,
+                "max_age": 17, "sexes": "mixed", "weekly_fee": format!("{}.00", 4000 + i)
+            })
+        })
+        .collect();
+    homes::Entity::update_many()
+        .col_expr(homes::Column::RegisteredPlaces, 23.into())
+        .filter(homes::Column::Urn.eq("SC100001"))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    file(&app, Persona::ProviderA, "SC100001", 0, beds).await;
+    let mut p = app.signed_in(Persona::Placements).await;
+    let q = "/search?age=14&sex=female&postcode=BH1+1AA";
+    let first = p.get(q).await;
+    first.assert_contains("23 vacancies fit");
+    let fees = |body: &str| body.matches("£4,0").count();
+    assert_eq!(fees(&first.body), 20, "{}", first.body);
+    let second = p.get(&format!("{q}&page=2")).await;
+    second.assert_contains("23 vacancies fit");
+    assert_eq!(fees(&second.body), 3, "{}", second.body);
 }
 
 #[tokio::test]
@@ -262,17 +341,29 @@ async fn searches_are_logged_without_the_child_and_show_as_unmet_demand() {
     let row = serde_json::to_string(s).unwrap();
     assert!(!row.contains("1AA"), "{row}");
     let mut c = app.signed_in(Persona::Commissioner).await;
+    // A 16-year-old girl with the same needs: the same age band.
+    p.get("/search?age=16&sex=female&postcode=BH1+1AA&needs=mental_health&miles=20")
+        .await
+        .assert_contains("0 vacancies fit");
     c.get("/search/demand")
         .await
-        .assert_contains("Girl aged 15")
+        .assert_contains("This month: 2 searches")
+        .assert_contains("Girls aged 15 to 17")
+        .assert_contains("Ages asked: 15, 16")
         .assert_contains("Mental health")
         .assert_contains("BH12");
     let csv = c.get("/search/demand.csv").await;
     assert!(
-        csv.body.contains("Girl,Mental health,20,1,BH12"),
+        csv.body
+            .contains("15 to 17,\"15, 16\",Girls,Mental health,20,2,BH1 BH12"),
         "{}",
         csv.body
     );
+    let xlsx = c.get("/search/demand.xlsx?period=last-month").await;
+    xlsx.assert_status(StatusCode::OK);
+    let sheets =
+        importers::sheet::read(&xlsx.bytes, importers::Format::Xlsx, &Default::default()).unwrap();
+    assert_eq!(sheets[0].rows.len(), 1, "last month: the heading alone");
 }
 
 #[tokio::test]
