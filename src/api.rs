@@ -38,7 +38,8 @@ use crate::web::page::PageContext;
         homes_api::RatingResource,
         homes_api::HomePage,
         search_api::VacancyResource,
-        search_api::VacancySearch
+        search_api::VacancySearch,
+        search_api::DistancesFrom
     )),
     modifiers(&BearerAuth),
     tags(

@@ -13,6 +13,7 @@ use super::{Channel, Criteria, Hit};
 use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::error::{ApiError, Error};
+use crate::geo::Precision;
 use crate::web::filters::fixed_point;
 use crate::web::json;
 
@@ -83,8 +84,19 @@ pub struct VacancyResource<'a> {
     pub misses: Option<String>,
 }
 
+/// Where the distances are measured from.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DistancesFrom<'a> {
+    /// The postcode or district as understood, e.g. `BH12 1AA` or `BH12`.
+    pub place: &'a str,
+    /// `postcode`, or `district_centre` when only the district is known
+    /// (a district was given, or the postcode is not in the table).
+    pub precision: &'static str,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VacancySearch<'a> {
+    pub distances_from: DistancesFrom<'a>,
     /// Vacancies that fit every criterion, best first.
     pub results: Vec<VacancyResource<'a>>,
     /// Vacancies that miss by one criterion, with the reason.
@@ -160,6 +172,13 @@ pub async fn vacancies(
         .record(&viewer, &criteria, &outcome, Channel::Api)
         .await;
     let found = VacancySearch {
+        distances_from: DistancesFrom {
+            place: &criteria.origin.label,
+            precision: match criteria.origin.precision {
+                Precision::Postcode => "postcode",
+                Precision::District => "district_centre",
+            },
+        },
         results: outcome
             .results
             .iter()

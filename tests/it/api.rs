@@ -280,6 +280,30 @@ async fn the_openapi_document_describes_the_api() {
         "bearer"
     );
     assert!(doc["components"]["schemas"]["ReturnBody"]["properties"]["occupied_ours"].is_object());
+    let search = &doc["paths"]["/api/v1/vacancies"]["get"];
+    let criteria: Vec<&str> = search["parameters"]
+        .as_array()
+        .map(|p| p.iter().filter_map(|p| p["name"].as_str()).collect())
+        .unwrap_or_default();
+    for name in [
+        "age",
+        "sex",
+        "postcode",
+        "needs",
+        "miles",
+        "from",
+        "type",
+        "emergency",
+        "solo",
+        "rating",
+        "confirm_below_good",
+    ] {
+        assert!(criteria.contains(&name), "{name} in {criteria:?}");
+    }
+    let answer = &doc["components"]["schemas"]["VacancySearch"]["properties"];
+    for field in ["distances_from", "results", "near_misses"] {
+        assert!(answer[field].is_object(), "{field}: {answer}");
+    }
     let page = client.get("/api").await;
     page.assert_status(StatusCode::OK)
         .assert_contains("/api/v1/homes/{urn}/returns/{week}")

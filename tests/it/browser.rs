@@ -343,6 +343,36 @@ async fn a_placements_officer_searches_for_a_bed() {
     let results = text_of(c, "main").await;
     assert!(results.contains("1 vacancies fit"), "{results}");
     assert!(results.contains("Alder House · 2.9 miles"), "{results}");
+    // The same homes on the map. No tile server is reachable from here, and
+    // the marker and the council boundaries still draw on a plain background.
+    click(c, Locator::LinkText("Show these homes on the map")).await;
+    c.wait()
+        .for_element(Locator::Css("#map[data-ready='1']"))
+        .await
+        .unwrap();
+    let good = c
+        .find_all(Locator::Css("path.leaflet-interactive[fill='#00703c']"))
+        .await
+        .unwrap();
+    assert_eq!(good.len(), 1, "one marker, Alder House, coloured Good");
+    let boundaries = c
+        .find_all(Locator::Css("path.leaflet-interactive[stroke='#1d70b8']"))
+        .await
+        .unwrap();
+    assert!(!boundaries.is_empty(), "council boundaries drawn");
+    good[0].click().await.unwrap();
+    let popup = c
+        .wait()
+        .for_element(Locator::Css(".leaflet-popup-content"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        popup.contains("Alder House") && popup.contains("2 vacant"),
+        "{popup}"
+    );
     browser.quit().await;
 }
 

@@ -125,6 +125,17 @@ async fn a_past_week_is_shown_as_it_was() {
         ]}),
     )
     .await;
+    // A2 (3 places) files this week: one bed short of staff, one under works
+    // and one used by another council's child.
+    put(
+        &app,
+        Persona::ProviderA,
+        "SC100002",
+        this_week().to_string(),
+        json!({"occupied_ours": 0, "occupied_other": 1,
+               "not_admittable": {"staffing": 1, "works": 1}}),
+    )
+    .await;
     let set = |column: homes::Column, value: sea_orm::Value, urn: &'static str| {
         homes::Entity::update_many()
             .col_expr(column, value.into())
@@ -179,7 +190,9 @@ async fn a_past_week_is_shown_as_it_was() {
     for expected in [
         "7 registered places in 2 homes",
         "0 homes (0%) rated Good or better",
-        "(1 of 2)",
+        "(2 of 2)",
+        "2 vacant; 2 not admittable",
+        "Staffing 1 · works 1 · matching or impact risk 0",
     ] {
         assert!(now.contains(expected), "{expected}: {now}");
     }
@@ -205,8 +218,9 @@ async fn a_past_week_is_shown_as_it_was() {
         "{trend}"
     );
     let last_two: Vec<&str> = trend.trim().lines().rev().take(2).collect();
+    // Homes, filed, places, ours, other, staffing, works, matching, ...
     assert!(
-        last_two[0].starts_with(&format!("{},2,1,7,", this_week())),
+        last_two[0].starts_with(&format!("{},2,2,7,1,2,1,1,0,", this_week())),
         "{trend}"
     );
     assert!(

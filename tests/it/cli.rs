@@ -307,3 +307,47 @@ async fn the_served_binary_answers_health_checks_and_pages() {
     assert_eq!(status, 200);
     assert!(body.contains("Sign in to Sufficiency"));
 }
+
+/// `sufficiency import postcodes` reads the ONS Postcode Directory's own
+/// layout, skips its rows without coordinates, places the homes it can, and
+/// fails clearly on a file it cannot read.
+#[tokio::test]
+async fn import_postcodes_takes_the_ons_directory_from_the_command_line() {
+    let app = crate::support::TestApp::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let onspd = dir.path().join("ONSPD_NOV_2026_UK.csv");
+    std::fs::write(
+        &onspd,
+        "pcd,pcd2,pcds,dointr,doterm,lat,long\n\
+         BH1 1AA,BH1  1AA,BH1 1AA,198001,,50.727909,-1.863623\n\
+         BH121AA,BH12 1AA,BH12 1AA,198001,,50.732960,-1.930050\n\
+         ZZ993WZ,ZZ99 3WZ,ZZ99 3WZ,,,99.999999,0.000000\n",
+    )
+    .unwrap();
+    let output = binary()
+        .env("DATABASE_URL", app.database.url())
+        .args(["import", "postcodes"])
+        .arg(&onspd)
+        .output()
+        .unwrap();
+    succeeded(&output);
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        said.contains(
+            "Saved 2 postcodes from 3 rows (1 without coordinates skipped); 2 homes placed"
+        ),
+        "{said}"
+    );
+    // Alder House (BH1 1AA) has its position; Birch Lodge (BH23 1AA) has none.
+    assert_eq!(app.home("SC100001").await.latitude, Some(50.727909));
+    assert_eq!(app.home("SC100002").await.latitude, None);
+
+    let missing = binary()
+        .env("DATABASE_URL", app.database.url())
+        .args(["import", "postcodes"])
+        .arg(dir.path().join("no-such-file.csv"))
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stdout).contains("Not imported"));
+}

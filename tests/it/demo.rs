@@ -4,7 +4,8 @@
 
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use sufficiency::db::entities::{
-    case_escalations, case_meetings, inspections, monitoring_cases, ofsted_imports, returns,
+    case_escalations, case_meetings, homes, inspections, monitoring_cases, ofsted_imports,
+    organisations, returns,
 };
 
 use crate::support::{TestApp, repo_path};
@@ -40,4 +41,51 @@ async fn the_demo_has_returns_change_reports_and_cases_with_history() {
         .await
         .unwrap();
     assert_eq!(awaiting, 2, "two provider reports await confirmation");
+}
+
+/// Homes whose name and address Ofsted withheld get a fictional name and a
+/// real postcode inside their own council, so they sit in the right place
+/// on the map and in searches.
+#[tokio::test]
+async fn withheld_homes_get_a_real_postcode_inside_their_council() {
+    let app = TestApp::empty().await;
+    sufficiency::demo::build(&app.db, &app.state.settings, &repo_path("data/demo"))
+        .await
+        .expect("demo builds");
+    let mut council_of = std::collections::HashMap::new();
+    let mut sample =
+        csv::Reader::from_path(repo_path("data/demo/geo/postcodes_sample.csv")).unwrap();
+    for row in sample.records() {
+        let row = row.unwrap();
+        council_of.insert(row[0].to_string(), row[4].to_string());
+    }
+    let councils: std::collections::HashMap<i64, String> = organisations::Entity::find()
+        .filter(organisations::Column::Kind.eq("council"))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let demo = homes::Entity::find()
+        .filter(homes::Column::Name.ends_with("(demo)"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(demo.len() >= 5, "{} fictionalised homes", demo.len());
+    for home in demo {
+        let postcode = home.postcode.clone().unwrap_or_default();
+        let host = home.host_council_id.and_then(|id| councils.get(&id));
+        assert_eq!(
+            council_of.get(&postcode),
+            host,
+            "{} at {postcode}",
+            home.name
+        );
+        assert!(
+            home.latitude.is_some() && home.longitude.is_some(),
+            "{} has a position",
+            home.name
+        );
+    }
 }

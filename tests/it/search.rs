@@ -431,6 +431,29 @@ async fn the_api_searches_for_council_staff_only() {
     assert_eq!(found["results"][0]["miles"], 2.9);
     assert_eq!(found["results"][0]["weekly_fee"], "4500.00");
     assert_eq!(found["near_misses"][0]["misses"], "Not yet rated");
+    assert_eq!(
+        found["distances_from"],
+        json!({"place": "BH12 1AA", "precision": "postcode"})
+    );
+    let from_district: Value = serde_json::from_str(
+        &c.get("/api/v1/vacancies?age=14&sex=female&postcode=BH12")
+            .await
+            .body,
+    )
+    .unwrap();
+    assert_eq!(
+        from_district["distances_from"],
+        json!({"place": "BH12", "precision": "district_centre"})
+    );
+    let unknown = c
+        .get("/api/v1/vacancies?age=14&sex=female&postcode=ZZ99%209ZZ")
+        .await;
+    unknown.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unknown.body.contains("\"field\":\"postcode\""),
+        "{}",
+        unknown.body
+    );
     let bad = c.get("/api/v1/vacancies?age=40&sex=x").await;
     bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     let fields: Value = serde_json::from_str(&bad.body).unwrap();
