@@ -125,6 +125,8 @@ pub fn table() -> Vec<Route> {
         Route::at("/capacity/export.xlsx", Council).get(capacity::routes::export_xlsx),
         Route::at("/map", Council).get(map::routes::page),
         Route::at("/map/homes.json", Council).get(map::routes::data),
+        Route::at("/map/export.csv", Council).get(map::routes::export_csv),
+        Route::at("/map/export.xlsx", Council).get(map::routes::export_xlsx),
         Route::at("/map/boundaries.geojson", Council).get(map::routes::boundaries),
         Route::at("/search", Council).get(search::routes::page),
         Route::at("/search/export.csv", Council).get(search::routes::export_csv),

@@ -85,6 +85,7 @@ pub async fn page(
     Ok(render(&MapPage {
         page,
         data_url: format!("/map/homes.json?{raw}"),
+        query_string: raw.clone(),
         search_url: from_search.then(|| format!("/search?{raw}")),
         tile_url: state.settings.map.tile_url.clone(),
         attribution: state.settings.map.tile_attribution.clone(),
@@ -99,6 +100,24 @@ pub async fn data(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Vec<MapHome>>> {
     Ok(Json(homes_for(&state, known, raw.as_deref()).await?.0))
+}
+
+pub async fn export_csv(
+    State(state): State<AppState>,
+    known: Option<Extension<KnownVersion>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response> {
+    let (homes, _) = homes_for(&state, known, raw.as_deref()).await?;
+    Ok(super::views::table(&homes).csv_response("map-homes.csv"))
+}
+
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    known: Option<Extension<KnownVersion>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response> {
+    let (homes, _) = homes_for(&state, known, raw.as_deref()).await?;
+    Ok(super::views::table(&homes).xlsx_response("map-homes.xlsx", "Homes"))
 }
 
 pub async fn boundaries(State(state): State<AppState>) -> Response {

@@ -79,6 +79,8 @@ const EXPECTED: &[(&str, Policy)] = &[
     ("/search/demand", Policy::Council),
     ("/search/demand.csv", Policy::Council),
     ("/search/demand.xlsx", Policy::Council),
+    ("/map/export.csv", Policy::Council),
+    ("/map/export.xlsx", Policy::Council),
     ("/api/v1/vacancies", Policy::Council),
     ("/api", Policy::Public),
     ("/api/openapi.json", Policy::Public),

@@ -56,6 +56,16 @@ async fn council_staff_see_homes_with_position_rating_and_latest_return() {
         serde_json::from_str(&c.get("/map/boundaries.geojson").await.body).unwrap();
     assert_eq!(boundaries["type"], "FeatureCollection");
     assert!(!boundaries["features"].as_array().unwrap().is_empty());
+    // The table downloads, filtered as the page is.
+    let csv = c.get("/map/export.csv?vacancies=yes").await;
+    csv.assert_status(StatusCode::OK);
+    let rows: Vec<&str> = csv.body.trim().lines().collect();
+    assert_eq!(rows.len(), 2, "a heading and Alder House: {}", csv.body);
+    assert!(rows[1].starts_with("SC100001,Alder House,"), "{}", csv.body);
+    let xlsx = c.get("/map/export.xlsx").await;
+    let sheets =
+        importers::sheet::read(&xlsx.bytes, importers::Format::Xlsx, &Default::default()).unwrap();
+    assert_eq!(sheets[0].rows.len(), 4, "a heading and three homes");
     // Leaflet comes from the app itself.
     app.client()
         .get("/assets/leaflet/leaflet-src.esm.js")
@@ -68,7 +78,13 @@ async fn providers_and_anonymous_visitors_never_get_the_map() {
     let app = placed().await;
     for persona in [Persona::ProviderA, Persona::ProviderB] {
         let mut p = app.signed_in(persona).await;
-        for path in ["/map", "/map/homes.json", "/map/boundaries.geojson"] {
+        for path in [
+            "/map",
+            "/map/homes.json",
+            "/map/export.csv",
+            "/map/export.xlsx",
+            "/map/boundaries.geojson",
+        ] {
             p.get(path).await.assert_status(StatusCode::FORBIDDEN);
         }
     }

@@ -338,6 +338,11 @@ async fn searches_are_logged_without_the_child_and_show_as_unmet_demand() {
     let s = &logged[0];
     assert_eq!(s.district, "BH12", "only the district is kept");
     assert_eq!((s.age, s.sexes.as_str(), s.results), (15, "female", 0));
+    // Who searched, and when: the officer and their role, just now.
+    assert_eq!(s.user_id, Some(app.seed.user_id(Persona::Placements)));
+    assert_eq!(s.role, "placements");
+    let age = chrono::Utc::now().fixed_offset() - s.searched_at;
+    assert!(age < chrono::Duration::minutes(5), "{age}");
     let row = serde_json::to_string(s).unwrap();
     assert!(!row.contains("1AA"), "{row}");
     let mut c = app.signed_in(Persona::Commissioner).await;
