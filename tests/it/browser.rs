@@ -181,7 +181,7 @@ async fn a_placements_officer_signs_in_and_browses_homes() {
     browser.quit().await;
 }
 
-async fn sign_in(c: &fantoccini::Client, base: &str, email: &str) {
+pub async fn sign_in(c: &fantoccini::Client, base: &str, email: &str) {
     c.goto(&format!("{base}/sign-in")).await.unwrap();
     fill_sign_in(c, email).await;
 }

@@ -5,6 +5,7 @@
 mod support;
 
 mod access_matrix;
+mod accessibility;
 mod account_links;
 mod api;
 mod bench_data;
