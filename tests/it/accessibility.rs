@@ -64,9 +64,13 @@ async fn every_key_page_passes_the_automated_accessibility_checks() {
                 "/homes",
                 &format!("/homes/{a1}"),
                 "/homes/new",
+                &format!("/homes/{a1}/edit"),
                 "/organisations",
+                &format!("/organisations/{}", app.seed.provider_a_id),
+                "/organisations/new",
                 "/returns",
                 "/cases",
+                &format!("/cases/{}", app.seed.case_a),
                 "/capacity",
                 "/map",
                 "/search",
@@ -86,6 +90,9 @@ async fn every_key_page_passes_the_automated_accessibility_checks() {
                 &format!("/homes/{a1}/returns/{}", week.plus(1)),
                 &format!("/homes/{a1}/returns"),
                 "/returns/upload",
+                &format!("/returns/uploads/{}", app.seed.upload_a),
+                &format!("/cases/{}", app.seed.case_a),
+                "/account/tokens",
                 &format!("/homes/{a1}/inspections/new"),
             ]
             .map(String::from)
@@ -111,6 +118,24 @@ async fn every_key_page_passes_the_automated_accessibility_checks() {
                 problems.push(format!("{} {path}: {found}", user.unwrap_or("anonymous")));
             }
         }
+    }
+    // A form sent with every field empty: the error summary and the
+    // fields' messages, as the commissioner meets them.
+    c.delete_all_cookies().await.unwrap();
+    sign_in(c, &base, "commissioner@test.example").await;
+    c.goto(&format!("{base}/homes/new")).await.unwrap();
+    c.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css(".govuk-error-summary"))
+        .await
+        .unwrap();
+    for found in axe_violations(c, &axe).await {
+        problems.push(format!("commissioner /homes/new with errors: {found}"));
     }
     assert!(problems.is_empty(), "{problems:#?}");
     browser.quit().await;
