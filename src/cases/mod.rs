@@ -4,6 +4,7 @@
 //! notes; a close is proposed when the home improves or closes.
 
 pub mod activity;
+pub mod forms;
 pub mod list;
 pub mod plan;
 pub mod routes;

@@ -3,8 +3,9 @@ use chrono::NaiveDate;
 use importers::vocab::Judgement;
 
 use super::CaseDetail;
+use super::forms::ConcernForm;
 use super::list::CaseRow;
-use super::routes::{ConcernForm, ListQuery};
+use super::routes::ListQuery;
 use crate::db::entities::{homes, monitoring_cases};
 use crate::web::forms::FormErrors;
 use crate::web::page::PageContext;
