@@ -248,7 +248,18 @@ async fn import_postcodes(settings: Settings, files: Vec<PathBuf>) -> Result<(),
         let started = std::time::Instant::now();
         let outcome = match std::fs::File::open(&path) {
             Err(e) => Err(e.to_string()),
-            Ok(file) => crate::geo::import_postcodes(&db, std::io::BufReader::new(file)).await,
+            Ok(file) => {
+                // A line per 100,000 saved: the whole country takes a while.
+                let mut reported = 0;
+                let progress = |saved: usize| {
+                    if saved / 100_000 > reported {
+                        reported = saved / 100_000;
+                        eprintln!("  {saved} saved ({:.0?})", started.elapsed());
+                    }
+                };
+                crate::geo::import_postcodes_reporting(&db, std::io::BufReader::new(file), progress)
+                    .await
+            }
         };
         match outcome {
             Ok(done) => {

@@ -204,6 +204,16 @@ pub async fn import_postcodes(
     db: &DatabaseConnection,
     reader: impl std::io::Read + Send + 'static,
 ) -> Result<PostcodeImport, String> {
+    import_postcodes_reporting(db, reader, |_| {}).await
+}
+
+/// [`import_postcodes`], telling `saved_so_far` the running count after
+/// each batch, for progress on a file of millions of rows.
+pub async fn import_postcodes_reporting(
+    db: &DatabaseConnection,
+    reader: impl std::io::Read + Send + 'static,
+    mut saved_so_far: impl FnMut(usize),
+) -> Result<PostcodeImport, String> {
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Located>>(4);
     let parser = tokio::task::spawn_blocking(move || {
         let mut pending = Vec::with_capacity(BATCH);
@@ -220,6 +230,7 @@ pub async fn import_postcodes(
     let mut saved = 0;
     while let Some(mut batch) = receiver.recv().await {
         saved += save(db, &mut batch).await.map_err(|e| e.to_string())?;
+        saved_so_far(saved);
     }
     let (kind, outcome) = parser
         .await

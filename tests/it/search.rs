@@ -509,6 +509,31 @@ async fn importing_postcodes_places_homes_and_reports_bad_rows() {
     assert_eq!(home.latitude, Some(50.7));
 }
 
+/// A table of thousands of postcodes is saved in batches, each reported,
+/// so the command line can show progress on the whole country's.
+#[tokio::test]
+async fn a_large_postcode_table_is_saved_in_batches_with_progress() {
+    let app = TestApp::new().await;
+    let letters = "ABDEFGHJLNPQRSTUWXYZ".as_bytes();
+    let mut table = String::from("postcode,latitude,longitude\n");
+    for n in 0..4_500usize {
+        let (district, digit) = (1 + n / 4_000, (n / 400) % 10);
+        let (first, second) = (letters[(n / 20) % 20] as char, letters[n % 20] as char);
+        table.push_str(&format!("AB{district} {digit}{first}{second},57.1,-2.2\n"));
+    }
+    let mut reported = Vec::new();
+    let done = sufficiency::geo::import_postcodes_reporting(
+        &app.db,
+        std::io::Cursor::new(table.into_bytes()),
+        |saved| reported.push(saved),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.outcome.error_count, 0, "{:?}", done.outcome.errors);
+    assert_eq!(done.saved, 4_500);
+    assert_eq!(reported, [2_000, 4_000, 4_500]);
+}
+
 /// The plan the database would use for a query, as text.
 async fn plan(app: &TestApp, query: sea_orm::Select<impl sea_orm::EntityTrait>) -> String {
     use sea_orm::{ConnectionTrait, QueryTrait, Statement, TransactionTrait};
