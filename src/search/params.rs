@@ -34,6 +34,8 @@ pub struct SearchParams {
     /// Required to search below Good.
     pub confirm_below_good: String,
     pub page: Option<u64>,
+    /// The page of near misses (they page on their own).
+    pub near: Option<u64>,
 }
 
 fn yes(text: &str) -> bool {

@@ -55,9 +55,10 @@ pub async fn page(
     };
     let outcome = super::search(&offers, &criteria, state.settings.returns.stale_after_days);
     let current = query.page.unwrap_or(1).max(1);
+    let near = query.near.unwrap_or(1).max(1);
     let mut view = SearchPage::new(page, query);
     // Paging through the same search is not another search.
-    if current == 1 {
+    if current == 1 && near == 1 {
         state
             .search_log
             .record(&viewer, &criteria, &outcome, Channel::Page)
@@ -65,27 +66,42 @@ pub async fn page(
     }
     let pairs: Vec<(String, String)> =
         serde_html_form::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or(""))
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(k, _)| k != "page")
-            .collect();
+            .unwrap_or_default();
     let total = outcome.results.len() as u64;
-    view.pagination = Some(Pagination::new("/search", &pairs, current, PER_PAGE, total));
-    view.export_query =
-        crate::web::query_string(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let near_total = outcome.near_misses.len() as u64;
+    let results = Pagination::new("/search", &pairs, current, PER_PAGE, total);
+    let near_misses = Pagination::with_parameter(
+        "near",
+        "#near-misses",
+        "/search",
+        &pairs,
+        near,
+        PER_PAGE,
+        near_total,
+    )
+    .labelled("Pages of near misses");
+    view.export_query = crate::web::query_string(
+        pairs
+            .iter()
+            .filter(|(k, _)| k != "page" && k != "near")
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    );
     view.results = outcome
         .results
         .iter()
-        .skip(((current - 1) * PER_PAGE) as usize)
+        .skip(((results.page - 1) * PER_PAGE) as usize)
         .take(PER_PAGE as usize)
         .map(|h| hit_row(h, &criteria))
         .collect();
     view.near_misses = outcome
         .near_misses
         .iter()
+        .skip(((near_misses.page - 1) * PER_PAGE) as usize)
         .take(PER_PAGE as usize)
         .map(|h| hit_row(h, &criteria))
         .collect();
+    view.pagination = Some(results);
+    view.near_pagination = Some(near_misses);
     view.near_miss_total = outcome.near_misses.len();
     view.origin_note =
         matches!(criteria.origin.precision, crate::geo::Precision::District).then(|| {

@@ -97,6 +97,7 @@ pub struct SearchPage<'a> {
     pub near_misses: Vec<HitRow<'a>>,
     pub near_miss_total: usize,
     pub pagination: Option<Pagination>,
+    pub near_pagination: Option<Pagination>,
     pub export_query: String,
     pub origin_note: Option<String>,
 }
@@ -112,6 +113,7 @@ impl SearchPage<'_> {
             near_misses: Vec::new(),
             near_miss_total: 0,
             pagination: None,
+            near_pagination: None,
             export_query: String::new(),
             origin_note: None,
         }

@@ -16,6 +16,8 @@ pub struct Pagination {
     pub prev: Option<String>,
     pub next: Option<String>,
     pub links: Vec<PageLink>,
+    /// The navigation's accessible name, distinct when a page has two.
+    pub label: &'static str,
 }
 
 #[derive(Debug, Clone)]
@@ -36,21 +38,39 @@ impl Pagination {
         per_page: u64,
         total: u64,
     ) -> Self {
+        Self::with_parameter("page", "", path, query, page, per_page, total)
+    }
+
+    /// Pages of a second list on the same page: its page number goes in
+    /// `parameter` and its links end in `fragment` (e.g. `#near-misses`),
+    /// keeping every other parameter, the first list's page included.
+    pub fn with_parameter(
+        parameter: &str,
+        fragment: &str,
+        path: &str,
+        query: &[(String, String)],
+        page: u64,
+        per_page: u64,
+        total: u64,
+    ) -> Self {
         let pages = total.div_ceil(per_page).max(1);
         let page = page.clamp(1, pages);
         let href = |n: u64| {
             let mut s = form_urlencoded::Serializer::new(String::new());
-            for (k, v) in query.iter().filter(|(k, v)| k != "page" && !v.is_empty()) {
+            for (k, v) in query
+                .iter()
+                .filter(|(k, v)| k != parameter && !v.is_empty())
+            {
                 s.append_pair(k, v);
             }
             if n > 1 {
-                s.append_pair("page", &n.to_string());
+                s.append_pair(parameter, &n.to_string());
             }
             let q = s.finish();
             if q.is_empty() {
-                path.to_string()
+                format!("{path}{fragment}")
             } else {
-                format!("{path}?{q}")
+                format!("{path}?{q}{fragment}")
             }
         };
         let mut links = Vec::new();
@@ -89,7 +109,13 @@ impl Pagination {
             prev: (page > 1).then(|| href(page - 1)),
             next: (page < pages).then(|| href(page + 1)),
             links,
+            label: "Pagination",
         }
+    }
+
+    pub fn labelled(mut self, label: &'static str) -> Self {
+        self.label = label;
+        self
     }
 
     pub fn offset(page: u64, per_page: u64) -> u64 {
@@ -113,6 +139,16 @@ mod tests {
         assert_eq!(p.prev.as_deref(), Some("/homes?type=childrens_home&page=9"));
         let numbers: Vec<u64> = p.links.iter().map(|l| l.number).collect();
         assert_eq!(numbers, vec![1, 0, 8, 9, 10, 11, 12, 0, 20]);
+        let near = Pagination::with_parameter("near", "#near-misses", "/search", &q, 2, 20, 45);
+        assert_eq!(
+            near.next.as_deref(),
+            Some("/search?type=childrens_home&page=9&near=3#near-misses"),
+            "the other list's page is kept"
+        );
+        assert_eq!(
+            near.prev.as_deref(),
+            Some("/search?type=childrens_home&page=9#near-misses")
+        );
         let first = Pagination::new("/homes", &[], 1, 50, 0);
         assert_eq!((first.pages, first.from, first.to), (1, 0, 0));
         assert!(first.next.is_none());

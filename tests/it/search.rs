@@ -170,6 +170,40 @@ async fn each_criterion_excludes_with_its_reason() {
     assert!(near_misses(&page.body).is_empty(), "{}", page.body);
 }
 
+/// Near misses page on their own, twenty at a time, keeping the results'
+/// page; paging either list is not another search in the log.
+#[tokio::test]
+async fn near_misses_page_on_their_own() {
+    let app = placed().await;
+    homes::Entity::update_many()
+        .col_expr(homes::Column::RegisteredPlaces, 23.into())
+        .filter(homes::Column::Urn.eq("SC100001"))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let beds: Vec<Value> = (0..23)
+        .map(|_| vacancy(12, 16, "mixed", &[], false))
+        .collect();
+    file(&app, Persona::ProviderA, "SC100001", 0, beds).await;
+    let mut p = app.signed_in(Persona::Placements).await;
+    // A 17-year-old: every bed misses on age alone.
+    let q = "/search?age=17&sex=female&postcode=BH1+1AA";
+    let first = p.get(q).await;
+    first.assert_contains("Nearly fit: one criterion off (23)");
+    first.assert_contains("Showing 1 to 20 of 23");
+    assert_eq!(near_misses(&first.body).len(), 20);
+    let next = first
+        .body
+        .replace("&#38;", "&")
+        .contains("postcode=BH1+1AA&near=2#near-misses");
+    assert!(next, "{}", first.body);
+    let second = p.get(&format!("{q}&near=2")).await;
+    second.assert_contains("Showing 21 to 23 of 23");
+    assert_eq!(near_misses(&second.body).len(), 3);
+    app.state.search_log.flush().await;
+    assert_eq!(searches::Entity::find().count(&app.db).await.unwrap(), 1);
+}
+
 /// Within the same mile the better-rated home comes first, and between
 /// equally rated homes the one whose figures are fresher.
 #[tokio::test]
