@@ -5,6 +5,8 @@
 //! Everything is written in one transaction, with the audit trail.
 
 mod apply;
+mod file_organisations;
+mod inspections;
 pub mod report;
 pub mod routes;
 mod summary;
@@ -22,7 +24,7 @@ use crate::config::Settings;
 use crate::error::Result;
 use crate::sandbox::Sandbox;
 
-pub use apply::refresh_current;
+pub use inspections::refresh_current;
 pub use summary::{ImportSummary, RatingChange};
 
 /// Reads a file from disk and parses it (spreadsheets in the sandbox).
