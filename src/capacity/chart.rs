@@ -6,6 +6,8 @@
 
 use std::fmt::Write;
 
+use crate::returns::chart::escape;
+
 /// One line: its name and a value (0 to 1) per week, `None` where there is
 /// nothing to divide (no homes, no places).
 pub struct Series<'a> {
@@ -51,13 +53,6 @@ impl Marker {
             ),
         };
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The SVG markup (ids prefixed `shares-`, so it can share a page with the

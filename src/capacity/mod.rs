@@ -23,6 +23,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use crate::db::entities::{homes, inspections, organisations, return_vacancies, returns};
 use crate::error::Result;
+use crate::search::MinRating;
 
 /// Beds and their use, summed over some homes.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -162,6 +163,9 @@ pub struct Capacity {
 /// How far back a home's latest return still stands for a week.
 const CARRY_WEEKS: i64 = 3;
 
+/// The fees are of the last quarter's vacancies.
+const FEE_WEEKS: i64 = 13;
+
 /// What the database says of each local home over the weeks asked about:
 /// its current returns and its full inspections, so that a past week is
 /// read as it was then, not as the homes are today.
@@ -245,8 +249,7 @@ impl History {
             .ratings
             .get(&h.id)
             .and_then(|list| list.iter().find(|(date, _)| *date <= w.sunday()))
-            .and_then(|(_, overall)| *overall)
-            .is_some_and(|j| j.rank() <= 1);
+            .is_some_and(|(_, overall)| MinRating::Good.admits(*overall));
         Some(Standing { ret, filed, good })
     }
 }
@@ -269,7 +272,8 @@ pub async fn capacity(
         None => Vec::new(),
     };
     let ids: Vec<i64> = local.iter().map(|h| h.id).collect();
-    let first = week.plus(-(trend_weeks - 1) - CARRY_WEEKS);
+    // Returns for the trend (with its carry) and the fees' quarter.
+    let first = week.plus(-(trend_weeks.max(FEE_WEEKS) - 1) - CARRY_WEEKS);
     let history = History::load(conn, &ids, first, week).await?;
 
     let providers: HashMap<i64, String> = organisations::Entity::find()
@@ -329,7 +333,7 @@ pub async fn capacity(
             blocks.push(block);
         }
     }
-    let fees = fees(conn, &local, week).await?;
+    let fees = fees(conn, &local, &history, week).await?;
     Ok(Capacity {
         week,
         totals,
@@ -343,62 +347,58 @@ pub async fn capacity(
     })
 }
 
-/// Weekly fees of the vacancies offered in returns of the 13 weeks to
+/// Weekly fees of the vacancies offered in returns of the `FEE_WEEKS` to
 /// `week`, by type. A vacancy a home offers week after week (the same
 /// beds-from date, ages, sexes, needs and fee) counts once, so a long-open
 /// bed does not outweigh the rest of the market.
 async fn fees(
     conn: &impl ConnectionTrait,
     local: &[homes::Model],
+    history: &History,
     week: IsoWeek,
 ) -> Result<Vec<FeeBand>> {
     let type_of: HashMap<i64, &str> = local
         .iter()
         .map(|h| (h.id, h.provision_type.as_str()))
         .collect();
-    let ids: Vec<i64> = local.iter().map(|h| h.id).collect();
+    // The quarter's returns, already loaded with the trend: return -> home.
+    let quarter = week.plus(-(FEE_WEEKS - 1)).monday()..=week.monday();
+    let home_of: HashMap<i64, i64> = history
+        .returns
+        .values()
+        .flat_map(|list| list.range(quarter.clone()).map(|(_, r)| (r.id, r.home_id)))
+        .collect();
+    let return_ids: Vec<i64> = home_of.keys().copied().collect();
     let mut offered = HashSet::new();
     let mut by_type: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
-    for chunk in ids.chunks(400) {
-        let rets: HashMap<i64, i64> = returns::Entity::find()
-            .filter(returns::Column::HomeId.is_in(chunk.iter().copied()))
-            .filter(returns::Column::IsCurrent.eq(true))
-            .filter(returns::Column::WeekStart.between(week.plus(-12).monday(), week.monday()))
+    for part in return_ids.chunks(400) {
+        for v in return_vacancies::Entity::find()
+            .filter(return_vacancies::Column::ReturnId.is_in(part.iter().copied()))
+            .filter(return_vacancies::Column::WeeklyFeePence.is_not_null())
             .all(conn)
             .await?
-            .into_iter()
-            .map(|r| (r.id, r.home_id))
-            .collect();
-        let return_ids: Vec<i64> = rets.keys().copied().collect();
-        for part in return_ids.chunks(400) {
-            for v in return_vacancies::Entity::find()
-                .filter(return_vacancies::Column::ReturnId.is_in(part.iter().copied()))
-                .filter(return_vacancies::Column::WeeklyFeePence.is_not_null())
-                .all(conn)
-                .await?
-            {
-                let (Some(fee), Some(&home)) = (v.weekly_fee_pence, rets.get(&v.return_id)) else {
-                    continue;
-                };
-                let vacancy = (
-                    home,
-                    v.available_from,
-                    v.min_age,
-                    v.max_age,
-                    v.sexes,
-                    v.needs_mask,
-                    fee,
-                );
-                if !offered.insert(vacancy) {
-                    continue;
-                }
-                let label = type_of
-                    .get(&home)
-                    .and_then(|t| ProvisionType::from_code(t))
-                    .map(ProvisionType::label)
-                    .unwrap_or("Unknown");
-                by_type.entry(label).or_default().push(fee);
+        {
+            let (Some(fee), Some(&home)) = (v.weekly_fee_pence, home_of.get(&v.return_id)) else {
+                continue;
+            };
+            let vacancy = (
+                home,
+                v.available_from,
+                v.min_age,
+                v.max_age,
+                v.sexes,
+                v.needs_mask,
+                fee,
+            );
+            if !offered.insert(vacancy) {
+                continue;
             }
+            let label = type_of
+                .get(&home)
+                .and_then(|t| ProvisionType::from_code(t))
+                .map(ProvisionType::label)
+                .unwrap_or("Unknown");
+            by_type.entry(label).or_default().push(fee);
         }
     }
     Ok(by_type

@@ -13,7 +13,6 @@ use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::search::MinRating;
 use crate::search::index::KnownVersion;
-use crate::web::forms::FormErrors;
 use crate::web::html::render;
 use crate::web::page::PageContext;
 
@@ -59,17 +58,8 @@ async fn homes_for(
         let homes = super::homes(&state.db, &state.settings, &query.filter()).await?;
         return Ok((homes, false));
     }
-    let offers = state
-        .offers
-        .snapshot(&state.db, known.map(|Extension(k)| k))
-        .await?;
-    let criteria = search
-        .parse(&state.db, &offers)
-        .await
-        .map_err(|errors: FormErrors| Error::BadRequest(errors.summary()))?;
     // The same search seen on a map: not logged again.
-    let outcome =
-        crate::search::search(&offers, &criteria, state.settings.returns.stale_after_days);
+    let (_, outcome) = crate::search::routes::run_linked_search(state, known, &search).await?;
     let homes = super::fitting(&state.db, &state.settings, &outcome).await?;
     Ok((homes, true))
 }

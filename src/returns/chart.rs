@@ -22,7 +22,8 @@ pub const PARTS: [(&str, &str, &str); 4] = [
     ("Admittable vacancies", "#00703c", "cross"),
 ];
 
-fn escape(text: &str) -> String {
+/// Text for SVG markup (the charts write their markup by hand).
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

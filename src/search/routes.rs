@@ -9,7 +9,7 @@ use axum::response::Response;
 use super::index::KnownVersion;
 use super::params::SearchParams;
 use super::views::{SearchPage, hit_row};
-use super::{Channel, Outcome};
+use super::{Channel, Criteria, Outcome};
 use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::error::{Error, Result};
@@ -114,13 +114,14 @@ pub async fn page(
     Ok(render_with_status(StatusCode::OK, &view))
 }
 
-async fn export_table(
+/// The search a query string asks for, run. Downloads and the map are
+/// links from a search page, so criteria that do not parse there are a
+/// hand-edited link: a 400 naming every problem, not a form to fill again.
+pub async fn run_linked_search(
     state: &AppState,
-    viewer: &Viewer,
     known: Option<Extension<KnownVersion>>,
-    raw: Option<String>,
-) -> Result<Table> {
-    let query = params(raw.as_deref())?;
+    query: &SearchParams,
+) -> Result<(Criteria, Outcome)> {
     let offers = state
         .offers
         .snapshot(&state.db, known.map(|Extension(k)| k))
@@ -129,8 +130,18 @@ async fn export_table(
         .parse(&state.db, &offers)
         .await
         .map_err(|errors: FormErrors| Error::BadRequest(errors.summary()))?;
-    let outcome: Outcome =
-        super::search(&offers, &criteria, state.settings.returns.stale_after_days);
+    let outcome = super::search(&offers, &criteria, state.settings.returns.stale_after_days);
+    Ok((criteria, outcome))
+}
+
+async fn export_table(
+    state: &AppState,
+    viewer: &Viewer,
+    known: Option<Extension<KnownVersion>>,
+    raw: Option<String>,
+) -> Result<Table> {
+    let query = params(raw.as_deref())?;
+    let (criteria, outcome) = run_linked_search(state, known, &query).await?;
     state
         .search_log
         .record(viewer, &criteria, &outcome, Channel::Export)

@@ -43,14 +43,7 @@ async fn every_key_page_passes_the_automated_accessibility_checks() {
         .expect("axe-core is installed by `make assets`");
     crate::support::place_seed_homes(&app).await;
     let week = sufficiency::returns::this_week();
-    let mut a = app.signed_in(crate::support::Persona::ProviderA).await;
-    crate::returns::file(
-        &mut a,
-        &app.seed.home_a1,
-        &week,
-        &crate::returns::a1_fields(&week),
-    )
-    .await;
+    crate::returns::a1_files(&app, &week).await;
     let base = format!("http://{}", serve(&app).await);
     let c = &browser.client;
     let a1 = &app.seed.home_a1;

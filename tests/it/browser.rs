@@ -219,14 +219,7 @@ async fn text_of(c: &fantoccini::Client, css: &str) -> String {
 /// Provider A files last week's return for Alder House: something to copy.
 async fn a1_filed_last_week(app: &TestApp) {
     let last_week = sufficiency::returns::this_week().plus(-1);
-    let mut a = app.signed_in(crate::support::Persona::ProviderA).await;
-    crate::returns::file(
-        &mut a,
-        &app.seed.home_a1,
-        &last_week,
-        &crate::returns::a1_fields(&last_week),
-    )
-    .await;
+    crate::returns::a1_files(app, &last_week).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -317,14 +310,7 @@ async fn a_placements_officer_searches_for_a_bed() {
     };
     crate::support::place_seed_homes(&app).await;
     let week = sufficiency::returns::this_week();
-    let mut a = app.signed_in(crate::support::Persona::ProviderA).await;
-    crate::returns::file(
-        &mut a,
-        &app.seed.home_a1,
-        &week,
-        &crate::returns::a1_fields(&week),
-    )
-    .await;
+    crate::returns::a1_files(&app, &week).await;
     let base = format!("http://{}", serve(&app).await);
     let c = &browser.client;
     sign_in(c, &base, "placements@test.example").await;

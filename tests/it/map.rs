@@ -17,14 +17,7 @@ async fn placed() -> TestApp {
 async fn council_staff_see_homes_with_position_rating_and_latest_return() {
     let app = placed().await;
     let week = sufficiency::returns::this_week();
-    let mut a = app.signed_in(Persona::ProviderA).await;
-    crate::returns::file(
-        &mut a,
-        &app.seed.home_a1,
-        &week,
-        &crate::returns::a1_fields(&week),
-    )
-    .await;
+    crate::returns::a1_files(&app, &week).await;
     let mut c = app.signed_in(Persona::Placements).await;
     let data: Value = serde_json::from_str(&c.get("/map/homes.json").await.body).unwrap();
     let homes = data.as_array().unwrap();
@@ -105,15 +98,8 @@ async fn providers_and_anonymous_visitors_never_get_the_map() {
 async fn a_search_shown_on_the_map_keeps_only_the_homes_that_fit() {
     let app = placed().await;
     let week = sufficiency::returns::this_week();
-    let mut a = app.signed_in(Persona::ProviderA).await;
     // Alder House offers a bed for 12-16s of either sex.
-    crate::returns::file(
-        &mut a,
-        &app.seed.home_a1,
-        &week,
-        &crate::returns::a1_fields(&week),
-    )
-    .await;
+    crate::returns::a1_files(&app, &week).await;
     let mut c = app.signed_in(Persona::Placements).await;
     let search = "age=14&sex=female&postcode=BH12+1AA&miles=20";
     let results = c.get(&format!("/search?{search}")).await;

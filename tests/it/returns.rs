@@ -31,6 +31,12 @@ pub fn a1_fields<'a>(week: &IsoWeek) -> Vec<(&'a str, String)> {
     ]
 }
 
+/// Provider A files Alder House's return for `week` with [`a1_fields`].
+pub async fn a1_files(app: &TestApp, week: &IsoWeek) -> crate::support::Response {
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    file(&mut a, &app.seed.home_a1, week, &a1_fields(week)).await
+}
+
 pub async fn file(
     client: &mut Client<'_>,
     urn: &str,

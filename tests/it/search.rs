@@ -66,6 +66,17 @@ async fn with_vacancies() -> TestApp {
     app
 }
 
+/// Room for many vacancies at Alder House (a return's beds add up to its
+/// places).
+async fn alder_house_has_places(app: &TestApp, places: i32) {
+    homes::Entity::update_many()
+        .col_expr(homes::Column::RegisteredPlaces, places.into())
+        .filter(homes::Column::Urn.eq("SC100001"))
+        .exec(&app.db)
+        .await
+        .unwrap();
+}
+
 /// The reasons in the near-miss table's "Misses" column.
 fn near_misses(page: &str) -> Vec<String> {
     page.split(r#"<td class="govuk-table__cell app-miss">"#)
@@ -175,12 +186,7 @@ async fn each_criterion_excludes_with_its_reason() {
 #[tokio::test]
 async fn near_misses_page_on_their_own() {
     let app = placed().await;
-    homes::Entity::update_many()
-        .col_expr(homes::Column::RegisteredPlaces, 23.into())
-        .filter(homes::Column::Urn.eq("SC100001"))
-        .exec(&app.db)
-        .await
-        .unwrap();
+    alder_house_has_places(&app, 23).await;
     let beds: Vec<Value> = (0..23)
         .map(|_| vacancy(12, 16, "mixed", &[], false))
         .collect();
@@ -251,12 +257,7 @@ async fn results_page_twenty_at_a_time() {
             })
         })
         .collect();
-    homes::Entity::update_many()
-        .col_expr(homes::Column::RegisteredPlaces, 23.into())
-        .filter(homes::Column::Urn.eq("SC100001"))
-        .exec(&app.db)
-        .await
-        .unwrap();
+    alder_house_has_places(&app, 23).await;
     file(&app, Persona::ProviderA, "SC100001", 0, beds).await;
     let mut p = app.signed_in(Persona::Placements).await;
     let q = "/search?age=14&sex=female&postcode=BH1+1AA";
