@@ -19,7 +19,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use importers::vocab::{IsoWeek, Judgement, ProvisionType, RegistrationStatus};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait,
+};
 
 use crate::db::entities::{homes, inspections, organisations, return_vacancies, returns};
 use crate::error::Result;
@@ -166,63 +169,108 @@ const CARRY_WEEKS: i64 = 3;
 /// The fees are of the last quarter's vacancies.
 const FEE_WEEKS: i64 = 13;
 
+/// The columns of a return the dashboard counts: a view reads a quarter or
+/// a year of every local home's returns, and the rest of a return (its
+/// note, who filed it and when) is text to fetch and decode for nothing.
+#[derive(Debug, FromQueryResult)]
+struct ReturnFigures {
+    home_id: i64,
+    week_start: NaiveDate,
+    registered_places: Option<i32>,
+    occupied_ours: i32,
+    occupied_other: i32,
+    unavailable_staffing: i32,
+    unavailable_works: i32,
+    unavailable_matching: i32,
+    unavailable_registration: i32,
+    unavailable_other: i32,
+    vacancies: i32,
+}
+
 /// What the database says of each local home over the weeks asked about:
 /// its current returns and its full inspections, so that a past week is
 /// read as it was then, not as the homes are today.
+#[derive(Default)]
 struct History {
-    returns: HashMap<i64, BTreeMap<NaiveDate, returns::Model>>,
+    returns: HashMap<i64, BTreeMap<NaiveDate, ReturnFigures>>,
     /// Each home's full inspections, newest first (date, then id).
     ratings: HashMap<i64, Vec<(NaiveDate, Option<Judgement>)>>,
 }
 
 /// A home as it stood in one week.
 struct Standing<'a> {
-    ret: Option<&'a returns::Model>,
+    ret: Option<&'a ReturnFigures>,
     /// Its return is for this week, not carried from an earlier one.
     filed: bool,
     good: bool,
 }
 
 impl History {
+    /// By joining to the homes of the council rather than listing their
+    /// ids: one statement of three parameters, where a list of ids was a
+    /// statement per 400 homes that SQLite prepares afresh for each list.
     async fn load(
         conn: &impl ConnectionTrait,
-        ids: &[i64],
+        council_id: i64,
         first: IsoWeek,
         last: IsoWeek,
     ) -> Result<Self> {
+        use returns::Column as R;
         let mut history = History {
             returns: HashMap::new(),
             ratings: HashMap::new(),
         };
-        for chunk in ids.chunks(400) {
-            for r in returns::Entity::find()
-                .filter(returns::Column::HomeId.is_in(chunk.iter().copied()))
-                .filter(returns::Column::IsCurrent.eq(true))
-                .filter(returns::Column::WeekStart.between(first.monday(), last.monday()))
-                .all(conn)
-                .await?
-            {
-                history
-                    .returns
-                    .entry(r.home_id)
-                    .or_default()
-                    .insert(r.week_start, r);
-            }
-            for i in inspections::Entity::find()
-                .filter(inspections::Column::HomeId.is_in(chunk.iter().copied()))
-                .filter(inspections::Column::EventType.eq("full"))
-                .order_by_desc(inspections::Column::InspectionDate)
-                .order_by_desc(inspections::Column::Id)
-                .all(conn)
-                .await?
-            {
-                let overall = i.overall.as_deref().and_then(Judgement::from_code);
-                history
-                    .ratings
-                    .entry(i.home_id)
-                    .or_default()
-                    .push((i.inspection_date, overall));
-            }
+        for r in returns::Entity::find()
+            .select_only()
+            .columns([
+                R::HomeId,
+                R::WeekStart,
+                R::RegisteredPlaces,
+                R::OccupiedOurs,
+                R::OccupiedOther,
+                R::UnavailableStaffing,
+                R::UnavailableWorks,
+                R::UnavailableMatching,
+                R::UnavailableRegistration,
+                R::UnavailableOther,
+                R::Vacancies,
+            ])
+            .inner_join(homes::Entity)
+            .filter(homes::Column::HostCouncilId.eq(council_id))
+            .filter(R::IsCurrent.eq(true))
+            .filter(R::WeekStart.between(first.monday(), last.monday()))
+            .into_model::<ReturnFigures>()
+            .all(conn)
+            .await?
+        {
+            history
+                .returns
+                .entry(r.home_id)
+                .or_default()
+                .insert(r.week_start, r);
+        }
+        let full: Vec<(i64, NaiveDate, Option<String>)> = inspections::Entity::find()
+            .select_only()
+            .columns([
+                inspections::Column::HomeId,
+                inspections::Column::InspectionDate,
+                inspections::Column::Overall,
+            ])
+            .inner_join(homes::Entity)
+            .filter(homes::Column::HostCouncilId.eq(council_id))
+            .filter(inspections::Column::EventType.eq("full"))
+            .order_by_desc(inspections::Column::InspectionDate)
+            .order_by_desc(inspections::Column::Id)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (home_id, date, overall) in full {
+            let overall = overall.as_deref().and_then(Judgement::from_code);
+            history
+                .ratings
+                .entry(home_id)
+                .or_default()
+                .push((date, overall));
         }
         Ok(history)
     }
@@ -254,6 +302,23 @@ impl History {
     }
 }
 
+/// The names of the providers of the council's homes, by id.
+async fn provider_names(
+    conn: &impl ConnectionTrait,
+    council_id: i64,
+) -> Result<HashMap<i64, String>> {
+    let names: Vec<(i64, String)> = homes::Entity::find()
+        .select_only()
+        .columns([organisations::Column::Id, organisations::Column::Name])
+        .distinct()
+        .join(JoinType::InnerJoin, homes::Relation::Organisations1.def())
+        .filter(homes::Column::HostCouncilId.eq(council_id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(names.into_iter().collect())
+}
+
 pub async fn capacity(
     conn: &impl ConnectionTrait,
     our_council_id: Option<i64>,
@@ -271,18 +336,15 @@ pub async fn capacity(
         }
         None => Vec::new(),
     };
-    let ids: Vec<i64> = local.iter().map(|h| h.id).collect();
     // Returns for the trend (with its carry) and the fees' quarter.
     let first = week.plus(-(trend_weeks.max(FEE_WEEKS) - 1) - CARRY_WEEKS);
-    let history = History::load(conn, &ids, first, week).await?;
-
-    let providers: HashMap<i64, String> = organisations::Entity::find()
-        .filter(organisations::Column::Id.is_in(local.iter().filter_map(|h| h.provider_id)))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
+    let (history, providers) = match our_council_id {
+        Some(id) => (
+            History::load(conn, id, first, week).await?,
+            provider_names(conn, id).await?,
+        ),
+        None => (History::default(), HashMap::new()),
+    };
     let key = |by: By, h: &homes::Model| -> String {
         match by {
             By::Locality => h.locality.clone().unwrap_or_else(|| "Not recorded".into()),
@@ -333,7 +395,10 @@ pub async fn capacity(
             blocks.push(block);
         }
     }
-    let fees = fees(conn, &local, &history, week).await?;
+    let fees = match our_council_id {
+        Some(id) => fees(conn, &local, id, week).await?,
+        None => Vec::new(),
+    };
     Ok(Capacity {
         week,
         totals,
@@ -347,6 +412,18 @@ pub async fn capacity(
     })
 }
 
+/// A vacancy with a fee, and the home that offered it.
+#[derive(Debug, FromQueryResult)]
+struct PricedVacancy {
+    home_id: i64,
+    available_from: NaiveDate,
+    min_age: i16,
+    max_age: i16,
+    sexes: String,
+    needs_mask: i64,
+    weekly_fee_pence: Option<i64>,
+}
+
 /// Weekly fees of the vacancies offered in returns of the `FEE_WEEKS` to
 /// `week`, by type. A vacancy a home offers week after week (the same
 /// beds-from date, ages, sexes, needs and fee) counts once, so a long-open
@@ -354,52 +431,61 @@ pub async fn capacity(
 async fn fees(
     conn: &impl ConnectionTrait,
     local: &[homes::Model],
-    history: &History,
+    council_id: i64,
     week: IsoWeek,
 ) -> Result<Vec<FeeBand>> {
+    use return_vacancies::Column as V;
     let type_of: HashMap<i64, &str> = local
         .iter()
         .map(|h| (h.id, h.provision_type.as_str()))
         .collect();
-    // The quarter's returns, already loaded with the trend: return -> home.
-    let quarter = week.plus(-(FEE_WEEKS - 1)).monday()..=week.monday();
-    let home_of: HashMap<i64, i64> = history
-        .returns
-        .values()
-        .flat_map(|list| list.range(quarter.clone()).map(|(_, r)| (r.id, r.home_id)))
-        .collect();
-    let return_ids: Vec<i64> = home_of.keys().copied().collect();
+    let priced: Vec<PricedVacancy> = return_vacancies::Entity::find()
+        .select_only()
+        .column(returns::Column::HomeId)
+        .columns([
+            V::AvailableFrom,
+            V::MinAge,
+            V::MaxAge,
+            V::Sexes,
+            V::NeedsMask,
+            V::WeeklyFeePence,
+        ])
+        .inner_join(returns::Entity)
+        .join(JoinType::InnerJoin, returns::Relation::Homes.def())
+        .filter(homes::Column::HostCouncilId.eq(council_id))
+        .filter(returns::Column::IsCurrent.eq(true))
+        .filter(
+            returns::Column::WeekStart.between(week.plus(-(FEE_WEEKS - 1)).monday(), week.monday()),
+        )
+        .filter(V::WeeklyFeePence.is_not_null())
+        .into_model()
+        .all(conn)
+        .await?;
     let mut offered = HashSet::new();
     let mut by_type: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
-    for part in return_ids.chunks(400) {
-        for v in return_vacancies::Entity::find()
-            .filter(return_vacancies::Column::ReturnId.is_in(part.iter().copied()))
-            .filter(return_vacancies::Column::WeeklyFeePence.is_not_null())
-            .all(conn)
-            .await?
-        {
-            let (Some(fee), Some(&home)) = (v.weekly_fee_pence, home_of.get(&v.return_id)) else {
-                continue;
-            };
-            let vacancy = (
-                home,
-                v.available_from,
-                v.min_age,
-                v.max_age,
-                v.sexes,
-                v.needs_mask,
-                fee,
-            );
-            if !offered.insert(vacancy) {
-                continue;
-            }
-            let label = type_of
-                .get(&home)
-                .and_then(|t| ProvisionType::from_code(t))
-                .map(ProvisionType::label)
-                .unwrap_or("Unknown");
-            by_type.entry(label).or_default().push(fee);
+    for v in priced {
+        let Some(fee) = v.weekly_fee_pence else {
+            continue;
+        };
+        let home = v.home_id;
+        let vacancy = (
+            home,
+            v.available_from,
+            v.min_age,
+            v.max_age,
+            v.sexes,
+            v.needs_mask,
+            fee,
+        );
+        if !offered.insert(vacancy) {
+            continue;
         }
+        let label = type_of
+            .get(&home)
+            .and_then(|t| ProvisionType::from_code(t))
+            .map(ProvisionType::label)
+            .unwrap_or("Unknown");
+        by_type.entry(label).or_default().push(fee);
     }
     Ok(by_type
         .into_iter()

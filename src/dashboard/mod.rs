@@ -67,10 +67,11 @@ fn current_inspection() -> RelationDef {
 /// One row per open home: council, type, places, rating.
 type HomeFacts = (Option<i64>, String, Option<i32>, Option<String>);
 
-pub async fn overview(db: &DatabaseConnection, council_name: &str) -> Result<Overview> {
-    let ours = crate::organisations::find_by_name_or_id(db, council_name)
-        .await?
-        .filter(|o| o.kind == "council");
+pub async fn overview(
+    db: &DatabaseConnection,
+    council: &crate::config::Council,
+) -> Result<Overview> {
+    let our_id = crate::organisations::our_council_id(db, council).await?;
     let facts: Vec<HomeFacts> = homes::Entity::find()
         .select_only()
         .columns([
@@ -87,7 +88,6 @@ pub async fn overview(db: &DatabaseConnection, council_name: &str) -> Result<Ove
         .into_tuple()
         .all(db)
         .await?;
-    let our_id = ours.as_ref().map(|o| o.id);
     let mine: Vec<&HomeFacts> = facts
         .iter()
         .filter(|f| our_id.is_some() && f.0 == our_id)
@@ -167,9 +167,7 @@ pub async fn overview(db: &DatabaseConnection, council_name: &str) -> Result<Ove
 
     Ok(Overview {
         council_id: our_id,
-        council_name: ours
-            .map(|o| o.name)
-            .unwrap_or_else(|| council_name.to_string()),
+        council_name: council.name.clone(),
         homes: mine.len() as i64,
         places: mine.iter().map(|f| i64::from(f.2.unwrap_or(0))).sum(),
         by_type,

@@ -129,15 +129,15 @@ pub async fn build(
             .map_err(StartError::Other)?;
         println!("Imported {} places from {name}", done.saved);
     }
-    let ours = crate::organisations::find_by_name_or_id(db, &settings.council.name)
+    let ours = crate::organisations::our_council_id(db, &settings.council)
         .await?
         .ok_or_else(|| {
             StartError::Other("the demo extract has no homes in the host council".into())
         })?;
-    block_contracts(db, ours.id).await?;
-    let filed = returns::generate(db, settings, ours.id).await?;
+    block_contracts(db, ours).await?;
+    let filed = returns::generate(db, settings, ours).await?;
     println!("Generated {filed} weekly returns over 12 weeks");
-    let open = cases::generate(db, settings, ours.id).await?;
+    let open = cases::generate(db, settings, ours).await?;
     println!("{open} monitoring cases open, with plans, actions, meetings and escalations");
     add_users(db, settings).await
 }
@@ -327,14 +327,14 @@ async fn busiest_local_providers(
     db: &DatabaseConnection,
     settings: &Settings,
 ) -> Result<Vec<(i64, String)>, StartError> {
-    let ours = crate::organisations::find_by_name_or_id(db, &settings.council.name)
+    let ours = crate::organisations::our_council_id(db, &settings.council)
         .await
         .map_err(|e| StartError::Other(e.to_string()))?
         .ok_or_else(|| {
             StartError::Other("the demo extract has no homes in the host council".into())
         })?;
     let local = homes::Entity::find()
-        .filter(homes::Column::HostCouncilId.eq(ours.id))
+        .filter(homes::Column::HostCouncilId.eq(ours))
         .filter(homes::Column::ProvisionType.eq("childrens_home"))
         .all(db)
         .await?;

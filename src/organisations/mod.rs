@@ -215,10 +215,17 @@ pub async fn our_council_id(
     db: &impl ConnectionTrait,
     council: &crate::config::Council,
 ) -> Result<Option<i64>> {
-    let found = find_by_name_or_id(db, &council.name).await?;
-    Ok(found
-        .filter(|o| o.kind == Kind::Council.code())
-        .map(|o| o.id))
+    // By the matching key, through its unique index: every dashboard, map
+    // and job asks, and a lower(name) comparison read every organisation.
+    let id = organisations::Entity::find()
+        .select_only()
+        .column(organisations::Column::Id)
+        .filter(organisations::Column::Kind.eq(Kind::Council.code()))
+        .filter(organisations::Column::NameKey.eq(name_key(&council.name)))
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    Ok(id)
 }
 
 pub async fn find_by_name_or_id(

@@ -403,9 +403,7 @@ async fn board_for(state: &AppState, viewer: &Viewer, query: &BoardQuery) -> Res
     } else {
         parse_week(&query.week)?
     };
-    let our_council = organisations::find_by_name_or_id(&state.db, &state.settings.council.name)
-        .await?
-        .map(|o| o.id);
+    let our_council = organisations::our_council_id(&state.db, &state.settings.council).await?;
     let council_id = match query.council.as_str() {
         "" => our_council,
         "all" => None,

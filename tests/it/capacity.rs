@@ -238,3 +238,37 @@ async fn a_past_week_is_shown_as_it_was() {
     let blocks = c.get("/capacity/export.xlsx?table=blocks").await;
     blocks.assert_status(StatusCode::OK);
 }
+
+/// Fees are of the vacancies in current returns of the council's own homes:
+/// an amended return's first version no longer counts, nor does a home
+/// hosted by another council.
+#[tokio::test]
+async fn fees_count_current_returns_of_local_homes_only() {
+    let app = filed().await;
+    let monday = this_week().monday().to_string();
+    // Provider A amends Alder House's return: the bed now costs £6,000.
+    put(
+        &app,
+        Persona::ProviderA,
+        "SC100001",
+        this_week().to_string(),
+        json!({"occupied_ours": 1, "occupied_other": 1, "vacancies": [
+            {"beds": 2, "available_from": monday, "min_age": 11, "max_age": 17, "sexes": "mixed", "weekly_fee": "6000.00"}
+        ]}),
+    )
+    .await;
+    // Cedar View (£5,000 last week) is now in Dorset's area.
+    homes::Entity::update_many()
+        .col_expr(
+            homes::Column::HostCouncilId,
+            app.seed.other_council_id.into(),
+        )
+        .filter(homes::Column::Urn.eq("SC200001"))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let mut c = app.signed_in(Persona::Commissioner).await;
+    let fees = c.get("/capacity/export.csv?table=fees").await.body;
+    assert!(fees.contains("Children's home,1,6000,6000,6000"), "{fees}");
+    assert!(!fees.contains("4750") && !fees.contains("5000"), "{fees}");
+}

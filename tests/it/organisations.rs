@@ -105,3 +105,37 @@ async fn editing_an_organisation_is_audited() {
         .assert_contains("sector: private")
         .assert_contains("sector: voluntary");
 }
+
+/// "Our council" (the dashboard's, the map's and every job's) is the
+/// council organisation the configuration names, however the name is
+/// spelled there, and never a provider that happens to share the name.
+#[tokio::test]
+async fn our_council_is_the_council_the_configuration_names_however_spelled() {
+    use sufficiency::auth::Viewer;
+    use sufficiency::organisations::{Kind, OrganisationInput, create, our_council_id};
+    let app = TestApp::new().await;
+    let namesake = OrganisationInput {
+        kind: Kind::Provider,
+        name: app.state.settings.council.name.clone(),
+        sector: None,
+        contact_email: None,
+        ownership_note: None,
+        ons_code: None,
+    };
+    create(&app.db, &Viewer::system("test"), namesake)
+        .await
+        .expect("a provider with the council's name");
+    let mut council = app.state.settings.council.clone();
+    let ours = Some(app.seed.our_council_id);
+    for spelling in [
+        "Bournemouth, Christchurch and Poole",
+        "  BOURNEMOUTH, Christchurch & Poole ",
+    ] {
+        council.name = spelling.into();
+        let found = our_council_id(&app.db, &council).await.expect("lookup");
+        assert_eq!(found, ours, "{spelling}");
+    }
+    council.name = "Christchurch".into();
+    let found = our_council_id(&app.db, &council).await.expect("lookup");
+    assert_eq!(found, None, "a part of the name is not the council");
+}
