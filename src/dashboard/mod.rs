@@ -149,10 +149,12 @@ pub async fn overview(
             c.below_good += 1;
         }
     }
+    // Every council's name (a few hundred rows): a list of their ids would
+    // be a statement SQLite prepares afresh on each view.
     let names: Vec<(i64, String)> = organisations::Entity::find()
         .select_only()
         .columns([organisations::Column::Id, organisations::Column::Name])
-        .filter(organisations::Column::Id.is_in(councils.keys().copied().collect::<Vec<_>>()))
+        .filter(organisations::Column::Kind.eq(crate::organisations::Kind::Council.code()))
         .into_tuple()
         .all(db)
         .await?;

@@ -9,7 +9,10 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use importers::vocab::{Need, Sexes};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QuerySelect,
+};
 use serde::Deserialize;
 
 use crate::app::AppState;
@@ -98,6 +101,19 @@ pub struct Demand {
     pub unmet: Vec<Unmet>,
 }
 
+/// The searches that found nothing, counted by the database per age, sex,
+/// needs, distance and district: a period's log may hold hundreds of
+/// thousands of searches, and only these few groups leave the database.
+#[derive(Debug, FromQueryResult)]
+struct UnmetCount {
+    age: i16,
+    sexes: String,
+    needs_mask: i64,
+    max_miles: i32,
+    district: String,
+    times: i64,
+}
+
 /// Searches from `from` until `to`, and those that found nothing, grouped
 /// by age band, sex, needs and distance; most frequent first.
 pub async fn between(
@@ -105,39 +121,57 @@ pub async fn between(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Demand> {
-    let all = searches::Entity::find()
-        .filter(searches::Column::SearchedAt.gte(from.fixed_offset()))
-        .filter(searches::Column::SearchedAt.lt(to.fixed_offset()))
+    use searches::Column as S;
+    let in_period = Condition::all()
+        .add(S::SearchedAt.gte(from.fixed_offset()))
+        .add(S::SearchedAt.lt(to.fixed_offset()));
+    let searches = searches::Entity::find()
+        .filter(in_period.clone())
+        .count(conn)
+        .await?;
+    let counted = searches::Entity::find()
+        .select_only()
+        .columns([S::Age, S::Sexes, S::NeedsMask, S::MaxMiles, S::District])
+        .column_as(S::Id.count(), "times")
+        .filter(in_period)
+        .filter(S::Results.eq(0))
+        .group_by(S::Age)
+        .group_by(S::Sexes)
+        .group_by(S::NeedsMask)
+        .group_by(S::MaxMiles)
+        .group_by(S::District)
+        .into_model::<UnmetCount>()
         .all(conn)
         .await?;
     let mut groups: BTreeMap<(AgeBand, String, i64, i32), Unmet> = BTreeMap::new();
     let mut unmet_searches = 0;
-    for s in all.iter().filter(|s| s.results == 0) {
-        unmet_searches += 1;
+    for s in counted {
+        let times = usize::try_from(s.times).unwrap_or(0);
+        unmet_searches += times;
         let band = AgeBand::of(s.age);
         let entry = groups
             .entry((band, s.sexes.clone(), s.needs_mask, s.max_miles))
             .or_insert_with(|| Unmet {
                 band,
                 ages: Vec::new(),
-                sexes: s.sexes.clone(),
+                sexes: s.sexes,
                 needs_mask: s.needs_mask,
                 max_miles: s.max_miles,
                 times: 0,
                 districts: Vec::new(),
             });
-        entry.times += 1;
+        entry.times += times;
         if let Err(at) = entry.ages.binary_search(&s.age) {
             entry.ages.insert(at, s.age);
         }
         if let Err(at) = entry.districts.binary_search(&s.district) {
-            entry.districts.insert(at, s.district.clone());
+            entry.districts.insert(at, s.district);
         }
     }
     let mut unmet: Vec<Unmet> = groups.into_values().collect();
     unmet.sort_by(|a, b| b.times.cmp(&a.times).then(a.band.cmp(&b.band)));
     Ok(Demand {
-        searches: all.len(),
+        searches: usize::try_from(searches).unwrap_or(usize::MAX),
         unmet_searches,
         unmet,
     })

@@ -191,7 +191,12 @@ async fn fill_sign_in(c: &fantoccini::Client, email: &str) {
     type_into(c, "email", email).await;
     type_into(c, "password", PASSWORD).await;
     click(c, Locator::Css("button[type=submit]")).await;
-    c.wait().for_element(Locator::Css("h1")).await.unwrap();
+    // The signed-in page, not the sign-in page still showing (its own h1
+    // would let the next step race the form's redirect).
+    c.wait()
+        .for_element(Locator::Css("form[action='/sign-out']"))
+        .await
+        .unwrap();
 }
 
 async fn type_into(c: &fantoccini::Client, id: &str, text: &str) {

@@ -20,8 +20,21 @@ async fn a_commissioner_sees_the_local_market_at_a_glance() {
             .contains(&format!("/homes?council={council}&amp;rating=good"))
     );
     assert!(page.body.contains(&format!(
-        "/homes?council={council}&amp;rating=not_inspected"
+        "/homes?council={council}&amp;rating=not_inspected\">2<"
     )));
+    assert!(
+        page.body
+            .contains(&format!("/homes?council={council}&amp;rating=good\">1<"))
+    );
+    // The councils table: ours with its 3 homes, 9 places, none below Good.
+    let cells: String = page.body.split_whitespace().collect();
+    assert!(
+        cells.contains(&format!(
+            "council={council}\">Bournemouth,ChristchurchandPoole</a></td><tdclass=\"govuk-table__cellgovuk-table__cell--numeric\">3</td><tdclass=\"govuk-table__cellgovuk-table__cell--numeric\">9</td><tdclass=\"govuk-table__cellgovuk-table__cell--numeric\">0</td>"
+        )),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ mod cases;
 mod cli;
 mod dashboard;
 mod database;
+mod demand;
 mod demo;
 mod email;
 mod health;

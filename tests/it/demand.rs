@@ -1,0 +1,81 @@
+//! Unmet demand: the searches of a period, and those that found nothing
+//! grouped by what was asked, counted by the database.
+
+use chrono::{Duration, Utc};
+use sea_orm::{ActiveValue::Set, EntityTrait};
+use sufficiency::db::entities::searches;
+use sufficiency::search::demand::{AgeBand, between};
+
+use crate::support::TestApp;
+
+fn logged(
+    age: i16,
+    sexes: &str,
+    district: &str,
+    results: i32,
+    days_ago: i64,
+) -> searches::ActiveModel {
+    let now = Utc::now();
+    searches::ActiveModel {
+        searched_at: Set((now - Duration::days(days_ago)).fixed_offset()),
+        user_id: Set(None),
+        role: Set("placements".into()),
+        channel: Set("page".into()),
+        district: Set(district.into()),
+        age: Set(age),
+        sexes: Set(sexes.into()),
+        needs_mask: Set(0),
+        max_miles: Set(20),
+        needed_from: Set(now.date_naive()),
+        provision_types: Set(String::new()),
+        emergency: Set(false),
+        solo: Set(false),
+        min_rating: Set("good".into()),
+        results: Set(results),
+        near_misses: Set(0),
+        ..Default::default()
+    }
+}
+
+/// Girls of 15 searched for twice from BH12 and a girl of 17 once from BH1
+/// (one band: three times, ages 15 and 17, both districts); a boy of 16
+/// once. A search that found beds is a search but not unmet demand, and
+/// one from before the period is neither.
+#[tokio::test]
+async fn unmet_demand_counts_the_periods_searches_by_what_was_asked() {
+    let app = TestApp::new().await;
+    searches::Entity::insert_many([
+        logged(15, "female", "BH12", 0, 1),
+        logged(15, "female", "BH12", 0, 2),
+        logged(17, "female", "BH1", 0, 3),
+        logged(16, "male", "BH12", 0, 1),
+        logged(15, "female", "BH12", 2, 1),
+        logged(15, "female", "BH12", 0, 40),
+    ])
+    .exec(&app.db)
+    .await
+    .expect("log rows");
+    let now = Utc::now();
+    let demand = between(&app.db, now - Duration::days(30), now)
+        .await
+        .expect("demand");
+    assert_eq!((demand.searches, demand.unmet_searches), (5, 4));
+    assert_eq!(demand.unmet.len(), 2, "{:?}", demand.unmet);
+    let girls = &demand.unmet[0];
+    assert_eq!(
+        (girls.band, girls.sexes.as_str(), girls.times),
+        (AgeBand::FifteenToSeventeen, "female", 3)
+    );
+    assert_eq!(girls.ages, [15, 17]);
+    assert_eq!(girls.districts, ["BH1", "BH12"]);
+    let boys = &demand.unmet[1];
+    assert_eq!(
+        (
+            boys.band,
+            boys.sexes.as_str(),
+            boys.times,
+            boys.ages.as_slice()
+        ),
+        (AgeBand::FifteenToSeventeen, "male", 1, &[16][..])
+    );
+}
