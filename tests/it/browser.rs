@@ -212,6 +212,24 @@ async fn click(c: &fantoccini::Client, locator: Locator<'_>) {
     c.find(locator).await.unwrap().click().await.unwrap();
 }
 
+/// The text of `css` once it shows `needle` (within ten seconds): for
+/// what appears with an animation, whose text is empty while invisible.
+async fn visible_text(c: &fantoccini::Client, css: &str, needle: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let element = c.wait().for_element(Locator::Css(css)).await.unwrap();
+        let text = element.text().await.unwrap_or_default();
+        if text.contains(needle) || std::time::Instant::now() > deadline {
+            assert!(
+                text.contains(needle),
+                "{css} never showed {needle:?}: {text:?}"
+            );
+            return text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 async fn text_of(c: &fantoccini::Client, css: &str) -> String {
     c.find(Locator::Css(css))
         .await
@@ -352,18 +370,9 @@ async fn a_placements_officer_searches_for_a_bed() {
         .unwrap();
     assert!(!boundaries.is_empty(), "council boundaries drawn");
     good[0].click().await.unwrap();
-    let popup = c
-        .wait()
-        .for_element(Locator::Css(".leaflet-popup-content"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        popup.contains("Alder House") && popup.contains("2 vacant"),
-        "{popup}"
-    );
+    // The popup fades in: its text reads as empty until it is visible.
+    let popup = visible_text(c, ".leaflet-popup-content", "Alder House").await;
+    assert!(popup.contains("2 vacant"), "{popup}");
     browser.quit().await;
 }
 
