@@ -24,6 +24,10 @@ use crate::organisations;
 use crate::web::forms::FormErrors;
 use crate::web::html::{redirect, render, render_with_status};
 use crate::web::page::{PageContext, flash, notice};
+use crate::web::pagination::Pagination;
+
+/// Homes a page of the returns board shows: more than any one council hosts.
+const BOARD_PER_PAGE: u64 = 200;
 
 /// A week from a URL: this week at the latest plus one (providers file early
 /// for next Monday), never older than 2000.
@@ -424,9 +428,24 @@ pub async fn board(
     viewer: Viewer,
     Query(query): Query<BoardQuery>,
 ) -> Result<Response> {
-    let board = board_for(&state, &viewer, &query).await?;
+    let mut board = board_for(&state, &viewer, &query).await?;
     let councils = crate::homes::council_choices(&state.db).await?;
+    // A council's board is one page; every council's, thousands of homes,
+    // is paged (the totals, and the downloads, are of them all).
+    let pagination = Pagination::new(
+        "/returns",
+        &query.pairs(),
+        query.page.parse().unwrap_or(1),
+        BOARD_PER_PAGE,
+        board.rows.len() as u64,
+    );
+    board.rows = std::mem::take(&mut board.rows)
+        .into_iter()
+        .skip(((pagination.page - 1) * BOARD_PER_PAGE) as usize)
+        .take(BOARD_PER_PAGE as usize)
+        .collect();
     Ok(render(&BoardPage {
+        pagination,
         page,
         is_current_week: board.week == this_week(),
         board,

@@ -8,6 +8,7 @@ use super::{HomeFacts, Status};
 use crate::db::entities::{homes, returns};
 use crate::web::forms::FormErrors;
 use crate::web::page::PageContext;
+use crate::web::pagination::Pagination;
 
 pub fn week_label(week: IsoWeek) -> String {
     format!("week beginning {}", week.monday().format("%A %-d %B %Y"))
@@ -104,9 +105,13 @@ pub struct BoardQuery {
     #[serde(rename = "type")]
     pub provision_type: String,
     pub provider: String,
+    /// The page of the table (the totals are of every page).
+    pub page: String,
 }
 
 impl BoardQuery {
+    /// The board's filters for `week` (this board's by default), without
+    /// the page: another week or a download starts from the top.
     pub fn href(&self, path: &str, week: Option<IsoWeek>) -> String {
         let week = week
             .map(|w| w.to_string())
@@ -120,6 +125,20 @@ impl BoardQuery {
         ];
         format!("{path}?{}", crate::web::query_string(pairs))
     }
+
+    /// The filters as pairs, for page links.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        [
+            ("week", &self.week),
+            ("council", &self.council),
+            ("locality", &self.locality),
+            ("type", &self.provision_type),
+            ("provider", &self.provider),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+    }
 }
 
 #[derive(Template)]
@@ -127,6 +146,7 @@ impl BoardQuery {
 pub struct BoardPage {
     pub page: PageContext,
     pub board: Board,
+    pub pagination: Pagination,
     pub query: BoardQuery,
     pub council: String,
     pub councils: Vec<(i64, String)>,

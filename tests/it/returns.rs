@@ -418,3 +418,44 @@ async fn providers_cannot_file_for_another_providers_home() {
     .assert_status(StatusCode::FORBIDDEN);
     assert_eq!(count(&app).await, 0);
 }
+
+/// Every council's board, thousands of homes nationally, comes a page at a
+/// time; the totals are of every page.
+#[tokio::test]
+async fn the_board_for_every_council_pages_its_homes() {
+    use sea_orm::ActiveValue::Set;
+    use sufficiency::db::entities::homes;
+    let app = TestApp::new().await;
+    let now = chrono::Utc::now().fixed_offset();
+    let neighbours = (0..205).map(|n| homes::ActiveModel {
+        urn: Set(format!("SC9{n:05}")),
+        name: Set(format!("Neighbour Home {n:03}")),
+        provision_type: Set("childrens_home".into()),
+        registered_places: Set(Some(1)),
+        short_break_only: Set(false),
+        multi_building: Set(false),
+        registration_status: Set("active".into()),
+        host_council_id: Set(Some(app.seed.other_council_id)),
+        contract: Set("spot".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    });
+    homes::Entity::insert_many(neighbours)
+        .exec(&app.db)
+        .await
+        .expect("205 homes in Dorset");
+    let mut c = app.signed_in(Persona::Commissioner).await;
+    let first = c.get("/returns?council=all").await;
+    first.assert_contains("0 of 208 homes filed");
+    assert!(first.text().contains("Total (208 homes, every page) 214"));
+    assert_eq!(first.body.matches("href=\"/homes/SC").count(), 200);
+    let next = first.body.replace("&#38;", "&").replace("&amp;", "&");
+    assert!(next.contains("/returns?council=all&page=2"), "{next}");
+    let second = c.get("/returns?council=all&page=2").await;
+    second.assert_contains("0 of 208 homes filed");
+    assert_eq!(second.body.matches("href=\"/homes/SC").count(), 8);
+    // Our own council's board is one page, as before.
+    let ours = c.get("/returns").await;
+    assert!(ours.text().contains("Total (3 homes) 9"), "{}", ours.text());
+}
