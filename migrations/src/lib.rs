@@ -20,6 +20,7 @@ mod m20261126_000012_case_owners;
 pub mod m20261126_000013_home_offers;
 pub mod m20261126_000014_search_versions;
 mod m20261126_000015_session_users;
+mod m20261127_000016_returns_last_filed_index;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000013_home_offers::Migration),
             Box::new(m20261126_000014_search_versions::Migration),
             Box::new(m20261126_000015_session_users::Migration),
+            Box::new(m20261127_000016_returns_last_filed_index::Migration),
         ]
     }
 }

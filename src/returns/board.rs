@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use importers::vocab::{IsoWeek, ProvisionType, RegistrationStatus};
-use sea_orm::sea_query::{Alias, Expr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter,
     QueryOrder, QuerySelect, RelationDef,
@@ -37,6 +37,8 @@ pub struct HomeLine {
     pub provider_name: Option<String>,
     /// The current rating flags the home (see `quality`).
     pub flagged: bool,
+    /// When any return for the home was last filed.
+    pub last_filed: Option<DateTime<FixedOffset>>,
 }
 
 #[derive(Debug, Clone)]
@@ -45,8 +47,6 @@ pub struct Row {
     /// The week's current return, if filed.
     pub ret: Option<returns::Model>,
     pub status: Status,
-    /// When any return for the home was last filed.
-    pub last_filed: Option<DateTime<FixedOffset>>,
 }
 
 impl Row {
@@ -103,6 +103,22 @@ fn provider_join() -> RelationDef {
         .into()
 }
 
+/// When the home last filed any return: one seek of `returns_home_submitted`
+/// a home (a `MAX` over each home's returns read all five years of them).
+fn last_filed() -> Expr {
+    let filed = Alias::new("filed");
+    Expr::from(
+        Query::select()
+            .expr(Expr::col((filed.clone(), returns::Column::SubmittedAt)).max())
+            .from_as(returns::Entity, filed.clone())
+            .and_where(
+                Expr::col((filed, returns::Column::HomeId))
+                    .equals((homes::Entity, homes::Column::Id)),
+            )
+            .to_owned(),
+    )
+}
+
 /// The board for `week`: open homes the viewer may see, matching the filter.
 pub async fn week(
     db: &DatabaseConnection,
@@ -130,6 +146,7 @@ pub async fn week(
             crate::quality::flagged_expr("current_inspection"),
             "flagged",
         )
+        .column_as(last_filed(), "last_filed")
         .join_as(JoinType::LeftJoin, provider_join(), Alias::new("provider"))
         .join_as(
             JoinType::LeftJoin,
@@ -159,7 +176,6 @@ pub async fn week(
 
     let ids: Vec<i64> = lines.iter().map(|h| h.id).collect();
     let mut filed: HashMap<i64, returns::Model> = HashMap::new();
-    let mut last: HashMap<i64, DateTime<FixedOffset>> = HashMap::new();
     for chunk in ids.chunks(CHUNK) {
         for r in returns::Entity::find()
             .filter(returns::Column::HomeId.is_in(chunk.to_vec()))
@@ -170,20 +186,6 @@ pub async fn week(
         {
             filed.insert(r.home_id, r);
         }
-        let latest: Vec<(i64, Option<DateTime<FixedOffset>>)> = returns::Entity::find()
-            .select_only()
-            .column(returns::Column::HomeId)
-            .column_as(returns::Column::SubmittedAt.max(), "last")
-            .filter(returns::Column::HomeId.is_in(chunk.to_vec()))
-            .group_by(returns::Column::HomeId)
-            .into_tuple()
-            .all(db)
-            .await?;
-        last.extend(
-            latest
-                .into_iter()
-                .filter_map(|(id, at)| at.map(|at| (id, at))),
-        );
     }
 
     let due = settings.returns.due(week);
@@ -213,12 +215,7 @@ pub async fn week(
                         + r.unavailable_other,
                 );
             }
-            Row {
-                last_filed: last.get(&home.id).copied(),
-                home,
-                ret,
-                status,
-            }
+            Row { home, ret, status }
         })
         .collect();
     Ok(Board {
@@ -273,7 +270,8 @@ impl Board {
                             .as_ref()
                             .map(|m| crate::web::filters::date_time(&m.submitted_at))
                             .into(),
-                        r.last_filed
+                        r.home
+                            .last_filed
                             .as_ref()
                             .map(crate::web::filters::date_time)
                             .into(),
