@@ -378,7 +378,11 @@ async fn the_council_board_shows_every_home_with_totals_and_exports() {
     // When each home last filed: Alder House today, the other two never.
     let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::London);
     let today = sufficiency::web::filters::long_date(&today.date_naive());
-    assert!(board.text().contains(&format!("{today} at ")), "{}", board.text());
+    assert!(
+        board.text().contains(&format!("{today} at ")),
+        "{}",
+        board.text()
+    );
     assert_eq!(board.text().matches("Never").count(), 2, "{}", board.text());
     let prev = c.get(&format!("/returns?week={}", week.plus(-1))).await;
     prev.assert_contains("0 of 3 homes filed");
