@@ -207,8 +207,9 @@ struct Standing<'a> {
 
 impl History {
     /// By joining to the homes of the council rather than listing their
-    /// ids: one statement of three parameters, where a list of ids was a
-    /// statement per 400 homes that SQLite prepares afresh for each list.
+    /// ids: one statement of a few parameters however many homes, where a
+    /// list of ids was a statement per 400 homes that SQLite (with
+    /// `ANALYZE`'s statistics) prepared afresh each time.
     async fn load(
         conn: &impl ConnectionTrait,
         council_id: i64,
@@ -216,10 +217,7 @@ impl History {
         last: IsoWeek,
     ) -> Result<Self> {
         use returns::Column as R;
-        let mut history = History {
-            returns: HashMap::new(),
-            ratings: HashMap::new(),
-        };
+        let mut history = History::default();
         for r in returns::Entity::find()
             .select_only()
             .columns([

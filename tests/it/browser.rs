@@ -163,10 +163,7 @@ async fn a_placements_officer_signs_in_and_browses_homes() {
     // Filtering works from the form.
     type_into(c, "q", "cedar").await;
     click(c, Locator::Css("form.app-filters button[type=submit]")).await;
-    c.wait()
-        .for_element(Locator::Css("table.govuk-table"))
-        .await
-        .unwrap();
+    arrived(c, "q=cedar").await;
     let table = c
         .find(Locator::Css("table.govuk-table"))
         .await
@@ -206,6 +203,24 @@ async fn type_into(c: &fantoccini::Client, id: &str, text: &str) {
         .send_keys(text)
         .await
         .unwrap();
+}
+
+/// Waits (ten seconds at most) until the browser is on a page whose address
+/// contains `needle`: after a click that navigates, an element both pages
+/// have would be found on the old one, or not at all in between.
+async fn arrived(c: &fantoccini::Client, needle: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let url = c.current_url().await.unwrap();
+        if url.as_str().contains(needle) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never arrived at {needle}: still on {url}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 async fn click(c: &fantoccini::Client, locator: Locator<'_>) {
@@ -286,7 +301,7 @@ async fn a_commissioner_records_a_monitoring_meeting_on_a_case() {
     sign_in(c, &base, "commissioner@test.example").await;
     c.goto(&format!("{base}/cases")).await.unwrap();
     click(c, Locator::LinkText("Alder House")).await;
-    c.wait().for_element(Locator::Css("h1")).await.unwrap();
+    arrived(c, "/cases/").await;
     click(
         c,
         Locator::XPath("//summary[contains(., 'Record a meeting')]"),
