@@ -336,12 +336,13 @@ pub async fn capacity(
     };
     // Returns for the trend (with its carry) and the fees' quarter.
     let first = week.plus(-(trend_weeks.max(FEE_WEEKS) - 1) - CARRY_WEEKS);
-    let (history, providers) = match our_council_id {
+    let (history, providers, fees) = match our_council_id {
         Some(id) => (
             History::load(conn, id, first, week).await?,
             provider_names(conn, id).await?,
+            fees(conn, id, week).await?,
         ),
-        None => (History::default(), HashMap::new()),
+        None => Default::default(),
     };
     let key = |by: By, h: &homes::Model| -> String {
         match by {
@@ -393,10 +394,6 @@ pub async fn capacity(
             blocks.push(block);
         }
     }
-    let fees = match our_council_id {
-        Some(id) => fees(conn, &local, id, week).await?,
-        None => Vec::new(),
-    };
     Ok(Capacity {
         week,
         totals,
@@ -414,32 +411,25 @@ pub async fn capacity(
 #[derive(Debug, FromQueryResult)]
 struct PricedVacancy {
     home_id: i64,
+    provision_type: String,
     available_from: NaiveDate,
     min_age: i16,
     max_age: i16,
     sexes: String,
     needs_mask: i64,
-    weekly_fee_pence: Option<i64>,
+    weekly_fee_pence: i64,
 }
 
 /// Weekly fees of the vacancies offered in returns of the `FEE_WEEKS` to
 /// `week`, by type. A vacancy a home offers week after week (the same
 /// beds-from date, ages, sexes, needs and fee) counts once, so a long-open
 /// bed does not outweigh the rest of the market.
-async fn fees(
-    conn: &impl ConnectionTrait,
-    local: &[homes::Model],
-    council_id: i64,
-    week: IsoWeek,
-) -> Result<Vec<FeeBand>> {
+async fn fees(conn: &impl ConnectionTrait, council_id: i64, week: IsoWeek) -> Result<Vec<FeeBand>> {
     use return_vacancies::Column as V;
-    let type_of: HashMap<i64, &str> = local
-        .iter()
-        .map(|h| (h.id, h.provision_type.as_str()))
-        .collect();
     let priced: Vec<PricedVacancy> = return_vacancies::Entity::find()
         .select_only()
         .column(returns::Column::HomeId)
+        .column(homes::Column::ProvisionType)
         .columns([
             V::AvailableFrom,
             V::MinAge,
@@ -462,12 +452,12 @@ async fn fees(
     let mut offered = HashSet::new();
     let mut by_type: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
     for v in priced {
-        let Some(fee) = v.weekly_fee_pence else {
-            continue;
-        };
-        let home = v.home_id;
+        let fee = v.weekly_fee_pence;
+        let label = ProvisionType::from_code(&v.provision_type)
+            .map(ProvisionType::label)
+            .unwrap_or("Unknown");
         let vacancy = (
-            home,
+            v.home_id,
             v.available_from,
             v.min_age,
             v.max_age,
@@ -475,15 +465,9 @@ async fn fees(
             v.needs_mask,
             fee,
         );
-        if !offered.insert(vacancy) {
-            continue;
+        if offered.insert(vacancy) {
+            by_type.entry(label).or_default().push(fee);
         }
-        let label = type_of
-            .get(&home)
-            .and_then(|t| ProvisionType::from_code(t))
-            .map(ProvisionType::label)
-            .unwrap_or("Unknown");
-        by_type.entry(label).or_default().push(fee);
     }
     Ok(by_type
         .into_iter()

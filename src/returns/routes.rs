@@ -441,7 +441,7 @@ pub async fn board(
     );
     board.rows = std::mem::take(&mut board.rows)
         .into_iter()
-        .skip(((pagination.page - 1) * BOARD_PER_PAGE) as usize)
+        .skip(Pagination::offset(pagination.page, BOARD_PER_PAGE) as usize)
         .take(BOARD_PER_PAGE as usize)
         .collect();
     Ok(render(&BoardPage {

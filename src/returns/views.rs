@@ -113,20 +113,15 @@ impl BoardQuery {
     /// The board's filters for `week` (this board's by default), without
     /// the page: another week or a download starts from the top.
     pub fn href(&self, path: &str, week: Option<IsoWeek>) -> String {
-        let week = week
-            .map(|w| w.to_string())
-            .unwrap_or_else(|| self.week.clone());
-        let pairs = [
-            ("week", week.as_str()),
-            ("council", self.council.as_str()),
-            ("locality", self.locality.as_str()),
-            ("type", self.provision_type.as_str()),
-            ("provider", self.provider.as_str()),
-        ];
+        let mut pairs = self.pairs();
+        if let Some(week) = week {
+            pairs[0].1 = week.to_string();
+        }
+        let pairs = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
         format!("{path}?{}", crate::web::query_string(pairs))
     }
 
-    /// The filters as pairs, for page links.
+    /// The filters as pairs (the week first), for links and page links.
     pub fn pairs(&self) -> Vec<(String, String)> {
         [
             ("week", &self.week),

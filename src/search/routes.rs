@@ -89,14 +89,14 @@ pub async fn page(
     view.results = outcome
         .results
         .iter()
-        .skip(((results.page - 1) * PER_PAGE) as usize)
+        .skip(Pagination::offset(results.page, PER_PAGE) as usize)
         .take(PER_PAGE as usize)
         .map(|h| hit_row(h, &criteria))
         .collect();
     view.near_misses = outcome
         .near_misses
         .iter()
-        .skip(((near_misses.page - 1) * PER_PAGE) as usize)
+        .skip(Pagination::offset(near_misses.page, PER_PAGE) as usize)
         .take(PER_PAGE as usize)
         .map(|h| hit_row(h, &criteria))
         .collect();

@@ -8,7 +8,8 @@ use sufficiency::search::demand::{AgeBand, between};
 
 use crate::support::TestApp;
 
-fn logged(
+/// A search-log row, as the log writes it, from `days_ago` days ago.
+pub fn logged(
     age: i16,
     sexes: &str,
     district: &str,

@@ -622,34 +622,15 @@ async fn a_cases_owner_gets_its_alerts_whatever_their_role() {
 
 #[tokio::test]
 async fn retention_deletes_old_links_sent_emails_and_search_logs_only() {
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    use sea_orm::ActiveModelTrait;
     use sufficiency::db::entities::{email_links, searches};
     let app = TestApp::new().await;
     let now = Utc::now();
-    let search = |at: DateTime<Utc>| searches::ActiveModel {
-        searched_at: Set(at.fixed_offset()),
-        user_id: Set(None),
-        role: Set("placements".into()),
-        channel: Set("page".into()),
-        district: Set("BH1".into()),
-        age: Set(14),
-        sexes: Set("female".into()),
-        needs_mask: Set(0),
-        max_miles: Set(20),
-        needed_from: Set(now.date_naive()),
-        provision_types: Set(String::new()),
-        emergency: Set(false),
-        solo: Set(false),
-        min_rating: Set("good".into()),
-        results: Set(0),
-        near_misses: Set(0),
-        ..Default::default()
-    };
-    search(now - Duration::days(800))
+    crate::demand::logged(14, "female", "BH1", 0, 800)
         .insert(&app.db)
         .await
         .expect("old search");
-    search(now - Duration::days(10))
+    crate::demand::logged(14, "female", "BH1", 0, 10)
         .insert(&app.db)
         .await
         .expect("recent search");
