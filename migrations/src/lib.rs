@@ -21,6 +21,7 @@ pub mod m20261126_000013_home_offers;
 pub mod m20261126_000014_search_versions;
 mod m20261126_000015_session_users;
 mod m20261127_000016_returns_last_filed_index;
+mod m20261127_000017_session_versions;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000014_search_versions::Migration),
             Box::new(m20261126_000015_session_users::Migration),
             Box::new(m20261127_000016_returns_last_filed_index::Migration),
+            Box::new(m20261127_000017_session_versions::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ pub mod csrf;
 pub mod passwords;
 pub mod policy;
 pub mod routes;
+mod session_cache;
 pub mod session_store;
 pub mod throttle;
 pub mod tokens;

@@ -3,13 +3,17 @@
 //! Records are JSON; expired ones are never loaded and are deleted by the
 //! retention sweep.
 //!
-//! A signed-in page reads its session and its user in one query: loading a
-//! session also reads the row of the user it belongs to (if active) and the
-//! offers counter, and keeps them for this request only, where axum-login's
-//! `get_user` takes them instead of asking the database again. Each query is
-//! a round trip, and on SQLite a hop to sqlx's worker thread and back.
+//! Loading a session also reads the row of the user it belongs to (if
+//! active) and the offers counter, in one query, and keeps the user for this
+//! request only, where axum-login's `get_user` takes it instead of asking
+//! the database again. Sessions read are held in memory while the database's
+//! session counter stays put (`session_cache`): a signed-in page then reads
+//! only that counter and the offers counter, one row each by key, in one
+//! query. Each query is a round trip, and on SQLite a hop to sqlx's worker
+//! thread and back.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use axum::extract::Request;
@@ -18,14 +22,15 @@ use axum::response::Response;
 use chrono::{DateTime, FixedOffset, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType,
-    QueryFilter, QuerySelect, QueryTrait, RelationTrait,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
+    JoinType, QueryFilter, QuerySelect, QueryTrait, RelationTrait,
 };
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
 use super::SessionUser;
+use super::session_cache::SessionCache;
 use crate::db::entities::{sessions, users};
 use crate::db::prebuilt::Prebuilt;
 
@@ -39,6 +44,7 @@ tokio::task_local! {
 }
 
 /// The session's user id and that user, `None` if not active (or gone).
+#[derive(Clone)]
 struct LoadedUser {
     user_id: i64,
     user: Option<SessionUser>,
@@ -88,6 +94,7 @@ struct SessionRow {
     organisation_id: Option<i64>,
     session_key: Option<String>,
     offers_version: i64,
+    sessions_version: i64,
 }
 
 impl SessionRow {
@@ -110,14 +117,118 @@ fn user_id_of(record: &Record) -> Option<i64> {
     record.data.get(AUTH_DATA_KEY)?.get("user_id")?.as_i64()
 }
 
+/// The session counter as an expression (see `session_cache`).
+const SESSIONS_VERSION: &str = r#"(SELECT "version" FROM "session_versions" WHERE "id" = 1)"#;
+
+/// Both counters: the session counter and the offers counter
+/// (`search::index::VERSION_SUBQUERY`), written out to be one constant.
+const VERSIONS: &str = r#"SELECT (SELECT "version" FROM "session_versions" WHERE "id" = 1) AS "sessions_version", (SELECT "version" FROM "search_versions" WHERE "id" = 1) AS "offers_version""#;
+
+/// A session as read, with its user.
+#[derive(Clone)]
+struct Cached {
+    record: Record,
+    user: Option<LoadedUser>,
+}
+
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {
     db: DatabaseConnection,
+    held: Arc<SessionCache<Cached>>,
+}
+
+impl std::fmt::Debug for Cached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Session data holds form tokens: never in a log.
+        f.write_str("Cached { .. }")
+    }
 }
 
 impl DbSessionStore {
     pub fn new(db: DatabaseConnection) -> Self {
-        DbSessionStore { db }
+        DbSessionStore {
+            db,
+            held: Arc::default(),
+        }
+    }
+
+    /// The session and offers counters, in one query. Straight through sqlx
+    /// on sea-orm's own pool: every signed-in page asks this, and sea-orm's
+    /// generic query future is large enough that moving it into its box
+    /// cost more than the query itself.
+    async fn versions(&self) -> session_store::Result<(i64, i64)> {
+        use sea_orm::sqlx;
+        match self.db.get_database_backend() {
+            DbBackend::Sqlite => {
+                sqlx::query_as(VERSIONS)
+                    .fetch_one(self.db.get_sqlite_connection_pool())
+                    .await
+            }
+            DbBackend::Postgres => {
+                sqlx::query_as(VERSIONS)
+                    .fetch_one(self.db.get_postgres_connection_pool())
+                    .await
+            }
+            other => return Err(backend(format!("no sessions on {other:?}"))),
+        }
+        .map_err(backend)
+    }
+
+    /// Session `id` with its user, from the database, and the session
+    /// counter it was read at.
+    async fn read(&self, id: &Id) -> session_store::Result<Option<(Cached, i64)>> {
+        // By key, without `.one()`'s `LIMIT ?` (see `db::unique`); built
+        // once per backend.
+        static SESSION_WITH_USER: Prebuilt = Prebuilt::new();
+        let (key, now) = (id.to_string(), Utc::now().fixed_offset());
+        let statement = SESSION_WITH_USER.statement(
+            self.db.get_database_backend(),
+            vec![true.into(), key.clone().into(), now.into()],
+            |_| {
+                let columns = sessions::Entity::find_by_id(key)
+                    .filter(sessions::Column::ExpiresAt.gt(now))
+                    .select_only()
+                    .column(sessions::Column::Data)
+                    .column(sessions::Column::ExpiresAt)
+                    .column(sessions::Column::UserId)
+                    .column_as(users::Column::Id, "active_user_id")
+                    .column(users::Column::Email)
+                    .column(users::Column::DisplayName)
+                    .column(users::Column::Role)
+                    .column(users::Column::OrganisationId)
+                    .column(users::Column::SessionKey);
+                crate::search::index::with_version(columns)
+                    .expr_as(Expr::cust(SESSIONS_VERSION), "sessions_version")
+                    .join(
+                        JoinType::LeftJoin,
+                        sessions::Relation::Users.def().on_condition(|_, user| {
+                            Expr::col((user, users::Column::Active)).eq(true).into()
+                        }),
+                    )
+                    .into_query()
+            },
+        );
+        let row = SessionRow::find_by_statement(statement)
+            .all(&self.db)
+            .await
+            .map_err(backend)?
+            .into_iter()
+            .next();
+        let Some(mut row) = row else { return Ok(None) };
+        let user = row.user_id.map(|user_id| LoadedUser {
+            user_id,
+            user: row.take_user(),
+        });
+        let data = serde_json::from_str(&row.data)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date = OffsetDateTime::from_unix_timestamp(row.expires_at.timestamp())
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let record = Record {
+            id: *id,
+            data,
+            expiry_date,
+        };
+        Ok(Some((Cached { record, user }, row.sessions_version)))
     }
 }
 
@@ -178,58 +289,31 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        // By key, without `.one()`'s `LIMIT ?` (see `db::unique`); built
-        // once per backend.
-        static SESSION_WITH_USER: Prebuilt = Prebuilt::new();
-        let (key, now) = (id.to_string(), Utc::now().fixed_offset());
-        let statement = SESSION_WITH_USER.statement(
-            self.db.get_database_backend(),
-            vec![true.into(), key.clone().into(), now.into()],
-            |_| {
-                let columns = sessions::Entity::find_by_id(key)
-                    .filter(sessions::Column::ExpiresAt.gt(now))
-                    .select_only()
-                    .column(sessions::Column::Data)
-                    .column(sessions::Column::ExpiresAt)
-                    .column(sessions::Column::UserId)
-                    .column_as(users::Column::Id, "active_user_id")
-                    .column(users::Column::Email)
-                    .column(users::Column::DisplayName)
-                    .column(users::Column::Role)
-                    .column(users::Column::OrganisationId)
-                    .column(users::Column::SessionKey);
-                crate::search::index::with_version(columns)
-                    .join(
-                        JoinType::LeftJoin,
-                        sessions::Relation::Users.def().on_condition(|_, user| {
-                            Expr::col((user, users::Column::Active)).eq(true).into()
-                        }),
-                    )
-                    .into_query()
+        let (sessions_version, offers_version) = self.versions().await?;
+        let now = OffsetDateTime::now_utc();
+        let held = self
+            .held
+            .get(id, sessions_version)
+            .filter(|held| held.record.expiry_date > now);
+        let session = match held {
+            Some(mut held) => {
+                if let Some(user) = held.user.as_mut().and_then(|u| u.user.as_mut()) {
+                    user.offers_version = Some(offers_version);
+                }
+                held
+            }
+            None => match self.read(id).await? {
+                Some((read, version)) => {
+                    self.held.put(*id, version, read.clone());
+                    read
+                }
+                None => return Ok(None),
             },
-        );
-        let row = SessionRow::find_by_statement(statement)
-            .all(&self.db)
-            .await
-            .map_err(backend)?
-            .into_iter()
-            .next();
-        let Some(mut row) = row else { return Ok(None) };
-        if let Some(user_id) = row.user_id {
-            keep(LoadedUser {
-                user_id,
-                user: row.take_user(),
-            });
+        };
+        if let Some(user) = session.user {
+            keep(user);
         }
-        let data = serde_json::from_str(&row.data)
-            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        let expiry_date = OffsetDateTime::from_unix_timestamp(row.expires_at.timestamp())
-            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        Ok(Some(Record {
-            id: *id,
-            data,
-            expiry_date,
-        }))
+        Ok(Some(session.record))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {

@@ -62,5 +62,6 @@ plain!(
     email_links,
     email_opt_outs,
     home_offers,
-    search_versions
+    search_versions,
+    session_versions
 );

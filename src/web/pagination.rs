@@ -75,7 +75,9 @@ impl Pagination {
         };
         let mut links = Vec::new();
         let mut last_shown = 0;
-        for n in 1..=pages {
+        // One page needs no navigation (the template shows none), so no
+        // links are built: most lists, and most searches, fit on one.
+        for n in (1..=pages).filter(|_| pages > 1) {
             // First, last, and two either side of the current page.
             let show = n == 1 || n == pages || n.abs_diff(page) <= 2;
             if show {
@@ -126,6 +128,14 @@ impl Pagination {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_page_has_no_links() {
+        let q = vec![("type".to_string(), "childrens_home".to_string())];
+        let p = Pagination::new("/homes", &q, 1, 50, 7);
+        assert_eq!((p.pages, p.from, p.to), (1, 1, 7));
+        assert!(p.links.is_empty() && p.prev.is_none() && p.next.is_none());
+    }
 
     #[test]
     fn keeps_filters_and_elides_far_pages() {

@@ -29,6 +29,7 @@ mod returns;
 mod schedules;
 mod search;
 mod security;
+mod sessions_held;
 mod sign_in;
 mod uploads;
 mod users;

@@ -27,6 +27,7 @@ pub mod return_vacancies;
 pub mod returns;
 pub mod search_versions;
 pub mod searches;
+pub mod session_versions;
 pub mod sessions;
 pub mod sign_in_throttles;
 pub mod users;

@@ -25,6 +25,7 @@ pub use super::return_vacancies::Entity as ReturnVacancies;
 pub use super::returns::Entity as Returns;
 pub use super::search_versions::Entity as SearchVersions;
 pub use super::searches::Entity as Searches;
+pub use super::session_versions::Entity as SessionVersions;
 pub use super::sessions::Entity as Sessions;
 pub use super::sign_in_throttles::Entity as SignInThrottles;
 pub use super::users::Entity as Users;

@@ -75,6 +75,7 @@ impl TestApp {
             cookies: HashMap::new(),
             csrf: None,
             headers: Vec::new(),
+            instance: None,
         }
     }
 
@@ -195,6 +196,9 @@ pub struct Client<'a> {
     cookies: HashMap<String, String>,
     csrf: Option<String>,
     headers: Vec<(String, String)>,
+    /// Another instance of the application on the same database, when
+    /// requests should reach it instead (as behind a load balancer).
+    instance: Option<Router>,
 }
 
 impl Client<'_> {
@@ -202,6 +206,12 @@ impl Client<'_> {
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_string(), value.to_string()));
         self
+    }
+
+    /// Sends the next requests to `instance` (another `app::build` on the
+    /// same database), or back to the test's own with `None`.
+    pub fn reach(&mut self, instance: Option<Router>) {
+        self.instance = instance;
     }
 
     pub async fn request(&mut self, request: Request<Body>) -> Response {
@@ -224,8 +234,9 @@ impl Client<'_> {
             );
         }
         let response = self
-            .app
-            .router
+            .instance
+            .as_ref()
+            .unwrap_or(&self.app.router)
             .clone()
             .oneshot(request)
             .await
