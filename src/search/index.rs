@@ -28,6 +28,9 @@ pub struct Offer {
     pub longitude: f64,
     pub week_start: NaiveDate,
     pub submitted_at: DateTime<FixedOffset>,
+    /// `submitted_at` as a page shows it ("4 October 2022 at 3:05pm"),
+    /// written once per snapshot instead of for each result of each search.
+    pub updated: Arc<str>,
     pub rating: Option<Judgement>,
     pub rating_date: Option<NaiveDate>,
     pub flagged: bool,
@@ -205,6 +208,7 @@ pub async fn load(conn: &impl ConnectionTrait, version: i64) -> Result<Snapshot>
                 provider: home.provider_id.and_then(|p| providers.get(&p).cloned()),
                 week_start: ret.week_start,
                 submitted_at: ret.submitted_at,
+                updated: crate::web::filters::date_time(&ret.submitted_at).into(),
                 rating: inspection
                     .and_then(|i| i.overall.as_deref())
                     .and_then(Judgement::from_code),

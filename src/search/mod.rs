@@ -154,6 +154,8 @@ pub struct Hit {
     pub vacancy: return_vacancies::Model,
     pub week_start: NaiveDate,
     pub submitted_at: DateTime<FixedOffset>,
+    /// When filed, in words (see `index::Offer::updated`).
+    pub updated: Arc<str>,
     pub miles: f64,
     pub rating: Option<Judgement>,
     pub rating_date: Option<NaiveDate>,
@@ -215,6 +217,7 @@ pub fn search(offers: &Snapshot, criteria: &Criteria, stale_after_days: i64) -> 
                 vacancy: vacancy.clone(),
                 week_start: offer.week_start,
                 submitted_at: offer.submitted_at,
+                updated: offer.updated.clone(),
                 miles,
                 rating: offer.rating,
                 rating_date: offer.rating_date,

@@ -32,7 +32,7 @@ pub struct HitRow<'a> {
     pub rating_date: Option<String>,
     pub flagged: bool,
     pub open_case: bool,
-    pub updated: String,
+    pub updated: &'a str,
     pub stale: bool,
     pub reason: Option<String>,
 }
@@ -74,7 +74,7 @@ pub fn hit_row<'a>(h: &'a Hit, c: &Criteria) -> HitRow<'a> {
         rating_date: h.rating_date.as_ref().map(crate::web::filters::short_date),
         flagged: h.flagged,
         open_case: h.open_case,
-        updated: crate::web::filters::date_time(&h.submitted_at),
+        updated: &h.updated,
         stale: h.stale,
         reason: h.misses.first().map(|m| m.reason(c)),
     }
