@@ -35,7 +35,45 @@ pub struct Offer {
     pub rating_date: Option<NaiveDate>,
     pub flagged: bool,
     pub open_case: bool,
-    pub vacancies: Vec<return_vacancies::Model>,
+    pub vacancies: Vec<Arc<Vacancy>>,
+}
+
+/// A vacancy of an offer, with the text a page shows of it written once
+/// per snapshot instead of for each result of each search. Derefs to the
+/// row.
+#[derive(Debug)]
+pub struct Vacancy {
+    pub row: return_vacancies::Model,
+    /// "4 Oct 2022".
+    pub available_from_text: String,
+    /// "11 to 17".
+    pub ages_text: String,
+    /// "£4,250.00".
+    pub fee_text: Option<String>,
+}
+
+impl Vacancy {
+    pub fn new(row: return_vacancies::Model) -> Self {
+        let mut ages = String::with_capacity(8);
+        crate::web::filters::push_integer(&mut ages, i64::from(row.min_age));
+        ages.push_str(" to ");
+        crate::web::filters::push_integer(&mut ages, i64::from(row.max_age));
+        Vacancy {
+            available_from_text: crate::web::filters::short_date(&row.available_from),
+            ages_text: ages,
+            fee_text: row
+                .weekly_fee_pence
+                .map(|p| importers::vocab::Pence(p).to_string()),
+            row,
+        }
+    }
+}
+
+impl std::ops::Deref for Vacancy {
+    type Target = return_vacancies::Model;
+    fn deref(&self) -> &return_vacancies::Model {
+        &self.row
+    }
 }
 
 /// Every offer as of one `search_versions` number, by latitude, and the
@@ -201,6 +239,10 @@ pub async fn load(conn: &impl ConnectionTrait, version: i64) -> Result<Snapshot>
             let ret = returns.get(&home.id)?;
             let mut vacancies = vacancies.remove(&ret.id)?;
             vacancies.sort_by_key(|v| v.id);
+            let vacancies = vacancies
+                .into_iter()
+                .map(|v| Arc::new(Vacancy::new(v)))
+                .collect();
             let inspection = ratings.get(&home.id);
             Some(Offer {
                 latitude: home.latitude?,
@@ -296,5 +338,34 @@ pub mod queries {
                     .to_owned(),
             ),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vacancy_carries_the_text_a_page_shows_of_it() {
+        let row = return_vacancies::Model {
+            id: 1,
+            return_id: 2,
+            beds: 2,
+            available_from: NaiveDate::from_ymd_opt(2026, 9, 30).unwrap(),
+            min_age: 11,
+            max_age: 17,
+            sexes: "female".into(),
+            needs_mask: 0,
+            emergency: false,
+            solo_only: false,
+            weekly_fee_pence: Some(450_050),
+            note: None,
+        };
+        let vacancy = Vacancy::new(row);
+        assert_eq!(vacancy.available_from_text, "30 Sep 2026");
+        assert_eq!(vacancy.ages_text, "11 to 17");
+        assert_eq!(vacancy.fee_text.as_deref(), Some("£4,500.50"));
+        // The row's own fields are read through it.
+        assert_eq!((vacancy.beds, vacancy.weekly_fee_pence), (2, Some(450_050)));
     }
 }

@@ -151,7 +151,7 @@ impl Miss {
 pub struct Hit {
     pub home: Arc<homes::Model>,
     pub provider: Option<Arc<organisations::Model>>,
-    pub vacancy: return_vacancies::Model,
+    pub vacancy: Arc<index::Vacancy>,
     pub week_start: NaiveDate,
     pub submitted_at: DateTime<FixedOffset>,
     /// When filed, in words (see `index::Offer::updated`).

@@ -4,7 +4,7 @@ use importers::vocab::{Judgement, Need, ProvisionType, Sexes};
 use super::params::SearchParams;
 use super::{Criteria, Hit, MinRating, Outcome};
 use crate::web::export::{ExportCell, Table};
-use crate::web::filters::{fixed_point, push_integer};
+use crate::web::filters::fixed_point;
 use crate::web::forms::FormErrors;
 use crate::web::page::PageContext;
 use crate::web::pagination::Pagination;
@@ -20,13 +20,13 @@ pub struct HitRow<'a> {
     pub locality: Option<&'a str>,
     pub miles: String,
     pub beds: i32,
-    pub available_from: String,
-    pub ages: String,
+    pub available_from: &'a str,
+    pub ages: &'a str,
     pub sexes: &'static str,
     pub needs: Vec<&'static str>,
     pub emergency: bool,
     pub solo_only: bool,
-    pub fee: Option<String>,
+    pub fee: Option<&'a str>,
     pub note: Option<&'a str>,
     pub rating: Option<Judgement>,
     pub rating_date: Option<String>,
@@ -51,14 +51,8 @@ pub fn hit_row<'a>(h: &'a Hit, c: &Criteria) -> HitRow<'a> {
         locality: h.home.locality.as_deref(),
         miles: tenths(h.miles),
         beds: v.beds,
-        available_from: crate::web::filters::short_date(&v.available_from),
-        ages: {
-            let mut ages = String::with_capacity(8);
-            push_integer(&mut ages, i64::from(v.min_age));
-            ages.push_str(" to ");
-            push_integer(&mut ages, i64::from(v.max_age));
-            ages
-        },
+        available_from: &v.available_from_text,
+        ages: &v.ages_text,
         sexes: Sexes::from_code(&v.sexes)
             .map(Sexes::label)
             .unwrap_or("Mixed"),
@@ -68,7 +62,7 @@ pub fn hit_row<'a>(h: &'a Hit, c: &Criteria) -> HitRow<'a> {
             .collect(),
         emergency: v.emergency,
         solo_only: v.solo_only,
-        fee: h.fee().map(|p| p.to_string()),
+        fee: v.fee_text.as_deref(),
         note: v.note.as_deref(),
         rating: h.rating,
         rating_date: h.rating_date.as_ref().map(crate::web::filters::short_date),
