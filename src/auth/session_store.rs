@@ -13,7 +13,7 @@
 //! thread and back.
 
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
 use axum::extract::Request;
@@ -120,9 +120,13 @@ fn user_id_of(record: &Record) -> Option<i64> {
 /// The session counter as an expression (see `session_cache`).
 const SESSIONS_VERSION: &str = r#"(SELECT "version" FROM "session_versions" WHERE "id" = 1)"#;
 
-/// Both counters: the session counter and the offers counter
-/// (`search::index::VERSION_SUBQUERY`), written out to be one constant.
-const VERSIONS: &str = r#"SELECT (SELECT "version" FROM "session_versions" WHERE "id" = 1) AS "sessions_version", (SELECT "version" FROM "search_versions" WHERE "id" = 1) AS "offers_version""#;
+/// Both counters: the session counter and the offers counter.
+static VERSIONS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        r#"SELECT {SESSIONS_VERSION} AS "sessions_version", {} AS "offers_version""#,
+        crate::search::index::VERSION_SUBQUERY
+    )
+});
 
 /// A session as read, with its user.
 #[derive(Clone)]
@@ -160,12 +164,12 @@ impl DbSessionStore {
         use sea_orm::sqlx;
         match self.db.get_database_backend() {
             DbBackend::Sqlite => {
-                sqlx::query_as(VERSIONS)
+                sqlx::query_as(VERSIONS.as_str())
                     .fetch_one(self.db.get_sqlite_connection_pool())
                     .await
             }
             DbBackend::Postgres => {
-                sqlx::query_as(VERSIONS)
+                sqlx::query_as(VERSIONS.as_str())
                     .fetch_one(self.db.get_postgres_connection_pool())
                     .await
             }
