@@ -5,6 +5,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod columns;
+mod counters;
 mod m20261124_000001_organisations;
 mod m20261124_000002_homes;
 mod m20261124_000003_inspections;
