@@ -134,7 +134,7 @@ fn resource<'a>(h: &'a Hit, c: &Criteria) -> VacancyResource<'a> {
         monitoring_case_open: h.open_case,
         last_updated: h.submitted_at,
         stale: h.stale,
-        misses: h.misses.first().map(|m| m.reason(c)),
+        misses: h.miss.as_ref().map(|m| m.reason(c)),
     }
 }
 

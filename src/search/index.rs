@@ -9,7 +9,7 @@
 //! instance, another instance or a CLI import.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use importers::vocab::Judgement;
@@ -26,6 +26,8 @@ pub struct Offer {
     pub provider: Option<Arc<organisations::Model>>,
     pub latitude: f64,
     pub longitude: f64,
+    /// `band(latitude)`: the offers are ordered by it, then by longitude.
+    band: i32,
     pub week_start: NaiveDate,
     pub submitted_at: DateTime<FixedOffset>,
     /// `submitted_at` as a page shows it ("4 October 2022 at 3:05pm"),
@@ -50,6 +52,8 @@ pub struct Vacancy {
     pub ages_text: String,
     /// "£4,250.00".
     pub fee_text: Option<String>,
+    /// Its HTML on results pages, once one has shown it.
+    pub html: OnceLock<super::views::VacancyHtml>,
 }
 
 impl Vacancy {
@@ -65,6 +69,7 @@ impl Vacancy {
                 .weekly_fee_pence
                 .map(|p| importers::vocab::Pence(p).to_string()),
             row,
+            html: OnceLock::new(),
         }
     }
 }
@@ -76,7 +81,8 @@ impl std::ops::Deref for Vacancy {
     }
 }
 
-/// Every offer as of one `search_versions` number, by latitude, and the
+/// Every offer as of one `search_versions` number, by band of latitude and
+/// then longitude, and the
 /// search origins looked up since (the postcode tables are watched too).
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -85,17 +91,32 @@ pub struct Snapshot {
     origins: Mutex<HashMap<String, Origin>>,
 }
 
+/// A tenth of a degree of latitude (about seven miles): `within` reads a
+/// box band by band.
+fn band(latitude: f64) -> i32 {
+    // Saturates for any input; coordinates are within ±90.
+    (latitude * 10.0).floor() as i32
+}
+
 /// Origins remembered per snapshot at most (then forgotten all at once).
 const ORIGINS_HELD: usize = 10_000;
 
 impl Snapshot {
-    /// The offers inside a box: a binary search on latitude, then longitude.
+    /// The offers inside a box: for each band of latitude it spans, a
+    /// binary search on longitude, so a search reads the offers near it
+    /// rather than every offer at its latitude across the country.
     pub fn within(&self, b: Bounds) -> impl Iterator<Item = &Offer> {
-        let start = self.offers.partition_point(|o| o.latitude < b.min_latitude);
-        self.offers[start..]
-            .iter()
-            .take_while(move |o| o.latitude <= b.max_latitude)
-            .filter(move |o| (b.min_longitude..=b.max_longitude).contains(&o.longitude))
+        (band(b.min_latitude)..=band(b.max_latitude)).flat_map(move |n| {
+            let start = self
+                .offers
+                .partition_point(|o| (o.band, o.longitude) < (n, b.min_longitude));
+            let end = self
+                .offers
+                .partition_point(|o| (o.band, o.longitude) <= (n, b.max_longitude));
+            self.offers[start..end.max(start)]
+                .iter()
+                .filter(move |o| (b.min_latitude..=b.max_latitude).contains(&o.latitude))
+        })
     }
 
     /// Where a search starts, from what the user typed: remembered for the
@@ -247,6 +268,7 @@ pub async fn load(conn: &impl ConnectionTrait, version: i64) -> Result<Snapshot>
             Some(Offer {
                 latitude: home.latitude?,
                 longitude: home.longitude?,
+                band: band(home.latitude?),
                 provider: home.provider_id.and_then(|p| providers.get(&p).cloned()),
                 week_start: ret.week_start,
                 submitted_at: ret.submitted_at,
@@ -262,7 +284,7 @@ pub async fn load(conn: &impl ConnectionTrait, version: i64) -> Result<Snapshot>
             })
         })
         .collect();
-    offers.sort_by(|a, b| a.latitude.total_cmp(&b.latitude));
+    offers.sort_by(|a, b| (a.band.cmp(&b.band)).then(a.longitude.total_cmp(&b.longitude)));
     Ok(Snapshot {
         version,
         offers,

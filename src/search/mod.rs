@@ -104,9 +104,13 @@ pub struct Criteria {
 /// One way a vacancy does not fit.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Miss {
-    Age { min: i16, max: i16 },
+    Age {
+        min: i16,
+        max: i16,
+    },
     Sex(Sexes),
-    Needs(Vec<Need>),
+    /// The needs asked for that the vacancy does not list (a `Need` mask).
+    Needs(i64),
     Date(NaiveDate),
     Distance(f64),
     Rating(Option<Judgement>),
@@ -124,7 +128,7 @@ impl Miss {
             Miss::Sex(s) => format!("{} only", s.label().trim_end_matches(" only")),
             Miss::Needs(missing) => format!(
                 "Does not list {}",
-                missing
+                Need::from_mask(*missing)
                     .iter()
                     .map(|n| n.label().to_lowercase())
                     .collect::<Vec<_>>()
@@ -162,8 +166,8 @@ pub struct Hit {
     pub flagged: bool,
     pub open_case: bool,
     pub stale: bool,
-    /// Empty for a result; one entry for a near miss.
-    pub misses: Vec<Miss>,
+    /// None for a result; for a near miss, the one way it misses.
+    pub miss: Option<Miss>,
 }
 
 impl Hit {
@@ -208,7 +212,7 @@ pub fn search(offers: &Snapshot, criteria: &Criteria, stale_after_days: i64) -> 
         let stale = offer.submitted_at < stale_before;
         for vacancy in &offer.vacancies {
             let misses = check(criteria, vacancy, miles, offer.rating);
-            if misses.len() > 1 {
+            if misses.count > 1 {
                 continue;
             }
             let hit = Hit {
@@ -224,9 +228,9 @@ pub fn search(offers: &Snapshot, criteria: &Criteria, stale_after_days: i64) -> 
                 flagged: offer.flagged,
                 open_case: offer.open_case,
                 stale,
-                misses,
+                miss: misses.first,
             };
-            if hit.misses.is_empty() {
+            if hit.miss.is_none() {
                 outcome.results.push(hit);
             } else {
                 outcome.near_misses.push(hit);
@@ -268,14 +272,32 @@ pub mod queries {
     }
 }
 
+/// How a vacancy misses the criteria: the first way (in the order below)
+/// and how many in all. Held inline: a search checks every vacancy in its
+/// box, and most miss on several counts.
+#[derive(Debug, Default)]
+pub struct Misses {
+    pub first: Option<Miss>,
+    pub count: usize,
+}
+
+impl Misses {
+    fn push(&mut self, miss: Miss) {
+        if self.first.is_none() {
+            self.first = Some(miss);
+        }
+        self.count += 1;
+    }
+}
+
 /// Every way a vacancy misses the criteria.
 pub fn check(
     c: &Criteria,
     v: &return_vacancies::Model,
     miles: f64,
     rating: Option<Judgement>,
-) -> Vec<Miss> {
-    let mut misses = Vec::new();
+) -> Misses {
+    let mut misses = Misses::default();
     let age = i16::from(c.age);
     if age < v.min_age || age > v.max_age {
         misses.push(Miss::Age {
@@ -287,9 +309,9 @@ pub fn check(
     if sexes != Sexes::Mixed && sexes != c.sex {
         misses.push(Miss::Sex(sexes));
     }
-    let unmet = |n: &Need| v.needs_mask & n.bit() == 0;
-    if c.needs.iter().any(unmet) {
-        misses.push(Miss::Needs(c.needs.iter().copied().filter(unmet).collect()));
+    let unmet = Need::mask(&c.needs) & !v.needs_mask;
+    if unmet != 0 {
+        misses.push(Miss::Needs(unmet));
     }
     if v.available_from > c.needed_from {
         misses.push(Miss::Date(v.available_from));

@@ -8,7 +8,7 @@ use axum::response::Response;
 
 use super::index::KnownVersion;
 use super::params::SearchParams;
-use super::views::{SearchPage, hit_row};
+use super::views::{SearchPage, page_hit};
 use super::{Channel, Criteria, Outcome};
 use crate::app::AppState;
 use crate::auth::Viewer;
@@ -91,14 +91,14 @@ pub async fn page(
         .iter()
         .skip(Pagination::offset(results.page, PER_PAGE) as usize)
         .take(PER_PAGE as usize)
-        .map(|h| hit_row(h, &criteria))
+        .map(|h| page_hit(h, &criteria))
         .collect();
     view.near_misses = outcome
         .near_misses
         .iter()
         .skip(Pagination::offset(near_misses.page, PER_PAGE) as usize)
         .take(PER_PAGE as usize)
-        .map(|h| hit_row(h, &criteria))
+        .map(|h| page_hit(h, &criteria))
         .collect();
     view.pagination = Some(results);
     view.near_pagination = Some(near_misses);

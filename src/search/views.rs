@@ -1,15 +1,19 @@
+use std::sync::LazyLock;
+
 use askama::Template;
 use importers::vocab::{Judgement, Need, ProvisionType, Sexes};
 
 use super::params::SearchParams;
 use super::{Criteria, Hit, MinRating, Outcome};
+use crate::web::checkboxes::Checkboxes;
 use crate::web::export::{ExportCell, Table};
 use crate::web::filters::fixed_point;
 use crate::web::forms::FormErrors;
 use crate::web::page::PageContext;
 use crate::web::pagination::Pagination;
 
-/// A result or near miss, ready to show (borrowing the index's text).
+/// What a page or a download shows of a result's vacancy and home: all of
+/// it fixed for the life of an offers snapshot (borrowing the index's text).
 #[derive(Debug, Clone)]
 pub struct HitRow<'a> {
     pub urn: &'a str,
@@ -18,7 +22,6 @@ pub struct HitRow<'a> {
     pub contact: Option<&'a str>,
     pub type_label: &'static str,
     pub locality: Option<&'a str>,
-    pub miles: String,
     pub beds: i32,
     pub available_from: &'a str,
     pub ages: &'a str,
@@ -27,17 +30,13 @@ pub struct HitRow<'a> {
     pub emergency: bool,
     pub solo_only: bool,
     pub fee: Option<&'a str>,
-    pub note: Option<&'a str>,
     pub rating: Option<Judgement>,
     pub rating_date: Option<String>,
     pub flagged: bool,
     pub open_case: bool,
-    pub updated: &'a str,
-    pub stale: bool,
-    pub reason: Option<String>,
 }
 
-pub fn hit_row<'a>(h: &'a Hit, c: &Criteria) -> HitRow<'a> {
+pub fn hit_row(h: &Hit) -> HitRow<'_> {
     let v = &h.vacancy;
     HitRow {
         urn: &h.home.urn,
@@ -49,7 +48,6 @@ pub fn hit_row<'a>(h: &'a Hit, c: &Criteria) -> HitRow<'a> {
             .and_then(|p| p.contact_email.as_deref()),
         type_label: crate::homes::type_label(&h.home.provision_type),
         locality: h.home.locality.as_deref(),
-        miles: tenths(h.miles),
         beds: v.beds,
         available_from: &v.available_from_text,
         ages: &v.ages_text,
@@ -63,15 +61,97 @@ pub fn hit_row<'a>(h: &'a Hit, c: &Criteria) -> HitRow<'a> {
         emergency: v.emergency,
         solo_only: v.solo_only,
         fee: v.fee_text.as_deref(),
-        note: v.note.as_deref(),
         rating: h.rating,
         rating_date: h.rating_date.as_ref().map(crate::web::filters::short_date),
         flagged: h.flagged,
         open_case: h.open_case,
+    }
+}
+
+/// A result or near miss on the search page: its vacancy's HTML as of this
+/// snapshot, and what belongs to this search.
+#[derive(Debug, Clone)]
+pub struct PageHit<'a> {
+    pub html: &'a VacancyHtml,
+    pub urn: &'a str,
+    pub home: &'a str,
+    pub note: Option<&'a str>,
+    pub miles: String,
+    pub reason: Option<String>,
+    pub updated: &'a str,
+    pub stale: bool,
+}
+
+pub fn page_hit<'a>(h: &'a Hit, c: &Criteria) -> PageHit<'a> {
+    PageHit {
+        html: VacancyHtml::of(h),
+        urn: &h.home.urn,
+        home: &h.home.name,
+        note: h.vacancy.note.as_deref(),
+        miles: tenths(h.miles),
+        reason: h.miss.as_ref().map(|m| m.reason(c)),
         updated: &h.updated,
         stale: h.stale,
-        reason: h.misses.first().map(|m| m.reason(c)),
     }
+}
+
+/// The pieces of `search/vacancy.html`, rendered the first time a page
+/// shows the vacancy and then held with it in the offers index: most of a
+/// results page's template writes and escaping, done once per snapshot
+/// instead of on every search.
+#[derive(Debug, Default)]
+pub struct VacancyHtml {
+    pub card_tags: String,
+    pub card_details: String,
+    pub row_home: String,
+    pub row_vacancy: String,
+}
+
+#[derive(Template)]
+#[template(path = "search/vacancy.html", block = "card_tags")]
+struct CardTags<'a> {
+    r: &'a HitRow<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "search/vacancy.html", block = "card_details")]
+struct CardDetails<'a> {
+    r: &'a HitRow<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "search/vacancy.html", block = "row_home")]
+struct RowHome<'a> {
+    r: &'a HitRow<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "search/vacancy.html", block = "row_vacancy")]
+struct RowVacancy<'a> {
+    r: &'a HitRow<'a>,
+}
+
+impl VacancyHtml {
+    pub fn of(h: &Hit) -> &VacancyHtml {
+        h.vacancy.html.get_or_init(|| {
+            let r = hit_row(h);
+            VacancyHtml {
+                card_tags: fragment(&CardTags { r: &r }),
+                card_details: fragment(&CardDetails { r: &r }),
+                row_home: fragment(&RowHome { r: &r }),
+                row_vacancy: fragment(&RowVacancy { r: &r }),
+            }
+        })
+    }
+}
+
+/// A fragment's HTML. Rendering into a String fails only if a value's
+/// Display does, which none here can; logged, not hidden, if it ever does.
+fn fragment(template: &impl Template) -> String {
+    template.render().unwrap_or_else(|err| {
+        tracing::error!(error = %err, "a search result fragment failed to render");
+        String::new()
+    })
 }
 
 /// Miles to one decimal place, rounded as the API rounds them (`2.3`).
@@ -87,8 +167,8 @@ pub struct SearchPage<'a> {
     pub query: SearchParams,
     pub errors: FormErrors,
     pub searched: bool,
-    pub results: Vec<HitRow<'a>>,
-    pub near_misses: Vec<HitRow<'a>>,
+    pub results: Vec<PageHit<'a>>,
+    pub near_misses: Vec<PageHit<'a>>,
     pub near_miss_total: usize,
     pub pagination: Option<Pagination>,
     pub near_pagination: Option<Pagination>,
@@ -118,11 +198,22 @@ impl SearchPage<'_> {
             ("male".into(), "Boy".into()),
         ]
     }
-    pub fn needs(&self) -> &'static [Need] {
-        Need::ALL
+    /// The needs' checkboxes, ticked as asked.
+    pub fn need_boxes(&self) -> impl Iterator<Item = &'static str> + '_ {
+        static BOXES: LazyLock<Checkboxes> = LazyLock::new(|| {
+            Checkboxes::new("needs", Need::ALL.iter().map(|n| (n.code(), n.label())))
+        });
+        BOXES.html(move |i| self.query.has_need(&Need::ALL[i]))
     }
-    pub fn types(&self) -> &'static [ProvisionType] {
-        ProvisionType::ALL
+    /// The kinds of home's checkboxes, ticked as asked.
+    pub fn type_boxes(&self) -> impl Iterator<Item = &'static str> + '_ {
+        static BOXES: LazyLock<Checkboxes> = LazyLock::new(|| {
+            Checkboxes::new(
+                "type",
+                ProvisionType::ALL.iter().map(|t| (t.code(), t.label())),
+            )
+        });
+        BOXES.html(move |i| self.query.has_type(&ProvisionType::ALL[i]))
     }
     pub fn ratings(&self) -> [MinRating; 4] {
         MinRating::ALL
@@ -153,11 +244,11 @@ pub fn export(outcome: &Outcome, c: &Criteria) -> Table {
         .iter()
         .chain(outcome.near_misses.iter())
         .map(|h| {
-            let r = hit_row(h, c);
+            let r = hit_row(h);
             vec![
-                ExportCell::from(match &r.reason {
+                ExportCell::from(match h.miss.as_ref() {
                     None => "Fits".to_string(),
-                    Some(reason) => format!("Near miss: {reason}"),
+                    Some(miss) => format!("Near miss: {}", miss.reason(c)),
                 }),
                 r.urn.into(),
                 r.home.into(),
@@ -182,8 +273,8 @@ pub fn export(outcome: &Outcome, c: &Criteria) -> Table {
                     .into(),
                 r.rating_date.into(),
                 if r.flagged { "Yes" } else { "No" }.into(),
-                r.updated.into(),
-                if r.stale { "Yes" } else { "No" }.into(),
+                h.updated.as_ref().into(),
+                if h.stale { "Yes" } else { "No" }.into(),
             ]
         })
         .collect();

@@ -2,6 +2,7 @@
 //! exports, security headers, static assets.
 
 pub mod assets;
+pub mod checkboxes;
 pub mod client_ip;
 pub mod escape;
 pub mod export;
