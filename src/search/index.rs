@@ -102,6 +102,20 @@ fn band(latitude: f64) -> i32 {
 const ORIGINS_HELD: usize = 10_000;
 
 impl Snapshot {
+    /// The offers, put in the order `within` reads them by.
+    fn new(version: i64, mut offers: Vec<Offer>) -> Self {
+        offers.sort_by(|a, b| {
+            a.band
+                .cmp(&b.band)
+                .then(a.longitude.total_cmp(&b.longitude))
+        });
+        Snapshot {
+            version,
+            offers,
+            origins: Mutex::default(),
+        }
+    }
+
     /// The offers inside a box: for each band of latitude it spans, a
     /// binary search on longitude, so a search reads the offers near it
     /// rather than every offer at its latitude across the country.
@@ -254,7 +268,7 @@ pub async fn load(conn: &impl ConnectionTrait, version: i64) -> Result<Snapshot>
         .map(|o| (o.id, Arc::new(o)))
         .collect();
 
-    let mut offers: Vec<Offer> = homes
+    let offers: Vec<Offer> = homes
         .into_iter()
         .filter_map(|home| {
             let ret = returns.get(&home.id)?;
@@ -284,12 +298,7 @@ pub async fn load(conn: &impl ConnectionTrait, version: i64) -> Result<Snapshot>
             })
         })
         .collect();
-    offers.sort_by(|a, b| (a.band.cmp(&b.band)).then(a.longitude.total_cmp(&b.longitude)));
-    Ok(Snapshot {
-        version,
-        offers,
-        origins: Mutex::default(),
-    })
+    Ok(Snapshot::new(version, offers))
 }
 
 /// The index's queries, as builders so the query-plan test can check that
@@ -389,5 +398,113 @@ mod tests {
         assert_eq!(vacancy.fee_text.as_deref(), Some("£4,500.50"));
         // The row's own fields are read through it.
         assert_eq!((vacancy.beds, vacancy.weekly_fee_pence), (2, Some(450_050)));
+    }
+
+    /// An offer at a position (the rest as any offer).
+    fn offer_at(home: &Arc<homes::Model>, latitude: f64, longitude: f64) -> Offer {
+        let submitted_at = DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z").unwrap();
+        Offer {
+            home: home.clone(),
+            provider: None,
+            latitude,
+            longitude,
+            band: band(latitude),
+            week_start: submitted_at.date_naive(),
+            submitted_at,
+            updated: "23 November 2026 at 9:00am".into(),
+            rating: None,
+            rating_date: None,
+            flagged: false,
+            open_case: false,
+            vacancies: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_box_holds_exactly_the_offers_inside_it() {
+        let now = DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z").unwrap();
+        let home = Arc::new(homes::Model {
+            id: 1,
+            urn: "SC000001".into(),
+            name: "A home".into(),
+            provision_type: "childrens_home".into(),
+            sector: None,
+            registered_places: None,
+            min_age: None,
+            max_age: None,
+            sexes: None,
+            short_break_only: false,
+            multi_building: false,
+            registration_status: "active".into(),
+            registration_date: None,
+            host_council_id: None,
+            locality: None,
+            address_line1: None,
+            address_line2: None,
+            town: None,
+            county: None,
+            postcode: None,
+            latitude: None,
+            longitude: None,
+            provider_id: None,
+            contract: "spot".into(),
+            block_beds: None,
+            created_at: now,
+            updated_at: now,
+        });
+        // Offers across Great Britain, some exactly on band edges and on
+        // the boxes' own edges.
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |range: f64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64 * range
+        };
+        let mut points: Vec<(f64, f64)> = (0..3_000)
+            .map(|_| (49.9 + next(6.0), -6.0 + next(7.8)))
+            .collect();
+        points.extend([(50.7, -1.9), (50.8, -1.8), (51.0, -2.0), (50.6999, -1.9)]);
+        let snapshot = Snapshot::new(
+            1,
+            points
+                .iter()
+                .map(|&(la, lo)| offer_at(&home, la, lo))
+                .collect(),
+        );
+        let mut boxes: Vec<Bounds> = (0..200)
+            .map(|_| {
+                let (la, lo, d) = (49.9 + next(6.0), -6.0 + next(7.8), next(3.0));
+                Bounds {
+                    min_latitude: la - d,
+                    max_latitude: la + d,
+                    min_longitude: lo - d,
+                    max_longitude: lo + d,
+                }
+            })
+            .collect();
+        boxes.push(Bounds {
+            min_latitude: 50.7,
+            max_latitude: 51.0,
+            min_longitude: -2.0,
+            max_longitude: -1.8,
+        });
+        for b in boxes {
+            let mut found: Vec<(f64, f64)> = snapshot
+                .within(b)
+                .map(|o| (o.latitude, o.longitude))
+                .collect();
+            let mut expected: Vec<(f64, f64)> = points
+                .iter()
+                .copied()
+                .filter(|&(la, lo)| {
+                    (b.min_latitude..=b.max_latitude).contains(&la)
+                        && (b.min_longitude..=b.max_longitude).contains(&lo)
+                })
+                .collect();
+            found.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            expected.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            assert_eq!(found, expected, "{b:?}");
+        }
     }
 }
