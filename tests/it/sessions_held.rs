@@ -51,12 +51,8 @@ async fn a_user_deactivated_by_hand_is_signed_out_at_their_next_request() {
         client.get("/search").await.assert_status(StatusCode::OK);
     }
     // As an administrator at the database, or the CLI, would.
-    app.db
-        .execute_unprepared(
-            "UPDATE users SET active = false WHERE email = 'placements@test.example'",
-        )
-        .await
-        .unwrap();
+    app.execute("UPDATE users SET active = false WHERE email = 'placements@test.example'")
+        .await;
     assert!(sent_to_sign_in(&client.get("/search").await));
 }
 
@@ -70,12 +66,8 @@ async fn a_role_changed_by_hand_applies_at_the_next_request() {
             .await
             .assert_status(StatusCode::FORBIDDEN);
     }
-    app.db
-        .execute_unprepared(
-            "UPDATE users SET role = 'admin' WHERE email = 'commissioner@test.example'",
-        )
-        .await
-        .unwrap();
+    app.execute("UPDATE users SET role = 'admin' WHERE email = 'commissioner@test.example'")
+        .await;
     client.get("/users").await.assert_status(StatusCode::OK);
 }
 
@@ -98,20 +90,13 @@ async fn pages_use_the_held_session_until_the_counter_moves() {
     // still sign this request in. (Nothing does this but this test; it shows
     // pages are served from memory, and the tests above show the counter
     // keeps that honest.)
-    app.db
-        .execute_unprepared("DELETE FROM sessions")
-        .await
-        .unwrap();
-    app.db
-        .execute_unprepared(&format!("UPDATE session_versions SET version = {counter}"))
-        .await
-        .unwrap();
+    app.execute("DELETE FROM sessions").await;
+    app.execute(&format!("UPDATE session_versions SET version = {counter}"))
+        .await;
     client.get("/homes").await.assert_status(StatusCode::OK);
     // Once the counter moves, the copy is dropped and the row is missed.
-    app.db
-        .execute_unprepared("UPDATE session_versions SET version = version + 1")
-        .await
-        .unwrap();
+    app.execute("UPDATE session_versions SET version = version + 1")
+        .await;
     assert!(sent_to_sign_in(&client.get("/homes").await));
 }
 

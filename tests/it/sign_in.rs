@@ -1,7 +1,7 @@
 //! Signing in and out (SECURITY.md items 5-8, 11-12, 14).
 
 use axum::http::StatusCode;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use sufficiency::db::entities::{sessions, sign_in_throttles, users};
 
 use crate::support::{PASSWORD, Persona, TestApp};
@@ -159,10 +159,8 @@ async fn sign_in_is_throttled_after_repeated_failures_then_recovers() {
         .await
         .assert_status(StatusCode::TOO_MANY_REQUESTS);
     // The wait ends on its own: nobody is locked out for good.
-    app.db
-        .execute_unprepared("UPDATE sign_in_throttles SET blocked_until = NULL")
-        .await
-        .unwrap();
+    app.execute("UPDATE sign_in_throttles SET blocked_until = NULL")
+        .await;
     app.client()
         .sign_in("admin@test.example", PASSWORD)
         .await
@@ -193,7 +191,7 @@ async fn rewrite_signed_in_sessions(
                 data.to_string().replace('\'', "''"),
                 s.id
             );
-            app.db.execute_unprepared(&sql).await.unwrap();
+            app.execute(&sql).await;
         }
     }
 }
@@ -297,10 +295,7 @@ async fn a_session_saved_without_its_user_column_still_signs_in() {
     // user is then read by its own query.
     let app = TestApp::new().await;
     let mut client = app.signed_in(Persona::Commissioner).await;
-    app.db
-        .execute_unprepared("UPDATE sessions SET user_id = NULL")
-        .await
-        .unwrap();
+    app.execute("UPDATE sessions SET user_id = NULL").await;
     client.get("/homes").await.assert_status(StatusCode::OK);
 }
 

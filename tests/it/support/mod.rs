@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use sufficiency::app::{self, AppState};
 use sufficiency::config::Settings;
 use sufficiency::db::entities::homes;
@@ -99,7 +99,6 @@ impl TestApp {
         }
     }
 
-    /// A client signed in as `persona` (anonymous stays signed out).
     /// The home with this URN, as stored now.
     pub async fn home(&self, urn: &str) -> homes::Model {
         homes::Entity::find()
@@ -110,6 +109,13 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no home {urn}"))
     }
 
+    /// Runs a statement straight on the database, as an administrator or
+    /// the CLI would, behind the application's back.
+    pub async fn execute(&self, sql: &str) {
+        self.db.execute_unprepared(sql).await.unwrap();
+    }
+
+    /// A client signed in as `persona` (anonymous stays signed out).
     pub async fn signed_in(&self, persona: Persona) -> Client<'_> {
         let mut client = self.client();
         if let Some(email) = persona.email() {
