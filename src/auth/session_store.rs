@@ -31,6 +31,7 @@ use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
 use super::SessionUser;
 use super::session_cache::SessionCache;
+use crate::db::direct::DirectReader;
 use crate::db::entities::{sessions, users};
 use crate::db::prebuilt::Prebuilt;
 
@@ -139,6 +140,7 @@ struct Cached {
 pub struct DbSessionStore {
     db: DatabaseConnection,
     held: Arc<SessionCache<Cached>>,
+    direct: Arc<DirectReader>,
 }
 
 impl std::fmt::Debug for Cached {
@@ -151,17 +153,22 @@ impl std::fmt::Debug for Cached {
 impl DbSessionStore {
     pub fn new(db: DatabaseConnection) -> Self {
         DbSessionStore {
+            direct: Arc::new(DirectReader::new(&db)),
             db,
             held: Arc::default(),
         }
     }
 
-    /// The session and offers counters, in one query. Straight through sqlx
-    /// on sea-orm's own pool: every signed-in page asks this, and sea-orm's
-    /// generic query future is large enough that moving it into its box
-    /// cost more than the query itself.
+    /// The session and offers counters, in one query: on SQLite read on
+    /// this thread (`db::direct`), otherwise (or if that cannot answer at
+    /// once) straight through sqlx on sea-orm's own pool. Every signed-in
+    /// page asks this, and sea-orm's generic query future is large enough
+    /// that moving it into its box cost more than the query itself.
     async fn versions(&self) -> session_store::Result<(i64, i64)> {
         use sea_orm::sqlx;
+        if let Some(versions) = self.direct.pair(VERSIONS.as_str()) {
+            return Ok(versions);
+        }
         match self.db.get_database_backend() {
             DbBackend::Sqlite => {
                 sqlx::query_as(VERSIONS.as_str())

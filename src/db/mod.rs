@@ -1,6 +1,7 @@
 //! Database connection, migrations and the few helpers every feature shares.
 //! SQLite (a file under `data/`) is the default; PostgreSQL is chosen by URL.
 
+pub mod direct;
 pub mod entities;
 pub mod prebuilt;
 mod timestamps;

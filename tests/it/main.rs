@@ -17,6 +17,7 @@ mod dashboard;
 mod database;
 mod demand;
 mod demo;
+mod direct_reads;
 mod email;
 mod health;
 mod homes;
