@@ -43,6 +43,11 @@ pub struct Shared {
     /// Every current offer, in memory, for searches.
     pub offers: Arc<crate::search::OfferIndex>,
     pub search_log: crate::search::SearchLog,
+    /// The session and offers counters every signed-in request reads.
+    pub counters: Arc<crate::auth::counters::Counters>,
+    /// The users of API tokens checked here, while the session counter
+    /// stays put (`auth::tokens`).
+    pub tokens_held: Arc<crate::auth::tokens::HeldTokens>,
 }
 
 impl AppState {
@@ -54,6 +59,8 @@ impl AppState {
         AppState(Arc::new(Shared {
             search_log: crate::search::SearchLog::new(db.clone()),
             offers: Arc::default(),
+            counters: Arc::new(crate::auth::counters::Counters::new(db.clone())),
+            tokens_held: Arc::default(),
             db,
             settings: Arc::new(settings),
             sandbox: Arc::new(sandbox),
@@ -103,15 +110,18 @@ fn session_cookie_name(secure: bool) -> &'static str {
 /// layers every request passes through.
 pub fn build(state: AppState) -> Router {
     let settings = &state.settings;
-    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
-        .with_name(session_cookie_name(settings.auth.secure_cookies))
-        .with_secure(settings.auth.secure_cookies)
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_path("/")
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
-            settings.auth.session_idle_minutes,
-        )));
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(
+        state.db.clone(),
+        state.counters.clone(),
+    ))
+    .with_name(session_cookie_name(settings.auth.secure_cookies))
+    .with_secure(settings.auth.secure_cookies)
+    .with_http_only(true)
+    .with_same_site(SameSite::Lax)
+    .with_path("/")
+    .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
+        settings.auth.session_idle_minutes,
+    )));
     let auth = AuthManagerLayerBuilder::new(Backend::new(state.db.clone()), sessions)
         .with_data_key(crate::auth::session_store::AUTH_DATA_KEY)
         .build();
@@ -216,7 +226,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
 /// counts are deleted every 15 minutes.
 fn spawn_retention(state: AppState) {
     tokio::spawn(async move {
-        let store = DbSessionStore::new(state.db.clone());
+        let store = DbSessionStore::new(state.db.clone(), state.counters.clone());
         let mut tick = tokio::time::interval(Duration::from_secs(15 * 60));
         loop {
             tick.tick().await;

@@ -23,6 +23,7 @@ pub mod m20261126_000014_search_versions;
 mod m20261126_000015_session_users;
 mod m20261127_000016_returns_last_filed_index;
 mod m20261127_000017_session_versions;
+mod m20261127_000018_api_tokens_watched;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000015_session_users::Migration),
             Box::new(m20261127_000016_returns_last_filed_index::Migration),
             Box::new(m20261127_000017_session_versions::Migration),
+            Box::new(m20261127_000018_api_tokens_watched::Migration),
         ]
     }
 }

@@ -7,11 +7,12 @@
 //! homes. Anonymous visitors reach only the sign-in page, `/healthz` and
 //! static assets.
 
+pub mod counters;
 pub mod csrf;
 pub mod passwords;
 pub mod policy;
 pub mod routes;
-mod session_cache;
+pub mod session_cache;
 pub mod session_store;
 pub mod throttle;
 pub mod tokens;

@@ -264,7 +264,7 @@ pub async fn enforce(
     let mut offers_version = None;
     if api {
         if let Some(token) = bearer(request.headers()) {
-            match super::tokens::authenticate(&state.db, token, client_ip.clone()).await {
+            match super::tokens::authenticate(&state, token, client_ip.clone()).await {
                 Ok(Some(found)) => {
                     offers_version = Some(found.offers_version);
                     viewer = Some(found.viewer);

@@ -1,9 +1,10 @@
-//! Sessions this instance has read, kept while the database's session
-//! counter stays where it was when they were read.
+//! Sessions (and API tokens' users) this instance has read, kept while the
+//! database's session counter stays where it was when they were read.
 //!
 //! Triggers bump `session_versions` in the transaction of any change to a
-//! session or a user (migration 000017): a sign-in or sign-out anywhere, a
-//! session's data saved, a deactivation, a new password or role. A request
+//! session or a user (migration 000017), or to a token's revocation, hash or
+//! owner (000018): a sign-in or sign-out anywhere, a session's data saved, a
+//! deactivation, a new password or role, a revoked token. A request
 //! reads the counter (one row by key, with the search counter beside it) and
 //! uses a held session only if the counter has not moved since; otherwise
 //! everything held is dropped and its session is read afresh. So a request
@@ -13,27 +14,28 @@
 //! decoding its JSON on every page.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Mutex;
-
-use tower_sessions::session::Id;
 
 /// Sessions held at most; when full, all are dropped at once (each is read
 /// again on its next request).
 const HELD_AT_MOST: usize = 10_000;
 
+/// Values of `V` (a session, a token's user) by key `K` (a session id, a
+/// token's hash).
 #[derive(Debug)]
-pub struct SessionCache<V> {
-    held: Mutex<Held<V>>,
+pub struct SessionCache<K, V> {
+    held: Mutex<Held<K, V>>,
 }
 
 #[derive(Debug)]
-struct Held<V> {
+struct Held<K, V> {
     /// The counter every held session was read at.
     version: i64,
-    sessions: HashMap<Id, V>,
+    sessions: HashMap<K, V>,
 }
 
-impl<V: Clone> Default for SessionCache<V> {
+impl<K, V: Clone> Default for SessionCache<K, V> {
     fn default() -> Self {
         SessionCache {
             held: Mutex::new(Held {
@@ -44,9 +46,9 @@ impl<V: Clone> Default for SessionCache<V> {
     }
 }
 
-impl<V: Clone> SessionCache<V> {
+impl<K: Eq + Hash, V: Clone> SessionCache<K, V> {
     /// Session `id` as read at counter `version` (the counter now), if held.
-    pub fn get(&self, id: &Id, version: i64) -> Option<V> {
+    pub fn get(&self, id: &K, version: i64) -> Option<V> {
         let mut held = self.held.lock().ok()?;
         if held.version != version {
             held.move_to(version);
@@ -57,7 +59,7 @@ impl<V: Clone> SessionCache<V> {
 
     /// Holds session `id`, read in the same statement as counter `version`.
     /// A read older than what is held is not kept (a change came between).
-    pub fn put(&self, id: Id, version: i64, value: V) {
+    pub fn put(&self, id: K, version: i64, value: V) {
         let Ok(mut held) = self.held.lock() else {
             return;
         };
@@ -71,7 +73,7 @@ impl<V: Clone> SessionCache<V> {
     }
 }
 
-impl<V> Held<V> {
+impl<K, V> Held<K, V> {
     /// Forgets everything read before `version`, if it is newer.
     fn move_to(&mut self, version: i64) {
         if version > self.version {
@@ -84,6 +86,7 @@ impl<V> Held<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tower_sessions::session::Id;
 
     #[test]
     fn a_held_session_is_used_only_at_the_counter_it_was_read_at() {

@@ -8,12 +8,11 @@
 //! request only, where axum-login's `get_user` takes it instead of asking
 //! the database again. Sessions read are held in memory while the database's
 //! session counter stays put (`session_cache`): a signed-in page then reads
-//! only that counter and the offers counter, one row each by key, in one
-//! query. Each query is a round trip, and on SQLite a hop to sqlx's worker
-//! thread and back.
+//! only that counter and the offers counter (`counters`), which on SQLite
+//! costs no trip to sqlx's worker thread.
 
 use std::cell::RefCell;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use axum::extract::Request;
@@ -22,16 +21,16 @@ use axum::response::Response;
 use chrono::{DateTime, FixedOffset, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
-    JoinType, QueryFilter, QuerySelect, QueryTrait, RelationTrait,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType,
+    QueryFilter, QuerySelect, QueryTrait, RelationTrait,
 };
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
 use super::SessionUser;
+use super::counters::{Counters, SESSIONS_VERSION, Versions};
 use super::session_cache::SessionCache;
-use crate::db::direct::DirectReader;
 use crate::db::entities::{sessions, users};
 use crate::db::prebuilt::Prebuilt;
 
@@ -118,17 +117,6 @@ fn user_id_of(record: &Record) -> Option<i64> {
     record.data.get(AUTH_DATA_KEY)?.get("user_id")?.as_i64()
 }
 
-/// The session counter as an expression (see `session_cache`).
-const SESSIONS_VERSION: &str = r#"(SELECT "version" FROM "session_versions" WHERE "id" = 1)"#;
-
-/// Both counters: the session counter and the offers counter.
-static VERSIONS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        r#"SELECT {SESSIONS_VERSION} AS "sessions_version", {} AS "offers_version""#,
-        crate::search::index::VERSION_SUBQUERY
-    )
-});
-
 /// A session as read, with its user.
 #[derive(Clone)]
 struct Cached {
@@ -139,8 +127,8 @@ struct Cached {
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {
     db: DatabaseConnection,
-    held: Arc<SessionCache<Cached>>,
-    direct: Arc<DirectReader>,
+    held: Arc<SessionCache<Id, Cached>>,
+    counters: Arc<Counters>,
 }
 
 impl std::fmt::Debug for Cached {
@@ -151,38 +139,12 @@ impl std::fmt::Debug for Cached {
 }
 
 impl DbSessionStore {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: DatabaseConnection, counters: Arc<Counters>) -> Self {
         DbSessionStore {
-            direct: Arc::new(DirectReader::new(&db)),
             db,
             held: Arc::default(),
+            counters,
         }
-    }
-
-    /// The session and offers counters, in one query: on SQLite read on
-    /// this thread (`db::direct`), otherwise (or if that cannot answer at
-    /// once) straight through sqlx on sea-orm's own pool. Every signed-in
-    /// page asks this, and sea-orm's generic query future is large enough
-    /// that moving it into its box cost more than the query itself.
-    async fn versions(&self) -> session_store::Result<(i64, i64)> {
-        use sea_orm::sqlx;
-        if let Some(versions) = self.direct.pair(VERSIONS.as_str()) {
-            return Ok(versions);
-        }
-        match self.db.get_database_backend() {
-            DbBackend::Sqlite => {
-                sqlx::query_as(VERSIONS.as_str())
-                    .fetch_one(self.db.get_sqlite_connection_pool())
-                    .await
-            }
-            DbBackend::Postgres => {
-                sqlx::query_as(VERSIONS.as_str())
-                    .fetch_one(self.db.get_postgres_connection_pool())
-                    .await
-            }
-            other => return Err(backend(format!("no sessions on {other:?}"))),
-        }
-        .map_err(backend)
     }
 
     /// Session `id` with its user, from the database, and the session
@@ -300,7 +262,10 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let (sessions_version, offers_version) = self.versions().await?;
+        let Versions {
+            sessions: sessions_version,
+            offers: offers_version,
+        } = self.counters.read().await.map_err(backend)?;
         let now = OffsetDateTime::now_utc();
         let held = self
             .held

@@ -119,4 +119,63 @@ async fn only_changes_to_sessions_and_users_move_the_session_counter() {
     assert!(moves("DELETE FROM sessions").await);
     assert!(!moves("UPDATE homes SET name = name").await);
     assert!(!moves("UPDATE organisations SET name = name").await);
+    // API tokens: a revocation, a new hash or owner, a deletion; noting a
+    // token's last use (once a minute per token) does not.
+    app.api_client(Persona::ProviderA).await;
+    assert!(!moves("UPDATE api_tokens SET last_used_at = CURRENT_TIMESTAMP").await);
+    assert!(moves("UPDATE api_tokens SET revoked_at = revoked_at").await);
+    assert!(moves("UPDATE api_tokens SET token_hash = token_hash").await);
+    assert!(moves("UPDATE api_tokens SET user_id = user_id").await);
+    assert!(moves("DELETE FROM api_tokens").await);
+}
+
+/// The API path a provider's token may read.
+fn provider_a_returns(app: &TestApp) -> String {
+    format!("/api/v1/homes/{}/returns", app.seed.home_a1)
+}
+
+#[tokio::test]
+async fn a_token_revoked_by_hand_is_refused_at_its_next_request() {
+    let app = TestApp::new().await;
+    let mut api = app.api_client(Persona::ProviderA).await;
+    let path = provider_a_returns(&app);
+    for _ in 0..3 {
+        api.get(&path).await.assert_status(StatusCode::OK);
+    }
+    app.execute("UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP")
+        .await;
+    api.get(&path).await.assert_status(StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_deactivated_users_token_is_refused_at_its_next_request() {
+    let app = TestApp::new().await;
+    let mut api = app.api_client(Persona::ProviderA).await;
+    let path = provider_a_returns(&app);
+    for _ in 0..3 {
+        api.get(&path).await.assert_status(StatusCode::OK);
+    }
+    app.execute("UPDATE users SET active = false WHERE email = 'provider-a@test.example'")
+        .await;
+    api.get(&path).await.assert_status(StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn api_requests_use_the_held_token_until_the_counter_moves() {
+    let app = TestApp::new().await;
+    let mut api = app.api_client(Persona::ProviderA).await;
+    let path = provider_a_returns(&app);
+    // The first request notes the token's use (a write moving no counter).
+    api.get(&path).await.assert_status(StatusCode::OK);
+    let counter = session_counter(&app.db).await;
+    api.get(&path).await.assert_status(StatusCode::OK);
+    // Take the token away but put the counter back: only the held copy can
+    // still let this request in.
+    app.execute("DELETE FROM api_tokens").await;
+    app.execute(&format!("UPDATE session_versions SET version = {counter}"))
+        .await;
+    api.get(&path).await.assert_status(StatusCode::OK);
+    app.execute("UPDATE session_versions SET version = version + 1")
+        .await;
+    api.get(&path).await.assert_status(StatusCode::UNAUTHORIZED);
 }
