@@ -16,7 +16,7 @@
 //! through the pool as before. PostgreSQL and in-memory SQLite always
 //! answer `None`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -26,8 +26,15 @@ use sea_orm::{DatabaseBackend, DatabaseConnection};
 pub struct DirectReader {
     /// The database file, if the pool is SQLite on a file.
     file: Option<PathBuf>,
+    connection: Mutex<Direct>,
+}
+
+enum Direct {
     /// Opened at the first read (the tables exist once migrations ran).
-    connection: Mutex<Option<Connection>>,
+    NotYet,
+    Open(Connection),
+    /// Could not be opened: said once, then the pool reads.
+    Off,
 }
 
 impl std::fmt::Debug for DirectReader {
@@ -52,7 +59,7 @@ impl DirectReader {
         };
         DirectReader {
             file,
-            connection: Mutex::new(None),
+            connection: Mutex::new(Direct::NotYet),
         }
     }
 
@@ -67,13 +74,19 @@ impl DirectReader {
         let file = self.file.as_ref()?;
         // Another thread's read takes microseconds, but a worker thread
         // must not wait on it: the pool is the way round.
-        let mut slot = self.connection.try_lock().ok()?;
-        if slot.is_none() {
-            *slot = open(file)
-                .inspect_err(|e| tracing::warn!(error = %e, "direct SQLite reads are off"))
-                .ok();
+        let mut direct = self.connection.try_lock().ok()?;
+        if let Direct::NotYet = *direct {
+            *direct = match open(file) {
+                Ok(connection) => Direct::Open(connection),
+                Err(e) => {
+                    tracing::warn!(error = %e, "direct SQLite reads are off; reading through the pool");
+                    Direct::Off
+                }
+            };
         }
-        let connection = slot.as_ref()?;
+        let Direct::Open(connection) = &*direct else {
+            return None;
+        };
         let read = connection.prepare_cached(sql).and_then(|mut statement| {
             statement.query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
         });
@@ -87,7 +100,7 @@ impl DirectReader {
     }
 }
 
-fn open(file: &PathBuf) -> rusqlite::Result<Connection> {
+fn open(file: &Path) -> rusqlite::Result<Connection> {
     // Not SQLITE_OPEN_CREATE: the pool made the file; this only reads it.
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let connection = Connection::open_with_flags(file, flags)?;
