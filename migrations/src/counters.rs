@@ -56,25 +56,23 @@ pub async fn watch(
     counter: &str,
     watched: &[Watched<'_>],
 ) -> Result<(), DbErr> {
-    let db = manager.get_connection();
+    let (db, backend) = (manager.get_connection(), manager.get_database_backend());
     let name = singular(counter);
-    for (table, events) in watched {
-        if manager.get_database_backend() == DbBackend::Postgres {
-            db.execute_unprepared(&format!(
-                r#"CREATE TRIGGER "{table}_{name}" AFTER {events} OR TRUNCATE ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION "bump_{name}"()"#,
-                events = events.join(" OR ")
-            ))
-            .await?;
-        } else {
-            // SQLite has row triggers only, one event each.
-            for event in *events {
-                db.execute_unprepared(&format!(
-                    r#"CREATE TRIGGER "{table}_{name}_{e}" AFTER {event} ON "{table}" BEGIN UPDATE "{counter}" SET "version" = "version" + 1 WHERE "id" = 1; END"#,
-                    e = event_name(event)
-                ))
-                .await?;
-            }
-        }
+    for Trigger {
+        name: trigger,
+        table,
+        events,
+    } in triggers(backend, counter, watched)
+    {
+        let statement = match backend {
+            DbBackend::Postgres => format!(
+                r#"CREATE TRIGGER "{trigger}" AFTER {events} OR TRUNCATE ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION "bump_{name}"()"#
+            ),
+            _ => format!(
+                r#"CREATE TRIGGER "{trigger}" AFTER {events} ON "{table}" BEGIN UPDATE "{counter}" SET "version" = "version" + 1 WHERE "id" = 1; END"#
+            ),
+        };
+        db.execute_unprepared(&statement).await?;
     }
     Ok(())
 }
@@ -85,32 +83,54 @@ pub async fn unwatch(
     counter: &str,
     watched: &[Watched<'_>],
 ) -> Result<(), DbErr> {
-    let db = manager.get_connection();
-    let name = singular(counter);
-    for (table, events) in watched {
-        if manager.get_database_backend() == DbBackend::Postgres {
-            db.execute_unprepared(&format!(r#"DROP TRIGGER "{table}_{name}" ON "{table}""#))
-                .await?;
-        } else {
-            for event in *events {
-                db.execute_unprepared(&format!(
-                    r#"DROP TRIGGER "{table}_{name}_{e}""#,
-                    e = event_name(event)
-                ))
-                .await?;
-            }
-        }
+    let (db, backend) = (manager.get_connection(), manager.get_database_backend());
+    for Trigger { name, table, .. } in triggers(backend, counter, watched) {
+        let statement = match backend {
+            DbBackend::Postgres => format!(r#"DROP TRIGGER "{name}" ON "{table}""#),
+            _ => format!(r#"DROP TRIGGER "{name}""#),
+        };
+        db.execute_unprepared(&statement).await?;
     }
     Ok(())
 }
 
-/// "UPDATE OF ..." -> "update", for a trigger's name.
-fn event_name(event: &str) -> String {
-    event
-        .split_whitespace()
-        .next()
-        .unwrap_or(event)
-        .to_lowercase()
+/// One trigger of a counter: its name, its table and the events it fires on.
+struct Trigger<'a> {
+    name: String,
+    table: &'a str,
+    events: String,
+}
+
+/// The triggers that watch `watched` for `counter`: on PostgreSQL one
+/// statement trigger a table, on SQLite (row triggers only) one a table and
+/// event, named by the event's first word ("UPDATE OF ..." -> "update").
+fn triggers<'a>(backend: DbBackend, counter: &str, watched: &[Watched<'a>]) -> Vec<Trigger<'a>> {
+    let name = singular(counter);
+    watched
+        .iter()
+        .flat_map(|&(table, events)| match backend {
+            DbBackend::Postgres => vec![Trigger {
+                name: format!("{table}_{name}"),
+                table,
+                events: events.join(" OR "),
+            }],
+            _ => events
+                .iter()
+                .map(|event| Trigger {
+                    name: format!(
+                        "{table}_{name}_{}",
+                        event
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or(event)
+                            .to_lowercase()
+                    ),
+                    table,
+                    events: (*event).to_owned(),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 pub async fn drop(

@@ -3,7 +3,7 @@
 //! read must see exactly what the pool would: every commit, nothing
 //! uncommitted, without waiting on a writer and without holding the WAL.
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use sufficiency::db::direct::DirectReader;
 
 use crate::support::TestApp;
@@ -23,15 +23,18 @@ async fn counters_through_the_pool(db: &impl ConnectionTrait) -> (i64, i64) {
     )
 }
 
-fn on_sqlite(db: &DatabaseConnection) -> bool {
-    db.get_database_backend() == DatabaseBackend::Sqlite
+/// A fresh app and a direct reader of its database, on SQLite only.
+async fn on_sqlite() -> Option<(TestApp, DirectReader)> {
+    let app = TestApp::new().await;
+    let direct = DirectReader::new(&app.db);
+    (app.db.get_database_backend() == DatabaseBackend::Sqlite).then_some((app, direct))
 }
 
 #[tokio::test]
 async fn a_direct_read_sees_every_commit_at_once() {
     let app = TestApp::new().await;
     let direct = DirectReader::new(&app.db);
-    if !on_sqlite(&app.db) {
+    if app.db.get_database_backend() != DatabaseBackend::Sqlite {
         // PostgreSQL is read through the pool, always.
         assert!(!direct.is_available());
         assert_eq!(direct.pair(COUNTERS), None);
@@ -58,11 +61,9 @@ async fn a_direct_read_sees_every_commit_at_once() {
 
 #[tokio::test]
 async fn a_write_in_progress_neither_delays_a_direct_read_nor_shows_in_it() {
-    let app = TestApp::new().await;
-    if !on_sqlite(&app.db) {
+    let Some((app, direct)) = on_sqlite().await else {
         return;
-    }
-    let direct = DirectReader::new(&app.db);
+    };
     let before = direct.pair(COUNTERS).unwrap();
     let writing = sufficiency::db::begin_write(&app.db).await.unwrap();
     writing
@@ -80,11 +81,9 @@ async fn a_write_in_progress_neither_delays_a_direct_read_nor_shows_in_it() {
 
 #[tokio::test]
 async fn a_direct_read_leaves_no_transaction_holding_the_wal() {
-    let app = TestApp::new().await;
-    if !on_sqlite(&app.db) {
+    let Some((app, direct)) = on_sqlite().await else {
         return;
-    }
-    let direct = DirectReader::new(&app.db);
+    };
     direct.pair(COUNTERS).unwrap();
     app.execute(r#"UPDATE "search_versions" SET "version" = "version" + 1"#)
         .await;
@@ -106,11 +105,9 @@ async fn a_direct_read_leaves_no_transaction_holding_the_wal() {
 
 #[tokio::test]
 async fn what_a_direct_read_cannot_answer_falls_to_the_pool() {
-    let app = TestApp::new().await;
-    if !on_sqlite(&app.db) {
+    let Some((_app, direct)) = on_sqlite().await else {
         return;
-    }
-    let direct = DirectReader::new(&app.db);
+    };
     assert_eq!(direct.pair(r#"SELECT "no_such_column" FROM "users""#), None);
     // The reader still answers afterwards.
     assert!(direct.pair(COUNTERS).is_some());

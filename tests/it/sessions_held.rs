@@ -134,30 +134,30 @@ fn provider_a_returns(app: &TestApp) -> String {
     format!("/api/v1/homes/{}/returns", app.seed.home_a1)
 }
 
-#[tokio::test]
-async fn a_token_revoked_by_hand_is_refused_at_its_next_request() {
+/// Provider A's token, used until this instance holds it, is refused at
+/// its next request once `change` is made behind the application's back.
+async fn a_held_token_is_refused_after(change: &str) {
     let app = TestApp::new().await;
     let mut api = app.api_client(Persona::ProviderA).await;
     let path = provider_a_returns(&app);
     for _ in 0..3 {
         api.get(&path).await.assert_status(StatusCode::OK);
     }
-    app.execute("UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP")
-        .await;
+    app.execute(change).await;
     api.get(&path).await.assert_status(StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
+async fn a_token_revoked_by_hand_is_refused_at_its_next_request() {
+    a_held_token_is_refused_after("UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP").await;
+}
+
+#[tokio::test]
 async fn a_deactivated_users_token_is_refused_at_its_next_request() {
-    let app = TestApp::new().await;
-    let mut api = app.api_client(Persona::ProviderA).await;
-    let path = provider_a_returns(&app);
-    for _ in 0..3 {
-        api.get(&path).await.assert_status(StatusCode::OK);
-    }
-    app.execute("UPDATE users SET active = false WHERE email = 'provider-a@test.example'")
-        .await;
-    api.get(&path).await.assert_status(StatusCode::UNAUTHORIZED);
+    a_held_token_is_refused_after(
+        "UPDATE users SET active = false WHERE email = 'provider-a@test.example'",
+    )
+    .await;
 }
 
 #[tokio::test]
