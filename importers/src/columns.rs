@@ -233,6 +233,31 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
         .filter(|d| (1900..=2200).contains(&chrono::Datelike::year(d)))
 }
 
+/// A date written in words after "at", as Ofsted's titles and headings
+/// write it: "Provider level as at 31 March 2023", "Leavers and Joiners at
+/// 31 March 2025", "Registration status (as at 1 April 2024)".
+pub fn date_after_at(text: &str) -> Option<NaiveDate> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    words.windows(4).find_map(|w| {
+        if w[0] != "at" {
+            return None;
+        }
+        let day: u32 = w[1].parse().ok()?;
+        let month = MONTHS.iter().position(|m| w[2].starts_with(m))? as u32 + 1;
+        let year: i32 = w[3].parse().ok()?;
+        NaiveDate::from_ymd_opt(year, month, day)
+            .filter(|d| (1990..=2200).contains(&chrono::Datelike::year(d)))
+    })
+}
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+
 /// Excel's 1900 date system: serial 1 is 1 January 1900 and it counts a
 /// 29 February 1900 that never was, so serials from 61 on are one day late.
 fn excel_serial_date(serial: f64) -> Option<NaiveDate> {
@@ -260,6 +285,30 @@ mod tests {
             heading_key("Previous inspection Date"),
             "previous inspection date"
         );
+    }
+
+    #[test]
+    fn dates_in_titles_and_headings_are_found() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day);
+        assert_eq!(
+            date_after_at(
+                "Children's social care data in England 2023 - Provider level as at 31 March 2023"
+            ),
+            d(2023, 3, 31)
+        );
+        assert_eq!(
+            date_after_at(
+                "Children\u{2019}s social care data in England 2025 \u{2013} Leavers and Joiners at 31 March 2025"
+            ),
+            d(2025, 3, 31)
+        );
+        assert_eq!(
+            date_after_at("Registration status (as at 1 April 2024)"),
+            d(2024, 4, 1)
+        );
+        assert_eq!(date_after_at("Provider level in year 2022-23"), None);
+        assert_eq!(date_after_at("at 31 February 2023"), None);
+        assert_eq!(date_after_at("look at 3 apples 2023"), None);
     }
 
     #[test]

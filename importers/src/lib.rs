@@ -5,7 +5,9 @@
 //! - [`sheet`]: CSV and spreadsheet files into rows of cells.
 //! - [`safety`]: checks that run before a spreadsheet is parsed.
 //! - [`ofsted`]: Ofsted's published provider-level files.
+//! - [`ods`]: ODS cells some generators leave untyped, typed as LibreOffice reads them.
 
+pub mod ods;
 pub mod ofsted;
 pub mod postcodes;
 pub mod returns;

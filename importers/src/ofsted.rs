@@ -1,9 +1,16 @@
 //! Ofsted's "Children's social care data in England" provider-level files, in
-//! both layouts: "providers at 31 March" (one row per setting with its latest
-//! full inspection) and "inspections in year" (one row per inspection event
-//! with the previous event's grades). Title lines above the header, `NULL`,
-//! `REDACTED`, spelling variants and the 2022-23/2023-24 heading changes are
-//! all expected.
+//! three layouts: "providers at 31 March" (one row per setting with its latest
+//! full inspection), "inspections in year" (one row per inspection event
+//! with the previous event's grades) and "leavers and joiners" (one row per
+//! setting that registered or left during the year, `leavers_joiners`).
+//! Title lines above the header, `NULL`, `REDACTED`, spelling variants and
+//! the 2022-23/2023-24 heading changes are all expected.
+//!
+//! Every file says which date it describes (`OfstedFile::as_at`), so that a
+//! fact from an older file never replaces a newer one, whatever the order
+//! files are imported in.
+
+mod leavers_joiners;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -15,6 +22,7 @@ use crate::sheet::{self, FileError, Format, Sheet};
 use crate::vocab::{
     EventType, Judgement, Postcode, ProvisionType, RegistrationStatus, Sector, Urn,
 };
+pub use leavers_joiners::Movement;
 
 /// Ofsted's word for names and addresses it withholds to protect children.
 const WITHHELD: &[&str] = &["REDACTED"];
@@ -25,6 +33,9 @@ pub enum Layout {
     ProvidersAtDate,
     /// One row per inspection event, with the previous event's grades.
     InspectionsInYear,
+    /// One row per setting that registered or left during the year, with
+    /// its registration status at the start and at the end of the year.
+    LeaversJoiners,
 }
 
 impl Layout {
@@ -32,8 +43,30 @@ impl Layout {
         match self {
             Layout::ProvidersAtDate => "providers at a date",
             Layout::InspectionsInYear => "inspections in a year",
+            Layout::LeaversJoiners => "leavers and joiners",
         }
     }
+}
+
+/// Where a file's date was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DatedBy {
+    /// Its title row ("Provider level as at 31 March 2023") or a heading
+    /// ("Registration status (as at 31 March 2025)").
+    Title,
+    /// The latest inspection in it (an inspections-in-year file's title
+    /// names a year, not a date).
+    LatestInspection,
+}
+
+/// Which of a setting's optional facts the file's layout gives at all. A
+/// column the file does not have says nothing, so it changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Says {
+    pub sector: bool,
+    pub places: bool,
+    pub short_break_only: bool,
+    pub multi_building: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,6 +74,10 @@ pub struct OfstedFile {
     pub layout: Layout,
     pub sheet: String,
     pub header_row: usize,
+    /// The date the file describes.
+    pub as_at: NaiveDate,
+    pub dated_by: DatedBy,
+    pub says: Says,
     pub settings: Vec<Setting>,
     /// Rows refused, with the reason.
     pub errors: Vec<RowError>,
@@ -55,7 +92,12 @@ pub struct Setting {
     pub urn: Urn,
     pub provision_type: ProvisionType,
     pub registration_date: Option<NaiveDate>,
-    pub registration_status: RegistrationStatus,
+    /// `None` where the file does not say.
+    pub registration_status: Option<RegistrationStatus>,
+    /// When a registration that has ended ended, where the file says.
+    pub registration_ended: Option<NaiveDate>,
+    /// In a leavers and joiners table: which the setting was that year.
+    pub movement: Option<Movement>,
     /// `None` where Ofsted withheld it.
     pub name: Option<String>,
     pub address: Address,
@@ -252,6 +294,9 @@ pub fn parse(bytes: &[u8], format: Format, limits: &Limits) -> Result<OfstedFile
 
 /// Finds the sheet that holds Ofsted's table and reads every row of it.
 pub fn parse_sheets(sheets: &[Sheet]) -> Result<OfstedFile, FileError> {
+    if let Some(file) = leavers_joiners::parse(sheets)? {
+        return Ok(file);
+    }
     let specs = specs();
     let (sheet, header) = sheets
         .iter()
@@ -267,10 +312,19 @@ pub fn parse_sheets(sheets: &[Sheet]) -> Result<OfstedFile, FileError> {
         Some(_) => Layout::InspectionsInYear,
         None => Layout::ProvidersAtDate,
     };
+    let says = Says {
+        sector: header.has(Col::Sector),
+        places: header.has(Col::Places),
+        short_break_only: header.has(Col::ShortBreak),
+        multi_building: header.has(Col::MultiBuilding),
+    };
     let mut file = OfstedFile {
         layout,
         sheet: sheet.name.clone(),
         header_row: header.row_number,
+        as_at: NaiveDate::MIN,
+        dated_by: DatedBy::Title,
+        says,
         settings: Vec::new(),
         errors: Vec::new(),
         warnings: Vec::new(),
@@ -289,12 +343,42 @@ pub fn parse_sheets(sheets: &[Sheet]) -> Result<OfstedFile, FileError> {
         }
     }
     if file.settings.is_empty() && file.errors.is_empty() {
-        return Err(FileError::new(format!(
-            "The file has Ofsted's header row (row {}) but no rows of data under it",
-            header.row_number
-        )));
+        return Err(no_rows(header.row_number));
     }
+    let latest_inspection = file
+        .settings
+        .iter()
+        .filter_map(|s| s.inspection.as_ref().map(|i| i.date))
+        .max();
+    (file.as_at, file.dated_by) = match (title_date(sheet, header.row_number), latest_inspection) {
+        (Some(date), _) => (date, DatedBy::Title),
+        (None, Some(date)) => (date, DatedBy::LatestInspection),
+        (None, None) => return Err(undated()),
+    };
     Ok(file)
+}
+
+fn no_rows(header_row: usize) -> FileError {
+    FileError::new(format!(
+        "The file has Ofsted's header row (row {header_row}) but no rows of data under it"
+    ))
+}
+
+fn undated() -> FileError {
+    FileError::new(
+        "The file does not say which date it describes: Ofsted's files give it in their title \
+         row (\"Provider level as at 31 March 2025\"). Use the file as Ofsted published it",
+    )
+}
+
+/// The date a title line above the header gives ("... as at 31 March 2023").
+fn title_date(sheet: &Sheet, header_row: usize) -> Option<NaiveDate> {
+    sheet
+        .rows
+        .iter()
+        .take_while(|r| r.number < header_row)
+        .flat_map(|r| r.cells.iter().filter_map(|c| c.text()))
+        .find_map(|text| crate::columns::date_after_at(&text))
 }
 
 fn read_setting(f: &mut Fields<'_, Col>) -> Option<Setting> {
@@ -310,8 +394,9 @@ fn read_setting(f: &mut Fields<'_, Col>) -> Option<Setting> {
             "registration status",
             str::parse::<RegistrationStatus>,
         )
+        .map(Some)
     } else {
-        Some(RegistrationStatus::Active)
+        Some(None)
     };
     let registration_date = f.date(Col::RegistrationDate);
     let local_authority = f.text(Col::LocalAuthority, &[]);
@@ -338,6 +423,8 @@ fn read_setting(f: &mut Fields<'_, Col>) -> Option<Setting> {
         provision_type: provision_type?,
         registration_date,
         registration_status: registration_status?,
+        registration_ended: None,
+        movement: None,
         name: f.text(Col::Name, WITHHELD),
         address: Address {
             line1: f.text(Col::Address1, WITHHELD),
@@ -446,6 +533,14 @@ mod tests {
         let file = parse_csv(&csv).unwrap();
         assert_eq!(file.layout, Layout::InspectionsInYear);
         assert_eq!(file.header_row, 4);
+        // "in year 2023-24" names no date: the latest inspection dates it.
+        assert_eq!(
+            (file.as_at, file.dated_by),
+            (
+                NaiveDate::from_ymd_opt(2023, 11, 7).unwrap(),
+                DatedBy::LatestInspection
+            )
+        );
         assert!(file.errors.is_empty(), "{:?}", file.errors);
         let s = &file.settings[0];
         assert_eq!(s.urn.as_str(), "SC064050");
@@ -471,6 +566,11 @@ mod tests {
         let file = parse_csv(csv).unwrap();
         assert_eq!(file.layout, Layout::ProvidersAtDate);
         assert_eq!(
+            file.settings[0].registration_status, None,
+            "no status column: not said"
+        );
+        assert!(!file.says.places);
+        assert_eq!(
             file.settings[0].inspection.as_ref().unwrap().overall,
             Some(Judgement::Outstanding)
         );
@@ -492,7 +592,8 @@ mod tests {
 
     #[test]
     fn bad_rows_are_listed_with_row_and_column() {
-        let csv = "URN,Provision type,Local authority,Places,Inspection event type,Inspection date,\
+        let csv = "Provider level as at 31 March 2023\n\
+                   URN,Provision type,Local authority,Places,Inspection event type,Inspection date,\
                    Overall experiences and progress of children and young people\n\
                    SC12,Children's home,Dorset,3,Full inspection,01/02/2023,Good\n\
                    SC123456,Space station,Dorset,three,Full inspection,31/02/2023,Excellent\n\
@@ -501,29 +602,29 @@ mod tests {
         assert_eq!(file.settings.len(), 1);
         let messages: Vec<String> = file.errors.iter().map(|e| e.to_string()).collect();
         assert!(
-            messages.iter().any(|m| m.starts_with("Row 2, URN:")),
+            messages.iter().any(|m| m.starts_with("Row 3, URN:")),
             "{messages:?}"
         );
         assert!(
             messages
                 .iter()
-                .any(|m| m.starts_with("Row 3, Provision type:")),
+                .any(|m| m.starts_with("Row 4, Provision type:")),
             "{messages:?}"
         );
         assert!(
-            messages.iter().any(|m| m.starts_with("Row 3, Places:")),
-            "{messages:?}"
-        );
-        assert!(
-            messages
-                .iter()
-                .any(|m| m.starts_with("Row 3, Inspection date:")),
+            messages.iter().any(|m| m.starts_with("Row 4, Places:")),
             "{messages:?}"
         );
         assert!(
             messages
                 .iter()
-                .any(|m| m.starts_with("Row 3, Overall experiences")),
+                .any(|m| m.starts_with("Row 4, Inspection date:")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("Row 4, Overall experiences")),
             "{messages:?}"
         );
     }

@@ -176,7 +176,8 @@ pub fn read(bytes: &[u8], format: Format, limits: &Limits) -> Result<Vec<Sheet>,
         }
         Format::Ods => {
             safety::check_ods(bytes, limits)?;
-            let book = calamine::Ods::new(Cursor::new(bytes)).map_err(unreadable)?;
+            let bytes = crate::ods::type_text_cells(bytes)?;
+            let book = calamine::Ods::new(Cursor::new(&bytes[..])).map_err(unreadable)?;
             read_book(book, limits)
         }
         Format::Xls => {

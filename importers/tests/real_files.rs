@@ -63,3 +63,43 @@ fn inspections_2022_23_parses_without_rejections() {
 fn inspections_2023_24_parses_without_rejections() {
     parse_real("inspections_2023_24.csv", Layout::InspectionsInYear, 4_100);
 }
+
+#[test]
+fn leavers_joiners_at_31_march_2025_parses_without_rejections() {
+    parse_real(
+        "leavers_joiners_at_31_march_2025.csv",
+        Layout::LeaversJoiners,
+        1_529,
+    );
+}
+
+#[test]
+fn every_published_file_says_which_date_it_describes() {
+    use chrono::NaiveDate;
+    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    for (name, expected) in [
+        ("providers_at_31_march_2023.csv", date(2023, 3, 31)),
+        ("leavers_joiners_at_31_march_2025.csv", date(2025, 3, 31)),
+    ] {
+        let Some(bytes) = shared_file(name) else {
+            return;
+        };
+        let file = ofsted::parse(&bytes, Format::Csv, &Limits::default()).unwrap();
+        assert_eq!(file.as_at, expected, "{name}");
+    }
+    // An inspections-in-year file is dated by the latest inspection in it.
+    for (name, year_end) in [
+        ("inspections_2022_23.csv", date(2023, 3, 31)),
+        ("inspections_2023_24.csv", date(2024, 3, 31)),
+    ] {
+        let Some(bytes) = shared_file(name) else {
+            return;
+        };
+        let file = ofsted::parse(&bytes, Format::Csv, &Limits::default()).unwrap();
+        assert!(
+            file.as_at <= year_end && file.as_at > year_end - chrono::Duration::days(31),
+            "{name}: {}",
+            file.as_at
+        );
+    }
+}

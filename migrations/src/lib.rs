@@ -24,6 +24,7 @@ mod m20261126_000015_session_users;
 mod m20261127_000016_returns_last_filed_index;
 mod m20261127_000017_session_versions;
 mod m20261127_000018_api_tokens_watched;
+mod m20261206_000019_dated_facts;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000016_returns_last_filed_index::Migration),
             Box::new(m20261127_000017_session_versions::Migration),
             Box::new(m20261127_000018_api_tokens_watched::Migration),
+            Box::new(m20261206_000019_dated_facts::Migration),
         ]
     }
 }

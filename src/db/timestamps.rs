@@ -63,5 +63,6 @@ plain!(
     email_opt_outs,
     home_offers,
     search_versions,
-    session_versions
+    session_versions,
+    organisation_aliases
 );

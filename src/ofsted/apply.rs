@@ -1,5 +1,7 @@
-//! The import itself: organisations, homes, inspections, current ratings
-//! (organisations in `file_organisations.rs`, inspections in `inspections.rs`).
+//! The import itself, phase by phase: the organisations the file names
+//! (`file_organisations.rs`), the homes and their dated facts (`facts.rs`),
+//! the inspections (`inspections.rs`), then what follows from them: current
+//! ratings, positions and monitoring cases.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -10,9 +12,10 @@ use sea_orm::{
     IntoActiveModel, QueryFilter,
 };
 
+use super::facts::{self, Stated};
 use super::file_organisations::{Organisations, Wanted};
 use super::inspections::{InspectionValues, confirm_report, refresh_current};
-use super::summary::ImportSummary;
+use super::summary::{ImportSummary, OwnerChange};
 use crate::audit::{self, Change};
 use crate::auth::Viewer;
 use crate::config;
@@ -23,230 +26,309 @@ use crate::organisations::{Kind, canonical_council_name, name_key};
 /// Rows per statement, for every batch an import writes.
 pub(super) const CHUNK: usize = 400;
 
+/// What every phase shares.
+struct Import<'a> {
+    txn: &'a DatabaseTransaction,
+    file: &'a OfstedFile,
+    now: DateTime<FixedOffset>,
+    summary: ImportSummary,
+    audits: Vec<Change>,
+}
+
 pub async fn apply(
     txn: &DatabaseTransaction,
     viewer: &Viewer,
     file: &OfstedFile,
     council: &config::Council,
 ) -> Result<ImportSummary> {
-    let now = Utc::now().fixed_offset();
-    let mut summary = ImportSummary {
-        layout: Some(file.layout),
-        rows_read: file.settings.len() + file.errors.len(),
-        rejected: file.errors.clone(),
-        warnings: file.warnings.clone(),
-        ..Default::default()
+    let mut import = Import {
+        txn,
+        file,
+        now: Utc::now().fixed_offset(),
+        summary: ImportSummary {
+            layout: Some(file.layout),
+            as_at: Some(file.as_at),
+            rows_read: file.settings.len() + file.errors.len(),
+            rejected: file.errors.clone(),
+            warnings: file.warnings.clone(),
+            ..Default::default()
+        },
+        audits: Vec::new(),
     };
     let latest = latest_rows(&file.settings);
-    let mut orgs = Organisations::load(txn).await?;
-    let mut audits = Vec::new();
-
-    // Councils and providers named by the file, found or created in batches.
-    let mut wanted = Vec::new();
-    for s in latest.values() {
-        let name = canonical_council_name(&s.local_authority);
-        let ons = (name_key(&name) == name_key(&council.name)).then(|| council.ons_code.clone());
-        wanted.push(Wanted {
-            kind: Kind::Council,
-            name,
-            sector: None,
-            ons_code: ons,
-        });
-        if let Some(owner) = &s.owner {
-            wanted.push(Wanted {
-                kind: Kind::Provider,
-                name: owner.clone(),
-                sector: s.sector,
-                ons_code: None,
-            });
-        }
-    }
-    let org_ids = orgs
-        .ensure(txn, wanted, &mut summary, &mut audits, now)
+    let (orgs, ids) = import.organisations(&latest, council).await?;
+    let homes = import.homes(&latest, &orgs, &ids, council).await?;
+    let touched = import.inspections(&homes).await?;
+    import
+        .consequences(viewer, &homes, touched, ids.our_council)
         .await?;
-    let council_ids: HashMap<String, i64> = org_ids
-        .iter()
-        .filter(|((kind, _), _)| *kind == Kind::Council.code())
-        .map(|((_, name), id)| (name.clone(), *id))
-        .collect();
-    let provider_ids: HashMap<String, i64> = org_ids
-        .iter()
-        .filter(|((kind, _), _)| *kind == Kind::Provider.code())
-        .map(|((_, name), id)| (name.clone(), *id))
-        .collect();
-    summary.possible_duplicates = orgs.possible_duplicates();
-    let our_council_id = council_ids
-        .get(&canonical_council_name(&council.name))
-        .copied();
 
-    // Homes.
-    let urns: Vec<String> = latest.keys().cloned().collect();
-    let mut existing = load_homes(txn, &urns).await?;
-    let mut new_homes = Vec::new();
-    for (urn, s) in &latest {
-        let council_id = council_ids
+    let Import {
+        summary, audits, ..
+    } = import;
+    audit::record_many(txn, viewer, audits).await?;
+    let description = format!(
+        "Imported Ofsted {} file as at {}: {} homes created, {} updated, {} owners changed, {} facts kept as newer than the file, {} inspections added, {} rating changes, {} rows rejected",
+        file.layout.label(),
+        file.as_at,
+        summary.homes_created,
+        summary.homes_updated,
+        summary.owner_changes.len(),
+        summary.facts_kept_older,
+        summary.inspections_added,
+        summary.rating_changes.len(),
+        summary.rejected.len()
+    );
+    audit::record(
+        txn,
+        viewer,
+        Change::event("import", "ofsted_file", Some(file.sheet.clone())).summary(description),
+    )
+    .await?;
+    Ok(summary)
+}
+
+/// The organisations' ids a file's rows resolve to.
+struct OrganisationIds {
+    councils: HashMap<String, i64>,
+    providers: HashMap<String, i64>,
+    our_council: Option<i64>,
+}
+
+impl OrganisationIds {
+    fn of(&self, s: &Setting) -> (Option<i64>, Option<i64>) {
+        let council = self
+            .councils
             .get(&canonical_council_name(&s.local_authority))
             .copied();
-        let provider_id = s.owner.as_ref().and_then(|o| provider_ids.get(o)).copied();
-        match existing.get(urn) {
-            None => {
-                let locality = default_locality(s, council_id, our_council_id, council);
-                new_homes.push(new_home(s, council_id, provider_id, locality, now));
-            }
-            Some(home) => {
-                let before = serde_json::to_value(home).map_err(Error::internal)?;
-                let mut model = home.clone().into_active_model();
-                if apply_changes(&mut model, home, s, council_id, provider_id) {
-                    model.updated_at = Set(now);
-                    let updated = model.update(txn).await?;
-                    let after = serde_json::to_value(&updated).map_err(Error::internal)?;
-                    audits.push(
-                        Change::updated("home", urn, before, after)
-                            .summary(format!("Ofsted data updated {} ({urn})", updated.name)),
-                    );
-                    let open = |code: &str| {
-                        importers::vocab::RegistrationStatus::from_code(code)
-                            .is_some_and(|s| s.is_open())
-                    };
-                    if open(&home.registration_status) && !open(&updated.registration_status) {
-                        summary
-                            .homes_deregistered
-                            .push((urn.clone(), updated.name.clone()));
-                    }
-                    existing.insert(urn.clone(), updated);
-                    summary.homes_updated += 1;
-                } else {
-                    summary.homes_unchanged += 1;
-                }
+        let provider = s
+            .owner
+            .as_ref()
+            .and_then(|o| self.providers.get(o))
+            .copied();
+        (council, provider)
+    }
+}
+
+impl Import<'_> {
+    /// Councils and owners named by the file, found (by name, or by a
+    /// spelling merged into another organisation) or created in batches.
+    async fn organisations(
+        &mut self,
+        latest: &BTreeMap<String, &Setting>,
+        council: &config::Council,
+    ) -> Result<(Organisations, OrganisationIds)> {
+        let mut orgs = Organisations::load(self.txn).await?;
+        let mut wanted = Vec::new();
+        for s in latest.values() {
+            let name = canonical_council_name(&s.local_authority);
+            let ons =
+                (name_key(&name) == name_key(&council.name)).then(|| council.ons_code.clone());
+            wanted.push(Wanted {
+                kind: Kind::Council,
+                name,
+                sector: None,
+                ons_code: ons,
+            });
+            if let Some(owner) = &s.owner {
+                wanted.push(Wanted {
+                    kind: Kind::Provider,
+                    name: owner.clone(),
+                    sector: s.sector,
+                    ons_code: None,
+                });
             }
         }
-    }
-    summary.homes_created = new_homes.len();
-    for chunk in new_homes.chunks(CHUNK) {
-        homes::Entity::insert_many(chunk.to_vec()).exec(txn).await?;
-    }
-    let created: Vec<String> = latest
-        .keys()
-        .filter(|u| !existing.contains_key(*u))
-        .cloned()
-        .collect();
-    for (urn, home) in load_homes(txn, &created).await? {
-        summary.new_homes.push((urn.clone(), home.name.clone()));
-        let after = serde_json::to_value(&home).map_err(Error::internal)?;
-        audits.push(
-            Change::created("home", &urn, after)
-                .summary(format!("Added from Ofsted data: {} ({urn})", home.name)),
-        );
-        existing.insert(urn, home);
+        let org_ids = orgs
+            .ensure(
+                self.txn,
+                wanted,
+                &mut self.summary,
+                &mut self.audits,
+                self.now,
+            )
+            .await?;
+        let of_kind = |kind: Kind| -> HashMap<String, i64> {
+            org_ids
+                .iter()
+                .filter(|((k, _), _)| *k == kind.code())
+                .map(|((_, name), id)| (name.clone(), *id))
+                .collect()
+        };
+        let councils = of_kind(Kind::Council);
+        let our_council = councils
+            .get(&canonical_council_name(&council.name))
+            .copied();
+        self.summary.possible_duplicates = orgs.possible_duplicates();
+        let ids = OrganisationIds {
+            councils,
+            providers: of_kind(Kind::Provider),
+            our_council,
+        };
+        Ok((orgs, ids))
     }
 
-    // Inspections, by event number (or home, date and type when Ofsted gave none).
-    let home_ids: Vec<i64> = existing.values().map(|h| h.id).collect();
-    let known = load_inspections(txn, &home_ids).await?;
-    let by_number: HashMap<(i64, String), &inspections::Model> = known
-        .iter()
-        .filter_map(|i| i.event_number.clone().map(|n| ((i.home_id, n), i)))
-        .collect();
-    // Reports by providers or the council that Ofsted's data now confirms.
-    let reported: HashMap<(i64, NaiveDate, String), &inspections::Model> = known
-        .iter()
-        .filter(|i| i.source != "ofsted" && i.event_number.is_none())
-        .map(|i| ((i.home_id, i.inspection_date, i.event_type.clone()), i))
-        .collect();
-    let by_event: HashSet<(i64, NaiveDate, String)> = known
-        .iter()
-        .map(|i| (i.home_id, i.inspection_date, i.event_type.clone()))
-        .collect();
-    let mut seen = HashSet::new();
-    let mut new_inspections = Vec::new();
-    let mut touched: HashSet<i64> = HashSet::new();
-    for s in &file.settings {
-        let Some(home) = existing.get(s.urn.as_str()) else {
-            continue;
-        };
-        for event in [&s.inspection, &s.previous_inspection]
-            .into_iter()
-            .flatten()
-        {
-            let key = match &event.event_number {
-                Some(n) => format!("{}:{n}", home.id),
-                None => format!("{}:{}:{}", home.id, event.date, event.event_type.code()),
+    /// Homes: new ones created, known ones given what the file states that
+    /// is not older than what they hold. Returns every home the file names.
+    async fn homes(
+        &mut self,
+        latest: &BTreeMap<String, &Setting>,
+        orgs: &Organisations,
+        ids: &OrganisationIds,
+        council: &config::Council,
+    ) -> Result<HashMap<String, homes::Model>> {
+        let urns: Vec<String> = latest.keys().cloned().collect();
+        let mut existing = load_homes(self.txn, &urns).await?;
+        let mut new_homes = Vec::new();
+        for (urn, s) in latest {
+            let (council_id, provider_id) = ids.of(s);
+            let row = Stated {
+                setting: s,
+                says: self.file.says,
+                as_at: self.file.as_at,
+                council_id,
+                provider_id,
             };
-            if !seen.insert(key) {
+            let Some(home) = existing.get(urn) else {
+                let locality = default_locality(s, council_id, ids.our_council, council);
+                let mut model = new_home(s, council_id, provider_id, locality, self.now);
+                facts::dates_of_new(&mut model, &row);
+                new_homes.push(model);
+                continue;
+            };
+            let mut model = home.clone().into_active_model();
+            let applied = facts::apply(&mut model, home, &row);
+            self.summary.facts_kept_older += applied.kept_older;
+            if !model.is_changed() {
+                self.summary.homes_unchanged += 1;
                 continue;
             }
-            let values = InspectionValues::new(home.id, event, s);
-            match event
-                .event_number
-                .as_ref()
-                .and_then(|n| by_number.get(&(home.id, n.clone())))
+            if !applied.changed {
+                // Only the dates its facts were last stated moved.
+                model.update(self.txn).await?;
+                self.summary.homes_unchanged += 1;
+                continue;
+            }
+            model.updated_at = Set(self.now);
+            let updated = model.update(self.txn).await?;
+            self.audits.push(
+                Change::updated(
+                    "home",
+                    urn,
+                    serde_json::to_value(home).map_err(Error::internal)?,
+                    serde_json::to_value(&updated).map_err(Error::internal)?,
+                )
+                .summary(format!("Ofsted data updated {} ({urn})", updated.name)),
+            );
+            if is_open(&home.registration_status) && !is_open(&updated.registration_status) {
+                self.summary
+                    .homes_deregistered
+                    .push((urn.clone(), updated.name.clone()));
+            }
+            if let Some((from, to)) = applied.owner_moved {
+                self.summary.owner_changes.push(OwnerChange {
+                    urn: urn.clone(),
+                    name: updated.name.clone(),
+                    from: from.and_then(|id| orgs.name_of(id)),
+                    to: orgs.name_of(to).unwrap_or_default(),
+                });
+            }
+            existing.insert(urn.clone(), updated);
+            self.summary.homes_updated += 1;
+        }
+        self.summary.homes_created = new_homes.len();
+        for chunk in new_homes.chunks(CHUNK) {
+            homes::Entity::insert_many(chunk.to_vec())
+                .exec(self.txn)
+                .await?;
+        }
+        let created: Vec<String> = latest
+            .keys()
+            .filter(|u| !existing.contains_key(*u))
+            .cloned()
+            .collect();
+        for (urn, home) in load_homes(self.txn, &created).await? {
+            self.summary
+                .new_homes
+                .push((urn.clone(), home.name.clone()));
+            let after = serde_json::to_value(&home).map_err(Error::internal)?;
+            self.audits.push(
+                Change::created("home", &urn, after)
+                    .summary(format!("Added from Ofsted data: {} ({urn})", home.name)),
+            );
+            existing.insert(urn, home);
+        }
+        // Our council's area first, then by name.
+        let outside = |urn: &String| {
+            existing.get(urn).map(|h| h.host_council_id) != Some(ids.our_council)
+                || ids.our_council.is_none()
+        };
+        for list in [
+            &mut self.summary.new_homes,
+            &mut self.summary.homes_deregistered,
+        ] {
+            list.sort_by(|(a, a_name), (b, b_name)| {
+                (outside(a), a_name).cmp(&(outside(b), b_name))
+            });
+        }
+        Ok(existing)
+    }
+
+    /// Inspections, by event number (or home, date and type when Ofsted gave
+    /// none): added, corrected, or confirming a provider's or the council's
+    /// report. Returns the homes whose inspections changed.
+    async fn inspections(&mut self, homes: &HashMap<String, homes::Model>) -> Result<Vec<i64>> {
+        let home_ids: Vec<i64> = homes.values().map(|h| h.id).collect();
+        let known = load_inspections(self.txn, &home_ids).await?;
+        let by_number: HashMap<(i64, String), &inspections::Model> = known
+            .iter()
+            .filter_map(|i| i.event_number.clone().map(|n| ((i.home_id, n), i)))
+            .collect();
+        let event_key =
+            |i: &inspections::Model| (i.home_id, i.inspection_date, i.event_type.clone());
+        // Reports by providers or the council that Ofsted's data now confirms.
+        let reported: HashMap<(i64, NaiveDate, String), &inspections::Model> = known
+            .iter()
+            .filter(|i| i.source != "ofsted" && i.event_number.is_none())
+            .map(|i| (event_key(i), i))
+            .collect();
+        let by_event: HashSet<(i64, NaiveDate, String)> = known.iter().map(event_key).collect();
+        let mut seen = HashSet::new();
+        let mut new_inspections = Vec::new();
+        let mut touched: HashSet<i64> = HashSet::new();
+        for s in &self.file.settings {
+            let Some(home) = homes.get(s.urn.as_str()) else {
+                continue;
+            };
+            for event in [&s.inspection, &s.previous_inspection]
+                .into_iter()
+                .flatten()
             {
-                Some(found) if values.differs_from(found) => {
-                    let before = serde_json::to_value(*found).map_err(Error::internal)?;
-                    let mut model = (*found).clone().into_active_model();
-                    values.set_on(&mut model);
-                    model.updated_at = Set(now);
-                    let updated = model.update(txn).await?;
-                    audits.push(
-                        Change::updated(
-                            "inspection",
-                            updated.event_number.clone().unwrap_or_default(),
-                            before,
-                            serde_json::to_value(&updated).map_err(Error::internal)?,
-                        )
-                        .summary(format!("Ofsted corrected inspection of {}", s.urn)),
-                    );
-                    touched.insert(home.id);
-                    summary.inspections_corrected += 1;
+                let key = (home.id, event.date, event.event_type.code().to_string());
+                let seen_key = match &event.event_number {
+                    Some(n) => format!("{}:{n}", home.id),
+                    None => format!("{}:{}:{}", home.id, event.date, event.event_type.code()),
+                };
+                if !seen.insert(seen_key) {
+                    continue;
                 }
-                Some(_) => {}
-                None if reported.contains_key(&(
-                    home.id,
-                    event.date,
-                    event.event_type.code().to_string(),
-                )) =>
-                {
-                    let key = (home.id, event.date, event.event_type.code().to_string());
-                    let Some(found) = reported.get(&key).copied() else {
-                        continue;
-                    };
-                    let updated =
-                        confirm_report(txn, found, &values, event.event_number.clone(), now)
-                            .await?;
-                    let difference = updated.ofsted_difference.clone();
-                    audits.push(
-                        Change::updated(
-                            "inspection",
-                            updated.id,
-                            serde_json::to_value(found).map_err(Error::internal)?,
-                            serde_json::to_value(&updated).map_err(Error::internal)?,
-                        )
-                        .summary(match &difference {
-                            None => format!(
-                                "Ofsted's data confirms the reported inspection of {}",
-                                s.urn
-                            ),
-                            Some(d) => format!(
-                                "Ofsted's data corrects the reported inspection of {}: {d}",
-                                s.urn
-                            ),
-                        }),
-                    );
-                    match difference {
-                        None => summary.reports_confirmed += 1,
-                        Some(d) => summary.reports_corrected.push((s.urn.to_string(), d)),
+                let values = InspectionValues::new(home.id, event, s);
+                let found = event
+                    .event_number
+                    .as_ref()
+                    .and_then(|n| by_number.get(&(home.id, n.clone())));
+                if let Some(found) = found {
+                    if values.differs_from(found) {
+                        self.correct(found, &values, s).await?;
+                        touched.insert(home.id);
                     }
+                } else if let Some(report) = reported.get(&key) {
+                    self.confirm(report, &values, event.event_number.clone(), s)
+                        .await?;
                     touched.insert(home.id);
-                }
-                None if event.event_number.is_none()
-                    && by_event.contains(&(
-                        home.id,
-                        event.date,
-                        event.event_type.code().to_string(),
-                    )) => {}
-                None => {
-                    new_inspections.push(values.new_model(now));
-                    audits.push(
+                } else if event.event_number.is_some() || !by_event.contains(&key) {
+                    new_inspections.push(values.new_model(self.now));
+                    self.audits.push(
                         Change::created(
                             "inspection",
                             event.event_number.clone().unwrap_or_default(),
@@ -263,63 +345,114 @@ pub async fn apply(
                 }
             }
         }
+        self.summary.inspections_added = new_inspections.len();
+        for chunk in new_inspections.chunks(CHUNK) {
+            inspections::Entity::insert_many(chunk.to_vec())
+                .exec(self.txn)
+                .await?;
+        }
+        Ok(touched.into_iter().collect())
     }
-    summary.inspections_added = new_inspections.len();
-    for chunk in new_inspections.chunks(CHUNK) {
-        inspections::Entity::insert_many(chunk.to_vec())
-            .exec(txn)
-            .await?;
+
+    async fn correct(
+        &mut self,
+        found: &inspections::Model,
+        values: &InspectionValues,
+        s: &Setting,
+    ) -> Result<()> {
+        let mut model = found.clone().into_active_model();
+        values.set_on(&mut model);
+        model.updated_at = Set(self.now);
+        let updated = model.update(self.txn).await?;
+        self.audits.push(
+            Change::updated(
+                "inspection",
+                updated.event_number.clone().unwrap_or_default(),
+                serde_json::to_value(found).map_err(Error::internal)?,
+                serde_json::to_value(&updated).map_err(Error::internal)?,
+            )
+            .summary(format!("Ofsted corrected inspection of {}", s.urn)),
+        );
+        self.summary.inspections_corrected += 1;
+        Ok(())
     }
 
-    // Current ratings of the homes whose inspections changed.
-    let names: HashMap<i64, (String, String)> = existing
-        .values()
-        .map(|h| (h.id, (h.urn.clone(), h.name.clone())))
-        .collect();
-    let touched: Vec<i64> = touched.into_iter().collect();
-    summary.rating_changes = refresh_current(txn, &touched, &names).await?;
-    // New inspections of homes where our children live: worth a look
-    // whatever the grade.
-    let ours = crate::returns::store::homes_with_our_children(txn, &touched).await?;
-    summary.inspected_with_our_children = ours
-        .iter()
-        .filter_map(|id| names.get(id).cloned())
-        .collect();
-    summary.inspected_with_our_children.sort();
+    async fn confirm(
+        &mut self,
+        report: &inspections::Model,
+        values: &InspectionValues,
+        event_number: Option<String>,
+        s: &Setting,
+    ) -> Result<()> {
+        let updated = confirm_report(self.txn, report, values, event_number, self.now).await?;
+        let difference = updated.ofsted_difference.clone();
+        self.audits.push(
+            Change::updated(
+                "inspection",
+                updated.id,
+                serde_json::to_value(report).map_err(Error::internal)?,
+                serde_json::to_value(&updated).map_err(Error::internal)?,
+            )
+            .summary(match &difference {
+                None => format!(
+                    "Ofsted's data confirms the reported inspection of {}",
+                    s.urn
+                ),
+                Some(d) => format!(
+                    "Ofsted's data corrects the reported inspection of {}: {d}",
+                    s.urn
+                ),
+            }),
+        );
+        match difference {
+            None => self.summary.reports_confirmed += 1,
+            Some(d) => self.summary.reports_corrected.push((s.urn.to_string(), d)),
+        }
+        Ok(())
+    }
 
-    // Positions for distances, from the postcode table.
-    let all_ids: Vec<i64> = existing.values().map(|h| h.id).collect();
-    crate::geo::locate_homes(txn, Some(&all_ids)).await?;
+    /// Current ratings of the homes whose inspections changed, positions
+    /// for distances, and the monitoring cases that follow the ratings.
+    async fn consequences(
+        &mut self,
+        viewer: &Viewer,
+        homes: &HashMap<String, homes::Model>,
+        touched: Vec<i64>,
+        our_council: Option<i64>,
+    ) -> Result<()> {
+        let names: HashMap<i64, (String, String)> = homes
+            .values()
+            .map(|h| (h.id, (h.urn.clone(), h.name.clone())))
+            .collect();
+        self.summary.rating_changes = refresh_current(self.txn, &touched, &names).await?;
+        // New inspections of homes where our children live: worth a look
+        // whatever the grade.
+        let ours = crate::returns::store::homes_with_our_children(self.txn, &touched).await?;
+        self.summary.inspected_with_our_children = ours
+            .iter()
+            .filter_map(|id| names.get(id).cloned())
+            .collect();
+        self.summary.inspected_with_our_children.sort();
 
-    // Cases follow the ratings: opened for newly flagged homes that matter
-    // to us, a close proposed where a home improved or closed.
-    let cases = crate::cases::sync(
-        txn,
-        viewer,
-        &all_ids,
-        crate::cases::Scope::OurArea(our_council_id),
-    )
-    .await?;
-    summary.cases_opened = cases.opened.len();
-    summary.cases_close_proposed = cases.close_proposed.len();
+        let all_ids: Vec<i64> = homes.values().map(|h| h.id).collect();
+        crate::geo::locate_homes(self.txn, Some(&all_ids)).await?;
+        // Opened for newly flagged homes that matter to us, a close proposed
+        // where a home improved or closed.
+        let cases = crate::cases::sync(
+            self.txn,
+            viewer,
+            &all_ids,
+            crate::cases::Scope::OurArea(our_council),
+        )
+        .await?;
+        self.summary.cases_opened = cases.opened.len();
+        self.summary.cases_close_proposed = cases.close_proposed.len();
+        Ok(())
+    }
+}
 
-    audit::record_many(txn, viewer, audits).await?;
-    let description = format!(
-        "Imported Ofsted {} file: {} homes created, {} updated, {} inspections added, {} rating changes, {} rows rejected",
-        file.layout.label(),
-        summary.homes_created,
-        summary.homes_updated,
-        summary.inspections_added,
-        summary.rating_changes.len(),
-        summary.rejected.len()
-    );
-    audit::record(
-        txn,
-        viewer,
-        Change::event("import", "ofsted_file", Some(file.sheet.clone())).summary(description),
-    )
-    .await?;
-    Ok(summary)
+fn is_open(code: &str) -> bool {
+    importers::vocab::RegistrationStatus::from_code(code).is_some_and(|s| s.is_open())
 }
 
 /// In an inspections-in-year file a setting appears once per event; its
@@ -365,6 +498,9 @@ fn new_home(
     locality: Option<String>,
     now: DateTime<FixedOffset>,
 ) -> homes::ActiveModel {
+    let status = s
+        .registration_status
+        .unwrap_or(importers::vocab::RegistrationStatus::Active);
     homes::ActiveModel {
         urn: Set(s.urn.to_string()),
         name: Set(s.name.clone().unwrap_or_else(|| withheld_name(s))),
@@ -376,7 +512,7 @@ fn new_home(
         sexes: Set(None),
         short_break_only: Set(s.short_break_only),
         multi_building: Set(s.multi_building),
-        registration_status: Set(s.registration_status.code().to_string()),
+        registration_status: Set(status.code().to_string()),
         registration_date: Set(s.registration_date),
         host_council_id: Set(council_id),
         locality: Set(locality),
@@ -394,63 +530,6 @@ fn new_home(
         updated_at: Set(now),
         ..Default::default()
     }
-}
-
-/// Sets what Ofsted is the source of truth for; true if anything changed.
-/// Withheld names and addresses never overwrite what a provider entered, and
-/// what only providers know (ages, sexes, needs) is never touched.
-fn apply_changes(
-    m: &mut homes::ActiveModel,
-    h: &homes::Model,
-    s: &Setting,
-    council_id: Option<i64>,
-    provider_id: Option<i64>,
-) -> bool {
-    let mut changed = false;
-    macro_rules! set {
-        ($field:ident, $value:expr) => {{
-            let value = $value;
-            if h.$field != value {
-                m.$field = Set(value);
-                changed = true;
-            }
-        }};
-    }
-    if let Some(name) = &s.name {
-        set!(name, name.clone());
-    }
-    set!(provision_type, s.provision_type.code().to_string());
-    set!(sector, s.sector.map(|x| x.code().to_string()));
-    set!(registered_places, s.places.map(|p| p as i32));
-    set!(
-        registration_status,
-        s.registration_status.code().to_string()
-    );
-    if s.registration_date.is_some() {
-        set!(registration_date, s.registration_date);
-    }
-    set!(short_break_only, s.short_break_only);
-    set!(multi_building, s.multi_building);
-    if council_id.is_some() {
-        set!(host_council_id, council_id);
-    }
-    if provider_id.is_some() {
-        set!(provider_id, provider_id);
-    }
-    let a = &s.address;
-    if a.line1.is_some() || a.postcode.is_some() {
-        set!(address_line1, a.line1.clone());
-        set!(address_line2, a.line2.clone());
-        set!(town, a.town.clone());
-        set!(county, a.county.clone());
-        let postcode = a.postcode.as_ref().map(|p| p.to_string());
-        if h.postcode != postcode {
-            m.latitude = Set(None);
-            m.longitude = Set(None);
-        }
-        set!(postcode, postcode);
-    }
-    changed
 }
 
 async fn load_homes(

@@ -1,5 +1,6 @@
 //! The organisations an Ofsted file names (owners and councils), found by
-//! their name key or created, once per import.
+//! their name key, or by a spelling merged into another organisation (its
+//! alias), or created, once per import.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,7 +11,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, Q
 use super::apply::CHUNK;
 use super::summary::ImportSummary;
 use crate::audit::Change;
-use crate::db::entities::organisations;
+use crate::db::entities::{organisation_aliases, organisations};
 use crate::error::{Error, Result};
 use crate::organisations::{Kind, loose_key, name_key};
 
@@ -25,17 +26,45 @@ pub(super) struct Wanted {
 /// Organisations by kind and name key, loaded once per import.
 pub(super) struct Organisations {
     by_key: HashMap<(String, String), (i64, String)>,
+    /// Merged-away spellings: (kind, name key) -> the surviving organisation.
+    aliases: HashMap<(String, String), (i64, String)>,
 }
+
+/// An organisation named in a report, with its id for a link.
+pub type OrganisationRef = (i64, String);
 
 impl Organisations {
     pub(super) async fn load(txn: &DatabaseTransaction) -> Result<Self> {
         let all = organisations::Entity::find().all(txn).await?;
+        let names: HashMap<i64, String> = all.iter().map(|o| (o.id, o.name.clone())).collect();
+        let aliases = organisation_aliases::Entity::find()
+            .all(txn)
+            .await?
+            .into_iter()
+            .filter_map(|a| {
+                let name = names.get(&a.organisation_id)?.clone();
+                Some(((a.kind, a.name_key), (a.organisation_id, name)))
+            })
+            .collect();
         Ok(Organisations {
             by_key: all
                 .into_iter()
                 .map(|o| ((o.kind.clone(), o.name_key.clone()), (o.id, o.name)))
                 .collect(),
+            aliases,
         })
+    }
+
+    /// An organisation's name, by id.
+    pub(super) fn name_of(&self, id: i64) -> Option<String> {
+        self.by_key
+            .values()
+            .find(|(known, _)| *known == id)
+            .map(|(_, name)| name.clone())
+    }
+
+    fn find(&self, key: &(String, String)) -> Option<&(i64, String)> {
+        self.by_key.get(key).or_else(|| self.aliases.get(key))
     }
 
     /// Finds each wanted organisation by kind and name key, creating the
@@ -55,8 +84,7 @@ impl Organisations {
         for w in wanted {
             let key = (w.kind.code().to_string(), name_key(&w.name));
             let known = self
-                .by_key
-                .get(&key)
+                .find(&key)
                 .map(|(_, name)| name.clone())
                 .or_else(|| to_create.get(&key).map(|(name, _)| name.clone()));
             match known {
@@ -133,27 +161,28 @@ impl Organisations {
         }
         let mut ids = HashMap::new();
         for (w, key) in pending {
-            if let Some((id, _)) = self.by_key.get(&key) {
+            if let Some((id, _)) = self.find(&key) {
                 ids.insert((w.kind.code().to_string(), w.name), *id);
             }
         }
         Ok(ids)
     }
 
-    /// Providers whose names differ only by a legal suffix.
-    pub(super) fn possible_duplicates(&self) -> Vec<(String, String)> {
-        let mut by_loose: BTreeMap<String, Vec<&String>> = BTreeMap::new();
-        for ((kind, _), (_, name)) in &self.by_key {
+    /// Providers whose names differ only by a legal suffix: reported with
+    /// a link to merge them, never merged by the import.
+    pub(super) fn possible_duplicates(&self) -> Vec<(OrganisationRef, OrganisationRef)> {
+        let mut by_loose: BTreeMap<String, Vec<&(i64, String)>> = BTreeMap::new();
+        for ((kind, _), org) in &self.by_key {
             if kind == Kind::Provider.code() {
-                by_loose.entry(loose_key(name)).or_default().push(name);
+                by_loose.entry(loose_key(&org.1)).or_default().push(org);
             }
         }
         by_loose
             .into_values()
-            .filter(|names| names.len() > 1)
-            .map(|mut names| {
-                names.sort();
-                (names[0].clone(), names[1].clone())
+            .filter(|orgs| orgs.len() > 1)
+            .map(|mut orgs| {
+                orgs.sort_by(|a, b| a.1.cmp(&b.1));
+                (orgs[0].clone(), orgs[1].clone())
             })
             .collect()
     }

@@ -1,10 +1,14 @@
 //! Importing Ofsted's published provider data: homes are upserted by URN,
 //! inspections by event number, each home's owner is found or created from
 //! "Organisation which owns the provider", and each home's current rating is
-//! its latest full inspection. Re-importing the same file changes nothing.
-//! Everything is written in one transaction, with the audit trail.
+//! its latest full inspection that counts (`quality`). Each of a home's facts
+//! remembers the date of the file it came from, and an older file never
+//! replaces it: files imported in any order end in the same database, and
+//! re-importing a file changes nothing. Everything is written in one
+//! transaction, with the audit trail.
 
 mod apply;
+mod facts;
 mod file_organisations;
 mod inspections;
 pub mod report;
@@ -25,7 +29,7 @@ use crate::error::Result;
 use crate::sandbox::Sandbox;
 
 pub use inspections::refresh_current;
-pub use summary::{ImportSummary, RatingChange};
+pub use summary::{ImportSummary, OwnerChange, RatingChange};
 
 /// Reads a file from disk and parses it (spreadsheets in the sandbox).
 pub async fn read_file(path: &Path, sandbox: &Sandbox) -> Result<OfstedFile, FileError> {

@@ -5,7 +5,7 @@ use importers::RowError;
 use importers::vocab::Judgement;
 use serde::{Deserialize, Serialize};
 
-use super::summary::ImportSummary;
+use super::summary::{ImportSummary, OwnerChange};
 
 /// A home named in the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,9 +22,20 @@ pub struct RatingMove {
     pub to: String,
 }
 
+/// An organisation named in the report, with its id for a link.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganisationLink {
+    pub id: i64,
+    pub name: String,
+}
+
+/// Reports saved before a field existed read it as empty.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ChangeReport {
     pub layout: String,
+    /// The date the file describes.
+    pub as_at: Option<chrono::NaiveDate>,
     pub rows_read: usize,
     pub homes_created: usize,
     pub homes_updated: usize,
@@ -43,6 +54,10 @@ pub struct ChangeReport {
     pub cases_close_proposed: usize,
     pub rejected: Vec<RowError>,
     pub warnings: usize,
+    pub owner_changes: Vec<OwnerChange>,
+    pub facts_kept_older: usize,
+    /// Pairs of providers whose names differ only by "Limited"/"plc".
+    pub possible_duplicates: Vec<(OrganisationLink, OrganisationLink)>,
 }
 
 fn homes(list: &[(String, String)]) -> Vec<HomeRef> {
@@ -92,6 +107,20 @@ impl From<&ImportSummary> for ChangeReport {
             cases_close_proposed: s.cases_close_proposed,
             rejected: s.rejected.iter().take(500).cloned().collect(),
             warnings: s.warnings.len(),
+            as_at: s.as_at,
+            owner_changes: s.owner_changes.clone(),
+            facts_kept_older: s.facts_kept_older,
+            possible_duplicates: s
+                .possible_duplicates
+                .iter()
+                .map(|((a_id, a), (b_id, b))| {
+                    let link = |id: &i64, name: &String| OrganisationLink {
+                        id: *id,
+                        name: name.clone(),
+                    };
+                    (link(a_id, a), link(b_id, b))
+                })
+                .collect(),
         }
     }
 }

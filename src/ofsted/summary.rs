@@ -5,6 +5,10 @@ use std::fmt;
 use importers::RowError;
 use importers::ofsted::Layout;
 use importers::vocab::Judgement;
+use serde::{Deserialize, Serialize};
+
+pub use super::file_organisations::OrganisationRef;
+use chrono::NaiveDate;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RatingChange {
@@ -25,9 +29,20 @@ impl RatingChange {
     }
 }
 
+/// A home the file moved from one owner to another.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwnerChange {
+    pub urn: String,
+    pub name: String,
+    pub from: Option<String>,
+    pub to: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImportSummary {
     pub layout: Option<Layout>,
+    /// The date the file describes.
+    pub as_at: Option<NaiveDate>,
     pub rows_read: usize,
     pub rejected: Vec<RowError>,
     pub warnings: Vec<RowError>,
@@ -42,8 +57,13 @@ pub struct ImportSummary {
     /// Owner names matched to an existing organisation spelled differently.
     pub name_matches: Vec<(String, String)>,
     /// Organisations whose names differ only by "Limited"/"plc": reported,
-    /// never merged.
-    pub possible_duplicates: Vec<(String, String)>,
+    /// never merged by an import (a person merges them).
+    pub possible_duplicates: Vec<(OrganisationRef, OrganisationRef)>,
+    /// Homes the file moved to another owner.
+    pub owner_changes: Vec<OwnerChange>,
+    /// Facts the file stated otherwise but that were kept, being newer
+    /// than the file.
+    pub facts_kept_older: usize,
     /// Provider or council reports Ofsted's data agreed with.
     pub reports_confirmed: usize,
     /// Reports Ofsted's data differed from: URN and the difference.
@@ -73,6 +93,9 @@ impl fmt::Display for ImportSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(layout) = self.layout {
             writeln!(f, "Layout: Ofsted {}", layout.label())?;
+        }
+        if let Some(as_at) = self.as_at {
+            writeln!(f, "File describes: {}", as_at.format("%-d %B %Y"))?;
         }
         writeln!(f, "Rows read: {}", self.rows_read)?;
         writeln!(
@@ -143,14 +166,51 @@ impl fmt::Display for ImportSummary {
                 writeln!(f, "  '{given}' = '{existing}'")?;
             }
         }
+        if !self.owner_changes.is_empty() {
+            writeln!(f, "Owner changes: {}", self.owner_changes.len())?;
+            for c in self.owner_changes.iter().take(50) {
+                writeln!(
+                    f,
+                    "  {} {}: '{}' -> '{}'",
+                    c.urn,
+                    c.name,
+                    c.from.as_deref().unwrap_or("no owner"),
+                    c.to
+                )?;
+            }
+        }
+        if self.facts_kept_older > 0 {
+            writeln!(
+                f,
+                "Facts kept, being newer than the file ({}): {}",
+                self.as_at
+                    .map(|d| d.format("%-d %B %Y").to_string())
+                    .unwrap_or_default(),
+                self.facts_kept_older
+            )?;
+        }
         if !self.possible_duplicates.is_empty() {
             writeln!(
                 f,
-                "Possible duplicate organisations, not merged ({}):",
+                "Possible duplicate organisations, not merged ({}; merge them from the organisation's page):",
                 self.possible_duplicates.len()
             )?;
-            for (a, b) in self.possible_duplicates.iter().take(50) {
-                writeln!(f, "  '{a}' / '{b}'")?;
+            for ((a_id, a), (b_id, b)) in self.possible_duplicates.iter().take(50) {
+                writeln!(
+                    f,
+                    "  '{a}' (/organisations/{a_id}) / '{b}' (/organisations/{b_id})"
+                )?;
+            }
+        }
+        for (heading, homes) in [
+            ("New registrations", &self.new_homes),
+            ("No longer registered", &self.homes_deregistered),
+        ] {
+            if !homes.is_empty() {
+                writeln!(f, "{heading} ({}, our council's area first):", homes.len())?;
+                for (urn, name) in homes.iter().take(50) {
+                    writeln!(f, "  {urn} {name}")?;
+                }
             }
         }
         writeln!(f, "Rows rejected: {}", self.rejected.len())?;

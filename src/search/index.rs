@@ -451,6 +451,12 @@ mod tests {
             block_beds: None,
             created_at: now,
             updated_at: now,
+            status_as_at: None,
+            owner_as_at: None,
+            name_as_at: None,
+            address_as_at: None,
+            details_as_at: None,
+            registration_ended_on: None,
         });
         // Offers across Great Britain, some exactly on band edges and on
         // the boxes' own edges.

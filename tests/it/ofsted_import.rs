@@ -165,7 +165,7 @@ async fn owner_name_variants_are_matched_conservatively_and_reported() {
         later
             .possible_duplicates
             .iter()
-            .any(|(a, b)| a.starts_with("Beaufort") && b.starts_with("Beaufort")),
+            .any(|((_, a), (_, b))| a.starts_with("Beaufort") && b.starts_with("Beaufort")),
         "{later}"
     );
 }

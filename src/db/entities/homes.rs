@@ -38,6 +38,12 @@ pub struct Model {
     pub block_beds: Option<i32>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    pub status_as_at: Option<Date>,
+    pub owner_as_at: Option<Date>,
+    pub name_as_at: Option<Date>,
+    pub address_as_at: Option<Date>,
+    pub details_as_at: Option<Date>,
+    pub registration_ended_on: Option<Date>,
     #[sea_orm(has_many)]
     pub email_links: HasMany<super::email_links::Entity>,
     #[sea_orm(has_many)]

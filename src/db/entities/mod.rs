@@ -18,6 +18,7 @@ pub mod inspections;
 pub mod job_runs;
 pub mod monitoring_cases;
 pub mod ofsted_imports;
+pub mod organisation_aliases;
 pub mod organisations;
 pub mod outbox_emails;
 pub mod postcode_districts;

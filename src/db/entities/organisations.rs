@@ -23,6 +23,8 @@ pub struct Model {
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
     #[sea_orm(has_many)]
+    pub organisation_aliases: HasMany<super::organisation_aliases::Entity>,
+    #[sea_orm(has_many)]
     pub return_uploads: HasMany<super::return_uploads::Entity>,
     #[sea_orm(has_many)]
     pub users: HasMany<super::users::Entity>,

@@ -16,6 +16,7 @@ pub use super::inspections::Entity as Inspections;
 pub use super::job_runs::Entity as JobRuns;
 pub use super::monitoring_cases::Entity as MonitoringCases;
 pub use super::ofsted_imports::Entity as OfstedImports;
+pub use super::organisation_aliases::Entity as OrganisationAliases;
 pub use super::organisations::Entity as Organisations;
 pub use super::outbox_emails::Entity as OutboxEmails;
 pub use super::postcode_districts::Entity as PostcodeDistricts;
