@@ -1,7 +1,8 @@
 //! Facts over time. Each home remembers the date of the Ofsted file each
 //! group of its facts came from (registration, owner, name, address, the
 //! rest of its registration details), so that an older file never replaces
-//! a newer fact, and when its registration ended. Organisations keep the
+//! a newer fact, and when its registration ended. Organisations remember
+//! the date of the file their spelling and sector came from, and keep the
 //! other spellings merged into them (`organisation_aliases`), so an import
 //! maps a merged-away spelling to the organisation that survived.
 
@@ -37,6 +38,14 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("organisations")
+                    .add_column(date_null("name_as_at"))
+                    .to_owned(),
+            )
+            .await?;
         let mut aliases = Table::create();
         aliases
             .table("organisation_aliases")
@@ -70,6 +79,14 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table("organisation_aliases").to_owned())
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("organisations")
+                    .drop_column("name_as_at")
+                    .to_owned(),
+            )
             .await?;
         for column in HOME_DATES {
             manager

@@ -143,6 +143,7 @@ impl Import<'_> {
             .ensure(
                 self.txn,
                 wanted,
+                self.file.as_at,
                 &mut self.summary,
                 &mut self.audits,
                 self.now,

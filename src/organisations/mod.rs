@@ -281,6 +281,8 @@ pub async fn create(
         kind: Set(input.kind.code().to_string()),
         name_key: Set(name_key(&input.name)),
         name: Set(input.name.trim().to_string()),
+        // A person's spelling is today's: only a newer Ofsted file changes it.
+        name_as_at: Set(Some(now.date_naive())),
         sector: Set(input.sector.map(|s| s.code().to_string())),
         contact_email: Set(input.contact_email),
         ownership_note: Set(input.ownership_note),
@@ -315,9 +317,14 @@ pub async fn update(
 ) -> Result<organisations::Model> {
     let existing = find(conn, id).await?;
     let before = snapshot(&existing);
+    let renamed = existing.name != input.name.trim();
     let mut model = existing.into_active_model();
     model.name_key = Set(name_key(&input.name));
     model.name = Set(input.name.trim().to_string());
+    if renamed {
+        // A person's spelling is today's: only a newer Ofsted file changes it.
+        model.name_as_at = Set(Some(Utc::now().date_naive()));
+    }
     model.sector = Set(input.sector.map(|s| s.code().to_string()));
     model.contact_email = Set(input.contact_email);
     model.ownership_note = Set(input.ownership_note);

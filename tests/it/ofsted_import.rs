@@ -311,3 +311,207 @@ async fn the_real_national_files_import_without_a_rejected_row() {
         .unwrap();
     assert!(rated > 0);
 }
+
+/// The committed extracts of Ofsted's real files, oldest first.
+const EXTRACTS: [&str; 4] = [
+    "inspections_2022_23.csv",
+    "providers_at_31_march_2023.csv",
+    "inspections_2023_24.csv",
+    "leavers_joiners_at_31_march_2025.csv",
+];
+
+/// Every Ofsted fact the database holds, as sorted lines: homes with their
+/// owners and dated facts, inspections with the current one marked, and
+/// organisations with their spelling.
+async fn ofsted_facts(app: &TestApp) -> Vec<String> {
+    let orgs: std::collections::HashMap<i64, organisations::Model> = organisations::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let name = |id: Option<i64>| id.and_then(|id| orgs.get(&id)).map(|o| o.name.clone());
+    let urns: std::collections::HashMap<i64, String> = homes::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| (h.id, h.urn))
+        .collect();
+    let mut lines = Vec::new();
+    for h in homes::Entity::find().all(&app.db).await.unwrap() {
+        lines.push(format!(
+            "home {} {:?} {} {:?} {:?} {} {} {} {:?} {:?} council={:?} owner={:?} {:?} {:?} {:?} {:?} {:?} dated {:?} {:?} {:?} {:?} {:?}",
+            h.urn, h.name, h.provision_type, h.sector, h.registered_places, h.short_break_only,
+            h.multi_building, h.registration_status, h.registration_date, h.registration_ended_on,
+            name(h.host_council_id), name(h.provider_id), h.address_line1, h.address_line2,
+            h.town, h.county, h.postcode, h.status_as_at, h.owner_as_at, h.name_as_at,
+            h.address_as_at, h.details_as_at,
+        ));
+    }
+    for i in inspections::Entity::find().all(&app.db).await.unwrap() {
+        lines.push(format!(
+            "inspection {} {:?} {} {} {:?} {:?} {:?} {:?} {:?} {:?} {} current={}",
+            urns[&i.home_id],
+            i.event_number,
+            i.event_type,
+            i.inspection_date,
+            i.publication_date,
+            i.overall,
+            i.helped_protected,
+            i.leaders_managers,
+            i.education,
+            i.health,
+            i.source,
+            i.is_current,
+        ));
+    }
+    for o in orgs.values() {
+        lines.push(format!(
+            "organisation {} {:?} {:?} {:?} {:?}",
+            o.kind, o.name, o.sector, o.ons_code, o.name_as_at
+        ));
+    }
+    lines.sort();
+    lines
+}
+
+fn orders(n: usize) -> Vec<Vec<usize>> {
+    if n == 0 {
+        return vec![Vec::new()];
+    }
+    let mut all = Vec::new();
+    for shorter in orders(n - 1) {
+        for at in 0..=shorter.len() {
+            let mut order = shorter.clone();
+            order.insert(at, n - 1);
+            all.push(order);
+        }
+    }
+    all
+}
+
+#[tokio::test]
+async fn the_committed_extracts_end_in_the_same_database_in_every_order() {
+    let mut first: Option<(Vec<&str>, Vec<String>)> = None;
+    for order in orders(EXTRACTS.len()) {
+        let names: Vec<&str> = order.iter().map(|i| EXTRACTS[*i]).collect();
+        let app = TestApp::empty().await;
+        for name in &names {
+            import(&app, &demo(name)).await;
+        }
+        let facts = ofsted_facts(&app).await;
+        match &first {
+            None => first = Some((names, facts)),
+            Some((first_order, expected)) => {
+                let differences: Vec<String> = expected
+                    .iter()
+                    .filter(|l| !facts.contains(l))
+                    .map(|l| format!("- {l}"))
+                    .chain(
+                        facts
+                            .iter()
+                            .filter(|l| !expected.contains(l))
+                            .map(|l| format!("+ {l}")),
+                    )
+                    .take(20)
+                    .collect();
+                assert!(
+                    differences.is_empty(),
+                    "{first_order:?} and {names:?} differ:\n{}",
+                    differences.join("\n")
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_older_file_imported_again_changes_no_owner_and_says_what_it_kept() {
+    let app = TestApp::empty().await;
+    import(&app, &demo("providers_at_31_march_2023.csv")).await;
+    let newer = import(&app, &demo("inspections_2023_24.csv")).await;
+    // 2023-24 spells Beaufort's homes' owner "Beaufort Care Group Limited".
+    let moved: Vec<_> = newer
+        .owner_changes
+        .iter()
+        .filter(|c| c.to == "Beaufort Care Group Limited")
+        .collect();
+    assert!(!moved.is_empty(), "{newer}");
+    assert!(
+        moved
+            .iter()
+            .all(|c| c.from.as_deref() == Some("Beaufort care Group"))
+    );
+    assert!(newer.to_string().contains("Owner changes:"), "{newer}");
+
+    let again = import(&app, &demo("providers_at_31_march_2023.csv")).await;
+    assert!(again.owner_changes.is_empty(), "{again}");
+    assert!(again.facts_kept_older >= moved.len(), "{again}");
+    assert!(
+        again
+            .to_string()
+            .contains("Facts kept, being newer than the file (31 March 2023)"),
+        "{again}"
+    );
+    let limited = organisations::Entity::find()
+        .filter(organisations::Column::Name.eq("Beaufort Care Group Limited"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    for change in moved {
+        assert_eq!(app.home(&change.urn).await.provider_id, Some(limited.id));
+    }
+}
+
+#[tokio::test]
+async fn leavers_close_and_joiners_register_from_the_leavers_and_joiners_table() {
+    let app = TestApp::empty().await;
+    import(&app, &demo("providers_at_31_march_2023.csv")).await;
+    assert_eq!(app.home("SC068046").await.registration_status, "active");
+    let summary = import(&app, &demo("leavers_joiners_at_31_march_2025.csv")).await;
+    assert_eq!(
+        summary.layout,
+        Some(importers::ofsted::Layout::LeaversJoiners)
+    );
+    let home = app.home("SC068046").await;
+    assert_eq!(home.registration_status, "resigned");
+    assert_eq!(
+        home.registration_ended_on,
+        chrono::NaiveDate::from_ymd_opt(2024, 10, 17)
+    );
+    assert!(
+        summary
+            .homes_deregistered
+            .iter()
+            .any(|(urn, _)| urn == "SC068046"),
+        "{summary}"
+    );
+    let joiner = app.home("2801017").await;
+    assert_eq!(joiner.registration_status, "active");
+    assert_eq!(joiner.name, "Maple House Family Centre");
+    assert!(summary.new_homes.iter().any(|(urn, _)| urn == "2801017"));
+    // No home of the table is left as it was at the start of the year.
+    let text = summary.to_string();
+    assert!(text.contains("No longer registered"), "{text}");
+    assert!(text.contains("New registrations"), "{text}");
+    // Windows-1252 and the spreadsheet forms of the table read the same.
+    for name in [
+        "leavers_joiners_slice_windows1252.csv",
+        "leavers_joiners_slice.xlsx",
+        "leavers_joiners_slice.ods",
+    ] {
+        let path = repo_path("tests/fixtures/ofsted").join(name);
+        let file = ofsted::read_file(&path, &sandbox(&app))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            file.layout,
+            importers::ofsted::Layout::LeaversJoiners,
+            "{name}"
+        );
+        assert!(file.errors.is_empty(), "{name}: {:?}", file.errors);
+    }
+}

@@ -22,6 +22,7 @@ pub struct Model {
     pub ons_code: Option<String>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    pub name_as_at: Option<Date>,
     #[sea_orm(has_many)]
     pub organisation_aliases: HasMany<super::organisation_aliases::Entity>,
     #[sea_orm(has_many)]
