@@ -193,7 +193,8 @@ struct ReturnFigures {
 #[derive(Default)]
 struct History {
     returns: HashMap<i64, BTreeMap<NaiveDate, ReturnFigures>>,
-    /// Each home's full inspections, newest first (date, then id).
+    /// Each home's full inspections that count as a rating (confirmed, or
+    /// raising a flag), newest first (date, then id).
     ratings: HashMap<i64, Vec<(NaiveDate, Option<Judgement>)>>,
 }
 
@@ -256,7 +257,7 @@ impl History {
             ])
             .inner_join(homes::Entity)
             .filter(homes::Column::HostCouncilId.eq(council_id))
-            .filter(inspections::Column::EventType.eq("full"))
+            .filter(crate::quality::counts_as_current_condition("inspections"))
             .order_by_desc(inspections::Column::InspectionDate)
             .order_by_desc(inspections::Column::Id)
             .into_tuple()

@@ -273,14 +273,33 @@ pub struct CloseForm {
         message = "Say why the case can close, in 5,000 characters or fewer"
     ))]
     pub closing_note: String,
+    /// The id of the report awaiting confirmation, when ticked.
+    pub confirm_report: String,
 }
 
 impl FormInput for CloseForm {
-    type Parsed = String;
-    const FIELDS: &'static [&'static str] = &["closing_note"];
+    type Parsed = super::Closing;
+    const FIELDS: &'static [&'static str] = &["closing_note", "confirm_report"];
 
-    fn parse(&self) -> Result<String, FormErrors> {
-        Ok(self.closing_note.trim().to_string())
+    fn parse(&self) -> Result<super::Closing, FormErrors> {
+        let confirm_report = match self.confirm_report.trim() {
+            "" => None,
+            id => match id.parse() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    let mut errors = FormErrors::default();
+                    errors.add(
+                        "confirm_report",
+                        "Tick the box to confirm the reported inspection",
+                    );
+                    return Err(errors);
+                }
+            },
+        };
+        Ok(super::Closing {
+            note: self.closing_note.trim().to_string(),
+            confirm_report,
+        })
     }
 }
 

@@ -96,6 +96,8 @@ pub struct CaseDetail {
     pub case: monitoring_cases::Model,
     pub home: homes::Model,
     pub current: Option<inspections::Model>,
+    /// A report awaiting confirmation, newer than the current rating.
+    pub pending: Option<inspections::Model>,
     pub actions: Vec<case_actions::Model>,
     pub meetings: Vec<case_meetings::Model>,
     pub escalations: Vec<case_escalations::Model>,
@@ -150,11 +152,7 @@ pub async fn find(conn: &impl ConnectionTrait, viewer: &Viewer, id: i64) -> Resu
     if !council_view && !viewer.belongs_to(home.provider_id) {
         return Err(Error::Forbidden);
     }
-    let current = inspections::Entity::find()
-        .filter(inspections::Column::HomeId.eq(home.id))
-        .filter(inspections::Column::IsCurrent.eq(true))
-        .one(conn)
-        .await?;
+    let (current, pending) = rating_of(conn, home.id).await?;
     let actions = case_actions::Entity::find()
         .filter(case_actions::Column::CaseId.eq(id))
         .order_by_asc(case_actions::Column::Id)
@@ -187,6 +185,7 @@ pub async fn find(conn: &impl ConnectionTrait, viewer: &Viewer, id: i64) -> Resu
         case,
         home,
         current,
+        pending,
         actions,
         meetings,
         escalations,
@@ -194,6 +193,20 @@ pub async fn find(conn: &impl ConnectionTrait, viewer: &Viewer, id: i64) -> Resu
         files,
         council_view,
     })
+}
+
+/// A home's current rating and a report awaiting confirmation beside it.
+async fn rating_of(
+    conn: &impl ConnectionTrait,
+    home_id: i64,
+) -> Result<(Option<inspections::Model>, Option<inspections::Model>)> {
+    let all = inspections::Entity::find()
+        .filter(inspections::Column::HomeId.eq(home_id))
+        .all(conn)
+        .await?;
+    let pending = quality::pending_report(&all).cloned();
+    let current = all.into_iter().find(|i| i.is_current);
+    Ok((current, pending))
 }
 
 /// What `sync` did.
@@ -534,12 +547,23 @@ pub async fn set_owner(
     Ok(updated)
 }
 
-/// Closes a case (a commissioner confirming a proposal, or deciding).
+/// How a commissioner closes a case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Closing {
+    pub note: String,
+    /// The report awaiting confirmation the commissioner confirms with it.
+    pub confirm_report: Option<i64>,
+}
+
+/// Closes a case (a commissioner confirming a proposal, or deciding). When
+/// the home is still flagged and only a report awaiting confirmation says
+/// otherwise, the close rests on that report: the commissioner confirms it
+/// in the same step (audited as theirs), or the case stays open.
 pub async fn close(
     conn: &impl ConnectionTrait,
     viewer: &Viewer,
     id: i64,
-    note: String,
+    closing: Closing,
 ) -> Result<monitoring_cases::Model> {
     if !viewer.role.edits_market() {
         return Err(Error::Forbidden);
@@ -551,6 +575,26 @@ pub async fn close(
     if case.status == "closed" {
         return Ok(case);
     }
+    let (current, pending) = rating_of(conn, case.home_id).await?;
+    if let Some(report) = pending.filter(|p| quality::would_lift_flag(current.as_ref(), p)) {
+        if closing.confirm_report != Some(report.id) {
+            return Err(Error::field(
+                "confirm_report",
+                "Confirm the reported inspection to close the case: the home is flagged until it is confirmed",
+            ));
+        }
+        let home = homes::Entity::find_by_id(case.home_id)
+            .one(conn)
+            .await?
+            .ok_or(Error::NotFound)?;
+        quality::inspections::confirm(conn, viewer, &home, report.id).await?;
+    }
+    // Confirming may have proposed the close: close what is there now.
+    let case = monitoring_cases::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let note = closing.note;
     let mut model = case.clone().into_active_model();
     let now = Utc::now().fixed_offset();
     model.status = Set("closed".into());

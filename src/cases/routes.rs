@@ -483,8 +483,12 @@ pub async fn add_note(req: CaseRequest, form: Submitted<NoteForm>) -> Result<Res
 }
 
 pub async fn close(req: CaseRequest, form: Submitted<CloseForm>) -> Result<Response> {
-    change(req, form, "Case closed", async move |txn, v, d, note| {
-        super::close(txn, v, d.case.id, note).await.map(|_| ())
+    let settings = req.state.settings.clone();
+    change(req, form, "Case closed", async move |txn, v, d, closing| {
+        super::close(txn, v, d.case.id, closing).await?;
+        // A report confirmed on the way may be news for the alerts.
+        crate::jobs::alerts::rating_alerts(txn, &settings, Utc::now()).await?;
+        Ok(())
     })
     .await
 }

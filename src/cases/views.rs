@@ -126,6 +126,31 @@ impl ShowPage {
             .map(|r| (r.code().to_string(), r.label().to_string()))
             .collect()
     }
+    /// The rating, its source and any report awaiting confirmation.
+    pub fn rating_words(&self) -> String {
+        crate::quality::rating_in_words(
+            &self.d.home.registration_status,
+            self.d.current.as_ref(),
+            self.d.pending.as_ref(),
+        )
+    }
+
+    /// A report the case's closing would rest on: awaiting confirmation,
+    /// and lifting the home's flag once confirmed.
+    pub fn report_to_confirm(&self) -> Option<&crate::db::entities::inspections::Model> {
+        self.d
+            .pending
+            .as_ref()
+            .filter(|p| crate::quality::would_lift_flag(self.d.current.as_ref(), p))
+    }
+
+    pub fn judgement_label(code: &Option<String>) -> &'static str {
+        code.as_deref()
+            .and_then(Judgement::from_code)
+            .map(|j| j.short_label())
+            .unwrap_or("no overall judgement")
+    }
+
     pub fn source(&self) -> &'static str {
         self.d
             .current

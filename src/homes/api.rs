@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use chrono::NaiveDate;
 use importers::vocab::{Judgement, ProvisionType};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -17,7 +17,9 @@ use crate::auth::Viewer;
 use crate::db::entities::inspections;
 use crate::error::{ApiError, Error};
 
-/// A home's current rating: its latest full inspection, from any source.
+/// A home's rating: its latest full inspection that counts (confirmed, or
+/// an unconfirmed report that raises a flag), or a report awaiting
+/// confirmation.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RatingResource {
     /// `outstanding`, `good`, `requires_improvement`, `inadequate`, or for
@@ -43,6 +45,14 @@ pub struct HomeResource {
     pub locality: Option<String>,
     pub provider: Option<String>,
     pub rating: Option<RatingResource>,
+    /// A report newer than `rating` awaiting confirmation. It does not count
+    /// until a commissioner or Ofsted's data confirms it, so a report of
+    /// Good never lifts a flag on its own.
+    pub pending_report: Option<RatingResource>,
+    /// The rating and any pending report in words, e.g. "Requires
+    /// improvement (Ofsted, 2 March 2024); provider reports Good on 5
+    /// December 2026, awaiting confirmation".
+    pub rating_summary: String,
     /// Rated below Good, or a judgement area Inadequate.
     pub flagged: bool,
     /// Why, in words, when flagged.
@@ -75,7 +85,23 @@ pub struct HomesQuery {
     pub per_page: Option<u64>,
 }
 
-fn resource(row: &HomeRow, current: Option<&inspections::Model>) -> HomeResource {
+fn rating(i: &inspections::Model) -> RatingResource {
+    RatingResource {
+        judgement: i.overall.clone(),
+        label: i
+            .overall
+            .as_deref()
+            .and_then(Judgement::from_code)
+            .map(|j| j.label().to_string()),
+        inspection_date: i.inspection_date,
+        source: i.source.clone(),
+        confirmed: i.verified,
+    }
+}
+
+fn resource(row: &HomeRow, inspections: &[inspections::Model]) -> HomeResource {
+    let current = inspections.iter().find(|i| i.is_current);
+    let pending = crate::quality::pending_report(inspections);
     let flag = current.and_then(crate::quality::flag_of);
     HomeResource {
         urn: row.urn.clone(),
@@ -85,36 +111,35 @@ fn resource(row: &HomeRow, current: Option<&inspections::Model>) -> HomeResource
         registered_places: row.registered_places,
         locality: row.locality.clone(),
         provider: row.provider_name.clone(),
-        rating: current.map(|i| RatingResource {
-            judgement: i.overall.clone(),
-            label: i
-                .overall
-                .as_deref()
-                .and_then(Judgement::from_code)
-                .map(|j| j.label().to_string()),
-            inspection_date: i.inspection_date,
-            source: i.source.clone(),
-            confirmed: i.verified,
-        }),
+        rating: current.map(rating),
+        pending_report: pending.map(rating),
+        rating_summary: crate::quality::rating_in_words(&row.registration_status, current, pending),
         flagged: flag.is_some(),
         flag: flag.map(|f| f.label()),
     }
 }
 
-async fn current_of(
+/// Each home's current inspection and the reports awaiting confirmation.
+async fn ratings_of(
     state: &AppState,
     rows: &[HomeRow],
-) -> Result<HashMap<i64, inspections::Model>, ApiError> {
+) -> Result<HashMap<i64, Vec<inspections::Model>>, ApiError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    Ok(inspections::Entity::find()
+    let mut by_home: HashMap<i64, Vec<inspections::Model>> = HashMap::new();
+    for i in inspections::Entity::find()
         .filter(inspections::Column::HomeId.is_in(ids))
-        .filter(inspections::Column::IsCurrent.eq(true))
+        .filter(
+            Condition::any()
+                .add(inspections::Column::IsCurrent.eq(true))
+                .add(inspections::Column::Verified.eq(false)),
+        )
         .all(&state.db)
         .await
         .map_err(Error::from)?
-        .into_iter()
-        .map(|i| (i.home_id, i))
-        .collect())
+    {
+        by_home.entry(i.home_id).or_default().push(i);
+    }
+    Ok(by_home)
 }
 
 #[utoipa::path(
@@ -159,11 +184,11 @@ pub async fn list_homes(
     let per_page = query.per_page.unwrap_or(100).clamp(1, 500);
     let (rows, total) =
         super::list(&state.db, &viewer, &filter, Sort::default(), page, per_page).await?;
-    let current = current_of(&state, &rows).await?;
+    let ratings = ratings_of(&state, &rows).await?;
     Ok(Json(HomePage {
         homes: rows
             .iter()
-            .map(|r| resource(r, current.get(&r.id)))
+            .map(|r| resource(r, ratings.get(&r.id).map_or(&[], Vec::as_slice)))
             .collect(),
         total,
         page,
@@ -199,6 +224,9 @@ pub async fn get_home(
         .into_iter()
         .find(|r| r.urn.eq_ignore_ascii_case(urn.trim()))
         .ok_or(Error::NotFound)?;
-    let current = current_of(&state, std::slice::from_ref(&row)).await?;
-    Ok(Json(resource(&row, current.get(&row.id))))
+    let ratings = ratings_of(&state, std::slice::from_ref(&row)).await?;
+    Ok(Json(resource(
+        &row,
+        ratings.get(&row.id).map_or(&[], Vec::as_slice),
+    )))
 }

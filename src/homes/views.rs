@@ -180,6 +180,20 @@ impl ShowPage {
         crate::quality::RatingState::of(&self.d.home.registration_status, self.d.current()).label()
     }
 
+    /// A report awaiting confirmation that does not count yet.
+    pub fn pending(&self) -> Option<&crate::db::entities::inspections::Model> {
+        crate::quality::pending_report(&self.d.inspections)
+    }
+
+    /// The rating, its source and any report awaiting confirmation, in words.
+    pub fn rating_words(&self) -> String {
+        crate::quality::rating_in_words(
+            &self.d.home.registration_status,
+            self.d.current(),
+            self.pending(),
+        )
+    }
+
     pub fn sexes_label(&self) -> &'static str {
         self.d
             .home

@@ -8,8 +8,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use importers::ofsted::{Inspection, Setting};
 use importers::vocab::{Judgement, Scale};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
 use serde_json::{Value, json};
 
@@ -142,10 +142,11 @@ pub(super) async fn confirm_report(
     Ok(model.update(txn).await?)
 }
 
-/// Marks each home's latest full inspection as current and reports homes
-/// whose current rating changed.
+/// Marks each home's latest full inspection that counts
+/// (`quality::counts_as_current`) as current and reports homes whose
+/// current rating changed.
 pub async fn refresh_current(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     home_ids: &[i64],
     names: &HashMap<i64, (String, String)>,
 ) -> Result<Vec<RatingChange>> {
@@ -166,7 +167,10 @@ pub async fn refresh_current(
         }
         for (home_id, list) in by_home {
             let old = list.iter().find(|i| i.is_current).copied();
-            let new = list.iter().find(|i| i.event_type == "full").copied();
+            let new = list
+                .iter()
+                .find(|i| crate::quality::counts_as_current(i))
+                .copied();
             if old.map(|i| i.id) == new.map(|i| i.id) {
                 continue;
             }

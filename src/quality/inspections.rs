@@ -1,14 +1,15 @@
 //! Inspections reported by a home's provider (awaiting confirmation) or
 //! recorded by council staff, beside Ofsted's data. Each one refreshes the
-//! home's current rating and its monitoring case in the same transaction.
+//! home's current rating and its monitoring case in the same transaction;
+//! a provider's report counts only once confirmed, unless it raises a flag.
 
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 use importers::vocab::{EventType, Judgement, ProvisionType, Scale};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, QueryFilter,
 };
 
 use crate::audit::{self, Change};
@@ -173,7 +174,7 @@ pub async fn record(
 
 /// A commissioner confirms a provider's report.
 pub async fn confirm(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     viewer: &Viewer,
     home: &homes::Model,
     id: i64,
@@ -212,7 +213,7 @@ pub async fn confirm(
     Ok(updated)
 }
 
-async fn refresh(txn: &DatabaseTransaction, viewer: &Viewer, home: &homes::Model) -> Result<()> {
+async fn refresh(txn: &impl ConnectionTrait, viewer: &Viewer, home: &homes::Model) -> Result<()> {
     let names = HashMap::from([(home.id, (home.urn.clone(), home.name.clone()))]);
     crate::ofsted::refresh_current(txn, &[home.id], &names).await?;
     // A home its provider or the council reports on is one the council

@@ -1,15 +1,22 @@
 //! The quality gate: when a home is flagged, and inspections reported by
 //! providers or recorded by council staff beside Ofsted's own data.
 //!
-//! A home is flagged when its current rating (its latest full inspection,
-//! from any source) is below Good (or, for supported accommodation, below
-//! "consistently strong"), or when any judgement area of it is Inadequate.
+//! A home's current rating is its latest full inspection that counts: one
+//! confirmed (Ofsted's data, a council entry, or a provider's report a
+//! commissioner or Ofsted's data confirmed), or an unconfirmed report that
+//! raises a flag. So a provider's word may raise a flag at once but never
+//! lowers one: a report of Good waits beside the rating (`pending_report`)
+//! until it is confirmed.
+//!
+//! A home is flagged when its current rating is below Good (or, for
+//! supported accommodation, below "consistently strong"), or when any
+//! judgement area of it is Inadequate.
 
 pub mod inspections;
 pub mod routes;
 mod views;
 
-use importers::vocab::{Judgement, RegistrationStatus};
+use importers::vocab::{EventType, Judgement, RegistrationStatus};
 use sea_orm::sea_query::{Alias, Expr, SimpleExpr};
 use sea_orm::{Condition, ExprTrait};
 
@@ -102,6 +109,87 @@ pub fn flag_of(i: &inspection::Model) -> Option<Flag> {
             .filter(|j| is_worst(*j))
             .map(|j| Flag::Area(area, j))
     })
+}
+
+/// Whether an inspection can be a home's current rating: a full inspection,
+/// confirmed or raising a flag.
+pub fn counts_as_current(i: &inspection::Model) -> bool {
+    i.event_type == EventType::Full.code() && (i.verified || flag_of(i).is_some())
+}
+
+/// [`counts_as_current`] as SQL, for the inspections under `alias`.
+pub fn counts_as_current_condition(alias: &str) -> Condition {
+    let col = |c: inspection::Column| Expr::col((Alias::new(alias), c));
+    Condition::all()
+        .add(col(inspection::Column::EventType).eq(EventType::Full.code()))
+        .add(
+            Condition::any()
+                .add(col(inspection::Column::Verified).eq(true))
+                .add(flagged_condition(alias)),
+        )
+}
+
+/// A report awaiting confirmation that would change the home's rating if
+/// confirmed: the newest unconfirmed full inspection that is not the
+/// current one and no older than it. `inspections` are one home's.
+pub fn pending_report(inspections: &[inspection::Model]) -> Option<&inspection::Model> {
+    let current = inspections.iter().find(|i| i.is_current);
+    inspections
+        .iter()
+        .filter(|i| i.event_type == EventType::Full.code() && !i.verified && !i.is_current)
+        .filter(|i| current.is_none_or(|c| i.inspection_date >= c.inspection_date))
+        .max_by_key(|i| (i.inspection_date, i.id))
+}
+
+/// Whether confirming `report` would lift the flag the current rating raises.
+pub fn would_lift_flag(current: Option<&inspection::Model>, report: &inspection::Model) -> bool {
+    current.and_then(flag_of).is_some() && flag_of(report).is_none()
+}
+
+/// The rating in words with where it came from, and a pending report beside
+/// it: "Requires improvement (Ofsted, 2 March 2024); provider reports Good
+/// on 5 December 2026, awaiting confirmation".
+pub fn rating_in_words(
+    registration_status: &str,
+    current: Option<&inspection::Model>,
+    pending: Option<&inspection::Model>,
+) -> String {
+    let mut words = RatingState::of(registration_status, current).label();
+    if let Some(c) = current {
+        words = format!(
+            "{words} ({}, {})",
+            short_source(&c.source, c.verified),
+            crate::web::filters::long_date(&c.inspection_date)
+        );
+    }
+    if let Some(p) = pending {
+        let judgement = p
+            .overall
+            .as_deref()
+            .and_then(Judgement::from_code)
+            .map(|j| j.short_label())
+            .unwrap_or("no overall judgement");
+        let who = if p.source == "provider" {
+            "provider"
+        } else {
+            "council"
+        };
+        words = format!(
+            "{words}; {who} reports {judgement} on {}, awaiting confirmation",
+            crate::web::filters::long_date(&p.inspection_date)
+        );
+    }
+    words
+}
+
+fn short_source(source: &str, verified: bool) -> &'static str {
+    match (source, verified) {
+        ("ofsted", _) => "Ofsted",
+        ("provider", false) => "reported by provider, awaiting confirmation",
+        ("provider", true) => "reported by provider, confirmed",
+        ("council", _) => "recorded by the council",
+        _ => "unknown source",
+    }
 }
 
 fn codes(judgements: impl Iterator<Item = Judgement>) -> Vec<String> {

@@ -8,7 +8,7 @@ use std::io::Write;
 use axum::http::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use sufficiency::auth::Viewer;
-use sufficiency::db::entities::{homes, inspections, monitoring_cases};
+use sufficiency::db::entities::{audit_events, homes, inspections, monitoring_cases};
 use sufficiency::ofsted::{self, ImportSummary};
 
 use crate::support::{Persona, TestApp};
@@ -539,4 +539,192 @@ async fn not_yet_inspected_and_registration_pending_are_distinct() {
     c.get("/homes/SC100002")
         .await
         .assert_contains("Registered, not yet inspected");
+}
+
+/// Birch Lodge rated Requires improvement by Ofsted on 10 June 2026, with
+/// its monitoring case open; then its provider reports a full inspection
+/// judging it Good on 1 November 2026. Returns the case and the report.
+async fn flagged_then_reported_good(app: &TestApp) -> (i64, i64) {
+    import(
+        app,
+        &[birch(
+            "10/06/2026",
+            "20000010",
+            "Requires improvement to be good",
+        )],
+    )
+    .await;
+    let cases = cases_of(app, "SC100002").await;
+    assert_eq!(cases.len(), 1);
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    report(&mut a, "SC100002", ["1", "11", "2026"], "good", "good")
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let reported = inspections::Entity::find()
+        .filter(inspections::Column::HomeId.eq(home_id(app, "SC100002").await))
+        .filter(inspections::Column::Source.eq("provider"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!reported.verified);
+    (cases[0].id, reported.id)
+}
+
+async fn home_json(app: &TestApp) -> serde_json::Value {
+    let mut api = app.api_client(Persona::ProviderA).await;
+    let response = api.get("/api/v1/homes/SC100002").await;
+    response.assert_status(StatusCode::OK);
+    serde_json::from_str(&response.body).unwrap()
+}
+
+#[tokio::test]
+async fn a_provider_report_of_good_keeps_the_flag_until_a_commissioner_confirms_it() {
+    let app = TestApp::new().await;
+    let (case_id, report_id) = flagged_then_reported_good(&app).await;
+
+    // The report is shown beside the rating; the flag and the case stay.
+    let home = home_json(&app).await;
+    assert_eq!(home["flagged"], true, "{home}");
+    assert_eq!(home["rating"]["judgement"], "requires_improvement");
+    assert_eq!(home["rating"]["source"], "ofsted");
+    assert_eq!(home["pending_report"]["judgement"], "good");
+    assert_eq!(home["pending_report"]["source"], "provider");
+    assert_eq!(home["pending_report"]["confirmed"], false);
+    assert_eq!(
+        home["rating_summary"],
+        "Requires improvement (Ofsted, 10 June 2026); provider reports Good on 1 November 2026, awaiting confirmation"
+    );
+    let case = &cases_of(&app, "SC100002").await[0];
+    assert_eq!(
+        case.status, "open",
+        "no close is proposed on a provider's word"
+    );
+    let mut c = app.signed_in(Persona::Commissioner).await;
+    c.get("/homes/SC100002")
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("Flagged: Requires improvement")
+        .assert_contains("Requires improvement (Ofsted, 10 June 2026); provider reports Good on 1 November 2026, awaiting confirmation");
+    c.get(&format!("/cases/{case_id}"))
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("provider reports Good on 1 November 2026, awaiting confirmation");
+    c.get("/homes?rating=flagged")
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("Birch Lodge");
+
+    // Confirmed by a commissioner, it counts: the flag lifts, a close is
+    // proposed, and the audit trail says who confirmed.
+    c.post_form(
+        &format!("/homes/SC100002/inspections/{report_id}/confirm"),
+        &[],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    let home = home_json(&app).await;
+    assert_eq!(home["flagged"], false, "{home}");
+    assert_eq!(home["rating"]["judgement"], "good");
+    assert_eq!(home["rating"]["confirmed"], true);
+    assert!(home["pending_report"].is_null());
+    assert_eq!(cases_of(&app, "SC100002").await[0].status, "close_proposed");
+    let confirmed = audit_events::Entity::find()
+        .filter(audit_events::Column::Summary.eq("Provider's report for SC100002 confirmed"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(confirmed.actor, "commissioner@test.example");
+}
+
+#[tokio::test]
+async fn ofsted_data_contradicting_a_provider_report_keeps_the_flag() {
+    let app = TestApp::new().await;
+    flagged_then_reported_good(&app).await;
+    let summary = import(
+        &app,
+        &[birch(
+            "01/11/2026",
+            "20000011",
+            "Requires improvement to be good",
+        )],
+    )
+    .await;
+    assert_eq!(summary.reports_corrected.len(), 1, "{summary}");
+    let home = home_json(&app).await;
+    assert_eq!(home["flagged"], true, "{home}");
+    assert_eq!(home["rating"]["source"], "ofsted");
+    assert_eq!(home["rating"]["inspection_date"], "2026-11-01");
+    assert!(home["pending_report"].is_null());
+    assert_eq!(cases_of(&app, "SC100002").await[0].status, "open");
+}
+
+#[tokio::test]
+async fn closing_a_case_on_an_unconfirmed_report_asks_to_confirm_it_first() {
+    let app = TestApp::new().await;
+    let (case_id, report_id) = flagged_then_reported_good(&app).await;
+    let mut c = app.signed_in(Persona::Commissioner).await;
+    c.get(&format!("/cases/{case_id}"))
+        .await
+        .assert_contains("The home is flagged until the reported inspection is confirmed")
+        .assert_contains("Confirm this inspection and close the case");
+
+    // Closing without confirming is refused, and nothing changes.
+    let refused = c
+        .post_form(
+            &format!("/cases/{case_id}/close"),
+            &[("closing_note", "The provider says it is Good now")],
+        )
+        .await;
+    refused
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("There is a problem")
+        .assert_contains("Confirm the reported inspection to close the case");
+    assert_eq!(cases_of(&app, "SC100002").await[0].status, "open");
+    let report = inspections::Entity::find_by_id(report_id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!report.verified);
+
+    // Both steps on one page: confirmed and closed, each audited.
+    c.post_form(
+        &format!("/cases/{case_id}/close"),
+        &[
+            ("closing_note", "Good at re-inspection, report checked"),
+            ("confirm_report", &report_id.to_string()),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    let case = &cases_of(&app, "SC100002").await[0];
+    assert_eq!(case.status, "closed");
+    let report = inspections::Entity::find_by_id(report_id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(report.verified);
+    assert_eq!(report.confirmed_by.as_deref(), Some("Commissioner user"));
+    let trail: Vec<String> = audit_events::Entity::find()
+        .filter(audit_events::Column::Actor.eq("commissioner@test.example"))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| e.summary)
+        .collect();
+    assert!(
+        trail
+            .iter()
+            .any(|s| s == "Provider's report for SC100002 confirmed"),
+        "{trail:?}"
+    );
+    assert!(
+        trail.iter().any(|s| s == "Monitoring case closed"),
+        "{trail:?}"
+    );
+    assert_eq!(home_json(&app).await["flagged"], false);
 }

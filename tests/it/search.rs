@@ -775,3 +775,51 @@ async fn offers_kept_at_filing_match_a_rebuild_from_the_returns() {
     rebuilt.sort_by_key(|o| o.home_id);
     assert_eq!(kept, rebuilt);
 }
+
+/// Records a full inspection of Alder House from the web as `persona`.
+async fn inspection_of_alder_house(app: &TestApp, persona: Persona, day: &str, overall: &str) {
+    let mut client = app.signed_in(persona).await;
+    client
+        .post_form(
+            "/homes/SC100001/inspections/new",
+            &[
+                ("event_type", "full"),
+                ("date_day", day),
+                ("date_month", "11"),
+                ("date_year", "2026"),
+                ("overall", overall),
+                ("report_url", ""),
+            ],
+        )
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_home_below_good_stays_out_of_the_default_search_on_its_providers_word() {
+    let app = with_vacancies().await;
+    let search = "/search?age=14&sex=female&postcode=BH12+1AA&miles=20&needs=emotional_behavioural";
+    let mut p = app.signed_in(Persona::Placements).await;
+    assert_eq!(count(&p.get(search).await.text(), "vacancies fit"), Some(1));
+    // The council records Requires improvement: Alder House leaves the results.
+    inspection_of_alder_house(&app, Persona::Commissioner, "2", "requires_improvement").await;
+    assert_eq!(count(&p.get(search).await.text(), "vacancies fit"), Some(0));
+    // Its provider reports Good: still out until someone confirms it.
+    inspection_of_alder_house(&app, Persona::ProviderA, "20", "good").await;
+    assert_eq!(count(&p.get(search).await.text(), "vacancies fit"), Some(0));
+    let report = sufficiency::db::entities::inspections::Entity::find()
+        .filter(sufficiency::db::entities::inspections::Column::Source.eq("provider"))
+        .filter(sufficiency::db::entities::inspections::Column::Overall.eq("good"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut c = app.signed_in(Persona::Commissioner).await;
+    c.post_form(
+        &format!("/homes/SC100001/inspections/{}/confirm", report.id),
+        &[],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(count(&p.get(search).await.text(), "vacancies fit"), Some(1));
+}
