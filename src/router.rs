@@ -68,6 +68,9 @@ pub fn table() -> Vec<Route> {
         Route::at("/organisations/{id}/edit", CouncilEditor)
             .get(organisations::routes::edit_page)
             .post(organisations::routes::update),
+        Route::at("/organisations/{id}/merge", CouncilEditor)
+            .get(organisations::routes::merge_page)
+            .post(organisations::routes::merge),
         Route::at("/users", Admin).get(users::routes::list),
         Route::at("/users/new", Admin)
             .get(users::routes::new_page)

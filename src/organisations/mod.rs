@@ -3,6 +3,7 @@
 //! on a conservative key: case, punctuation, "&"/"and" and "Ltd"/"Limited"
 //! are ignored, nothing else is.
 
+pub mod merge;
 pub mod routes;
 mod views;
 

@@ -1,5 +1,5 @@
 //! Organisation pages: list and export (council staff), detail with homes
-//! (council staff and the organisation's own users), create and edit
+//! (council staff and the organisation's own users), create, edit and merge
 //! (admins and commissioners).
 
 use axum::extract::{Path, Query, State};
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 use validator::Validate;
 
-use super::views::{FormPage, ListPage, ShowPage};
+use super::views::{FormPage, ListPage, MergeChoosePage, MergeConfirmPage, ShowPage};
 use super::{Filter, Kind, OrganisationInput, Sort};
 use crate::app::AppState;
 use crate::auth::Viewer;
@@ -129,6 +129,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let org = super::find(&state.db, crate::web::parse_id(&id)?).await?;
+    let org_id = org.id;
     let kind = super::kind_of(&org);
     let filter = match kind {
         Kind::Council => homes::Filter {
@@ -157,6 +158,7 @@ pub async fn show(
         homes_total: total,
         can_edit: viewer.role.edits_market(),
         is_council: viewer.is_council(),
+        aliases: super::merge::aliases_of(&state.db, org_id).await?,
     }))
 }
 
@@ -320,4 +322,97 @@ pub async fn update(
         Err(Error::Invalid(errors)) => Ok(form_page(page, raw, errors, Some(id))),
         Err(other) => Err(other),
     }
+}
+
+// ---- Merging two organisations -----------------------------------------
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct MergeQuery {
+    into: String,
+    q: String,
+}
+
+/// Choosing the organisation to merge into, or, with `?into=`, the
+/// confirmation page listing what moves.
+pub async fn merge_page(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(id): Path<String>,
+    Query(query): Query<MergeQuery>,
+) -> Result<Response> {
+    let org = super::find(&state.db, crate::web::parse_id(&id)?).await?;
+    let errors = match query.into.trim().parse::<i64>() {
+        Ok(into) => match super::merge::preview(&state.db, org.id, into).await {
+            Ok(merge) => return Ok(render(&MergeConfirmPage { page, merge })),
+            Err(Error::Invalid(errors)) => errors,
+            Err(other) => return Err(other),
+        },
+        Err(_) => FormErrors::default(),
+    };
+    let (likely, found) = super::merge::candidates(&state.db, &org, Some(&query.q)).await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render_with_status(
+        status,
+        &MergeChoosePage {
+            page,
+            org,
+            likely,
+            found,
+            q: query.q,
+            errors,
+        },
+    ))
+}
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, Validate)]
+#[serde(default)]
+pub struct MergeForm {
+    pub into: String,
+}
+
+impl FormInput for MergeForm {
+    type Parsed = i64;
+    const FIELDS: &'static [&'static str] = &["into"];
+
+    fn parse(&self) -> Result<i64, FormErrors> {
+        self.into.trim().parse().map_err(|_| {
+            let mut errors = FormErrors::default();
+            errors.add("into", "Choose the organisation to merge into");
+            errors
+        })
+    }
+}
+
+pub async fn merge(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    session: Session,
+    Path(id): Path<String>,
+    form: Submitted<MergeForm>,
+) -> Result<Response> {
+    let from = crate::web::parse_id(&id)?;
+    let into = match form {
+        Submitted::Valid(into, _) => into,
+        Submitted::Invalid(..) => return Ok(redirect(&format!("/organisations/{from}/merge"))),
+    };
+    let txn = crate::db::begin_write(&state.db).await?;
+    let merged = super::merge::merge(&txn, &viewer, from, into).await?;
+    txn.commit().await?;
+    flash(
+        &session,
+        format!("'{}' merged into {}", merged.from.name, merged.into.name),
+        Some(format!(
+            "{} homes and {} users moved. Imports will match '{}' to this organisation.",
+            merged.homes.len(),
+            merged.users.len(),
+            merged.from.name
+        )),
+    )
+    .await;
+    Ok(redirect(&format!("/organisations/{into}")))
 }

@@ -35,6 +35,8 @@ pub struct ShowPage {
     pub homes_href: String,
     pub can_edit: bool,
     pub is_council: bool,
+    /// Spellings merged into this organisation.
+    pub aliases: Vec<String>,
 }
 
 #[derive(Template)]
@@ -46,4 +48,24 @@ pub struct FormPage {
     pub sectors: &'static [Sector],
     /// `None` when creating.
     pub id: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "organisations/merge.html")]
+pub struct MergeChoosePage {
+    pub page: PageContext,
+    pub org: organisations::Model,
+    /// Names differing only by "Limited", case or punctuation.
+    pub likely: Vec<organisations::Model>,
+    /// Names containing what was searched for.
+    pub found: Vec<organisations::Model>,
+    pub q: String,
+    pub errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "organisations/merge_confirm.html")]
+pub struct MergeConfirmPage {
+    pub page: PageContext,
+    pub merge: super::merge::Merge,
 }

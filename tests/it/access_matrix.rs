@@ -26,6 +26,7 @@ const EXPECTED: &[(&str, Policy)] = &[
     ("/organisations/new", Policy::CouncilEditor),
     ("/organisations/{id}", Policy::OrganisationViewer),
     ("/organisations/{id}/edit", Policy::CouncilEditor),
+    ("/organisations/{id}/merge", Policy::CouncilEditor),
     ("/users", Policy::Admin),
     ("/users/new", Policy::Admin),
     ("/users/{id}/deactivate", Policy::Admin),

@@ -1,4 +1,6 @@
 use axum::http::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sufficiency::db::entities::{audit_events, homes, organisations};
 
 use crate::support::{Persona, TestApp};
 
@@ -138,4 +140,166 @@ async fn our_council_is_the_council_the_configuration_names_however_spelled() {
     council.name = "Christchurch".into();
     let found = our_council_id(&app.db, &council).await.expect("lookup");
     assert_eq!(found, None, "a part of the name is not the council");
+}
+
+/// Imports a committed extract of Ofsted's data from the command line's path.
+async fn import_demo(app: &TestApp, name: &str) -> sufficiency::ofsted::ImportSummary {
+    let path = crate::support::repo_path("data/demo/ofsted").join(name);
+    let file = sufficiency::ofsted::read_file(&path, &app.state.sandbox)
+        .await
+        .expect("parse");
+    sufficiency::ofsted::import(
+        &app.db,
+        &sufficiency::auth::Viewer::system("test"),
+        &file,
+        &app.state.settings,
+    )
+    .await
+    .expect("import")
+}
+
+async fn org_named(app: &TestApp, name: &str) -> Option<organisations::Model> {
+    organisations::Entity::find()
+        .filter(organisations::Column::Name.eq(name))
+        .one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_commissioner_merges_two_spellings_of_an_owner_and_later_imports_keep_them_merged() {
+    let app = TestApp::new().await;
+    import_demo(&app, "providers_at_31_march_2023.csv").await;
+    let old = org_named(&app, "Beaufort care Group").await.unwrap();
+    // A commissioner adds the owner under its legal name.
+    let mut c = app.signed_in(Persona::Commissioner).await;
+    c.post_form(
+        "/organisations/new",
+        &[
+            ("kind", "provider"),
+            ("name", "Beaufort Care Group Limited"),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    let new = org_named(&app, "Beaufort Care Group Limited")
+        .await
+        .unwrap();
+    let old_homes = homes::Entity::find()
+        .filter(homes::Column::ProviderId.eq(old.id))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert!(old_homes > 0);
+    sufficiency::users::create(
+        &app.db,
+        &sufficiency::auth::Viewer::system("test"),
+        sufficiency::users::NewUser {
+            email: "manager@beaufort.example".into(),
+            display_name: "Beaufort manager".into(),
+            role: sufficiency::auth::Role::Provider,
+            organisation_id: Some(old.id),
+            password: crate::support::PASSWORD.into(),
+        },
+        &app.state.settings,
+    )
+    .await
+    .unwrap();
+
+    // From the organisation page: the likely match, then what moves.
+    c.get(&format!("/organisations/{}", old.id))
+        .await
+        .assert_contains("Merge into another organisation");
+    c.get(&format!("/organisations/{}/merge", old.id))
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("Likely the same organisation")
+        .assert_contains("Merge into Beaufort Care Group Limited");
+    c.get(&format!("/organisations/{}/merge?into={}", old.id, old.id))
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("cannot be merged into itself");
+    c.get(&format!("/organisations/{}/merge?into={}", old.id, new.id))
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains(&format!("Homes that move ({old_homes})"))
+        .assert_contains("Users who move (1)")
+        .assert_contains("manager@beaufort.example");
+    let merged = c
+        .post_form(
+            &format!("/organisations/{}/merge", old.id),
+            &[("into", &new.id.to_string())],
+        )
+        .await;
+    merged.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(
+        merged.location(),
+        Some(format!("/organisations/{}", new.id).as_str())
+    );
+    c.get(&format!("/organisations/{}", new.id))
+        .await
+        .assert_contains("merged into Beaufort Care Group Limited")
+        .assert_contains("Also spelled")
+        .assert_contains("Beaufort care Group");
+    assert!(org_named(&app, "Beaufort care Group").await.is_none());
+    let audited = audit_events::Entity::find()
+        .filter(audit_events::Column::Summary.starts_with("Merged 'Beaufort care Group'"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+
+    // The provider's user follows its organisation.
+    let mut manager = app.client();
+    manager
+        .sign_in("manager@beaufort.example", crate::support::PASSWORD)
+        .await;
+    let all = homes::Entity::find()
+        .filter(homes::Column::ProviderId.eq(new.id))
+        .count(&app.db)
+        .await
+        .unwrap();
+    manager
+        .get("/homes")
+        .await
+        .assert_contains(&format!("of {all} homes"));
+
+    // Later files, and the 2023 file again, keep the homes together: its
+    // spelling is the survivor's alias.
+    let later = import_demo(&app, "inspections_2023_24.csv").await;
+    assert!(
+        later
+            .owner_changes
+            .iter()
+            .all(|c| !c.to.starts_with("Beaufort")),
+        "{later}"
+    );
+    let again = import_demo(&app, "providers_at_31_march_2023.csv").await;
+    assert!(
+        org_named(&app, "Beaufort care Group").await.is_none(),
+        "{again}"
+    );
+    assert!(
+        again
+            .owner_changes
+            .iter()
+            .all(|c| !c.to.starts_with("Beaufort")),
+        "{again}"
+    );
+    assert_eq!(
+        homes::Entity::find()
+            .filter(homes::Column::ProviderId.eq(new.id))
+            .count(&app.db)
+            .await
+            .unwrap(),
+        all
+    );
+    // Nor may a provider or a placements officer merge.
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    a.post_form(
+        &format!("/organisations/{}/merge", app.seed.provider_b_id),
+        &[("into", &app.seed.provider_a_id.to_string())],
+    )
+    .await
+    .assert_status(StatusCode::FORBIDDEN);
 }

@@ -497,7 +497,7 @@ async fn a_commissioner_imports_ofsteds_file_from_the_web_and_reads_the_change_r
         .assert_contains("Downgrades (1)")
         .assert_contains("Alder House (SC100001)")
         .assert_contains("New inspections of homes where our children live (1)")
-        .assert_contains("New homes (1)")
+        .assert_contains("New registrations (1)")
         .assert_contains("New Meadow (SC300002)")
         // Alder House already has an open case (the seeded concern): the
         // downgrade joins it rather than opening another.
