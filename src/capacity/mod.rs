@@ -18,7 +18,7 @@ pub mod views;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
-use importers::vocab::{IsoWeek, Judgement, ProvisionType, RegistrationStatus};
+use importers::vocab::{IsoWeek, Judgement, ProvisionType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
     QuerySelect, RelationTrait,
@@ -275,7 +275,7 @@ impl History {
     }
 
     /// Home `h` in week `w`, or `None` if it did not count then: registered
-    /// after the week, or closed now and without a return for the week.
+    /// after the week, or closed before it and without a return for it.
     fn standing(&self, h: &homes::Model, w: IsoWeek) -> Option<Standing<'_>> {
         if h.registration_date.is_some_and(|d| d > w.sunday()) {
             return None;
@@ -285,9 +285,7 @@ impl History {
             list.range(from..=w.monday()).next_back().map(|(_, r)| r)
         });
         let filed = ret.is_some_and(|r| r.week_start == w.monday());
-        let open_now = RegistrationStatus::from_code(&h.registration_status)
-            .is_some_and(RegistrationStatus::is_open);
-        if !open_now && !filed {
+        if !crate::homes::was_registered_during(h, w) && !filed {
             return None;
         }
         // The rating of the latest full inspection by the end of the week:

@@ -25,12 +25,20 @@ use crate::{db, ofsted, users};
 /// Every demo user signs in with this password (it passes the password rules).
 pub const DEMO_PASSWORD: &str = "demo-only-password";
 
-/// Oldest data first, so each home ends up described by the newest file.
-const OFSTED_FILES: [&str; 3] = [
+/// Ofsted's files for the demo area. Any order ends in the same data; this
+/// one shows each kind of change report: a providers file, an older
+/// inspections file (its facts kept where newer), a newer one (owners
+/// renamed, downgrades), and the leavers and joiners table (closures).
+const OFSTED_FILES: [&str; 4] = [
     "providers_at_31_march_2023.csv",
     "inspections_2022_23.csv",
     "inspections_2023_24.csv",
+    "leavers_joiners_at_31_march_2025.csv",
 ];
+
+/// One owner Ofsted spells two ways in the demo's files, merged as a
+/// commissioner would after reading the change report.
+const MERGED: (&str, &str) = ("Beaufort care Group", "Beaufort Care Group Limited");
 
 #[derive(Debug, Clone)]
 pub struct DemoLogin {
@@ -113,6 +121,7 @@ pub async fn build(
             }
         }
     }
+    merge_spellings(db, &importer).await?;
     fictionalise(
         db,
         &viewer,
@@ -140,6 +149,29 @@ pub async fn build(
     let open = cases::generate(db, settings, ours).await?;
     println!("{open} monitoring cases open, with plans, actions, meetings and escalations");
     add_users(db, settings).await
+}
+
+async fn merge_spellings(db: &DatabaseConnection, commissioner: &Viewer) -> Result<(), StartError> {
+    let (from, into) = MERGED;
+    let named = |name: &'static str| {
+        organisations::Entity::find()
+            .filter(organisations::Column::Kind.eq("provider"))
+            .filter(organisations::Column::Name.eq(name))
+            .one(db)
+    };
+    let (Some(from), Some(into)) = (named(from).await?, named(into).await?) else {
+        return Ok(());
+    };
+    let txn = db::begin_write(db).await?;
+    let merged = crate::organisations::merge::merge(&txn, commissioner, from.id, into.id).await?;
+    txn.commit().await?;
+    println!(
+        "Merged '{}' into '{}' ({} homes moved); later imports keep them together",
+        merged.from.name,
+        merged.into.name,
+        merged.homes.len()
+    );
+    Ok(())
 }
 
 /// Stable across runs, so the demo looks the same every time.

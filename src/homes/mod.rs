@@ -10,12 +10,32 @@ pub mod routes;
 mod views;
 
 use chrono::NaiveDate;
+use importers::vocab::IsoWeek;
 use importers::vocab::{
     Contract, Judgement, Need, Postcode, ProvisionType, RegistrationStatus, Sector, Sexes, Urn,
 };
-use sea_orm::FromQueryResult;
+use sea_orm::{ColumnTrait, Condition, FromQueryResult};
 
 use crate::db::entities::{homes, inspections, organisations};
+
+/// Homes registered at some time in `week`: open now, or their registration
+/// ended on or after its Monday. A home that closes leaves the weekly
+/// lists (returns requests and reminders, non-filers, the board, completion
+/// and capacity) from the week after it closed, and past weeks keep it.
+pub fn registered_during(week: IsoWeek) -> Condition {
+    Condition::any()
+        .add(homes::Column::RegistrationStatus.is_in(RegistrationStatus::open_codes()))
+        .add(homes::Column::RegistrationEndedOn.gte(week.monday()))
+}
+
+/// [`registered_during`] for one home.
+pub fn was_registered_during(home: &homes::Model, week: IsoWeek) -> bool {
+    RegistrationStatus::from_code(&home.registration_status)
+        .is_some_and(RegistrationStatus::is_open)
+        || home
+            .registration_ended_on
+            .is_some_and(|d| d >= week.monday())
+}
 
 pub use commands::{Area, create, snapshot, update};
 pub use query::{

@@ -3,7 +3,7 @@
 //! weeks for homes in our area.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use importers::vocab::{IsoWeek, RegistrationStatus};
+use importers::vocab::IsoWeek;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::auth::Role;
@@ -59,29 +59,38 @@ pub async fn build(
         .await?;
 
     // Return completion: filed returns over expected ones, for each week
-    // that starts in last month, homes in our area open today.
-    let ours = crate::organisations::our_council_id(conn, &settings.council).await?;
-    let our_homes: Vec<i64> = match ours {
-        Some(id) => homes::Entity::find()
-            .filter(homes::Column::HostCouncilId.eq(id))
-            .filter(homes::Column::RegistrationStatus.is_in(RegistrationStatus::open_codes()))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|h| h.id)
-            .collect(),
-        None => Vec::new(),
-    };
+    // that starts in last month, homes in our area registered that week.
     let mut weeks = Vec::new();
     let mut week = IsoWeek::containing(last_month);
     if week.monday() < last_month {
         week = week.plus(1);
     }
     while week.monday() < this_month {
-        weeks.push(week.monday());
+        weeks.push(week);
         week = week.plus(1);
     }
-    let expected = our_homes.len() * weeks.len();
+    let ours = crate::organisations::our_council_id(conn, &settings.council).await?;
+    let candidates = match (ours, weeks.first()) {
+        (Some(id), Some(first)) => {
+            homes::Entity::find()
+                .filter(homes::Column::HostCouncilId.eq(id))
+                .filter(crate::homes::registered_during(*first))
+                .all(conn)
+                .await?
+        }
+        _ => Vec::new(),
+    };
+    let expected: usize = weeks
+        .iter()
+        .map(|w| {
+            candidates
+                .iter()
+                .filter(|h| crate::homes::was_registered_during(h, *w))
+                .count()
+        })
+        .sum();
+    let our_homes: Vec<i64> = candidates.iter().map(|h| h.id).collect();
+    let weeks: Vec<chrono::NaiveDate> = weeks.iter().map(|w| w.monday()).collect();
     let mut filed = 0;
     for chunk in our_homes.chunks(400) {
         filed += returns::Entity::find()

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use importers::vocab::{IsoWeek, ProvisionType, RegistrationStatus};
+use importers::vocab::{IsoWeek, ProvisionType};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter,
@@ -119,7 +119,8 @@ fn last_filed() -> Expr {
     )
 }
 
-/// The board for `week`: open homes the viewer may see, matching the filter.
+/// The board for `week`: homes registered that week the viewer may see,
+/// matching the filter.
 pub async fn week(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -127,7 +128,6 @@ pub async fn week(
     filter: &Filter,
     settings: &Settings,
 ) -> Result<Board> {
-    let open = RegistrationStatus::open_codes();
     let mut query = homes::Entity::find()
         .select_only()
         .columns([
@@ -153,7 +153,7 @@ pub async fn week(
             crate::homes::current_inspection_join(),
             Alias::new("current_inspection"),
         )
-        .filter(homes::Column::RegistrationStatus.is_in(open))
+        .filter(crate::homes::registered_during(week))
         .filter(crate::homes::visible_to(viewer));
     if let Some(id) = filter.council_id {
         query = query.filter(homes::Column::HostCouncilId.eq(id));

@@ -5,7 +5,7 @@
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use sufficiency::db::entities::{
     case_escalations, case_meetings, homes, inspections, monitoring_cases, ofsted_imports,
-    organisations, returns,
+    organisation_aliases, organisations, returns,
 };
 
 use crate::support::{TestApp, repo_path};
@@ -21,7 +21,7 @@ async fn the_demo_has_returns_change_reports_and_cases_with_history() {
     assert!(returns::Entity::find().count(db).await.unwrap() > 1000);
 
     let imports = ofsted_imports::Entity::find().all(db).await.unwrap();
-    assert_eq!(imports.len(), 3);
+    assert_eq!(imports.len(), 4);
     assert!(imports.iter().all(|i| i.status == "done"));
     let last = sufficiency::ofsted::web_import::report_of(&imports[2]).expect("report");
     assert!(!last.downgrades.is_empty(), "2023-24 has real downgrades");
@@ -41,6 +41,24 @@ async fn the_demo_has_returns_change_reports_and_cases_with_history() {
         .await
         .unwrap();
     assert_eq!(awaiting, 2, "two provider reports await confirmation");
+
+    // The leavers and joiners table closed a BCP children's home, and the
+    // report says so, our council's area first.
+    let leavers = sufficiency::ofsted::web_import::report_of(&imports[3]).expect("report");
+    assert_eq!(leavers.layout, "leavers and joiners");
+    assert_eq!(leavers.homes_deregistered[0].urn, "2607291", "{leavers:?}");
+    let closed = homes::Entity::find()
+        .filter(homes::Column::Urn.eq("2607291"))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(closed.registration_status, "resigned");
+    assert!(closed.registration_ended_on.is_some());
+    // Beaufort's two spellings are one organisation.
+    let aliases = organisation_aliases::Entity::find().all(db).await.unwrap();
+    assert_eq!(aliases.len(), 1);
+    assert_eq!(aliases[0].name, "Beaufort care Group");
 }
 
 /// Homes whose name and address Ofsted withheld get a fictional name and a

@@ -698,3 +698,82 @@ async fn retention_deletes_old_links_sent_emails_and_search_logs_only() {
         "only links expired more than a week ago go"
     );
 }
+
+/// Ofsted's leavers and joiners table says Alder House (A1) resigned on the
+/// Wednesday of last week.
+async fn alder_house_resigned_last_wednesday(app: &TestApp) {
+    let wednesday = this_week().plus(-1).monday() + Duration::days(2);
+    let day = wednesday.format("%d/%m/%Y");
+    let title = wednesday.format("%-d %B %Y");
+    let table = format!(
+        "Children's social care data in England \u{2013} Leavers and Joiners at {title}\n\
+         URN,Provision type,Local authority,Joiner status,Leaver status,\
+         First effective date (that the provider became resigned),\
+         Registration status (as at 1 April 2026),Registration status (as at {title}),Setting name\n\
+         {},Children's home,\"Bournemouth, Christchurch and Poole\",,Leaver,{day},Active,Resigned,Alder House\n",
+        app.seed.home_a1
+    );
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("leavers.csv");
+    std::fs::write(&path, table).expect("write");
+    let file = sufficiency::ofsted::read_file(&path, &app.state.sandbox)
+        .await
+        .expect("parse");
+    let summary = sufficiency::ofsted::import(
+        &app.db,
+        &sufficiency::auth::Viewer::system("test"),
+        &file,
+        &app.state.settings,
+    )
+    .await
+    .expect("import");
+    assert_eq!(summary.homes_deregistered.len(), 1, "{summary}");
+}
+
+#[tokio::test]
+async fn a_home_that_closed_leaves_the_weekly_lists_from_the_week_after() {
+    let app = TestApp::new().await;
+    crate::support::place_seed_homes(&app).await;
+    let last_week = this_week().plus(-1);
+    file(&app, &app.seed.home_a1, last_week, 2).await;
+    let mut c = app.signed_in(Persona::Commissioner).await;
+    assert!(c.get("/map").await.text().contains("Alder House"));
+    alder_house_resigned_last_wednesday(&app).await;
+
+    // This week's request and non-filers list leave it out.
+    run(&app, Job::ReturnRequest, this_monday_8am()).await;
+    let to_a = emails(&app, "return_request")
+        .await
+        .into_iter()
+        .find(|e| e.to_address == "provider-a@test.example")
+        .expect("A still has a home to file for");
+    assert!(
+        !to_a.body_text.contains(&app.seed.home_a1),
+        "{}",
+        to_a.body_text
+    );
+    assert!(to_a.body_text.contains(&app.seed.home_a2));
+
+    // The board: last week still shows it (it filed), this week does not.
+    c.get(&format!("/returns?week={last_week}"))
+        .await
+        .assert_contains("Alder House");
+    let now = c.get(&format!("/returns?week={}", this_week())).await;
+    now.assert_status(StatusCode::OK);
+    assert!(!now.text().contains("Alder House"), "{}", now.text());
+
+    // Capacity: counted in last week, not in this one.
+    let ours = sufficiency::organisations::our_council_id(&app.db, &app.state.settings.council)
+        .await
+        .unwrap();
+    let then = sufficiency::capacity::capacity(&app.db, ours, last_week, 1)
+        .await
+        .unwrap();
+    let now = sufficiency::capacity::capacity(&app.db, ours, this_week(), 1)
+        .await
+        .unwrap();
+    assert_eq!(then.totals.homes, now.totals.homes + 1);
+
+    // And the map no longer shows it.
+    assert!(!c.get("/map").await.text().contains("Alder House"));
+}
