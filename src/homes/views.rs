@@ -180,6 +180,11 @@ impl ShowPage {
         crate::quality::RatingState::of(&self.d.home.registration_status, self.d.current()).label()
     }
 
+    /// Whether the home is registered this week, so files a return for it.
+    pub fn files_this_week(&self) -> bool {
+        super::was_registered_during(&self.d.home, self.returns.this_week)
+    }
+
     /// A report awaiting confirmation that does not count yet.
     pub fn pending(&self) -> Option<&crate::db::entities::inspections::Model> {
         crate::quality::pending_report(&self.d.inspections)

@@ -64,10 +64,11 @@ pub fn name_key(name: &str) -> String {
     words.join(" ")
 }
 
-/// The same key without a trailing "limited"/"plc": used only to *report*
-/// likely duplicates, never to merge them.
+/// The same key without a trailing "limited"/"plc" or apostrophes
+/// ("Childrens"/"Children's"): used only to *report* likely duplicates,
+/// never to merge them.
 pub fn loose_key(name: &str) -> String {
-    let key = name_key(name);
+    let key = name_key(name).replace(['\'', '\u{2019}'], "");
     key.strip_suffix(" limited")
         .or_else(|| key.strip_suffix(" plc"))
         .unwrap_or(&key)
@@ -373,6 +374,10 @@ mod tests {
         assert_eq!(
             loose_key("Beaufort care Group"),
             loose_key("Beaufort Care Group Limited")
+        );
+        assert_eq!(
+            loose_key("Compass Childrens Homes Ltd"),
+            loose_key("Compass Children\u{2019}s Homes Limited")
         );
     }
 

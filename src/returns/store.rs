@@ -305,6 +305,9 @@ pub async fn file(
     if !viewer.role.edits_market() && !viewer.belongs_to(home.provider_id) {
         return Err(Error::Forbidden);
     }
+    if !crate::homes::was_registered_during(home, week) {
+        return Err(Error::field("week", not_registered(home)));
+    }
     // Serialise filings for one home (PostgreSQL; SQLite's write lock
     // already does).
     homes::Entity::find_by_id(home.id)
@@ -488,5 +491,21 @@ pub async fn no_change(
         Ok(filed) => Ok(NoChange::Filed(filed)),
         Err(Error::Invalid(errors)) => Ok(NoChange::NoLongerFits(errors.summary())),
         Err(other) => Err(other),
+    }
+}
+
+/// Why a home that is no longer registered cannot file for a week.
+fn not_registered(home: &homes::Model) -> String {
+    let status = crate::homes::status_label(&home.registration_status).to_lowercase();
+    match home.registration_ended_on {
+        Some(ended) => format!(
+            "{}'s registration ended ({status}) on {}: returns can be filed only for weeks up to then",
+            home.name,
+            crate::web::filters::long_date(&ended)
+        ),
+        None => format!(
+            "{} is no longer registered ({status}): returns cannot be filed for it",
+            home.name
+        ),
     }
 }

@@ -776,4 +776,26 @@ async fn a_home_that_closed_leaves_the_weekly_lists_from_the_week_after() {
 
     // And the map no longer shows it.
     assert!(!c.get("/map").await.text().contains("Alder House"));
+
+    // Its provider may still amend last week, not file for this one.
+    let mut api = app.api_client(Persona::ProviderA).await;
+    let body = json!({ "occupied_ours": 3, "occupied_other": 1, "vacancies": [] }).to_string();
+    let refused = api
+        .put_json(
+            &format!("/api/v1/homes/{}/returns/{}", app.seed.home_a1, this_week()),
+            &body,
+        )
+        .await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("registration ended"),
+        "{}",
+        refused.body
+    );
+    api.put_json(
+        &format!("/api/v1/homes/{}/returns/{last_week}", app.seed.home_a1),
+        &body,
+    )
+    .await
+    .assert_status(StatusCode::OK);
 }
