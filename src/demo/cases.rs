@@ -203,23 +203,45 @@ pub async fn generate(
         .len())
 }
 
-/// Two providers report inspections the council has still to confirm.
+/// Two providers report inspections the council has still to confirm: one
+/// reports Good for a flagged home with an open case (it stays flagged
+/// until confirmed: the case page asks to confirm it before closing), one
+/// reports Requires improvement for a home rated Good (flagged at once).
 async fn report_new_inspections(db: &DatabaseConnection) -> Result<(), StartError> {
     let candidates = homes::Entity::find()
         .filter(homes::Column::ProvisionType.eq("childrens_home"))
         .filter(homes::Column::RegistrationStatus.eq("active"))
         .filter(homes::Column::ProviderId.is_not_null())
         .order_by_asc(homes::Column::Urn)
-        .limit(40)
         .all(db)
         .await?;
-    let reported_on = Utc::now().date_naive() - Duration::days(9);
-    for (home, judgement) in candidates
+    let open_cases: Vec<i64> = monitoring_cases::Entity::find()
+        .filter(monitoring_cases::Column::Status.eq("open"))
+        .filter(monitoring_cases::Column::Reason.eq("rating"))
+        .order_by_asc(monitoring_cases::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.home_id)
+        .collect();
+    let flagged = open_cases
         .iter()
-        .step_by(17)
-        .take(2)
-        .zip(["good", "requires_improvement"])
-    {
+        .find_map(|id| candidates.iter().find(|h| h.id == *id));
+    let mut rated_good = None;
+    for home in &candidates {
+        let current = crate::db::entities::inspections::Entity::find()
+            .filter(crate::db::entities::inspections::Column::HomeId.eq(home.id))
+            .filter(crate::db::entities::inspections::Column::IsCurrent.eq(true))
+            .one(db)
+            .await?;
+        if current.is_some_and(|i| i.overall.as_deref() == Some("good")) {
+            rated_good = Some(home);
+            break;
+        }
+    }
+    let reported_on = Utc::now().date_naive() - Duration::days(9);
+    for (home, judgement) in [(flagged, "good"), (rated_good, "requires_improvement")] {
+        let Some(home) = home else { continue };
         let provider = Viewer {
             display_name: "Registered manager (demo)".into(),
             role: Role::Provider,
