@@ -17,6 +17,7 @@ pub struct Settings {
     pub auth: Auth,
     pub uploads: Uploads,
     pub assets: Assets,
+    pub market: Market,
     pub returns: Returns,
     pub cases: Cases,
     pub map: Map,
@@ -85,6 +86,38 @@ pub struct Uploads {
     pub parser_cpu_seconds: u64,
 }
 
+/// The placements market: the kinds of setting councils place children in.
+/// Only these file weekly returns and count in search, the map and the
+/// capacity dashboard; other settings Ofsted registers (boarding schools,
+/// colleges, adoption agencies) are still imported, rated and listed.
+/// Changing it changes those pages at the next start, with no migration.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Market {
+    pub provision_types: Vec<importers::vocab::ProvisionType>,
+}
+
+impl Market {
+    pub fn includes(&self, provision_type: importers::vocab::ProvisionType) -> bool {
+        self.provision_types.contains(&provision_type)
+    }
+
+    /// Whether a home's stored provision type is in the market.
+    pub fn includes_code(&self, code: &str) -> bool {
+        importers::vocab::ProvisionType::from_code(code).is_some_and(|t| self.includes(t))
+    }
+
+    pub fn codes(&self) -> Vec<&'static str> {
+        self.provision_types.iter().map(|t| t.code()).collect()
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.provision_types.is_empty() {
+            return Err("market.provision_types must name at least one provision type".into());
+        }
+        Ok(())
+    }
+}
+
 /// When weekly returns are due and when figures count as stale.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Returns {
@@ -93,6 +126,8 @@ pub struct Returns {
     /// Time of day it is due, UK time, "HH:MM".
     pub due_time: String,
     pub stale_after_days: i64,
+    /// How many weeks back a return may still be filed or amended.
+    pub amend_weeks: i64,
 }
 
 impl Returns {
@@ -308,6 +343,7 @@ impl Settings {
         }
         let settings: Settings = builder.build()?.try_deserialize()?;
         settings.returns.check().map_err(ConfigError::Invalid)?;
+        settings.market.check().map_err(ConfigError::Invalid)?;
         settings.cases.check().map_err(ConfigError::Invalid)?;
         settings.schedules.check().map_err(ConfigError::Invalid)?;
         Ok(settings)
@@ -341,6 +377,7 @@ mod tests {
             due_weekday: "Tuesday".into(),
             due_time: "12:00".into(),
             stale_after_days: 7,
+            amend_weeks: 8,
         }
     }
 

@@ -83,7 +83,9 @@ pub fn table() -> Vec<Route> {
         Route::at("/returns", Council).get(returns::routes::board),
         Route::at("/returns/export.csv", Council).get(returns::routes::export_csv),
         Route::at("/returns/export.xlsx", Council).get(returns::routes::export_xlsx),
-        Route::at("/returns/no-change", Provider).post(returns::routes::no_change_all),
+        Route::at("/returns/no-change", Provider)
+            .get(returns::routes::no_change_all_page)
+            .post(returns::routes::no_change_all),
         Route::at("/returns/template.xlsx", Provider).get(returns::routes::template_xlsx),
         Route::at("/returns/upload", Provider)
             .get(returns::routes::upload_page)

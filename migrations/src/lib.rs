@@ -25,6 +25,7 @@ mod m20261127_000016_returns_last_filed_index;
 mod m20261127_000017_session_versions;
 mod m20261127_000018_api_tokens_watched;
 mod m20261206_000019_dated_facts;
+mod m20261206_000020_late_from_first_filing;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000017_session_versions::Migration),
             Box::new(m20261127_000018_api_tokens_watched::Migration),
             Box::new(m20261206_000019_dated_facts::Migration),
+            Box::new(m20261206_000020_late_from_first_filing::Migration),
         ]
     }
 }

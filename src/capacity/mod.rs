@@ -24,6 +24,7 @@ use sea_orm::{
     QuerySelect, RelationTrait,
 };
 
+use crate::config::Market;
 use crate::db::entities::{homes, inspections, organisations, return_vacancies, returns};
 use crate::error::Result;
 use crate::search::MinRating;
@@ -318,16 +319,18 @@ async fn provider_names(
 
 pub async fn capacity(
     conn: &impl ConnectionTrait,
+    market: &Market,
     our_council_id: Option<i64>,
     week: IsoWeek,
     trend_weeks: i64,
 ) -> Result<Capacity> {
-    // Every home the council hosts or hosted: one closed since still counts
-    // in the weeks it filed for.
+    // Every home of the placements market the council hosts or hosted: one
+    // closed since still counts in the weeks it filed for.
     let local = match our_council_id {
         Some(id) => {
             homes::Entity::find()
                 .filter(homes::Column::HostCouncilId.eq(id))
+                .filter(crate::homes::in_market(market))
                 .all(conn)
                 .await?
         }
@@ -339,7 +342,7 @@ pub async fn capacity(
         Some(id) => (
             History::load(conn, id, first, week).await?,
             provider_names(conn, id).await?,
-            fees(conn, id, week).await?,
+            fees(conn, market, id, week).await?,
         ),
         None => Default::default(),
     };
@@ -423,7 +426,12 @@ struct PricedVacancy {
 /// `week`, by type. A vacancy a home offers week after week (the same
 /// beds-from date, ages, sexes, needs and fee) counts once, so a long-open
 /// bed does not outweigh the rest of the market.
-async fn fees(conn: &impl ConnectionTrait, council_id: i64, week: IsoWeek) -> Result<Vec<FeeBand>> {
+async fn fees(
+    conn: &impl ConnectionTrait,
+    market: &Market,
+    council_id: i64,
+    week: IsoWeek,
+) -> Result<Vec<FeeBand>> {
     use return_vacancies::Column as V;
     let priced: Vec<PricedVacancy> = return_vacancies::Entity::find()
         .select_only()
@@ -440,6 +448,7 @@ async fn fees(conn: &impl ConnectionTrait, council_id: i64, week: IsoWeek) -> Re
         .inner_join(returns::Entity)
         .join(JoinType::InnerJoin, returns::Relation::Homes.def())
         .filter(homes::Column::HostCouncilId.eq(council_id))
+        .filter(crate::homes::in_market(market))
         .filter(returns::Column::IsCurrent.eq(true))
         .filter(
             returns::Column::WeekStart.between(week.plus(-(FEE_WEEKS - 1)).monday(), week.monday()),

@@ -40,7 +40,14 @@ impl DashboardQuery {
 
 async fn load(state: &AppState, query: &DashboardQuery) -> Result<super::Capacity> {
     let ours = crate::organisations::our_council_id(&state.db, &state.settings.council).await?;
-    super::capacity(&state.db, ours, query.week()?, query.weeks()).await
+    super::capacity(
+        &state.db,
+        &state.settings.market,
+        ours,
+        query.week()?,
+        query.weeks(),
+    )
+    .await
 }
 
 pub async fn page(

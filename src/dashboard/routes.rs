@@ -26,7 +26,7 @@ pub async fn show(
     }
     let week = match query.week.as_str() {
         "" => None,
-        text => Some(crate::returns::routes::parse_week(text)?),
+        text => Some(crate::returns::parse_week(text)?),
     };
     crate::returns::routes::provider_week(&state, page, &viewer, week).await
 }

@@ -16,7 +16,8 @@ use crate::app::StartError;
 use crate::auth::Viewer;
 use crate::config::Settings;
 use crate::db::entities::{home_needs, homes};
-use crate::returns::store::{self, Filing};
+use crate::returns::filing::{self, Filing};
+use crate::returns::store;
 use crate::returns::{ReturnInput, Source, Unavailable, VacancyInput, this_week};
 
 /// A small deterministic random source, seeded per home and week.
@@ -202,7 +203,7 @@ pub async fn generate(
             };
             if back < 11
                 && dice.chance(30)
-                && let store::NoChange::Filed(_) = store::no_change(
+                && let filing::NoChange::Filed(_) = filing::no_change(
                     &txn,
                     &viewer,
                     home,
@@ -217,7 +218,7 @@ pub async fn generate(
                 continue;
             }
             let input = plausible(&facts, week, &mut dice, ours_percent);
-            store::file(
+            filing::file(
                 &txn,
                 &viewer,
                 home,
@@ -239,7 +240,7 @@ pub async fn generate(
                 } else {
                     amended.note = Some("Corrected: placement confirmed for next week.".into());
                 }
-                store::file(
+                filing::file(
                     &txn,
                     &viewer,
                     home,

@@ -28,6 +28,11 @@ pub fn registered_during(week: IsoWeek) -> Condition {
         .add(homes::Column::RegistrationEndedOn.gte(week.monday()))
 }
 
+/// Homes of the placements market's kinds (`config::Market`).
+pub fn in_market(market: &crate::config::Market) -> Condition {
+    Condition::all().add(homes::Column::ProvisionType.is_in(market.codes()))
+}
+
 /// [`registered_during`] for one home.
 pub fn was_registered_during(home: &homes::Model, week: IsoWeek) -> bool {
     RegistrationStatus::from_code(&home.registration_status)

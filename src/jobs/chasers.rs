@@ -27,15 +27,18 @@ pub fn due_text(settings: &Settings, week: IsoWeek) -> String {
         .to_string()
 }
 
-/// Homes registered during the week, of these providers, or of every
-/// provider when `None`.
+/// Homes of the placements market registered during the week, of these
+/// providers, or of every provider when `None`.
 async fn open_homes(
     conn: &impl ConnectionTrait,
+    settings: &Settings,
     week: IsoWeek,
     provider_id: Option<i64>,
     host_council_id: Option<i64>,
 ) -> Result<Vec<homes::Model>> {
-    let mut query = homes::Entity::find().filter(crate::homes::registered_during(week));
+    let mut query = homes::Entity::find()
+        .filter(crate::homes::registered_during(week))
+        .filter(crate::homes::in_market(&settings.market));
     if let Some(id) = provider_id {
         query = query.filter(homes::Column::ProviderId.eq(id));
     }
@@ -105,7 +108,7 @@ pub async fn requests(
     let due = due_text(settings, week);
     let mut queued = 0;
     for (provider_id, people) in by_provider {
-        let homes = open_homes(conn, week, Some(provider_id), None).await?;
+        let homes = open_homes(conn, settings, week, Some(provider_id), None).await?;
         let ids: Vec<i64> = homes.iter().map(|h| h.id).collect();
         let done = filed(conn, &ids, week).await?;
         let pending: Vec<&homes::Model> = homes.iter().filter(|h| !done.contains(&h.id)).collect();
@@ -190,7 +193,7 @@ pub async fn non_filers(
     let Some(ours) = ours else {
         return Ok(0);
     };
-    let homes = open_homes(conn, week, None, Some(ours)).await?;
+    let homes = open_homes(conn, settings, week, None, Some(ours)).await?;
     let ids: Vec<i64> = homes.iter().map(|h| h.id).collect();
     let done = filed(conn, &ids, week).await?;
     let missing: Vec<&homes::Model> = homes.iter().filter(|h| !done.contains(&h.id)).collect();

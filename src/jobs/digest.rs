@@ -32,7 +32,8 @@ pub async fn build(
         return Ok(None);
     };
     let radius = f64::from(settings.map.radius_miles);
-    let near: HashMap<i64, homes::Model> = crate::map::homes_within(conn, centre, radius, &[])
+    let market = &settings.market.provision_types;
+    let near: HashMap<i64, homes::Model> = crate::map::homes_within(conn, centre, radius, market)
         .await?
         .into_iter()
         .map(|h| (h.id, h))

@@ -109,7 +109,15 @@ pub async fn homes(
         return Ok(Vec::new());
     };
     let radius = f64::from(settings.map.radius_miles);
-    let found = homes_within(conn, centre, radius, &filter.provision_types).await?;
+    // The placements market's kinds of home, or those of them asked for.
+    let types: Vec<ProvisionType> = settings
+        .market
+        .provision_types
+        .iter()
+        .copied()
+        .filter(|t| filter.provision_types.is_empty() || filter.provision_types.contains(t))
+        .collect();
+    let found = homes_within(conn, centre, radius, &types).await?;
     describe(conn, settings, found, filter).await
 }
 

@@ -81,6 +81,7 @@ pub async fn page(
         attribution: state.settings.map.tile_attribution.clone(),
         homes,
         query: MapQuery::parse(Some(&raw))?,
+        types: state.settings.market.provision_types.clone(),
     }))
 }
 

@@ -12,6 +12,8 @@ use crate::web::page::PageContext;
 pub struct MapPage {
     pub page: PageContext,
     pub homes: Vec<MapHome>,
+    /// The placements market's kinds of home, for the filter.
+    pub types: Vec<ProvisionType>,
     pub query: MapQuery,
     pub data_url: String,
     /// The query string the page was asked with, for its downloads.
@@ -23,9 +25,6 @@ pub struct MapPage {
 }
 
 impl MapPage {
-    pub fn types(&self) -> &'static [ProvisionType] {
-        ProvisionType::ALL
-    }
     pub fn has_type(&self, t: &ProvisionType) -> bool {
         self.query.types.iter().any(|c| c == t.code())
     }

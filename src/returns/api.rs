@@ -10,8 +10,8 @@ use importers::vocab::{IsoWeek, Need, Pence, Sexes};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::rules::{self, Field, Problem};
-use super::store::{self, Filing, ReturnView};
+use super::filing::{self, Filed, Filing};
+use super::store::{self, ReturnView};
 use super::{ReturnInput, Source, Unavailable, VacancyInput, this_week};
 use crate::app::AppState;
 use crate::auth::Viewer;
@@ -180,29 +180,6 @@ impl ReturnBody {
     }
 }
 
-fn api_field(p: &Problem) -> String {
-    let name = match p.field {
-        Field::Capacity => "capacity",
-        Field::OccupiedOurs => "occupied_ours",
-        Field::OccupiedOther => "occupied_other",
-        Field::Unavailable => "not_admittable",
-        Field::UnavailableOtherReason => "not_admittable.other_reason",
-        Field::Vacancies => "vacancies",
-        Field::Note => "note",
-        Field::Beds => "beds",
-        Field::AvailableFrom => "available_from",
-        Field::Ages => "min_age",
-        Field::Sexes => "sexes",
-        Field::Needs => "needs",
-        Field::Fee => "weekly_fee",
-        Field::VacancyNote => "note",
-    };
-    match p.vacancy {
-        Some(i) => format!("vacancies[{i}].{name}"),
-        None => name.to_string(),
-    }
-}
-
 fn resource(urn: &str, view: &ReturnView) -> ReturnResource {
     let r = &view.ret;
     ReturnResource {
@@ -273,7 +250,9 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
 }
 
 fn parse_week(text: &str) -> Result<IsoWeek, ApiError> {
-    super::routes::parse_week(text).map_err(ApiError)
+    text.trim()
+        .parse::<IsoWeek>()
+        .map_err(|e| ApiError(Error::field("week", e.to_string())))
 }
 
 /// File a home's return for a week.
@@ -314,38 +293,40 @@ pub async fn put_return(
     let input = body
         .into_input(facts.states_capacity())
         .map_err(|e| ApiError(Error::Invalid(e)))?;
-    let problems = rules::check(&input, &facts, week);
-    if !problems.is_empty() {
-        let mut errors = FormErrors::default();
-        for p in &problems {
-            errors.add(api_field(p), p.message.clone());
-        }
-        return Err(ApiError(Error::Invalid(errors)));
-    }
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(|k| format!("api:{}", k.trim()))
-        .filter(|k| k.len() > 4 && k.len() <= 68);
-    let txn = crate::db::begin_write(&state.db).await?;
-    if let Some(current) = store::current(&txn, home.id, week).await?
-        && current.to_input() == input
-    {
-        txn.commit().await?;
-        return Ok((StatusCode::OK, Json(resource(&home.urn, &current))));
-    }
     let filing = Filing {
-        idempotency_key: key,
+        idempotency_key: idempotency_key(&headers)?,
         ..Filing::new(Source::Api)
     };
-    let filed = store::file(&txn, &viewer, &home, week, &input, filing, &state.settings).await?;
-    txn.commit().await?;
-    let status = if !filed.duplicate && filed.view.ret.version == 1 {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
+    let filed = filing::file_now(
+        &state.db,
+        &viewer,
+        &home,
+        week,
+        &input,
+        filing,
+        &state.settings,
+    )
+    .await?;
+    let status = match &filed {
+        Filed::New(view) if view.ret.version == 1 => StatusCode::CREATED,
+        _ => StatusCode::OK,
     };
-    Ok((status, Json(resource(&home.urn, &filed.view))))
+    Ok((status, Json(resource(&home.urn, filed.view()))))
+}
+
+/// The `Idempotency-Key` header, if sent: up to 64 characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or_default().trim();
+    if key.is_empty() || key.len() > 64 {
+        return Err(ApiError(Error::field(
+            "idempotency_key",
+            "The Idempotency-Key header must be 1 to 64 visible characters",
+        )));
+    }
+    Ok(Some(format!("api:{key}")))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

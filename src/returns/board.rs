@@ -50,6 +50,12 @@ pub struct Row {
 }
 
 impl Row {
+    /// Filed more than once for the week: its status stays its first
+    /// filing's.
+    pub fn amended(&self) -> bool {
+        self.ret.as_ref().is_some_and(|r| r.version > 1)
+    }
+
     pub fn type_label(&self) -> &'static str {
         crate::homes::type_label(&self.home.provision_type)
     }
@@ -119,8 +125,8 @@ fn last_filed() -> Expr {
     )
 }
 
-/// The board for `week`: homes registered that week the viewer may see,
-/// matching the filter.
+/// The board for `week`: homes of the placements market registered that
+/// week the viewer may see, matching the filter.
 pub async fn week(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -154,6 +160,7 @@ pub async fn week(
             Alias::new("current_inspection"),
         )
         .filter(crate::homes::registered_during(week))
+        .filter(crate::homes::in_market(&settings.market))
         .filter(crate::homes::visible_to(viewer));
     if let Some(id) = filter.council_id {
         query = query.filter(homes::Column::HostCouncilId.eq(id));

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod board;
 pub mod chart;
+pub mod filing;
 pub mod form;
 pub mod offers;
 pub mod one_click;
@@ -210,6 +211,14 @@ pub fn stale_before(
     stale_after_days: i64,
 ) -> chrono::DateTime<chrono::Utc> {
     now - chrono::Duration::days(stale_after_days)
+}
+
+/// A week from a URL or a form: any well-formed ISO week (`2026-W48`).
+/// Which weeks may be filed is the filing's rule (`filing::Window`).
+pub fn parse_week(text: &str) -> crate::error::Result<IsoWeek> {
+    text.trim()
+        .parse()
+        .map_err(|_| crate::error::Error::NotFound)
 }
 
 /// The current week in the UK.

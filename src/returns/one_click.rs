@@ -14,7 +14,8 @@ use importers::vocab::IsoWeek;
 use sea_orm::{ConnectionTrait, EntityTrait};
 
 use super::Source;
-use super::store::{self, Filing, NoChange, ReturnView};
+use super::filing::{self, Filing, NoChange};
+use super::store::{self, ReturnView};
 use crate::app::AppState;
 use crate::auth::{Role, Viewer};
 use crate::db::entities::{email_links, homes, users};
@@ -100,10 +101,12 @@ pub async fn file(
     };
     let filing = Filing::new(Source::NoChange);
     let done =
-        store::no_change(&txn, &viewer, &checked.home, checked.week, filing, settings).await?;
+        filing::no_change(&txn, &viewer, &checked.home, checked.week, filing, settings).await?;
     match &done {
         // Nothing filed: keep the link usable for when it can be.
-        NoChange::NothingToCopy | NoChange::NoLongerFits(_) => txn.rollback().await?,
+        NoChange::NothingToCopy | NoChange::NoLongerFits(_) | NoChange::Refused(_) => {
+            txn.rollback().await?
+        }
         _ => txn.commit().await?,
     }
     Ok(Ok((done, checked)))
@@ -212,9 +215,9 @@ pub async fn submit(
         Err(refusal) => return Ok(refused(page, refusal)),
     };
     let (state_name, figures, message) = match done {
-        NoChange::Filed(filed) => (
+        NoChange::Filed(view) => (
             "filed",
-            Some(filed.view),
+            Some(view),
             "Last week's figures were filed again for this week.".to_string(),
         ),
         NoChange::AlreadyFiled(view) => (
@@ -234,6 +237,7 @@ pub async fn submit(
                 "Last week's figures no longer fit the home's details ({why}). Sign in to update the return."
             ),
         ),
+        NoChange::Refused(why) => ("nothing", None, format!("Nothing was filed: {why}.")),
     };
     Ok(render(&OneClickPage {
         page,

@@ -11,12 +11,15 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::board::{self, Filter};
+use super::filing::{self, Filed, Filing, NoChange};
 use super::form::{Action, ReturnForm};
-use super::store::{self, Filing, NoChange};
+use super::parse_week;
+use super::store;
 use super::views::{
-    BoardPage, BoardQuery, FormPage, HistoryPage, ProviderPage, ProviderRow, week_label,
+    BoardPage, BoardQuery, FormPage, HistoryPage, NoChangeAllPage, ProviderPage, ProviderRow,
+    week_label,
 };
-use super::{Source, Status, rules, this_week};
+use super::{Source, Status, this_week};
 use crate::app::AppState;
 use crate::auth::{Role, Viewer};
 use crate::error::{Error, Result};
@@ -28,17 +31,6 @@ use crate::web::pagination::Pagination;
 
 /// Homes a page of the returns board shows: more than any one council hosts.
 const BOARD_PER_PAGE: u64 = 200;
-
-/// A week from a URL: this week at the latest plus one (providers file early
-/// for next Monday), never older than 2000.
-pub fn parse_week(text: &str) -> Result<IsoWeek> {
-    let week: IsoWeek = text.parse().map_err(|_| Error::NotFound)?;
-    if week > this_week().plus(1) {
-        Err(Error::NotFound)
-    } else {
-        Ok(week)
-    }
-}
 
 fn new_key() -> String {
     let mut bytes = [0u8; 16];
@@ -91,10 +83,13 @@ pub async fn provider_week(
 pub async fn form_page(
     State(state): State<AppState>,
     page: PageContext,
+    viewer: Viewer,
     Path((urn, week)): Path<(String, String)>,
 ) -> Result<Response> {
     let week = parse_week(&week)?;
     let home = store::home_by_urn(&state.db, &urn).await?;
+    // A week that may not be filed says why, before any form.
+    filing::may_file(&viewer, &home, week, chrono::Utc::now(), &state.settings)?;
     let facts = store::facts(&state.db, &home).await?;
     let current = store::current(&state.db, home.id, week).await?;
     let (form, prefilled_from, current_version) = match &current {
@@ -195,38 +190,43 @@ pub async fn submit(
         Ok(input) => input,
         Err(errors) => return Ok(again(form, errors, page)),
     };
-    let problems = rules::check(&input, &facts, week);
-    if !problems.is_empty() {
-        return Ok(again(form, store::form_errors(&problems), page));
-    }
     let filing = Filing {
         idempotency_key: form.idempotency_key(),
         ..Filing::new(Source::Form)
     };
-    let txn = crate::db::begin_write(&state.db).await?;
-    let filed = match store::file(&txn, &viewer, &home, week, &input, filing, &state.settings).await
+    let filed = match filing::file_now(
+        &state.db,
+        &viewer,
+        &home,
+        week,
+        &input,
+        filing,
+        &state.settings,
+    )
+    .await
     {
         Ok(filed) => filed,
         Err(Error::Invalid(errors)) => return Ok(again(form, errors, page)),
         Err(other) => return Err(other),
     };
-    txn.commit().await?;
-    let heading = if filed.duplicate {
-        format!("This return for {} was already filed", home.name)
-    } else if filed.view.ret.version > 1 {
-        format!(
+    let heading = match &filed {
+        Filed::Repeated(_) => format!("This return for {} was already filed", home.name),
+        Filed::Unchanged(_) => format!(
+            "Nothing changed: {}'s return for {week} already says this",
+            home.name
+        ),
+        Filed::New(view) if view.ret.version > 1 => format!(
             "Return for {} amended ({}, version {})",
-            home.name, week, filed.view.ret.version
-        )
-    } else {
-        format!("Return for {} filed ({week})", home.name)
+            home.name, week, view.ret.version
+        ),
+        Filed::New(_) => format!("Return for {} filed ({week})", home.name),
     };
     flash(
         &session,
         heading,
         Some(format!(
             "{} admittable vacancies reported for the {}.",
-            filed.view.ret.vacancies,
+            filed.view().ret.vacancies,
             week_label(week)
         )),
     )
@@ -242,17 +242,7 @@ async fn copy_forward(
     session: &Session,
 ) -> Result<String> {
     let home = store::home_by_urn(&state.db, urn).await?;
-    let txn = crate::db::begin_write(&state.db).await?;
-    let outcome = store::no_change(
-        &txn,
-        viewer,
-        &home,
-        week,
-        Filing::new(Source::NoChange),
-        &state.settings,
-    )
-    .await?;
-    txn.commit().await?;
+    let outcome = filing::no_change_now(&state.db, viewer, &home, week, &state.settings).await?;
     let form = format!("/homes/{}/returns/{week}", home.urn);
     Ok(match outcome {
         NoChange::Filed(_) => {
@@ -294,6 +284,15 @@ async fn copy_forward(
             .await;
             form
         }
+        NoChange::Refused(why) => {
+            notice(
+                session,
+                format!("Nothing filed for {}", home.name),
+                Some(why),
+            )
+            .await;
+            after_filing(viewer, &home.urn)
+        }
     })
 }
 
@@ -314,6 +313,35 @@ pub struct WeekForm {
     week: String,
 }
 
+/// "No change for all homes", asked once: the homes it will file.
+pub async fn no_change_all_page(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    Query(form): Query<WeekForm>,
+) -> Result<Response> {
+    let week = if form.week.is_empty() {
+        this_week()
+    } else {
+        parse_week(&form.week)?
+    };
+    let homes = filing::still_to_file(&state.db, &viewer, week, &state.settings).await?;
+    let (mut copyable, mut without) = (Vec::new(), Vec::new());
+    for (home, previous) in homes {
+        match previous {
+            Some(view) => copyable.push((home, view.ret)),
+            None => without.push(home),
+        }
+    }
+    Ok(render(&NoChangeAllPage {
+        page,
+        week,
+        council: state.settings.council.short_name.clone(),
+        copyable,
+        without,
+    }))
+}
+
 /// "No change for all homes": every home of the provider not yet filed this
 /// week that has an earlier return, in one transaction.
 pub async fn no_change_all(
@@ -327,35 +355,8 @@ pub async fn no_change_all(
     } else {
         parse_week(&form.week)?
     };
-    let filter = Filter {
-        provider_id: viewer.organisation_id,
-        ..Default::default()
-    };
-    let board = board::week(&state.db, &viewer, week, &filter, &state.settings).await?;
-    let txn = crate::db::begin_write(&state.db).await?;
-    let (mut filed, mut skipped) = (0, Vec::new());
-    for row in board.rows.iter().filter(|r| !r.status.is_filed()) {
-        let home = store::home_by_urn(&txn, &row.home.urn).await?;
-        match store::no_change(
-            &txn,
-            &viewer,
-            &home,
-            week,
-            Filing::new(Source::NoChange),
-            &state.settings,
-        )
-        .await?
-        {
-            NoChange::Filed(_) => filed += 1,
-            NoChange::AlreadyFiled(_) => {}
-            NoChange::NothingToCopy => skipped.push(format!("{} has no earlier return", home.name)),
-            NoChange::NoLongerFits(_) => skipped.push(format!(
-                "{}'s figures no longer fit its registration",
-                home.name
-            )),
-        }
-    }
-    txn.commit().await?;
+    let done = filing::no_change_for_all(&state.db, &viewer, week, &state.settings).await?;
+    let (filed, skipped) = (done.filed.len(), done.skipped);
     let plural = if filed == 1 { "return" } else { "returns" };
     if skipped.is_empty() {
         flash(
@@ -459,7 +460,7 @@ pub async fn board(
             .iter()
             .map(|l| l.name.clone())
             .collect(),
-        types: ProvisionType::ALL,
+        types: state.settings.market.provision_types.clone(),
     }))
 }
 
@@ -485,10 +486,19 @@ pub async fn export_xlsx(
         .xlsx_response(&format!("returns-{}.xlsx", board.week), "Returns"))
 }
 
-pub async fn template_xlsx(State(state): State<AppState>, viewer: Viewer) -> Result<Response> {
+pub async fn template_xlsx(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(form): Query<WeekForm>,
+) -> Result<Response> {
     use axum::response::IntoResponse;
-    let bytes = super::upload::template(&state.db, &viewer, &state.settings).await?;
-    let name = format!("returns-{}.xlsx", this_week());
+    let week = if form.week.is_empty() {
+        this_week()
+    } else {
+        parse_week(&form.week)?
+    };
+    let bytes = super::upload::template(&state.db, &viewer, week, &state.settings).await?;
+    let name = format!("returns-{week}.xlsx");
     Ok((
         [
             (
@@ -587,14 +597,22 @@ pub async fn confirm(
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let count = super::upload::confirm(&state.db, &viewer, &id, &state.settings).await?;
+    let done = super::upload::confirm(&state.db, &viewer, &id, &state.settings).await?;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
     flash(
         &session,
         format!(
-            "{count} return{} filed from your spreadsheet",
-            if count == 1 { "" } else { "s" }
+            "{} return{} filed from your spreadsheet",
+            done.filed,
+            plural(done.filed)
         ),
-        None,
+        (done.unchanged > 0).then(|| {
+            format!(
+                "{} row{} had no change and filed nothing: those returns stand as they were.",
+                done.unchanged,
+                plural(done.unchanged)
+            )
+        }),
     )
     .await;
     Ok(redirect("/"))

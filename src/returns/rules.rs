@@ -26,6 +26,32 @@ pub enum Field {
 
 impl Field {
     /// The form field the error summary links to.
+    /// The field's name in the JSON API's body: `occupied_ours`,
+    /// `vacancies[0].beds`.
+    pub fn api_name(self, vacancy: Option<usize>) -> String {
+        let name = match self {
+            Field::Capacity => "capacity",
+            Field::OccupiedOurs => "occupied_ours",
+            Field::OccupiedOther => "occupied_other",
+            Field::Unavailable => "not_admittable",
+            Field::UnavailableOtherReason => "not_admittable.other_reason",
+            Field::Vacancies => "vacancies",
+            Field::Note => "note",
+            Field::Beds => "beds",
+            Field::AvailableFrom => "available_from",
+            Field::Ages => "min_age",
+            Field::Sexes => "sexes",
+            Field::Needs => "needs",
+            Field::Fee => "weekly_fee",
+            Field::VacancyNote => "note",
+        };
+        match vacancy {
+            Some(i) => format!("vacancies[{i}].{name}"),
+            None => name.to_string(),
+        }
+    }
+
+    /// The field's id on the return form.
     pub fn form_id(self, vacancy: Option<usize>) -> String {
         let base = match self {
             Field::Capacity => "capacity",

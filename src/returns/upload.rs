@@ -6,7 +6,7 @@
 use base64::Engine;
 use chrono::Utc;
 use importers::returns::{ReturnRows, ReturnsFile, headings};
-use importers::vocab::{IsoWeek, Need, RegistrationStatus, Sexes};
+use importers::vocab::{IsoWeek, Need, Sexes};
 use importers::{FileError, Format, Limits, RowError};
 use rand::RngCore;
 use sea_orm::{
@@ -15,9 +15,10 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::filing::{self, Filing};
 use super::rules::Field;
-use super::store::{self, Filing};
-use super::{ReturnInput, Source, Unavailable, VacancyInput, rules, this_week};
+use super::store;
+use super::{ReturnInput, Source, Unavailable, VacancyInput, rules};
 use crate::audit::{self, Change};
 use crate::auth::Viewer;
 use crate::config::Settings;
@@ -33,6 +34,43 @@ pub struct PreviewReturn {
     pub week: IsoWeek,
     pub first_row: usize,
     pub input: ReturnInput,
+    /// The week's current return before this upload, as figures.
+    #[serde(default)]
+    pub before: Option<Figures>,
+}
+
+impl PreviewReturn {
+    /// The same as the week's current return: filing files nothing.
+    pub fn unchanged(&self) -> bool {
+        self.before.as_ref().is_some_and(|b| b.input == self.input)
+    }
+
+    pub fn after(&self) -> Figures {
+        Figures::of(&self.input)
+    }
+}
+
+/// What a preview shows of a return.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    pub occupied_ours: u32,
+    pub occupied_other: u32,
+    pub not_admittable: u32,
+    pub vacancies: u32,
+    /// The whole return, to tell "no change" from a change in the details.
+    pub input: ReturnInput,
+}
+
+impl Figures {
+    pub fn of(input: &ReturnInput) -> Self {
+        Figures {
+            occupied_ours: input.occupied_ours,
+            occupied_other: input.occupied_other,
+            not_admittable: input.unavailable.total(),
+            vacancies: input.vacant_beds(),
+            input: input.clone(),
+        }
+    }
 }
 
 /// What an upload would file and every problem found.
@@ -100,12 +138,13 @@ pub async fn prepare(
     db: &DatabaseConnection,
     viewer: &Viewer,
     file: ReturnsFile,
+    settings: &Settings,
 ) -> Result<Preview> {
     let mut preview = Preview {
         problems: file.errors,
         ..Default::default()
     };
-    let latest_week = this_week().plus(1);
+    let now = Utc::now();
     let urns: Vec<&str> = file.returns.iter().map(|r| r.urn.as_str()).collect();
     let known = store::facts_by_urn(db, &urns).await?;
     for rows in &file.returns {
@@ -125,14 +164,11 @@ pub async fn prepare(
             ));
             continue;
         };
-        if rows.week > latest_week {
-            preview.problems.push(problem(
-                headings::WEEK,
-                format!(
-                    "{} is in the future: returns are for this week or earlier",
-                    rows.week
-                ),
-            ));
+        // Market, window and registration: the filing's own checks.
+        if let Err(e) = filing::may_file(viewer, home, rows.week, now, settings) {
+            preview
+                .problems
+                .push(problem(headings::WEEK, e.public_message().1));
             continue;
         }
         let mut input = to_input(rows);
@@ -151,12 +187,16 @@ pub async fn prepare(
                 message: p.message,
             });
         }
+        let before = store::current(db, home.id, rows.week)
+            .await?
+            .map(|current| Figures::of(&current.to_input()));
         preview.returns.push(PreviewReturn {
             urn: home.urn.clone(),
             name: home.name.clone(),
             week: rows.week,
             first_row: rows.first_row,
             input,
+            before,
         });
     }
     preview.problems.sort_by_key(|p| p.row);
@@ -197,7 +237,7 @@ pub async fn receive(
         .await
         .map_err(UploadError::File)?;
     let rows = file.rows;
-    let preview = prepare(db, viewer, file).await?;
+    let preview = prepare(db, viewer, file, settings).await?;
     let id = new_id();
     let payload = serde_json::to_string(&preview).map_err(Error::internal)?;
     return_uploads::ActiveModel {
@@ -244,13 +284,21 @@ pub async fn find(db: &DatabaseConnection, viewer: &Viewer, id: &str) -> Result<
     Ok(Upload { record, preview })
 }
 
+/// What confirming an upload filed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Confirmed {
+    pub filed: usize,
+    /// Rows identical to the week's current return: nothing filed for them.
+    pub unchanged: usize,
+}
+
 /// Files every return of a previewed upload in one transaction: all or none.
 pub async fn confirm(
     db: &DatabaseConnection,
     viewer: &Viewer,
     id: &str,
     settings: &Settings,
-) -> Result<usize> {
+) -> Result<Confirmed> {
     let upload = find(db, viewer, id).await?;
     if upload.record.status != "pending" {
         return Err(Error::BadRequest(
@@ -263,15 +311,16 @@ pub async fn confirm(
         ));
     }
     let txn = crate::db::begin_write(db).await?;
+    let mut count = 0;
     for r in &upload.preview.returns {
         let home = store::home_by_urn(&txn, &r.urn).await?;
         let filing = Filing {
             idempotency_key: Some(format!("upload:{id}:{}", r.week)),
             ..Filing::new(Source::Upload)
         };
-        store::file(&txn, viewer, &home, r.week, &r.input, filing, settings).await?;
+        let filed = filing::file(&txn, viewer, &home, r.week, &r.input, filing, settings).await?;
+        count += usize::from(filed.is_new());
     }
-    let count = upload.preview.returns.len();
     let mut record = upload.record.into_active_model();
     record.status = Set("filed".into());
     record.decided_at = Set(Some(Utc::now().fixed_offset()));
@@ -279,12 +328,18 @@ pub async fn confirm(
     audit::record(
         &txn,
         viewer,
-        Change::event("upload_filed", "return_upload", Some(id.to_string()))
-            .summary(format!("Filed {count} returns from {}", record.file_name)),
+        Change::event("upload_filed", "return_upload", Some(id.to_string())).summary(format!(
+            "Filed {count} returns from {} ({} rows with no change)",
+            record.file_name,
+            upload.preview.returns.len() - count
+        )),
     )
     .await?;
     txn.commit().await?;
-    Ok(count)
+    Ok(Confirmed {
+        filed: count,
+        unchanged: upload.preview.returns.len() - count,
+    })
 }
 
 pub async fn discard(db: &DatabaseConnection, viewer: &Viewer, id: &str) -> Result<()> {
@@ -309,22 +364,22 @@ pub async fn delete_stale(db: &DatabaseConnection) -> Result<u64> {
     Ok(result.rows_affected)
 }
 
-/// The template: the provider's open homes for this week, filled in from
-/// each home's latest return, with drop-down lists and instructions.
+/// The template for `week`: the provider's homes that file for it, filled
+/// in from each home's latest return, with drop-down lists and instructions.
 pub async fn template(
     db: &DatabaseConnection,
     viewer: &Viewer,
+    week: IsoWeek,
     settings: &Settings,
 ) -> Result<Vec<u8>> {
     let organisation_id = viewer.organisation_id.ok_or(Error::Forbidden)?;
-    let open = RegistrationStatus::open_codes();
     let homes = homes::Entity::find()
         .filter(homes::Column::ProviderId.eq(organisation_id))
-        .filter(homes::Column::RegistrationStatus.is_in(open))
+        .filter(crate::homes::registered_during(week))
+        .filter(crate::homes::in_market(&settings.market))
         .order_by_asc(homes::Column::Name)
         .all(db)
         .await?;
-    let week = this_week();
     let mut lines = Vec::new();
     for home in &homes {
         let latest = store::latest_before(db, home.id, week.plus(1)).await?;

@@ -146,7 +146,7 @@ pub struct BoardPage {
     pub council: String,
     pub councils: Vec<(i64, String)>,
     pub localities: Vec<String>,
-    pub types: &'static [ProvisionType],
+    pub types: Vec<ProvisionType>,
     pub is_current_week: bool,
 }
 
@@ -186,9 +186,14 @@ impl ProviderRow {
         !self.row.status.is_filed() && self.previous.is_some()
     }
 
-    pub fn previous_week(&self) -> String {
-        self.previous
-            .as_ref()
+    /// The return the "Last return" column shows: this week's once filed,
+    /// else the latest earlier one.
+    pub fn last(&self) -> Option<&returns::Model> {
+        self.row.ret.as_ref().or(self.previous.as_ref())
+    }
+
+    pub fn last_week(&self) -> String {
+        self.last()
             .map(|r| IsoWeek::containing(r.week_start).to_string())
             .unwrap_or_default()
     }
@@ -246,5 +251,44 @@ pub struct PreviewPage {
 impl PreviewPage {
     pub fn pending(&self) -> bool {
         self.upload.record.status == "pending"
+    }
+
+    /// Returns the upload would file or amend.
+    pub fn changed(&self) -> usize {
+        self.upload.preview.returns.len() - self.unchanged()
+    }
+
+    /// Rows the same as the return already filed.
+    pub fn unchanged(&self) -> usize {
+        self.upload
+            .preview
+            .returns
+            .iter()
+            .filter(|r| r.unchanged())
+            .count()
+    }
+}
+
+/// "No change for all homes", before anything is filed: the homes it will
+/// file with the figures it will copy, and those it cannot.
+#[derive(Template)]
+#[template(path = "returns/no_change_all.html")]
+pub struct NoChangeAllPage {
+    pub page: PageContext,
+    pub week: IsoWeek,
+    pub council: String,
+    /// Homes with an earlier return, and that return.
+    pub copyable: Vec<(crate::db::entities::homes::Model, returns::Model)>,
+    /// Homes with no earlier return to copy.
+    pub without: Vec<crate::db::entities::homes::Model>,
+}
+
+impl NoChangeAllPage {
+    pub fn week_label(&self) -> String {
+        week_label(self.week)
+    }
+
+    pub fn week_of(r: &returns::Model) -> IsoWeek {
+        IsoWeek::containing(r.week_start)
     }
 }

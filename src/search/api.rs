@@ -166,7 +166,7 @@ pub async fn vacancies(
         .parse(&state.db, &offers)
         .await
         .map_err(Error::Invalid)?;
-    let outcome = super::search(&offers, &criteria, state.settings.returns.stale_after_days);
+    let outcome = super::search(&offers, &criteria, &state.settings);
     state
         .search_log
         .record(&viewer, &criteria, &outcome, Channel::Api)

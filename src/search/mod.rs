@@ -94,7 +94,7 @@ pub struct Criteria {
     pub origin: Origin,
     pub max_miles: u32,
     pub needed_from: NaiveDate,
-    /// Empty: every type.
+    /// Empty: every type of the placements market.
     pub provision_types: Vec<ProvisionType>,
     pub emergency: bool,
     pub solo: bool,
@@ -186,8 +186,15 @@ pub struct Outcome {
 const WEEKS_BACK: i64 = 8;
 
 /// Runs a search on a snapshot of the offers index (current as of the
-/// database's `search_versions` when taken; see [`index`]).
-pub fn search(offers: &Snapshot, criteria: &Criteria, stale_after_days: i64) -> Outcome {
+/// database's `search_versions` when taken; see [`index`]), among the
+/// homes of the placements market (`settings.market`).
+pub fn search(
+    offers: &Snapshot,
+    criteria: &Criteria,
+    settings: &crate::config::Settings,
+) -> Outcome {
+    let market = &settings.market;
+    let stale_after_days = settings.returns.stale_after_days;
     let origin = criteria.origin.point;
     // A wider box than asked, for vacancies that miss only on distance.
     let reach = f64::from(criteria.max_miles) * 1.5 + 1.0;
@@ -197,6 +204,7 @@ pub fn search(offers: &Snapshot, criteria: &Criteria, stale_after_days: i64) -> 
     let mut outcome = Outcome::default();
     for offer in offers.within(origin.bounds(reach)) {
         if offer.week_start < since
+            || !market.includes_code(&offer.home.provision_type)
             || !(criteria.provision_types.is_empty()
                 || criteria
                     .provision_types

@@ -38,7 +38,7 @@ pub async fn page(
     if query.is_empty() {
         return Ok(render_with_status(
             StatusCode::OK,
-            &SearchPage::new(page, query),
+            &SearchPage::new(page, query, state.settings.market.provision_types.clone()),
         ));
     }
     let offers = state
@@ -48,15 +48,16 @@ pub async fn page(
     let criteria = match query.parse(&state.db, &offers).await {
         Ok(c) => c,
         Err(errors) => {
-            let mut view = SearchPage::new(page, query);
+            let mut view =
+                SearchPage::new(page, query, state.settings.market.provision_types.clone());
             view.errors = errors;
             return Ok(render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &view));
         }
     };
-    let outcome = super::search(&offers, &criteria, state.settings.returns.stale_after_days);
+    let outcome = super::search(&offers, &criteria, &state.settings);
     let current = query.page.unwrap_or(1).max(1);
     let near = query.near.unwrap_or(1).max(1);
-    let mut view = SearchPage::new(page, query);
+    let mut view = SearchPage::new(page, query, state.settings.market.provision_types.clone());
     // Paging through the same search is not another search.
     if current == 1 && near == 1 {
         state
@@ -130,7 +131,7 @@ pub async fn run_linked_search(
         .parse(&state.db, &offers)
         .await
         .map_err(|errors: FormErrors| Error::BadRequest(errors.summary()))?;
-    let outcome = super::search(&offers, &criteria, state.settings.returns.stale_after_days);
+    let outcome = super::search(&offers, &criteria, &state.settings);
     Ok((criteria, outcome))
 }
 

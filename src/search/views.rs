@@ -1,11 +1,8 @@
-use std::sync::LazyLock;
-
 use askama::Template;
 use importers::vocab::{Judgement, Need, ProvisionType, Sexes};
 
 use super::params::SearchParams;
 use super::{Criteria, Hit, MinRating, Outcome};
-use crate::web::checkboxes::Checkboxes;
 use crate::web::export::{ExportCell, Table};
 use crate::web::filters::fixed_point;
 use crate::web::forms::FormErrors;
@@ -174,13 +171,16 @@ pub struct SearchPage<'a> {
     pub near_pagination: Option<Pagination>,
     pub export_query: String,
     pub origin_note: Option<String>,
+    /// The placements market's kinds of home, offered as criteria.
+    pub types: Vec<ProvisionType>,
 }
 
 impl SearchPage<'_> {
-    pub fn new(page: PageContext, query: SearchParams) -> Self {
+    pub fn new(page: PageContext, query: SearchParams, types: Vec<ProvisionType>) -> Self {
         SearchPage {
             page,
             query,
+            types,
             errors: FormErrors::default(),
             searched: false,
             results: Vec::new(),
@@ -198,22 +198,8 @@ impl SearchPage<'_> {
             ("male".into(), "Boy".into()),
         ]
     }
-    /// The needs' checkboxes, ticked as asked.
-    pub fn need_boxes(&self) -> impl Iterator<Item = &'static str> + '_ {
-        static BOXES: LazyLock<Checkboxes> = LazyLock::new(|| {
-            Checkboxes::new("needs", Need::ALL.iter().map(|n| (n.code(), n.label())))
-        });
-        BOXES.html(move |i| self.query.has_need(&Need::ALL[i]))
-    }
-    /// The kinds of home's checkboxes, ticked as asked.
-    pub fn type_boxes(&self) -> impl Iterator<Item = &'static str> + '_ {
-        static BOXES: LazyLock<Checkboxes> = LazyLock::new(|| {
-            Checkboxes::new(
-                "type",
-                ProvisionType::ALL.iter().map(|t| (t.code(), t.label())),
-            )
-        });
-        BOXES.html(move |i| self.query.has_type(&ProvisionType::ALL[i]))
+    pub fn needs(&self) -> &'static [Need] {
+        Need::ALL
     }
     pub fn ratings(&self) -> [MinRating; 4] {
         MinRating::ALL

@@ -2,7 +2,6 @@
 //! exports, security headers, static assets.
 
 pub mod assets;
-pub mod checkboxes;
 pub mod client_ip;
 pub mod escape;
 pub mod export;

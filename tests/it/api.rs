@@ -77,12 +77,90 @@ async fn a_retried_request_with_an_idempotency_key_files_once() {
     api.put_json(&path(&app), &body(1, 1, 2))
         .await
         .assert_status(StatusCode::CREATED);
-    // The client thinks it failed and retries with different content: the
-    // key says it is the same request, so nothing new is filed.
-    let retry = api.put_json(&path(&app), &body(0, 2, 2)).await;
+    // The client thinks it failed and retries: the same request again is
+    // the same filing.
+    let retry = api.put_json(&path(&app), &body(1, 1, 2)).await;
     retry.assert_status(StatusCode::OK);
     assert_eq!(json(&retry)["version"], 1);
     assert_eq!(returns::Entity::find().count(&app.db).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_reused_for_another_return_is_refused_and_says_so() {
+    let app = TestApp::new().await;
+    let mut api = app
+        .api_client(Persona::ProviderA)
+        .await
+        .with_header("idempotency-key", "key-for-one-return");
+    api.put_json(&path(&app), &body(1, 1, 2))
+        .await
+        .assert_status(StatusCode::CREATED);
+    // Other figures under the same key: refused, never "200, the earlier one".
+    let other_figures = api.put_json(&path(&app), &body(0, 2, 2)).await;
+    other_figures.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let problem = json(&other_figures);
+    assert_eq!(problem["fields"][0]["field"], "idempotency_key");
+    assert!(
+        problem["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("send a new key for a new return"),
+        "{problem}"
+    );
+    // Another week under the same key: refused too.
+    let last_week = format!(
+        "/api/v1/homes/{}/returns/{}",
+        app.seed.home_a1,
+        this_week().plus(-1)
+    );
+    api.put_json(&last_week, &body(1, 1, 2))
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(returns::Entity::find().count(&app.db).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_week_outside_the_filing_window_is_422_naming_the_window() {
+    let app = TestApp::new().await;
+    let mut api = app.api_client(Persona::ProviderA).await;
+    let week_path = |week: importers::vocab::IsoWeek| {
+        format!("/api/v1/homes/{}/returns/{week}", app.seed.home_a1)
+    };
+    let ahead = api
+        .put_json(&week_path(this_week().plus(2)), &body(1, 1, 2))
+        .await;
+    ahead.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let message = json(&ahead)["fields"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains(&format!("up to {}", this_week().plus(1))),
+        "{message}"
+    );
+    let old = api
+        .put_json(&week_path(this_week().plus(-9)), &body(1, 1, 2))
+        .await;
+    old.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        json(&old)["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too long ago")
+    );
+    // Next week and eight weeks back may be filed.
+    for week in [this_week().plus(1), this_week().plus(-8)] {
+        api.put_json(&week_path(week), &body(1, 1, 2))
+            .await
+            .assert_status(StatusCode::CREATED);
+    }
+    // Not a week at all: a 422 on the week, too.
+    api.put_json(
+        &format!("/api/v1/homes/{}/returns/2026-W99", app.seed.home_a1),
+        &body(1, 1, 2),
+    )
+    .await
+    .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]

@@ -343,14 +343,31 @@ async fn a_late_return_is_marked_late() {
 }
 
 #[tokio::test]
-async fn future_weeks_and_nonsense_weeks_are_not_found() {
+async fn weeks_outside_the_window_say_which_weeks_may_be_filed() {
     let app = TestApp::new().await;
     let mut a = app.signed_in(Persona::ProviderA).await;
-    for week in [
-        this_week().plus(5).to_string(),
-        "2026-W99".into(),
-        "next-week".into(),
-    ] {
+    let ahead = a
+        .get(&format!(
+            "/homes/{}/returns/{}",
+            app.seed.home_a1,
+            this_week().plus(5)
+        ))
+        .await;
+    ahead
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains(&format!(
+            "Returns can be filed for weeks up to {}",
+            this_week().plus(1)
+        ));
+    a.get(&format!(
+        "/homes/{}/returns/{}",
+        app.seed.home_a1,
+        this_week().plus(-9)
+    ))
+    .await
+    .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+    .assert_contains("too long ago");
+    for week in ["2026-W99", "next-week"] {
         a.get(&format!("/homes/{}/returns/{week}", app.seed.home_a1))
             .await
             .assert_status(StatusCode::NOT_FOUND);

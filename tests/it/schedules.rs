@@ -766,12 +766,14 @@ async fn a_home_that_closed_leaves_the_weekly_lists_from_the_week_after() {
     let ours = sufficiency::organisations::our_council_id(&app.db, &app.state.settings.council)
         .await
         .unwrap();
-    let then = sufficiency::capacity::capacity(&app.db, ours, last_week, 1)
-        .await
-        .unwrap();
-    let now = sufficiency::capacity::capacity(&app.db, ours, this_week(), 1)
-        .await
-        .unwrap();
+    let then =
+        sufficiency::capacity::capacity(&app.db, &app.state.settings.market, ours, last_week, 1)
+            .await
+            .unwrap();
+    let now =
+        sufficiency::capacity::capacity(&app.db, &app.state.settings.market, ours, this_week(), 1)
+            .await
+            .unwrap();
     assert_eq!(then.totals.homes, now.totals.homes + 1);
 
     // And the map no longer shows it.

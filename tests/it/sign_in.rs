@@ -311,12 +311,9 @@ async fn session_cookie_is_http_only_and_same_site() {
 
 #[tokio::test]
 async fn over_tls_the_cookie_is_secure_with_the_host_prefix() {
-    let mut app = TestApp::empty().await;
-    let mut state = app.state.clone();
-    let mut settings = (*state.settings).clone();
-    settings.auth.secure_cookies = true;
-    state.make_mut().settings = std::sync::Arc::new(settings);
-    app.router = sufficiency::app::build(state);
+    let app = TestApp::empty()
+        .await
+        .with_settings(|s| s.auth.secure_cookies = true);
     let response = app.client().get("/sign-in").await;
     let cookie = response.header("set-cookie").expect("session cookie");
     assert!(cookie.starts_with("__Host-"), "{cookie}");

@@ -8,6 +8,14 @@ use sufficiency::db::entities::{return_vacancies, returns};
 
 use crate::support::{Client, Persona, TestApp, repo_path};
 
+/// The fixtures are returns for 2026-W40: the filing window reaches back
+/// to them here.
+async fn app_for_fixtures() -> TestApp {
+    TestApp::new()
+        .await
+        .with_settings(|s| s.returns.amend_weeks = 5_000)
+}
+
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(repo_path("tests/fixtures/returns").join(name))
         .unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -42,7 +50,7 @@ async fn spreadsheets_from_other_writers_preview_then_file_on_confirmation() {
         "dates_as_numbers.xlsx",
         "merged.xlsx",
     ] {
-        let app = TestApp::new().await;
+        let app = app_for_fixtures().await;
         let mut a = app.signed_in(Persona::ProviderA).await;
         let preview = upload(&mut a, name, &fixture(name)).await;
         preview
@@ -113,7 +121,7 @@ async fn every_problem_is_listed_by_row_and_column_and_nothing_can_be_filed() {
         ("formula.xlsx", &["a formula with no saved value (=1+0)"]),
     ];
     for (name, messages) in cases {
-        let app = TestApp::new().await;
+        let app = app_for_fixtures().await;
         let mut a = app.signed_in(Persona::ProviderA).await;
         let preview = upload(&mut a, name, &fixture(name)).await;
         preview
@@ -140,7 +148,7 @@ async fn every_problem_is_listed_by_row_and_column_and_nothing_can_be_filed() {
 
 #[tokio::test]
 async fn hostile_and_oversized_files_get_a_clear_message() {
-    let app = TestApp::new().await;
+    let app = app_for_fixtures().await;
     let mut a = app.signed_in(Persona::ProviderA).await;
     let hostile =
         |name: &str| std::fs::read(repo_path("tests/fixtures/hostile").join(name)).unwrap();
@@ -204,7 +212,7 @@ async fn hostile_and_oversized_files_get_a_clear_message() {
 
 #[tokio::test]
 async fn the_template_lists_the_providers_own_homes_with_their_latest_figures() {
-    let app = TestApp::new().await;
+    let app = app_for_fixtures().await;
     let last = sufficiency::returns::this_week().plus(-1);
     let mut a = app.signed_in(Persona::ProviderA).await;
     crate::returns::file(
@@ -249,7 +257,7 @@ async fn the_template_lists_the_providers_own_homes_with_their_latest_figures() 
 
 #[tokio::test]
 async fn a_discarded_upload_files_nothing_and_another_provider_cannot_see_it() {
-    let app = TestApp::new().await;
+    let app = app_for_fixtures().await;
     let mut a = app.signed_in(Persona::ProviderA).await;
     let preview = upload(&mut a, "valid.xlsx", &fixture("valid.xlsx")).await;
     let id = upload_id(&preview);

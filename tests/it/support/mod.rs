@@ -69,6 +69,15 @@ impl TestApp {
         }
     }
 
+    /// The same application and database with changed settings.
+    pub fn with_settings(mut self, change: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = (*self.state.settings).clone();
+        change(&mut settings);
+        self.state.make_mut().settings = std::sync::Arc::new(settings);
+        self.router = app::build(self.state.clone());
+        self
+    }
+
     pub fn client(&self) -> Client<'_> {
         Client {
             app: self,
