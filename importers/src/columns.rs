@@ -54,6 +54,14 @@ impl<F: Copy + PartialEq> HeaderMap<F> {
     pub fn has(&self, field: F) -> bool {
         self.index(field).is_some()
     }
+
+    /// The field whose column has this heading, as the file spells it.
+    pub fn field_of(&self, heading: &str) -> Option<F> {
+        self.columns
+            .iter()
+            .find(|(_, _, h)| h == heading)
+            .map(|(f, _, _)| *f)
+    }
 }
 
 /// Looks through the first rows of a sheet for one that holds every required
@@ -107,6 +115,11 @@ impl<'a, F: Copy + PartialEq> Fields<'a, F> {
             errors: Vec::new(),
             warnings: Vec::new(),
         }
+    }
+
+    /// The field whose column has this heading, as the file spells it.
+    pub fn header_field(&self, heading: &str) -> Option<F> {
+        self.header.field_of(heading)
     }
 
     pub fn cell(&self, field: F) -> &'a Cell {

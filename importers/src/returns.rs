@@ -58,6 +58,22 @@ pub struct Counts {
     pub other: u32,
     pub other_reason: Option<String>,
     pub note: Option<String>,
+    /// Cells that could not be read, as typed (heading, text): shown so in
+    /// a preview instead of a number that was never there.
+    #[serde(default)]
+    pub typed: Vec<(String, String)>,
+}
+
+impl Counts {
+    /// What the file says under `heading`: the text typed where it could not
+    /// be read, else the number read.
+    pub fn shown(&self, heading: &str, value: u32) -> String {
+        self.typed
+            .iter()
+            .find(|(h, _)| h == heading)
+            .map(|(_, text)| text.clone())
+            .unwrap_or_else(|| value.to_string())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +97,9 @@ pub struct ReturnRows {
     pub urn: Urn,
     pub week: IsoWeek,
     pub first_row: usize,
+    /// Every row of the file that belongs to this return.
+    #[serde(default)]
+    pub rows: Vec<usize>,
     pub counts: Counts,
     pub vacancies: Vec<VacancyRow>,
 }
@@ -245,6 +264,7 @@ pub fn parse_sheets(sheets: &[Sheet]) -> Result<ReturnsFile, FileError> {
             .find(|r| r.urn == urn && r.week == week)
         {
             Some(existing) => {
+                existing.rows.push(row.number);
                 if let Some(c) = counts
                     && c != existing.counts
                 {
@@ -271,6 +291,7 @@ pub fn parse_sheets(sheets: &[Sheet]) -> Result<ReturnsFile, FileError> {
                     urn,
                     week,
                     first_row: row.number,
+                    rows: vec![row.number],
                     counts: counts.unwrap_or_default(),
                     vacancies: vacancy.into_iter().collect(),
                 });
@@ -299,7 +320,8 @@ fn read_counts(f: &mut Fields<'_, Col>) -> Counts {
             f.count(col).unwrap_or(0)
         }
     };
-    Counts {
+    let errors_before = f.errors.len();
+    let mut counts = Counts {
         capacity: f.count(Col::Capacity),
         occupied_ours: required(
             f,
@@ -318,7 +340,20 @@ fn read_counts(f: &mut Fields<'_, Col>) -> Counts {
         other: zero(f, Col::Other),
         other_reason: f.text(Col::OtherReason, &[]),
         note: f.text(Col::Note, &[]),
+        typed: Vec::new(),
+    };
+    // What was typed where a count could not be read.
+    let unread: Vec<String> = f.errors[errors_before..]
+        .iter()
+        .filter_map(|e| e.column.clone())
+        .collect();
+    for heading in unread {
+        let col = f.header_field(&heading);
+        if let Some(text) = col.and_then(|c| f.cell(c).text()) {
+            counts.typed.push((heading, text));
+        }
     }
+    counts
 }
 
 fn yes_no(f: &mut Fields<'_, Col>, col: Col) -> bool {

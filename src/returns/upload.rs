@@ -37,6 +37,9 @@ pub struct PreviewReturn {
     /// The week's current return before this upload, as figures.
     #[serde(default)]
     pub before: Option<Figures>,
+    /// Cells that could not be read, as typed (heading, text).
+    #[serde(default)]
+    pub typed: Vec<(String, String)>,
 }
 
 impl PreviewReturn {
@@ -47,6 +50,24 @@ impl PreviewReturn {
 
     pub fn after(&self) -> Figures {
         Figures::of(&self.input)
+    }
+
+    /// A figure as the preview shows it: as typed where it could not be
+    /// read (so "-1" shows as "-1", not as the 0 it was read as).
+    pub fn shown(&self, heading: &str, value: u32) -> String {
+        self.typed
+            .iter()
+            .find(|(h, _)| h == heading)
+            .map(|(_, text)| text.clone())
+            .unwrap_or_else(|| value.to_string())
+    }
+
+    pub fn shown_ours(&self) -> String {
+        self.shown(headings::OCCUPIED_OURS, self.input.occupied_ours)
+    }
+
+    pub fn shown_other(&self) -> String {
+        self.shown(headings::OCCUPIED_OTHER, self.input.occupied_other)
     }
 }
 
@@ -175,7 +196,19 @@ pub async fn prepare(
         if !facts.states_capacity() {
             input.capacity = None;
         }
-        for p in rules::check(&input, facts, rows.week) {
+        // A row that could not be read is reported as it is; the rules are
+        // not checked against figures read as 0, which would only add
+        // problems that are not there.
+        let unreadable = preview
+            .problems
+            .iter()
+            .any(|p| rows.rows.contains(&p.row) || p.row == rows.first_row);
+        let problems = if unreadable {
+            Vec::new()
+        } else {
+            rules::check(&input, facts, rows.week)
+        };
+        for p in problems {
             let row = p
                 .vacancy
                 .and_then(|i| rows.vacancies.get(i))
@@ -197,6 +230,7 @@ pub async fn prepare(
             first_row: rows.first_row,
             input,
             before,
+            typed: rows.counts.typed.clone(),
         });
     }
     preview.problems.sort_by_key(|p| p.row);

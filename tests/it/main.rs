@@ -19,6 +19,7 @@ mod demand;
 mod demo;
 mod direct_reads;
 mod email;
+mod filing;
 mod health;
 mod homes;
 mod logs;

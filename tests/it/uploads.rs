@@ -280,3 +280,115 @@ async fn a_discarded_upload_files_nothing_and_another_provider_cannot_see_it() {
         .assert_status(StatusCode::BAD_REQUEST);
     assert_eq!(filed(&app).await, 0);
 }
+
+/// The template's first sheet as CSV, with `change` applied to each row's
+/// cells (as a provider editing it in a spreadsheet program and saving CSV).
+fn template_as_csv(bytes: &[u8], mut change: impl FnMut(&mut Vec<String>)) -> Vec<u8> {
+    let sheets = importers::sheet::read(bytes, importers::Format::Xlsx, &Default::default())
+        .expect("the template reads");
+    let mut out = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    for row in &sheets[0].rows {
+        let mut cells: Vec<String> = row
+            .cells
+            .iter()
+            .map(|c| c.text().unwrap_or_default())
+            .collect();
+        change(&mut cells);
+        out.write_record(&cells).expect("csv");
+    }
+    out.into_inner().expect("csv")
+}
+
+#[tokio::test]
+async fn rows_that_change_nothing_file_nothing_and_homes_stay_filed() {
+    let app = TestApp::new().await;
+    let week = sufficiency::returns::this_week();
+    // Both of A's homes filed full on Monday morning, before the deadline.
+    let monday = chrono::TimeZone::from_local_datetime(
+        &chrono_tz::Europe::London,
+        &week.monday().and_hms_opt(9, 0, 0).unwrap(),
+    )
+    .single()
+    .unwrap()
+    .with_timezone(&chrono::Utc);
+    for (urn, ours) in [(&app.seed.home_a1, 3), (&app.seed.home_a2, 2)] {
+        let home = app.home(urn).await;
+        let input = sufficiency::returns::ReturnInput {
+            occupied_ours: ours,
+            occupied_other: 1,
+            ..Default::default()
+        };
+        let filing = sufficiency::returns::filing::Filing {
+            at: Some(monday),
+            ..sufficiency::returns::filing::Filing::new(sufficiency::returns::Source::Form)
+        };
+        sufficiency::returns::filing::file_now(
+            &app.db,
+            &sufficiency::auth::Viewer::system("test"),
+            &home,
+            week,
+            &input,
+            filing,
+            &app.state.settings,
+        )
+        .await
+        .unwrap();
+    }
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    let template = a.get(&format!("/returns/template.xlsx?week={week}")).await;
+    template.assert_status(StatusCode::OK);
+    // One row changed: Alder House's fourth child is now one of ours.
+    let edited = template_as_csv(&template.bytes, |cells| {
+        if cells.first().map(String::as_str) == Some("SC100001") {
+            cells[5] = "4".into();
+            cells[6] = "0".into();
+        }
+    });
+    let preview = upload(&mut a, "returns.csv", &edited).await;
+    preview
+        .assert_status(StatusCode::OK)
+        .assert_contains("1 changes a return; 1 is the same as the return already filed")
+        .assert_contains("No change")
+        .assert_contains("Amends the return")
+        .assert_contains("was 3")
+        .assert_contains("now 4");
+    let id = upload_id(&preview);
+    a.post_form(&format!("/returns/uploads/{id}/confirm"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    a.get("/")
+        .await
+        .assert_contains("1 return filed from your spreadsheet")
+        .assert_contains("1 row had no change and filed nothing");
+    assert_eq!(filed(&app).await, 3, "two first filings and one amendment");
+    // Both homes are still "Filed": the amendment is no late return.
+    let page = a.get("/").await.text();
+    assert_eq!(page.matches("Filed late").count(), 0, "{page}");
+    assert_eq!(page.matches(" Filed ").count(), 2, "{page}");
+}
+
+#[tokio::test]
+async fn a_bad_value_shows_as_typed_and_adds_no_problems_after_it() {
+    let app = TestApp::new().await;
+    let week = sufficiency::returns::this_week();
+    let monday = week.monday().format("%d/%m/%Y");
+    let csv = format!(
+        "URN,Week,Occupied by our council's children,Occupied by other councils' children,Vacant beds,Available from,Youngest age,Oldest age\n\
+         SC100001,{week},-1,1,1,{monday},12,16\n\
+         SC100001,{week},,,1,{monday},12,17\n"
+    );
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    let preview = upload(&mut a, "returns.csv", csv.as_bytes()).await;
+    preview
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("There is 1 problem in the file")
+        .assert_contains("'-1' is not a whole number of 0 or more");
+    let text = preview.text();
+    let returns_table = &text[text.find("Returns in the file").unwrap()..];
+    assert!(
+        returns_table.contains(" -1 "),
+        "shown as typed: {returns_table}"
+    );
+}
