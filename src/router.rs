@@ -59,6 +59,10 @@ pub fn table() -> Vec<Route> {
         Route::at("/homes/{urn}/edit", HomeEditor)
             .get(homes::routes::edit_page)
             .post(homes::routes::update),
+        // Placements contacts: council staff correct any, providers their own.
+        Route::at("/homes/{urn}/contact", HomeViewer)
+            .get(homes::routes::contact_form)
+            .post(homes::routes::save_contact),
         Route::at("/organisations", Council).get(organisations::routes::list),
         Route::at("/organisations/export.csv", Council).get(organisations::routes::export_csv),
         Route::at("/organisations/new", CouncilEditor)
@@ -68,6 +72,9 @@ pub fn table() -> Vec<Route> {
         Route::at("/organisations/{id}/edit", CouncilEditor)
             .get(organisations::routes::edit_page)
             .post(organisations::routes::update),
+        Route::at("/organisations/{id}/contact", OrganisationViewer)
+            .get(organisations::routes::contact_form)
+            .post(organisations::routes::save_contact),
         Route::at("/organisations/{id}/merge", CouncilEditor)
             .get(organisations::routes::merge_page)
             .post(organisations::routes::merge),

@@ -26,6 +26,7 @@ mod m20261127_000017_session_versions;
 mod m20261127_000018_api_tokens_watched;
 mod m20261206_000019_dated_facts;
 mod m20261206_000020_late_from_first_filing;
+mod m20261206_000021_placements_contacts;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000018_api_tokens_watched::Migration),
             Box::new(m20261206_000019_dated_facts::Migration),
             Box::new(m20261206_000020_late_from_first_filing::Migration),
+            Box::new(m20261206_000021_placements_contacts::Migration),
         ]
     }
 }

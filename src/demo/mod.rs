@@ -122,6 +122,7 @@ pub async fn build(
         }
     }
     merge_spellings(db, &importer).await?;
+    placements_contacts(db).await?;
     fictionalise(
         db,
         &viewer,
@@ -171,6 +172,32 @@ async fn merge_spellings(db: &DatabaseConnection, commissioner: &Viewer) -> Resu
         merged.into.name,
         merged.homes.len()
     );
+    Ok(())
+}
+
+/// Every provider gets a placements contact: clearly fictional, with a
+/// number from Ofcom's range for drama (01632 960000 to 960999) and an
+/// address under the reserved `.example` domain.
+async fn placements_contacts(db: &DatabaseConnection) -> Result<(), StartError> {
+    let providers = organisations::Entity::find()
+        .filter(organisations::Column::Kind.eq("provider"))
+        .all(db)
+        .await?;
+    let txn = db::begin_write(db).await?;
+    for org in providers {
+        let slug: String = crate::organisations::name_key(&org.name)
+            .split(' ')
+            .filter(|w| !matches!(*w, "limited" | "ltd" | "and" | "the" | "plc"))
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("-");
+        let mut model = org.clone().into_active_model();
+        model.contact_name = Set(Some("Placements team (demo)".into()));
+        model.contact_phone = Set(Some(format!("01632 960 {:03}", fnv(&org.name) % 1000)));
+        model.contact_email = Set(Some(format!("placements@{slug}.example")));
+        model.update(&txn).await?;
+    }
+    txn.commit().await?;
     Ok(())
 }
 

@@ -115,6 +115,8 @@ letter!(NonFilers, NonFilersText => "emails/non_filers/text.txt",
 pub struct DigestVacancy {
     pub home: String,
     pub provider: String,
+    /// Who to ask, in one line; empty when none is recorded.
+    pub contact: String,
     pub locality: String,
     pub details: String,
     pub rating: String,

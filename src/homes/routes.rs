@@ -238,3 +238,96 @@ pub async fn update(
         Err(other) => Err(other),
     }
 }
+
+// ---- Placements contact ------------------------------------------------
+
+fn contact_page(
+    page: PageContext,
+    home: &crate::db::entities::homes::Model,
+    provider: Option<&crate::db::entities::organisations::Model>,
+    form: organisations::contact::ContactForm,
+    errors: FormErrors,
+) -> Response {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let inherited = provider
+        .map(organisations::contact::Contact::of_organisation)
+        .filter(|c| !c.is_empty());
+    let default_note = Some(match (provider, inherited) {
+        (Some(p), Some(c)) => format!(
+            "Leave these empty to use {}'s contact: {}.",
+            p.name,
+            c.summary()
+        ),
+        (Some(p), None) => format!(
+            "Leave these empty to use {}'s contact, when it has one.",
+            p.name
+        ),
+        (None, _) => "This home has no provider recorded: give its own contact.".into(),
+    });
+    render_with_status(
+        status,
+        &organisations::views::ContactPage {
+            page,
+            of: home.name.clone(),
+            back: format!("/homes/{}", home.urn),
+            action: format!("/homes/{}/contact", home.urn),
+            form,
+            errors,
+            default_note,
+        },
+    )
+}
+
+pub async fn contact_form(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    Path(urn): Path<String>,
+) -> Result<Response> {
+    let d = super::find_detail(&state.db, &viewer, &urn).await?;
+    let form = organisations::contact::ContactForm::from_contact(
+        &organisations::contact::Contact::of_home(&d.home),
+    );
+    Ok(contact_page(
+        page,
+        &d.home,
+        d.provider.as_ref(),
+        form,
+        FormErrors::default(),
+    ))
+}
+
+pub async fn save_contact(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    session: Session,
+    Path(urn): Path<String>,
+    form: Submitted<organisations::contact::ContactForm>,
+) -> Result<Response> {
+    let d = super::find_detail(&state.db, &viewer, &urn).await?;
+    let contact = match form {
+        Submitted::Valid(contact, _) => contact,
+        Submitted::Invalid(raw, errors) => {
+            return Ok(contact_page(
+                page,
+                &d.home,
+                d.provider.as_ref(),
+                raw,
+                errors,
+            ));
+        }
+    };
+    organisations::contact::set_for_home(&state.db, &viewer, &d.home, contact).await?;
+    flash(
+        &session,
+        format!("Placements contact of {} saved", d.home.name),
+        None,
+    )
+    .await;
+    Ok(redirect(&format!("/homes/{}", d.home.urn)))
+}

@@ -180,6 +180,16 @@ impl ShowPage {
         crate::quality::RatingState::of(&self.d.home.registration_status, self.d.current()).label()
     }
 
+    /// Who to ask about this home's vacancies.
+    pub fn contact(&self) -> crate::organisations::contact::Contact {
+        crate::organisations::contact::Contact::for_home(&self.d.home, self.d.provider.as_ref())
+    }
+
+    /// The contact shown is the provider's, the home having none of its own.
+    pub fn contact_is_providers(&self) -> bool {
+        crate::organisations::contact::Contact::of_home(&self.d.home).is_empty()
+    }
+
     /// Whether the home is registered this week, so files a return for it.
     pub fn files_this_week(&self) -> bool {
         super::was_registered_during(&self.d.home, self.returns.this_week)

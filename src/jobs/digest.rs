@@ -15,6 +15,7 @@ use crate::db::entities::{homes, inspections, organisations, returns};
 use crate::email::templates::{DigestGroup, DigestVacancy, VacancyDigest};
 use crate::email::{self, Category, recipients};
 use crate::error::Result;
+use crate::organisations::contact::Contact;
 use crate::search::queries;
 
 /// A digest lists returns no older than this.
@@ -56,7 +57,7 @@ pub async fn build(
         .into_iter()
         .map(|i| (i.home_id, i))
         .collect();
-    let providers: HashMap<i64, String> = organisations::Entity::find()
+    let providers: HashMap<i64, organisations::Model> = organisations::Entity::find()
         .filter(
             organisations::Column::Id
                 .is_in(offering.iter().filter_map(|id| near.get(id)?.provider_id)),
@@ -64,7 +65,7 @@ pub async fn build(
         .all(conn)
         .await?
         .into_iter()
-        .map(|o| (o.id, o.name))
+        .map(|o| (o.id, o))
         .collect();
 
     let yesterday = now - Duration::hours(24);
@@ -80,6 +81,7 @@ pub async fn build(
         // A "no change" copy repeats what was already offered.
         let is_new = ret.submitted_at.with_timezone(&Utc) > yesterday && ret.source != "no_change";
         new_count += usize::from(is_new);
+        let provider = home.provider_id.and_then(|p| providers.get(&p));
         let rating = ratings
             .get(&home.id)
             .and_then(|i| i.overall.as_deref())
@@ -91,10 +93,10 @@ pub async fn build(
             .or_default()
             .push(DigestVacancy {
                 home: home.name.clone(),
-                provider: home
-                    .provider_id
-                    .and_then(|p| providers.get(&p).cloned())
+                provider: provider
+                    .map(|p| p.name.clone())
                     .unwrap_or_else(|| "provider not recorded".into()),
+                contact: Contact::for_home(home, provider).summary(),
                 locality: home
                     .locality
                     .clone()

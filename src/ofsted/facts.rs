@@ -241,6 +241,9 @@ mod tests {
             address_as_at: None,
             details_as_at: NaiveDate::from_ymd_opt(2025, 3, 31),
             registration_ended_on: None,
+            contact_name: None,
+            contact_phone: None,
+            contact_email: None,
         }
     }
 

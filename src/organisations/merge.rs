@@ -160,15 +160,19 @@ pub async fn merge(
     // What the survivor lacks, the merged-away organisation may know.
     let mut survivor = into.clone().into_active_model();
     let mut filled = false;
+    if super::contact::Contact::of_organisation(into).is_empty() {
+        survivor.contact_name = Set(from.contact_name.clone());
+        survivor.contact_phone = Set(from.contact_phone.clone());
+        survivor.contact_email = Set(from.contact_email.clone());
+        filled = true;
+    }
     for (mine, theirs, column) in [
-        (&into.contact_email, &from.contact_email, "contact_email"),
         (&into.ownership_note, &from.ownership_note, "ownership_note"),
         (&into.ons_code, &from.ons_code, "ons_code"),
     ] {
         if mine.is_none() && theirs.is_some() {
             let value = Set(theirs.clone());
             match column {
-                "contact_email" => survivor.contact_email = value,
                 "ownership_note" => survivor.ownership_note = value,
                 _ => survivor.ons_code = value,
             }

@@ -3,9 +3,10 @@
 //! on a conservative key: case, punctuation, "&"/"and" and "Ltd"/"Limited"
 //! are ignored, nothing else is.
 
+pub mod contact;
 pub mod merge;
 pub mod routes;
-mod views;
+pub mod views;
 
 use chrono::Utc;
 use importers::vocab::Sector;

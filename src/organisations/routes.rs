@@ -416,3 +416,66 @@ pub async fn merge(
     .await;
     Ok(redirect(&format!("/organisations/{into}")))
 }
+
+// ---- Placements contact ------------------------------------------------
+
+fn contact_page(
+    page: PageContext,
+    org: &crate::db::entities::organisations::Model,
+    form: super::contact::ContactForm,
+    errors: FormErrors,
+) -> Response {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render_with_status(
+        status,
+        &super::views::ContactPage {
+            page,
+            of: org.name.clone(),
+            back: format!("/organisations/{}", org.id),
+            action: format!("/organisations/{}/contact", org.id),
+            form,
+            errors,
+            default_note: Some(
+                "This is the contact for every home of the organisation; a home can have its own on its page.".into(),
+            ),
+        },
+    )
+}
+
+pub async fn contact_form(
+    State(state): State<AppState>,
+    page: PageContext,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let org = super::find(&state.db, crate::web::parse_id(&id)?).await?;
+    let form =
+        super::contact::ContactForm::from_contact(&super::contact::Contact::of_organisation(&org));
+    Ok(contact_page(page, &org, form, FormErrors::default()))
+}
+
+pub async fn save_contact(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+    session: Session,
+    Path(id): Path<String>,
+    form: Submitted<super::contact::ContactForm>,
+) -> Result<Response> {
+    let org = super::find(&state.db, crate::web::parse_id(&id)?).await?;
+    let contact = match form {
+        Submitted::Valid(contact, _) => contact,
+        Submitted::Invalid(raw, errors) => return Ok(contact_page(page, &org, raw, errors)),
+    };
+    super::contact::set_for_organisation(&state.db, &viewer, &org, contact).await?;
+    flash(
+        &session,
+        format!("Placements contact of {} saved", org.name),
+        None,
+    )
+    .await;
+    Ok(redirect(&format!("/organisations/{}", org.id)))
+}

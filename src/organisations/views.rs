@@ -69,3 +69,18 @@ pub struct MergeConfirmPage {
     pub page: PageContext,
     pub merge: super::merge::Merge,
 }
+
+/// An organisation's or a home's placements contact form.
+#[derive(Template)]
+#[template(path = "contact/form.html")]
+pub struct ContactPage {
+    pub page: PageContext,
+    /// Whose contact it is.
+    pub of: String,
+    pub back: String,
+    pub action: String,
+    pub form: super::contact::ContactForm,
+    pub errors: FormErrors,
+    /// For a home: what applies when its own is left empty.
+    pub default_note: Option<String>,
+}

@@ -54,7 +54,11 @@ pub struct VacancyResource<'a> {
     pub urn: &'a str,
     pub home: &'a str,
     pub provider: Option<&'a str>,
-    pub provider_contact: Option<&'a str>,
+    /// Who to ask about the vacancy (the home's own placements contact,
+    /// else its provider's), in one line.
+    pub provider_contact: Option<String>,
+    /// The same contact, field by field.
+    pub contact: crate::organisations::contact::Contact,
     pub provision_type: &'a str,
     pub locality: Option<&'a str>,
     pub miles: f64,
@@ -105,14 +109,13 @@ pub struct VacancySearch<'a> {
 
 fn resource<'a>(h: &'a Hit, c: &Criteria) -> VacancyResource<'a> {
     let v = &h.vacancy;
+    let contact = crate::organisations::contact::Contact::for_home(&h.home, h.provider.as_deref());
     VacancyResource {
         urn: &h.home.urn,
         home: &h.home.name,
         provider: h.provider.as_deref().map(|p| p.name.as_str()),
-        provider_contact: h
-            .provider
-            .as_deref()
-            .and_then(|p| p.contact_email.as_deref()),
+        provider_contact: Some(contact.summary()).filter(|s| !s.is_empty()),
+        contact,
         provision_type: &h.home.provision_type,
         locality: h.home.locality.as_deref(),
         miles: (h.miles * 10.0).round() / 10.0,

@@ -457,6 +457,9 @@ mod tests {
             address_as_at: None,
             details_as_at: None,
             registration_ended_on: None,
+            contact_name: None,
+            contact_phone: None,
+            contact_email: None,
         });
         // Offers across Great Britain, some exactly on band edges and on
         // the boxes' own edges.

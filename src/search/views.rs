@@ -16,7 +16,8 @@ pub struct HitRow<'a> {
     pub urn: &'a str,
     pub home: &'a str,
     pub provider: Option<&'a str>,
-    pub contact: Option<&'a str>,
+    /// Who to ask: the home's own placements contact, else its provider's.
+    pub contact: crate::organisations::contact::Contact,
     pub type_label: &'static str,
     pub locality: Option<&'a str>,
     pub beds: i32,
@@ -39,10 +40,7 @@ pub fn hit_row(h: &Hit) -> HitRow<'_> {
         urn: &h.home.urn,
         home: &h.home.name,
         provider: h.provider.as_deref().map(|p| p.name.as_str()),
-        contact: h
-            .provider
-            .as_deref()
-            .and_then(|p| p.contact_email.as_deref()),
+        contact: crate::organisations::contact::Contact::for_home(&h.home, h.provider.as_deref()),
         type_label: crate::homes::type_label(&h.home.provision_type),
         locality: h.home.locality.as_deref(),
         beds: v.beds,
@@ -239,7 +237,7 @@ pub fn export(outcome: &Outcome, c: &Criteria) -> Table {
                 r.urn.into(),
                 r.home.into(),
                 r.provider.into(),
-                r.contact.into(),
+                r.contact.summary().into(),
                 r.type_label.into(),
                 r.locality.into(),
                 ExportCell::Number((h.miles * 10.0).round() / 10.0),

@@ -514,6 +514,16 @@ async fn the_monthly_summary_goes_to_commissioners() {
 async fn the_morning_digest_lists_new_vacancies_and_is_not_sent_when_nothing_is_new() {
     let app = TestApp::new().await;
     crate::support::place_seed_homes(&app).await;
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    a.post_form(
+        &format!("/organisations/{}/contact", app.seed.provider_a_id),
+        &[
+            ("contact_name", "Acme placements"),
+            ("contact_phone", "01632 960 001"),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
     let mut api = app.api_client(Persona::ProviderA).await;
     let vacancy = json!({
         "beds": 2, "available_from": this_week().monday().to_string(), "min_age": 12,
@@ -542,6 +552,13 @@ async fn the_morning_digest_lists_new_vacancies_and_is_not_sent_when_nothing_is_
     );
     assert!(digest.subject.contains("1 new"), "{}", digest.subject);
     assert!(digest.body_text.contains("* NEW "), "{}", digest.body_text);
+    assert!(
+        digest
+            .body_text
+            .contains("Contact: Acme placements, 01632 960 001."),
+        "{}",
+        digest.body_text
+    );
     assert!(
         digest.body_text.contains("ages 12 to 16"),
         "{}",

@@ -823,3 +823,82 @@ async fn a_home_below_good_stays_out_of_the_default_search_on_its_providers_word
     .assert_status(StatusCode::SEE_OTHER);
     assert_eq!(count(&p.get(search).await.text(), "vacancies fit"), Some(1));
 }
+
+#[tokio::test]
+async fn every_result_says_who_to_ask_on_the_page_the_downloads_and_the_api() {
+    let app = with_vacancies().await;
+    let q = "age=14&sex=female&postcode=BH12+1AA&needs=emotional_behavioural";
+    // Provider A keeps its organisation's contact up to date.
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    let contact_path = format!("/organisations/{}/contact", app.seed.provider_a_id);
+    a.post_form(
+        &contact_path,
+        &[
+            ("contact_name", "Acme placements team"),
+            ("contact_phone", "call us"),
+            ("contact_email", "placements@acme.example"),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+    .assert_contains("Enter a telephone number");
+    a.post_form(
+        &contact_path,
+        &[
+            ("contact_name", "Acme placements team"),
+            ("contact_phone", "01632 960 001"),
+            ("contact_email", "placements@acme.example"),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    // Another provider cannot change it.
+    let mut b = app.signed_in(Persona::ProviderB).await;
+    b.post_form(&contact_path, &[("contact_name", "Hijacked")])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+
+    let mut p = app.signed_in(Persona::Placements).await;
+    let page = p.get(&format!("/search?{q}")).await;
+    page.assert_contains("Acme placements team");
+    assert!(
+        page.body.contains("href=\"tel:01632960001\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("href=\"mailto:placements@acme.example\"")
+    );
+    let csv = p.get(&format!("/search/export.csv?{q}")).await;
+    assert!(
+        csv.body
+            .contains("Acme placements team, 01632 960 001, placements@acme.example"),
+        "{}",
+        csv.body
+    );
+    let mut api = app.api_client(Persona::Placements).await;
+    let answer: Value =
+        serde_json::from_str(&api.get(&format!("/api/v1/vacancies?{q}")).await.body).unwrap();
+    assert_eq!(answer["results"][0]["contact"]["phone"], "01632 960 001");
+    assert_eq!(
+        answer["results"][0]["contact"]["email"],
+        "placements@acme.example"
+    );
+
+    // A home's own contact replaces the organisation's for that home; the
+    // placements team can correct it too.
+    p.post_form(
+        "/homes/SC100001/contact",
+        &[
+            ("contact_name", "Alder House manager"),
+            ("contact_phone", "01632 960 002"),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    let page = p.get(&format!("/search?{q}")).await;
+    page.assert_contains("Alder House manager");
+    assert!(page.body.contains("href=\"tel:01632960002\""));
+    assert!(!page.text().contains("Acme placements team"));
+}

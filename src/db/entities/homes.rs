@@ -44,6 +44,9 @@ pub struct Model {
     pub address_as_at: Option<Date>,
     pub details_as_at: Option<Date>,
     pub registration_ended_on: Option<Date>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
     #[sea_orm(has_many)]
     pub email_links: HasMany<super::email_links::Entity>,
     #[sea_orm(has_many)]

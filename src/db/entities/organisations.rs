@@ -23,6 +23,8 @@ pub struct Model {
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
     pub name_as_at: Option<Date>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
     #[sea_orm(has_many)]
     pub organisation_aliases: HasMany<super::organisation_aliases::Entity>,
     #[sea_orm(has_many)]
