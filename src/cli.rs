@@ -356,7 +356,9 @@ async fn add_user(
         display_name: name.unwrap_or_else(|| email.clone()),
         email,
         role,
-        organisation_id,
+        organisation: organisation_id
+            .map(organisations::pick::Pick::id)
+            .unwrap_or_default(),
         password,
     };
     match users::create(&db, &Viewer::system("command line"), new, &settings).await {

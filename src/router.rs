@@ -65,6 +65,7 @@ pub fn table() -> Vec<Route> {
             .post(homes::routes::save_contact),
         Route::at("/organisations", Council).get(organisations::routes::list),
         Route::at("/organisations/export.csv", Council).get(organisations::routes::export_csv),
+        Route::at("/organisations/choices.json", Council).get(organisations::routes::choices_json),
         Route::at("/organisations/new", CouncilEditor)
             .get(organisations::routes::new_page)
             .post(organisations::routes::create),

@@ -366,7 +366,9 @@ async fn add_users(
             email: email.to_string(),
             display_name: name.to_string(),
             role,
-            organisation_id,
+            organisation: organisation_id
+                .map(crate::organisations::pick::Pick::id)
+                .unwrap_or_default(),
             password: DEMO_PASSWORD.to_string(),
         };
         users::create(db, &viewer, new, settings)

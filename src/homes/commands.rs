@@ -13,6 +13,7 @@ use crate::auth::Viewer;
 use crate::config;
 use crate::db::entities::{home_needs, homes};
 use crate::error::{Error, Result};
+use crate::organisations::{Kind, pick};
 
 /// What the audit trail keeps of a home: its columns and its needs.
 pub async fn snapshot(conn: &impl ConnectionTrait, home: &homes::Model) -> Result<Value> {
@@ -92,14 +93,24 @@ fn apply_details(model: &mut homes::ActiveModel, details: &HomeDetails, locality
     model.postcode = Set(details.postcode.as_ref().map(|p| p.to_string()));
 }
 
-fn apply_registration(model: &mut homes::ActiveModel, r: &Registration) {
+/// Sets what the registration says, with its owner found; an owner set by
+/// hand is today's fact (only a newer Ofsted file changes it).
+fn apply_registration(
+    model: &mut homes::ActiveModel,
+    before: Option<&homes::Model>,
+    r: &Registration,
+    provider_id: Option<i64>,
+) {
     model.provision_type = Set(r.provision_type.code().to_string());
     model.sector = Set(r.sector.map(|s| s.code().to_string()));
     model.registered_places = Set(r.registered_places);
     model.registration_status = Set(r.registration_status.code().to_string());
     model.registration_date = Set(r.registration_date);
     model.host_council_id = Set(r.host_council_id);
-    model.provider_id = Set(r.provider_id);
+    model.provider_id = Set(provider_id);
+    if before.is_none_or(|h| h.provider_id != provider_id) {
+        model.owner_as_at = Set(provider_id.map(|_| Utc::now().date_naive()));
+    }
     model.contract = Set(r.contract.code().to_string());
     model.block_beds = Set(r.block_beds);
 }
@@ -118,6 +129,8 @@ pub async fn create(
         .registration
         .as_ref()
         .ok_or_else(|| Error::field("provision_type", "Select the provision type"))?;
+    let provider_id =
+        pick::resolve(conn, Kind::Provider, &registration.provider, "provider_id").await?;
     let now = Utc::now().fixed_offset();
     let mut model = homes::ActiveModel {
         urn: Set(urn.to_string()),
@@ -133,7 +146,7 @@ pub async fn create(
         &input.details,
         area.locality(&input.details, registration.host_council_id),
     );
-    apply_registration(&mut model, registration);
+    apply_registration(&mut model, None, registration, provider_id);
     let home = match model.insert(conn).await {
         Ok(home) => home,
         Err(e) if crate::db::is_unique_violation(&e) => {
@@ -177,6 +190,10 @@ pub async fn update(
         return Err(Error::Forbidden);
     }
     let registration = input.registration.as_ref().filter(|_| market_editor);
+    let provider_id = match registration {
+        Some(r) => pick::resolve(conn, Kind::Provider, &r.provider, "provider_id").await?,
+        None => existing.provider_id,
+    };
     let before = snapshot(conn, &existing).await?;
     let postcode_changed =
         existing.postcode != input.details.postcode.as_ref().map(|p| p.to_string());
@@ -184,10 +201,10 @@ pub async fn update(
         .map(|r| r.host_council_id)
         .unwrap_or(existing.host_council_id);
     let locality = area.locality(&input.details, host_council_id);
-    let mut model = existing.into_active_model();
+    let mut model = existing.clone().into_active_model();
     apply_details(&mut model, &input.details, locality);
     if let Some(r) = registration {
-        apply_registration(&mut model, r);
+        apply_registration(&mut model, Some(&existing), r, provider_id);
     }
     if postcode_changed {
         // Old coordinates would put the home in the wrong place.

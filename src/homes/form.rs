@@ -28,6 +28,8 @@ pub struct HomeForm {
     pub registration_year: String,
     pub host_council_id: String,
     pub provider_id: String,
+    /// The provider's name as typed (or picked: then `provider_id` is set).
+    pub provider_id_name: String,
     pub contract: String,
     pub block_beds: String,
     pub min_age: String,
@@ -88,6 +90,11 @@ impl HomeForm {
                 .unwrap_or_default(),
             host_council_id: h.host_council_id.map(|n| n.to_string()).unwrap_or_default(),
             provider_id: h.provider_id.map(|n| n.to_string()).unwrap_or_default(),
+            provider_id_name: d
+                .provider
+                .as_ref()
+                .map(|p| p.name.clone())
+                .unwrap_or_default(),
             contract: h.contract.clone(),
             block_beds: number(h.block_beds),
             min_age: h.min_age.map(|n| n.to_string()).unwrap_or_default(),
@@ -215,12 +222,8 @@ impl HomeForm {
             &self.host_council_id,
             "Select a council from the list",
         );
-        let provider_id = optional_number::<i64>(
-            errors,
-            "provider_id",
-            &self.provider_id,
-            "Select a provider from the list",
-        );
+        let provider =
+            crate::organisations::pick::Pick::from_form(&self.provider_id, &self.provider_id_name);
         let contract = Contract::from_code(self.contract.trim()).unwrap_or(Contract::Spot);
         let block_beds = optional_number::<i32>(
             errors,
@@ -247,7 +250,7 @@ impl HomeForm {
             registration_status: registration_status?,
             registration_date,
             host_council_id,
-            provider_id,
+            provider,
             contract,
             block_beds: if contract == Contract::Block {
                 block_beds
@@ -293,6 +296,7 @@ impl FormInput for HomeForm {
         "registration_day",
         "host_council_id",
         "provider_id",
+        "provider_id_name",
         "contract",
         "block_beds",
         "min_age",

@@ -239,7 +239,8 @@ pub struct Registration {
     pub registration_status: RegistrationStatus,
     pub registration_date: Option<NaiveDate>,
     pub host_council_id: Option<i64>,
-    pub provider_id: Option<i64>,
+    /// The owner, as the form gave it (found by `organisations::pick`).
+    pub provider: crate::organisations::pick::Pick,
     pub contract: Contract,
     pub block_beds: Option<i32>,
 }

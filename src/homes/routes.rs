@@ -131,13 +131,10 @@ async fn form_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let (councils, providers) = if form.with_registration() {
-        (
-            organisations::choices(&state.db, Some(Kind::Council)).await?,
-            organisations::choices(&state.db, Some(Kind::Provider)).await?,
-        )
+    let councils = if form.with_registration() {
+        organisations::choices(&state.db, Some(Kind::Council)).await?
     } else {
-        (Vec::new(), Vec::new())
+        Vec::new()
     };
     Ok(render_with_status(
         status,
@@ -154,7 +151,6 @@ async fn form_page(
             contracts: Contract::ALL,
             localities: localities(state),
             councils,
-            providers,
         },
     ))
 }

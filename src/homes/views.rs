@@ -255,5 +255,4 @@ pub struct FormPage {
     pub contracts: &'static [Contract],
     pub localities: Vec<String>,
     pub councils: Vec<(i64, String)>,
-    pub providers: Vec<(i64, String)>,
 }

@@ -5,6 +5,7 @@
 
 pub mod contact;
 pub mod merge;
+pub mod pick;
 pub mod routes;
 pub mod views;
 

@@ -479,3 +479,23 @@ pub async fn save_contact(
     .await;
     Ok(redirect(&format!("/organisations/{}", org.id)))
 }
+
+// ---- Type-to-find suggestions ------------------------------------------
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ChoicesQuery {
+    kind: String,
+    q: String,
+}
+
+/// Organisations whose names contain what was typed, for the pickers
+/// (`assets/app/picker.mjs`): at most 20, by name.
+pub async fn choices_json(
+    State(state): State<AppState>,
+    Query(query): Query<ChoicesQuery>,
+) -> Result<axum::Json<Vec<super::pick::Choice>>> {
+    let kind = Kind::from_code(&query.kind).unwrap_or(Kind::Provider);
+    let found = super::pick::choices(&state.db, kind, &query.q).await?;
+    Ok(axum::Json(found))
+}

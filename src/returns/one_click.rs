@@ -127,12 +127,6 @@ struct OneClickPage {
     message: String,
 }
 
-impl OneClickPage {
-    fn vacancies(&self) -> i32 {
-        self.figures.as_ref().map(|f| f.ret.vacancies).unwrap_or(0)
-    }
-}
-
 fn refused(page: PageContext, refusal: Refusal) -> Response {
     let status = match refusal {
         Refusal::Invalid => StatusCode::NOT_FOUND,

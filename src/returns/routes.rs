@@ -402,6 +402,33 @@ pub async fn history(
     }))
 }
 
+/// The provider the board's filter names: picked by id (links, the picker)
+/// or found by the name typed; the name shown is the organisation's own.
+async fn board_provider(state: &AppState, query: &mut BoardQuery) -> Result<Option<String>> {
+    let pick = if query.provider_name.trim().is_empty() {
+        match query.provider.trim().parse() {
+            Ok(id) => organisations::pick::Pick::id(id),
+            Err(_) => organisations::pick::Pick::default(),
+        }
+    } else {
+        organisations::pick::Pick::new(&query.provider, &query.provider_name)
+    };
+    match organisations::pick::resolve(&state.db, organisations::Kind::Provider, &pick, "provider")
+        .await
+    {
+        Ok(id) => {
+            query.provider = id.map(|id| id.to_string()).unwrap_or_default();
+            query.provider_name = organisations::pick::name_of(&state.db, id).await?;
+            Ok(None)
+        }
+        Err(Error::Invalid(errors)) => {
+            query.provider.clear();
+            Ok(Some(errors.summary()))
+        }
+        Err(other) => Err(other),
+    }
+}
+
 async fn board_for(state: &AppState, viewer: &Viewer, query: &BoardQuery) -> Result<board::Board> {
     let week = if query.week.is_empty() {
         this_week()
@@ -427,8 +454,9 @@ pub async fn board(
     State(state): State<AppState>,
     page: PageContext,
     viewer: Viewer,
-    Query(query): Query<BoardQuery>,
+    Query(mut query): Query<BoardQuery>,
 ) -> Result<Response> {
+    let provider_error = board_provider(&state, &mut query).await?;
     let mut board = board_for(&state, &viewer, &query).await?;
     let councils = crate::homes::council_choices(&state.db).await?;
     // A council's board is one page; every council's, thousands of homes,
@@ -461,6 +489,7 @@ pub async fn board(
             .map(|l| l.name.clone())
             .collect(),
         types: state.settings.market.provision_types.clone(),
+        provider_error,
     }))
 }
 

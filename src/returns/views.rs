@@ -104,7 +104,10 @@ pub struct BoardQuery {
     pub locality: String,
     #[serde(rename = "type")]
     pub provision_type: String,
+    /// The provider's id (from a link or the picker)...
     pub provider: String,
+    /// ...or its name as typed.
+    pub provider_name: String,
     /// The page of the table (the totals are of every page).
     pub page: String,
 }
@@ -147,10 +150,21 @@ pub struct BoardPage {
     pub councils: Vec<(i64, String)>,
     pub localities: Vec<String>,
     pub types: Vec<ProvisionType>,
+    /// The provider named in the filter fits none or several.
+    pub provider_error: Option<String>,
     pub is_current_week: bool,
 }
 
 impl BoardPage {
+    /// The filter's problem, as form errors for the page's error summary.
+    pub fn filter_errors(&self) -> FormErrors {
+        let mut errors = FormErrors::default();
+        if let Some(message) = &self.provider_error {
+            errors.add("provider", message.clone());
+        }
+        errors
+    }
+
     pub fn prev_href(&self) -> String {
         self.query.href("/returns", Some(self.board.week.plus(-1)))
     }

@@ -62,7 +62,8 @@ pub struct NewUser {
     pub email: String,
     pub display_name: String,
     pub role: Role,
-    pub organisation_id: Option<i64>,
+    /// The provider organisation a provider user works for.
+    pub organisation: crate::organisations::pick::Pick,
     /// Empty: the user is emailed an invitation to choose their own.
     pub password: String,
 }
@@ -81,22 +82,31 @@ pub async fn create(
     if !invited && let Err(message) = passwords::check_new(&new.password, &email, &words) {
         errors.add("password", message);
     }
-    if new.role == Role::Provider && new.organisation_id.is_none() {
+    let organisation_id = match crate::organisations::pick::resolve(
+        db,
+        crate::organisations::Kind::Provider,
+        &new.organisation,
+        "organisation_id",
+    )
+    .await
+    {
+        Ok(id) => id,
+        Err(Error::Invalid(problems)) => {
+            for (field, message) in problems.iter() {
+                errors.add(field.to_string(), message);
+            }
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    if new.role == Role::Provider
+        && organisation_id.is_none()
+        && errors.get("organisation_id").is_none()
+    {
         errors.add(
             "organisation_id",
-            "Select the provider organisation this user works for",
+            "Enter the provider organisation this user works for",
         );
-    }
-    if let Some(org_id) = new.organisation_id {
-        let org = organisations::Entity::find_by_id(org_id).one(db).await?;
-        match org {
-            None => errors.add("organisation_id", "Select an organisation from the list"),
-            Some(o) if new.role == Role::Provider && o.kind != "provider" => errors.add(
-                "organisation_id",
-                "A provider user must belong to a provider organisation",
-            ),
-            Some(_) => {}
-        }
     }
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
@@ -119,7 +129,7 @@ pub async fn create(
         password_hash: Set(hash),
         role: Set(new.role.code().to_string()),
         // Council staff belong to no organisation row unless one is chosen.
-        organisation_id: Set(new.organisation_id),
+        organisation_id: Set(organisation_id),
         active: Set(true),
         session_key: Set(new_session_key()),
         last_sign_in_at: Set(None),

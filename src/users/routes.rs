@@ -71,6 +71,8 @@ pub struct UserForm {
     pub display_name: String,
     pub role: String,
     pub organisation_id: String,
+    /// The organisation's name as typed (or picked).
+    pub organisation_id_name: String,
     pub password: String,
 }
 
@@ -81,6 +83,7 @@ impl FormInput for UserForm {
         "display_name",
         "role",
         "organisation_id",
+        "organisation_id_name",
         "password",
     ];
 
@@ -93,16 +96,12 @@ impl FormInput for UserForm {
         if role.is_none() {
             errors.add("role", "Select a role");
         }
-        let organisation_id = crate::web::forms::optional_number::<i64>(
-            &mut errors,
-            "organisation_id",
-            &self.organisation_id,
-            "Select an organisation from the list",
-        );
-        if role == Some(Role::Provider) && self.organisation_id.trim().is_empty() {
+        let organisation =
+            organisations::pick::Pick::from_form(&self.organisation_id, &self.organisation_id_name);
+        if role == Some(Role::Provider) && organisation.is_empty() {
             errors.add(
                 "organisation_id",
-                "Select the provider organisation this user works for",
+                "Enter the provider organisation this user works for",
             );
         }
         errors.into_result(())?;
@@ -110,24 +109,18 @@ impl FormInput for UserForm {
             email: self.email.clone(),
             display_name: self.display_name.clone(),
             role: role.unwrap_or(Role::Placements),
-            organisation_id,
+            organisation,
             password: self.password.clone(),
         })
     }
 }
 
-async fn form_page(
-    state: &AppState,
-    page: PageContext,
-    form: UserForm,
-    errors: FormErrors,
-) -> Result<Response> {
+fn form_page(page: PageContext, form: UserForm, errors: FormErrors) -> Result<Response> {
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let organisations = organisations::choices(&state.db, None).await?;
     Ok(render_with_status(
         status,
         &FormPage {
@@ -135,13 +128,12 @@ async fn form_page(
             form,
             errors,
             roles: &Role::ALL,
-            organisations,
         },
     ))
 }
 
-pub async fn new_page(State(state): State<AppState>, page: PageContext) -> Result<Response> {
-    form_page(&state, page, UserForm::default(), FormErrors::default()).await
+pub async fn new_page(page: PageContext) -> Result<Response> {
+    form_page(page, UserForm::default(), FormErrors::default())
 }
 
 pub async fn create(
@@ -153,7 +145,7 @@ pub async fn create(
 ) -> Result<Response> {
     let (new, raw) = match form {
         Submitted::Valid(new, raw) => (new, raw),
-        Submitted::Invalid(raw, errors) => return form_page(&state, page, raw, errors).await,
+        Submitted::Invalid(raw, errors) => return form_page(page, raw, errors),
     };
     match super::create(&state.db, &viewer, new, &state.settings).await {
         Ok(user) => {
@@ -170,18 +162,14 @@ pub async fn create(
             .await;
             Ok(redirect("/users"))
         }
-        Err(Error::Invalid(errors)) => {
-            form_page(
-                &state,
-                page,
-                UserForm {
-                    password: String::new(),
-                    ..raw
-                },
-                errors,
-            )
-            .await
-        }
+        Err(Error::Invalid(errors)) => form_page(
+            page,
+            UserForm {
+                password: String::new(),
+                ..raw
+            },
+            errors,
+        ),
         Err(other) => Err(other),
     }
 }

@@ -26,5 +26,4 @@ pub struct FormPage {
     pub form: super::routes::UserForm,
     pub errors: FormErrors,
     pub roles: &'static [Role],
-    pub organisations: Vec<(i64, String)>,
 }

@@ -1,5 +1,6 @@
-//! Static files, served by the app itself (no CDN): GOV.UK Frontend from its
-//! npm package, and the service's own CSS and JavaScript. Paths follow what
+//! Static files, served by the app itself (no CDN): GOV.UK Frontend,
+//! Leaflet and accessible-autocomplete from their npm packages, and the
+//! service's own CSS and JavaScript. Paths follow what
 //! GOV.UK Frontend's stylesheet expects (`/assets/fonts`, `/assets/images`).
 
 use std::path::Path;
@@ -17,6 +18,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(dir: &Path) -> Router<S> {
         .nest_service(
             "/assets/leaflet",
             ServeDir::new(dir.join("node_modules/leaflet/dist")),
+        )
+        .nest_service(
+            "/assets/autocomplete",
+            ServeDir::new(dir.join("node_modules/accessible-autocomplete/dist")),
         )
 }
 

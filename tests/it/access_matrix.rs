@@ -24,6 +24,7 @@ const EXPECTED: &[(&str, Policy)] = &[
     ("/homes/{urn}/contact", Policy::HomeViewer),
     ("/organisations", Policy::Council),
     ("/organisations/export.csv", Policy::Council),
+    ("/organisations/choices.json", Policy::Council),
     ("/organisations/new", Policy::CouncilEditor),
     ("/organisations/{id}", Policy::OrganisationViewer),
     ("/organisations/{id}/edit", Policy::CouncilEditor),

@@ -41,6 +41,7 @@ async fn an_invited_provider_user_chooses_a_password_from_the_email() {
                 ("display_name", "Invited Person"),
                 ("role", "provider"),
                 ("organisation_id", &org),
+                ("organisation_id_name", "Brightside Homes Limited"),
                 ("password", ""),
             ],
         )

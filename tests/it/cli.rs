@@ -81,7 +81,7 @@ async fn user_add_creates_a_provider_user_by_organisation_name() {
         "ocean violet paper lamp\n",
     );
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("Select the provider organisation"));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("Enter the provider organisation"));
 }
 
 /// Fails the test with the command's own error output unless it succeeded.

@@ -150,6 +150,7 @@ async fn boarding_school(app: &TestApp) -> String {
             ("registration_status", "active"),
             ("host_council_id", &app.seed.our_council_id.to_string()),
             ("provider_id", &app.seed.provider_a_id.to_string()),
+            ("provider_id_name", "Acme Care Ltd"),
             ("contract", "spot"),
             ("postcode", "BH1 1AA"),
         ],

@@ -22,7 +22,8 @@ fn new_home<'a>(
         ("registered_places", "4"),
         ("registration_status", "active"),
         ("host_council_id", council),
-        ("provider_id", provider),
+        // Typed, as without JavaScript: the service finds the provider.
+        ("provider_id_name", provider),
         ("contract", "spot"),
         ("min_age", "12"),
         ("max_age", "17"),
@@ -39,14 +40,11 @@ fn new_home<'a>(
 async fn a_commissioner_adds_a_home_and_sees_it() {
     let app = TestApp::new().await;
     let mut c = app.signed_in(Persona::Commissioner).await;
-    let (provider, council) = (
-        app.seed.provider_b_id.to_string(),
-        app.seed.our_council_id.to_string(),
-    );
+    let (provider, council) = ("Brightside", app.seed.our_council_id.to_string());
     let response = c
         .post_form(
             "/homes/new",
-            &new_home("sc300001", "Damson House", &provider, &council),
+            &new_home("sc300001", "Damson House", provider, &council),
         )
         .await;
     assert_eq!(response.location(), Some("/homes/SC300001"));
@@ -110,14 +108,11 @@ async fn an_invalid_home_is_shown_again_with_every_problem_and_nothing_saved() {
 async fn a_duplicate_urn_is_a_field_error() {
     let app = TestApp::new().await;
     let mut c = app.signed_in(Persona::Admin).await;
-    let (provider, council) = (
-        app.seed.provider_a_id.to_string(),
-        app.seed.our_council_id.to_string(),
-    );
+    let (provider, council) = ("Acme Care Ltd", app.seed.our_council_id.to_string());
     let response = c
         .post_form(
             "/homes/new",
-            &new_home("SC100001", "Copy", &provider, &council),
+            &new_home("SC100001", "Copy", provider, &council),
         )
         .await;
     response
@@ -216,15 +211,12 @@ async fn the_list_filters_sorts_and_pages() {
 
     // Sixty more homes: two pages.
     let mut admin = app.signed_in(Persona::Admin).await;
-    let (provider, council) = (
-        app.seed.provider_b_id.to_string(),
-        app.seed.our_council_id.to_string(),
-    );
+    let (provider, council) = ("Brightside", app.seed.our_council_id.to_string());
     for i in 0..60 {
         let urn = format!("SC4{i:05}");
         let name = format!("Page Test {i:02}");
         let response = admin
-            .post_form("/homes/new", &new_home(&urn, &name, &provider, &council))
+            .post_form("/homes/new", &new_home(&urn, &name, provider, &council))
             .await;
         assert_eq!(response.status, StatusCode::SEE_OTHER);
     }
@@ -258,10 +250,7 @@ async fn a_provider_lists_and_exports_only_its_own_homes() {
 async fn the_csv_export_neutralises_formulas() {
     let app = TestApp::new().await;
     let mut c = app.signed_in(Persona::Commissioner).await;
-    let (provider, council) = (
-        app.seed.provider_a_id.to_string(),
-        app.seed.our_council_id.to_string(),
-    );
+    let (provider, council) = ("Acme Care Ltd", app.seed.our_council_id.to_string());
     let response = c
         .post_form(
             "/homes/new",
@@ -310,15 +299,12 @@ async fn the_home_page_shows_rating_history_and_address_to_those_allowed() {
 async fn text_fields_come_back_inert() {
     let app = TestApp::new().await;
     let mut c = app.signed_in(Persona::Commissioner).await;
-    let (provider, council) = (
-        app.seed.provider_a_id.to_string(),
-        app.seed.our_council_id.to_string(),
-    );
+    let (provider, council) = ("Acme Care Ltd", app.seed.our_council_id.to_string());
     let payload = "<script>alert('x')</script><img src=x onerror=alert(1)>";
     let response = c
         .post_form(
             "/homes/new",
-            &new_home("SC600001", payload, &provider, &council),
+            &new_home("SC600001", payload, provider, &council),
         )
         .await;
     assert_eq!(response.status, StatusCode::SEE_OTHER);

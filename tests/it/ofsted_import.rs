@@ -137,7 +137,7 @@ async fn a_provider_user_of_an_imported_owner_sees_exactly_its_homes() {
             email: "manager@beaufort.example".into(),
             display_name: "Manager".into(),
             role: sufficiency::auth::Role::Provider,
-            organisation_id: Some(org.id),
+            organisation: sufficiency::organisations::pick::Pick::id(org.id),
             password: crate::support::PASSWORD.into(),
         },
         &app.state.settings,

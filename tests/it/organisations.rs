@@ -198,7 +198,7 @@ async fn a_commissioner_merges_two_spellings_of_an_owner_and_later_imports_keep_
             email: "manager@beaufort.example".into(),
             display_name: "Beaufort manager".into(),
             role: sufficiency::auth::Role::Provider,
-            organisation_id: Some(old.id),
+            organisation: sufficiency::organisations::pick::Pick::id(old.id),
             password: crate::support::PASSWORD.into(),
         },
         &app.state.settings,
@@ -302,4 +302,69 @@ async fn a_commissioner_merges_two_spellings_of_an_owner_and_later_imports_keep_
     )
     .await
     .assert_status(StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_organisation_is_chosen_by_typing_its_name_not_from_a_page_of_every_option() {
+    let app = TestApp::new().await;
+    let mut admin = app.signed_in(Persona::Admin).await;
+    // Suggestions for the type-to-find field.
+    let found = admin
+        .get("/organisations/choices.json?kind=provider&q=bright")
+        .await;
+    found.assert_status(StatusCode::OK);
+    let list: serde_json::Value = serde_json::from_str(&found.body).unwrap();
+    assert_eq!(list[0]["name"], "Brightside Homes Limited");
+    assert_eq!(list[0]["id"], app.seed.provider_b_id);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    // The add-user page lists no organisations: the field is typed in.
+    let form = admin.get("/users/new").await;
+    assert!(!form.body.contains("Brightside Homes Limited"));
+    // Without JavaScript, the name typed is found, or the page says why not.
+    let user = |name: &'static str| {
+        vec![
+            ("email", "picker@brightside.example"),
+            ("display_name", "Picker"),
+            ("role", "provider"),
+            ("organisation_id", ""),
+            ("organisation_id_name", name),
+            ("password", "lantern meadow copper kite"),
+        ]
+    };
+    admin
+        .post_form("/users/new", &user("Nowhere Care"))
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("No provider is called 'Nowhere Care'");
+    // Two providers have an "e" in their name: type more.
+    admin
+        .post_form("/users/new", &user("e"))
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("providers have 'e' in their name")
+        .assert_contains("type more of the name");
+    admin
+        .post_form("/users/new", &user("brightside"))
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let created = sufficiency::db::entities::users::Entity::find()
+        .filter(sufficiency::db::entities::users::Column::Email.eq("picker@brightside.example"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(created.organisation_id, Some(app.seed.provider_b_id));
+
+    // The returns board's provider filter is in its form, by name too.
+    let board = admin.get("/returns?provider_name=acme").await;
+    board.assert_status(StatusCode::OK);
+    let text = board.text();
+    assert!(
+        text.contains("Alder House") && !text.contains("Cedar View"),
+        "{text}"
+    );
+    admin
+        .get("/returns?provider_name=zzz")
+        .await
+        .assert_contains("No provider is called 'zzz'");
 }

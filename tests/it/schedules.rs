@@ -818,3 +818,40 @@ async fn a_home_that_closed_leaves_the_weekly_lists_from_the_week_after() {
     .await
     .assert_status(StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_one_click_page_shows_the_vacancies_it_will_file_again() {
+    let app = TestApp::new().await;
+    let a1 = app.seed.home_a1.clone();
+    let last_week = this_week().plus(-1);
+    let mut api = app.api_client(Persona::ProviderA).await;
+    let body = json!({
+        "occupied_ours": 2, "occupied_other": 1,
+        "vacancies": [{ "beds": 1, "available_from": last_week.monday().to_string(), "min_age": 12,
+            "max_age": 16, "sexes": "mixed", "needs": ["emotional_behavioural"], "emergency": true,
+            "weekly_fee": "4500.00" }]
+    });
+    api.put_json(
+        &format!("/api/v1/homes/{a1}/returns/{last_week}"),
+        &body.to_string(),
+    )
+    .await
+    .assert_status(StatusCode::CREATED);
+    run(&app, Job::ReturnRequest, this_monday_8am()).await;
+    let email = emails(&app, "return_request")
+        .await
+        .into_iter()
+        .find(|e| e.to_address == "provider-a@test.example")
+        .expect("email");
+    let page = app
+        .client()
+        .get(&one_click_path(&email.body_text, &a1))
+        .await;
+    page.assert_status(StatusCode::OK)
+        .assert_contains("Vacancies you can offer")
+        .assert_contains("1 bed, from")
+        .assert_contains("ages 12 to 16")
+        .assert_contains("needs: emotional and behavioural difficulties")
+        .assert_contains("emergency placements")
+        .assert_contains("£4,500.00 a week");
+}

@@ -20,6 +20,7 @@ async fn an_admin_adds_a_provider_user_who_sees_only_their_homes() {
                 ("display_name", "New Person"),
                 ("role", "provider"),
                 ("organisation_id", &org),
+                ("organisation_id_name", "Brightside Homes Limited"),
                 ("password", password),
             ],
         )
@@ -61,7 +62,7 @@ async fn user_form_errors_are_listed_and_nothing_is_created() {
     for message in [
         "Enter an email address in the correct format",
         "Enter the person's name",
-        "Select the provider organisation this user works for",
+        "Enter the provider organisation this user works for",
     ] {
         response.assert_contains(message);
     }

@@ -121,7 +121,7 @@ fn registration(provider_id: i64, council_id: i64, places: i32) -> Registration 
         registration_status: RegistrationStatus::Active,
         registration_date: NaiveDate::from_ymd_opt(2015, 4, 1),
         host_council_id: Some(council_id),
-        provider_id: Some(provider_id),
+        provider: sufficiency::organisations::pick::Pick::id(provider_id),
         contract: Contract::Spot,
         block_beds: None,
     }
@@ -270,7 +270,9 @@ pub async fn seed(db: &DatabaseConnection, state: &sufficiency::app::AppState) -
                 email: email.into(),
                 display_name: format!("{persona:?} user"),
                 role,
-                organisation_id,
+                organisation: organisation_id
+                    .map(sufficiency::organisations::pick::Pick::id)
+                    .unwrap_or_default(),
                 password: PASSWORD.into(),
             },
             settings,
@@ -286,7 +288,7 @@ pub async fn seed(db: &DatabaseConnection, state: &sufficiency::app::AppState) -
             email: "spare@test.example".into(),
             display_name: "Spare user".into(),
             role: Role::Placements,
-            organisation_id: None,
+            organisation: Default::default(),
             password: PASSWORD.into(),
         },
         settings,
