@@ -40,12 +40,29 @@ async function draw (element) {
     fetch(element.dataset.homes, { credentials: 'same-origin' }).then(r => r.json()),
     fetch(element.dataset.boundaries, { credentials: 'same-origin' }).then(r => r.json()).catch(() => null)
   ])
+  // A search shown on the map: where it started and how far it looked.
+  const origin = element.dataset.originLatitude
+    ? [Number(element.dataset.originLatitude), Number(element.dataset.originLongitude)]
+    : null
+  const radiusMetres = Number(element.dataset.radiusMiles || 0) * 1609.344
   // The view first: layers need it to draw.
   const points = homes.map(home => [home.latitude, home.longitude])
-  if (points.length) {
+  if (origin) {
+    map.fitBounds(L.latLng(origin).toBounds(2 * radiusMetres), { padding: [20, 20] })
+  } else if (points.length) {
     map.fitBounds(points, { padding: [20, 20] })
   } else {
     map.setView([52.5, -1.5], 6)
+  }
+  if (origin) {
+    L.circle(origin, { radius: radiusMetres, color: '#1d70b8', weight: 2, dashArray: '6 4', fill: false })
+      .addTo(map)
+    L.marker(origin, {
+      title: 'Searched from ' + element.dataset.originLabel,
+      alt: 'Searched from ' + element.dataset.originLabel,
+      icon: L.divIcon({ className: 'app-map-origin', html: '<span aria-hidden="true">+</span>', iconSize: [24, 24] })
+    }).bindPopup(text('p', 'Searched from ' + element.dataset.originLabel)).addTo(map)
+    element.dataset.origin = element.dataset.originLabel
   }
   if (boundaries) {
     L.geoJSON(boundaries, { style: { color: '#1d70b8', weight: 2, fill: false } }).addTo(map)

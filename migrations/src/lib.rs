@@ -27,6 +27,7 @@ mod m20261127_000018_api_tokens_watched;
 mod m20261206_000019_dated_facts;
 mod m20261206_000020_late_from_first_filing;
 mod m20261206_000021_placements_contacts;
+mod m20261206_000022_list_unsubscribe;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000019_dated_facts::Migration),
             Box::new(m20261206_000020_late_from_first_filing::Migration),
             Box::new(m20261206_000021_placements_contacts::Migration),
+            Box::new(m20261206_000022_list_unsubscribe::Migration),
         ]
     }
 }

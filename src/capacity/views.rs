@@ -18,6 +18,24 @@ pub struct DashboardPage {
     pub next: Option<String>,
 }
 
+impl DashboardPage {
+    /// The weeks the picker offers: this week and two years back, newest
+    /// first, as (code, label).
+    pub fn week_choices(&self) -> Vec<(String, String)> {
+        let now = crate::returns::this_week();
+        (0..104)
+            .map(|back| {
+                let week = now.plus(-back);
+                let label = format!(
+                    "{week}: week beginning {}",
+                    week.monday().format("%-d %B %Y")
+                );
+                (week.to_string(), label)
+            })
+            .collect()
+    }
+}
+
 pub fn percent(share: Option<f64>) -> String {
     share
         .map(|s| format!("{:.0}%", s * 100.0))

@@ -89,9 +89,17 @@ impl Category {
         }
     }
 
-    /// Essential emails are sent whatever the user's preferences.
+    /// Essential (service) emails are sent whatever the user's preferences:
+    /// account links, delivery failures, and the weekly request and reminder
+    /// to file a return, which a provider must not be able to turn off.
     pub fn is_essential(self) -> bool {
-        matches!(self, Category::Account | Category::DeliveryFailure)
+        matches!(
+            self,
+            Category::Account
+                | Category::DeliveryFailure
+                | Category::ReturnRequest
+                | Category::ReturnReminder
+        )
     }
 }
 
@@ -163,6 +171,7 @@ pub async fn queue(
         subject: Set(letter.subject),
         body_text: Set(letter.text),
         body_html: Set(letter.html),
+        list_unsubscribe: Set(footer.unsubscribe_url.clone()),
         message_id: Set(message_id(&settings.email.from)),
         status: Set("queued".into()),
         attempts: Set(0),
@@ -244,12 +253,20 @@ mod tests {
     }
 
     #[test]
-    fn only_account_and_failure_emails_are_essential() {
+    fn account_failure_and_return_chasing_emails_are_essential() {
         let essential: Vec<_> = Category::ALL
             .into_iter()
             .filter(|c| c.is_essential())
             .collect();
-        assert_eq!(essential, [Category::Account, Category::DeliveryFailure]);
+        assert_eq!(
+            essential,
+            [
+                Category::ReturnRequest,
+                Category::ReturnReminder,
+                Category::Account,
+                Category::DeliveryFailure
+            ]
+        );
         for c in Category::ALL {
             assert_eq!(Category::from_code(c.code()), Some(c));
         }

@@ -11,11 +11,13 @@ use crate::auth::{Role, Viewer};
 use crate::db::entities::email_opt_outs;
 use crate::error::Result;
 
-/// The non-essential emails a role receives.
+/// The non-essential emails a role receives. Providers' weekly request
+/// and reminder are service emails, always sent: there is nothing for them
+/// to choose.
 pub fn for_role(role: Role) -> &'static [Category] {
     use Category::*;
     match role {
-        Role::Provider => &[ReturnRequest, ReturnReminder],
+        Role::Provider => &[],
         Role::Commissioner => &[
             NonFilers,
             RatingAlert,

@@ -127,11 +127,19 @@ pub fn message(
             email.to_address
         ))
     })?;
-    Message::builder()
+    let mut builder = Message::builder()
         .message_id(Some(email.message_id.clone()))
         .from(from)
         .to(to)
-        .subject(email.subject.clone())
+        .subject(email.subject.clone());
+    if let Some(url) = &email.list_unsubscribe {
+        // Mail programs show an "Unsubscribe" button for a non-essential email.
+        builder = builder.raw_header(lettre::message::header::HeaderValue::new(
+            lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe"),
+            format!("<{url}>"),
+        ));
+    }
+    builder
         .multipart(MultiPart::alternative_plain_html(
             email.body_text.clone(),
             email.body_html.clone(),

@@ -44,24 +44,44 @@ impl MapQuery {
     }
 }
 
+/// Where a search shown on the map started, and how far it looked.
+pub struct SearchArea {
+    pub latitude: f64,
+    pub longitude: f64,
+    /// The postcode, or the district whose centre stands in for it.
+    pub place: String,
+    pub district_centre: bool,
+    pub miles: u32,
+}
+
 /// The homes a query asks for: with a search's criteria (the link from the
-/// search page), the homes with a fitting vacancy; otherwise every home in
-/// and around the council that passes the map's own filters.
+/// search page), the homes with a fitting vacancy and where the search
+/// started; otherwise every home in and around the council that passes the
+/// map's own filters.
 async fn homes_for(
     state: &AppState,
     known: Option<Extension<KnownVersion>>,
     raw: Option<&str>,
-) -> Result<(Vec<MapHome>, bool)> {
+) -> Result<(Vec<MapHome>, Option<SearchArea>)> {
     let search = crate::search::routes::params(raw)?;
     if search.is_empty() {
         let query = MapQuery::parse(raw)?;
         let homes = super::homes(&state.db, &state.settings, &query.filter()).await?;
-        return Ok((homes, false));
+        return Ok((homes, None));
     }
     // The same search seen on a map: not logged again.
-    let (_, outcome) = crate::search::routes::run_linked_search(state, known, &search).await?;
+    let (criteria, outcome) =
+        crate::search::routes::run_linked_search(state, known, &search).await?;
     let homes = super::fitting(&state.db, &state.settings, &outcome).await?;
-    Ok((homes, true))
+    let origin = &criteria.origin;
+    let area = SearchArea {
+        latitude: origin.point.latitude,
+        longitude: origin.point.longitude,
+        place: origin.label.clone(),
+        district_centre: origin.precision == crate::geo::Precision::District,
+        miles: criteria.max_miles,
+    };
+    Ok((homes, Some(area)))
 }
 
 pub async fn page(
@@ -70,13 +90,14 @@ pub async fn page(
     known: Option<Extension<KnownVersion>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response> {
-    let (homes, from_search) = homes_for(&state, known, raw.as_deref()).await?;
+    let (homes, area) = homes_for(&state, known, raw.as_deref()).await?;
     let raw = raw.unwrap_or_default();
     Ok(render(&MapPage {
         page,
         data_url: format!("/map/homes.json?{raw}"),
         query_string: raw.clone(),
-        search_url: from_search.then(|| format!("/search?{raw}")),
+        search_url: area.is_some().then(|| format!("/search?{raw}")),
+        search_area: area,
         tile_url: state.settings.map.tile_url.clone(),
         attribution: state.settings.map.tile_attribution.clone(),
         homes,

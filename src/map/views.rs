@@ -20,6 +20,8 @@ pub struct MapPage {
     pub query_string: String,
     /// Back to the search whose fitting homes the map shows, if it does.
     pub search_url: Option<String>,
+    /// Where that search started and how far it looked.
+    pub search_area: Option<super::routes::SearchArea>,
     pub tile_url: String,
     pub attribution: String,
 }

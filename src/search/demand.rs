@@ -1,6 +1,6 @@
 //! Unmet demand: searches that found nothing, grouped by what was asked
-//! ("girls aged 15 to 17 with mental health needs within 20 miles: 14
-//! times this month").
+//! ("girls aged 15 to 17 with mental health needs in fostering within 20
+//! miles: 14 times this month").
 
 use std::collections::BTreeMap;
 
@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use importers::vocab::{Need, Sexes};
+use importers::vocab::{Need, ProvisionType, Sexes};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
     QueryFilter, QuerySelect,
@@ -63,6 +63,8 @@ pub struct Unmet {
     pub ages: Vec<i16>,
     pub sexes: String,
     pub needs_mask: i64,
+    /// The kinds of home asked for (codes, comma-separated); empty for any.
+    pub provision_types: String,
     pub max_miles: i32,
     pub times: usize,
     /// Postcode districts searched from, in order.
@@ -81,6 +83,21 @@ impl Unmet {
         let ages: Vec<String> = self.ages.iter().map(i16::to_string).collect();
         ages.join(", ")
     }
+    /// The kinds of home asked for, in words.
+    pub fn types_label(&self) -> String {
+        let labels: Vec<&str> = self
+            .provision_types
+            .split(',')
+            .filter_map(ProvisionType::from_code)
+            .map(ProvisionType::label)
+            .collect();
+        if labels.is_empty() {
+            "Any kind of home".into()
+        } else {
+            labels.join(", ")
+        }
+    }
+
     pub fn needs_label(&self) -> String {
         let needs: Vec<&str> = Need::from_mask(self.needs_mask)
             .into_iter()
@@ -109,13 +126,14 @@ struct UnmetCount {
     age: i16,
     sexes: String,
     needs_mask: i64,
+    provision_types: String,
     max_miles: i32,
     district: String,
     times: i64,
 }
 
 /// Searches from `from` until `to`, and those that found nothing, grouped
-/// by age band, sex, needs and distance; most frequent first.
+/// by age band, sex, needs, kinds of home and distance; most frequent first.
 pub async fn between(
     conn: &impl ConnectionTrait,
     from: DateTime<Utc>,
@@ -131,31 +149,46 @@ pub async fn between(
         .await?;
     let counted = searches::Entity::find()
         .select_only()
-        .columns([S::Age, S::Sexes, S::NeedsMask, S::MaxMiles, S::District])
+        .columns([
+            S::Age,
+            S::Sexes,
+            S::NeedsMask,
+            S::ProvisionTypes,
+            S::MaxMiles,
+            S::District,
+        ])
         .column_as(S::Id.count(), "times")
         .filter(in_period)
         .filter(S::Results.eq(0))
         .group_by(S::Age)
         .group_by(S::Sexes)
         .group_by(S::NeedsMask)
+        .group_by(S::ProvisionTypes)
         .group_by(S::MaxMiles)
         .group_by(S::District)
         .into_model::<UnmetCount>()
         .all(conn)
         .await?;
-    let mut groups: BTreeMap<(AgeBand, String, i64, i32), Unmet> = BTreeMap::new();
+    let mut groups: BTreeMap<(AgeBand, String, i64, String, i32), Unmet> = BTreeMap::new();
     let mut unmet_searches = 0;
     for s in counted {
         let times = usize::try_from(s.times).unwrap_or(0);
         unmet_searches += times;
         let band = AgeBand::of(s.age);
         let entry = groups
-            .entry((band, s.sexes.clone(), s.needs_mask, s.max_miles))
+            .entry((
+                band,
+                s.sexes.clone(),
+                s.needs_mask,
+                s.provision_types.clone(),
+                s.max_miles,
+            ))
             .or_insert_with(|| Unmet {
                 band,
                 ages: Vec::new(),
                 sexes: s.sexes,
                 needs_mask: s.needs_mask,
+                provision_types: s.provision_types,
                 max_miles: s.max_miles,
                 times: 0,
                 districts: Vec::new(),
@@ -293,6 +326,7 @@ fn table(demand: &Demand) -> Table {
             "Ages asked",
             "Sex",
             "Needs",
+            "Kinds of home",
             "Within miles",
             "Searches with no result",
             "Districts",
@@ -306,6 +340,7 @@ fn table(demand: &Demand) -> Table {
                     u.ages_label().into(),
                     u.sex_label().into(),
                     u.needs_label().into(),
+                    u.types_label().into(),
                     i64::from(u.max_miles).into(),
                     (u.times as i64).into(),
                     u.districts.join(" ").into(),

@@ -62,6 +62,18 @@ async fn a_commissioner_sees_the_weeks_capacity_and_who_uses_it() {
     let mut c = app.signed_in(Persona::Commissioner).await;
     let page = c.get("/capacity").await;
     page.assert_status(StatusCode::OK);
+    // A week picker, not only previous and next.
+    let last_year = sufficiency::returns::this_week().plus(-52);
+    assert!(
+        page.body
+            .contains(&format!("<option value=\"{last_year}\">")),
+        "{}",
+        page.body
+    );
+    c.get(&format!("/capacity?week={last_year}&weeks=12"))
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains(&format!("Capacity in BCP: {last_year}"));
     let text = page.text();
     for expected in [
         "9 registered places in 3 homes",

@@ -80,3 +80,37 @@ async fn unmet_demand_counts_the_periods_searches_by_what_was_asked() {
         (AgeBand::FifteenToSeventeen, "male", 1, &[16][..])
     );
 }
+
+/// A fostering-only search that found nothing is demand for fostering, not
+/// for any kind of home.
+#[tokio::test]
+async fn unmet_demand_is_grouped_by_the_kinds_of_home_asked_for() {
+    let app = TestApp::new().await;
+    let fostering = || {
+        let mut row = logged(15, "female", "BH12", 0, 1);
+        row.provision_types = Set("independent_fostering_agency".into());
+        row
+    };
+    searches::Entity::insert_many([fostering(), fostering(), logged(15, "female", "BH12", 0, 1)])
+        .exec(&app.db)
+        .await
+        .expect("log rows");
+    let now = Utc::now();
+    let demand = between(&app.db, now - Duration::days(30), now)
+        .await
+        .expect("demand");
+    assert_eq!(demand.unmet.len(), 2, "{:?}", demand.unmet);
+    assert_eq!(demand.unmet[0].times, 2);
+    assert_eq!(
+        demand.unmet[0].types_label(),
+        "Independent fostering agency"
+    );
+    assert_eq!(demand.unmet[1].types_label(), "Any kind of home");
+    let mut c = app.signed_in(crate::support::Persona::Commissioner).await;
+    c.get("/search/demand")
+        .await
+        .assert_contains("Independent fostering agency")
+        .assert_contains("Any kind of home");
+    let csv = c.get("/search/demand.csv").await;
+    assert!(csv.body.contains("Kinds of home"), "{}", csv.body);
+}

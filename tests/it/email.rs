@@ -92,6 +92,10 @@ async fn an_email_is_delivered_over_smtp_with_text_and_html_and_its_message_id()
         data.contains("/email/unsubscribe/"),
         "non-essential: an unsubscribe link: {data}"
     );
+    assert!(
+        data.contains("List-Unsubscribe: <http://localhost:8080/email/unsubscribe/"),
+        "and the header mail programs show as a button: {data}"
+    );
     let row = &outbox(&app).await[0];
     assert_eq!(row.status, "sent");
     assert_eq!(row.attempts, 1);

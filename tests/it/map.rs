@@ -118,9 +118,21 @@ async fn a_search_shown_on_the_map_keeps_only_the_homes_that_fit() {
     let page = c.get(&format!("/map?{search}")).await;
     page.assert_status(StatusCode::OK)
         .assert_contains("homes with a vacancy that fits your search")
+        .assert_contains("within 20 miles of BH12 1AA")
         .assert_contains("Back to the search results")
         .assert_contains("Alder House");
     assert!(!page.body.contains("Cedar View"), "{}", page.body);
+    // Where the search started and how far it looked, for the map to draw.
+    assert!(
+        page.body.contains("data-radius-miles=\"20\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("data-origin-latitude=\"50.73"),
+        "{}",
+        page.body
+    );
     // A 17-year-old fits no vacancy: an empty map, not every home.
     let none: Value = serde_json::from_str(
         &c.get("/map/homes.json?age=17&sex=female&postcode=BH12+1AA&miles=20")

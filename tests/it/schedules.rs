@@ -115,7 +115,7 @@ async fn monday_requests_list_each_providers_homes_with_one_click_links() {
         !to_b.body_text.contains(&a1),
         "B's email names only B's homes"
     );
-    assert!(to_a.body_text.contains("Unsubscribe from emails like this"));
+    assert!(!to_a.body_text.contains("Unsubscribe from emails like this"));
 }
 
 #[tokio::test]
@@ -326,56 +326,55 @@ async fn the_reminder_and_the_non_filers_list_name_only_homes_not_filed() {
 }
 
 #[tokio::test]
-async fn an_unsubscribed_provider_gets_no_more_requests() {
+async fn return_requests_cannot_be_unsubscribed_from_but_other_emails_can() {
     let app = TestApp::new().await;
     run(&app, Job::ReturnRequest, this_monday_8am()).await;
-    let email = emails(&app, "return_request")
+    let request = emails(&app, "return_request")
         .await
         .into_iter()
         .find(|e| e.to_address == "provider-a@test.example")
         .expect("email");
-    let start = email.body_text.find("/email/unsubscribe/").expect("link");
-    let path = email.body_text[start..]
+    // A service email: no unsubscribe link, no List-Unsubscribe header.
+    assert!(!request.body_text.contains("/email/unsubscribe/"));
+    assert_eq!(request.list_unsubscribe, None);
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    let preferences = a.get("/account/email").await.text();
+    assert!(
+        !preferences.contains("Weekly request to file returns"),
+        "{preferences}"
+    );
+
+    // The non-filers list is not essential: its link and header unsubscribe.
+    let tuesday_afternoon = this_monday_8am() + Duration::hours(29);
+    run(&app, Job::NonFilers, tuesday_afternoon).await;
+    let list = emails(&app, "non_filers").await.remove(0);
+    let start = list.body_text.find("/email/unsubscribe/").expect("link");
+    let path = list.body_text[start..]
         .split_whitespace()
         .next()
         .expect("path")
         .to_string();
+    assert_eq!(
+        list.list_unsubscribe.as_deref(),
+        Some(format!("http://localhost:8080{path}").as_str())
+    );
     let mut anyone = app.client();
     anyone.get(&path).await.assert_contains("Unsubscribe");
     anyone
         .post_form(&path, &[])
         .await
         .assert_contains("You are unsubscribed");
+    run(&app, Job::NonFilers, tuesday_afternoon + Duration::weeks(1)).await;
+    assert_eq!(
+        emails(&app, "non_filers").await.len(),
+        1,
+        "next week's not queued"
+    );
+    // Next week's request still goes to the provider.
     run(
         &app,
         Job::ReturnRequest,
         this_monday_8am() + Duration::weeks(1),
-    )
-    .await;
-    let to_a = emails(&app, "return_request")
-        .await
-        .into_iter()
-        .filter(|e| e.to_address == "provider-a@test.example")
-        .count();
-    assert_eq!(to_a, 1, "next week's request not queued for A");
-    // The preferences page shows it, and ticking it again subscribes.
-    let mut a = app.signed_in(Persona::ProviderA).await;
-    let page = a.get("/account/email").await;
-    let text = page.text();
-    assert!(text.contains("Weekly request to file returns"), "{text}");
-    a.post_form(
-        "/account/email",
-        &[
-            ("subscribed", "return_request"),
-            ("subscribed", "return_reminder"),
-        ],
-    )
-    .await
-    .assert_status(StatusCode::SEE_OTHER);
-    run(
-        &app,
-        Job::ReturnRequest,
-        this_monday_8am() + Duration::weeks(2),
     )
     .await;
     let to_a = emails(&app, "return_request")
