@@ -150,6 +150,7 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), StartEr
         } => {
             if let Some(listen) = listen {
                 settings.server.listen = listen;
+                settings.server.public_url = demo::public_url(&settings.server, listen);
             }
             demo::run(settings, &database, build_only).await
         }

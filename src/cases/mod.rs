@@ -98,6 +98,8 @@ pub struct CaseDetail {
     pub current: Option<inspections::Model>,
     /// A report awaiting confirmation, newer than the current rating.
     pub pending: Option<inspections::Model>,
+    /// The inspection the case was opened for, as it stands now.
+    pub opened_for: Option<inspections::Model>,
     pub actions: Vec<case_actions::Model>,
     pub meetings: Vec<case_meetings::Model>,
     pub escalations: Vec<case_escalations::Model>,
@@ -153,6 +155,10 @@ pub async fn find(conn: &impl ConnectionTrait, viewer: &Viewer, id: i64) -> Resu
         return Err(Error::Forbidden);
     }
     let (current, pending) = rating_of(conn, home.id).await?;
+    let opened_for = match case.inspection_id {
+        Some(id) => inspections::Entity::find_by_id(id).one(conn).await?,
+        None => None,
+    };
     let actions = case_actions::Entity::find()
         .filter(case_actions::Column::CaseId.eq(id))
         .order_by_asc(case_actions::Column::Id)
@@ -186,6 +192,7 @@ pub async fn find(conn: &impl ConnectionTrait, viewer: &Viewer, id: i64) -> Resu
         home,
         current,
         pending,
+        opened_for,
         actions,
         meetings,
         escalations,
@@ -362,23 +369,30 @@ async fn open_automatically(
     inspection: Option<&inspections::Model>,
     flag: Flag,
 ) -> Result<monitoring_cases::Model> {
-    let note = inspection.map(|i| {
-        format!(
-            "{} inspection on {}: {}",
-            quality::source_label(&i.source, i.verified),
-            crate::web::filters::long_date(&i.inspection_date),
-            flag.label()
-        )
-    });
+    let note = inspection.map(|i| opening_note(i, flag));
     let opening = Opening {
         reason: flag.reason_code(),
         note,
         inspection_id: inspection.map(|i| i.id),
-        opened_by: "Opened automatically (home flagged)".into(),
+        opened_by: OPENED_AUTOMATICALLY.into(),
         owner_user_id: None,
     };
     insert_case(conn, viewer, home, opening).await
 }
+
+/// What an automatically opened case says of the inspection behind it,
+/// with its source as it stands (so a report confirmed since reads so).
+pub fn opening_note(i: &inspections::Model, flag: Flag) -> String {
+    format!(
+        "{} inspection on {}: {}",
+        quality::source_label(&i.source, i.verified),
+        crate::web::filters::long_date(&i.inspection_date),
+        flag.label()
+    )
+}
+
+/// Who opens cases automatically, as the case records it.
+pub const OPENED_AUTOMATICALLY: &str = "Opened automatically (home flagged)";
 
 /// Why and by whom a case is opened.
 struct Opening {

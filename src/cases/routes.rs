@@ -210,6 +210,7 @@ async fn show_page(
         status,
         &ShowPage {
             page,
+            max_plan_bytes: state.settings.cases.max_plan_bytes,
             next_meeting_due: detail.next_meeting_due(state.settings.cases.meeting_interval_months),
             rating,
             our_children: with_children.contains(&detail.home.id),

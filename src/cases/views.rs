@@ -46,6 +46,8 @@ impl ListPage {
 pub struct ShowPage {
     pub page: PageContext,
     pub d: CaseDetail,
+    /// Largest improvement-plan PDF accepted.
+    pub max_plan_bytes: usize,
     pub rating: Option<Judgement>,
     pub our_children: bool,
     pub next_meeting_due: NaiveDate,
@@ -126,6 +128,25 @@ impl ShowPage {
             .map(|r| (r.code().to_string(), r.label().to_string()))
             .collect()
     }
+    /// Why the case was opened: for one opened automatically, the inspection
+    /// behind it as it stands now (a report confirmed since reads so).
+    pub fn reason_note(&self) -> Option<String> {
+        let case = &self.d.case;
+        match &self.d.opened_for {
+            Some(i) if case.opened_by == super::OPENED_AUTOMATICALLY => {
+                match crate::quality::flag_of(i) {
+                    Some(flag) => Some(super::opening_note(i, flag)),
+                    None => case.reason_note.clone(),
+                }
+            }
+            _ => case.reason_note.clone(),
+        }
+    }
+
+    pub fn max_plan_mb(&self) -> usize {
+        self.max_plan_bytes / (1024 * 1024)
+    }
+
     /// The rating, its source and any report awaiting confirmation.
     pub fn rating_words(&self) -> String {
         crate::quality::rating_in_words(

@@ -85,6 +85,23 @@ pub async fn run(
     app::serve(settings).await
 }
 
+/// The address the demo's emails link to when it serves on `listen`: that
+/// address, unless `server.public_url` was set to something other than the
+/// shipped default (then it is what users reach the service on).
+pub fn public_url(server: &crate::config::Server, listen: std::net::SocketAddr) -> url::Url {
+    const SHIPPED: &str = "http://localhost:8080/";
+    if server.public_url.as_str() != SHIPPED {
+        return server.public_url.clone();
+    }
+    let host = if listen.ip().is_unspecified() {
+        "localhost".to_string()
+    } else {
+        listen.ip().to_string()
+    };
+    url::Url::parse(&format!("http://{host}:{}", listen.port()))
+        .unwrap_or_else(|_| server.public_url.clone())
+}
+
 /// Imports the extract, fictionalises withheld names and addresses, adds users.
 pub async fn build(
     db: &DatabaseConnection,
@@ -432,4 +449,31 @@ async fn block_contracts(db: &DatabaseConnection, our_council_id: i64) -> Result
         model.update(db).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(public_url: &str) -> crate::config::Server {
+        crate::config::Server {
+            listen: "127.0.0.1:8080".parse().unwrap(),
+            public_url: public_url.parse().unwrap(),
+            trust_forwarded_for: false,
+            request_timeout_seconds: 30,
+        }
+    }
+
+    #[test]
+    fn the_demos_links_follow_the_address_it_serves_unless_one_is_set() {
+        let at =
+            |listen: &str| public_url(&server("http://localhost:8080"), listen.parse().unwrap());
+        assert_eq!(at("127.0.0.1:9000").as_str(), "http://127.0.0.1:9000/");
+        assert_eq!(at("0.0.0.0:8081").as_str(), "http://localhost:8081/");
+        let set = public_url(
+            &server("https://sufficiency.example.gov.uk"),
+            "0.0.0.0:8081".parse().unwrap(),
+        );
+        assert_eq!(set.as_str(), "https://sufficiency.example.gov.uk/");
+    }
 }

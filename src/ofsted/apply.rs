@@ -232,6 +232,7 @@ impl Import<'_> {
                     name: updated.name.clone(),
                     from: from.and_then(|id| orgs.name_of(id)),
                     to: orgs.name_of(to).unwrap_or_default(),
+                    ours: false,
                 });
             }
             existing.insert(urn.clone(), updated);
@@ -436,6 +437,19 @@ impl Import<'_> {
         self.summary.inspected_with_our_children.sort();
 
         let all_ids: Vec<i64> = homes.values().map(|h| h.id).collect();
+        let with_our_children =
+            crate::returns::store::homes_with_our_children(self.txn, &all_ids).await?;
+        self.summary.ours = homes
+            .values()
+            .filter(|h| {
+                (our_council.is_some() && h.host_council_id == our_council)
+                    || with_our_children.contains(&h.id)
+            })
+            .map(|h| h.urn.clone())
+            .collect();
+        for change in &mut self.summary.owner_changes {
+            change.ours = self.summary.ours.contains(&change.urn);
+        }
         crate::geo::locate_homes(self.txn, Some(&all_ids)).await?;
         // Opened for newly flagged homes that matter to us, a close proposed
         // where a home improved or closed.

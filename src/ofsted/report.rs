@@ -12,6 +12,9 @@ use super::summary::{ImportSummary, OwnerChange};
 pub struct HomeRef {
     pub urn: String,
     pub name: String,
+    /// In our area or where our children live: listed first.
+    #[serde(default)]
+    pub ours: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,6 +23,77 @@ pub struct RatingMove {
     pub name: String,
     pub from: String,
     pub to: String,
+    /// In our area or where our children live: listed first.
+    #[serde(default)]
+    pub ours: bool,
+}
+
+/// An entry of one of the report's lists, ours or elsewhere in England.
+pub trait Listed {
+    fn ours(&self) -> bool;
+}
+
+impl Listed for HomeRef {
+    fn ours(&self) -> bool {
+        self.ours
+    }
+}
+
+impl Listed for RatingMove {
+    fn ours(&self) -> bool {
+        self.ours
+    }
+}
+
+impl Listed for OwnerChange {
+    fn ours(&self) -> bool {
+        self.ours
+    }
+}
+
+/// The report's lists that can run to thousands (a national file), by the
+/// name a page asks for one of them with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum List {
+    Downgrades,
+    Upgrades,
+    OwnerChanges,
+    NewHomes,
+    Deregistered,
+}
+
+impl List {
+    pub const ALL: [List; 5] = [
+        List::Downgrades,
+        List::Upgrades,
+        List::OwnerChanges,
+        List::NewHomes,
+        List::Deregistered,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            List::Downgrades => "downgrades",
+            List::Upgrades => "upgrades",
+            List::OwnerChanges => "owner-changes",
+            List::NewHomes => "new-registrations",
+            List::Deregistered => "no-longer-registered",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            List::Downgrades => "Downgrades",
+            List::Upgrades => "Upgrades",
+            List::OwnerChanges => "Owner changes",
+            List::NewHomes => "New registrations",
+            List::Deregistered => "No longer registered",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.code() == code)
+    }
 }
 
 /// An organisation named in the report, with its id for a link.
@@ -60,13 +134,22 @@ pub struct ChangeReport {
     pub possible_duplicates: Vec<(OrganisationLink, OrganisationLink)>,
 }
 
-fn homes(list: &[(String, String)]) -> Vec<HomeRef> {
-    list.iter()
-        .map(|(urn, name)| HomeRef {
-            urn: urn.clone(),
-            name: name.clone(),
-        })
-        .collect()
+/// Ours first, then the rest, each in the order given.
+fn ours_first<T: Listed>(mut list: Vec<T>) -> Vec<T> {
+    list.sort_by_key(|item| !item.ours());
+    list
+}
+
+fn homes(list: &[(String, String)], ours: &std::collections::HashSet<String>) -> Vec<HomeRef> {
+    ours_first(
+        list.iter()
+            .map(|(urn, name)| HomeRef {
+                urn: urn.clone(),
+                name: name.clone(),
+                ours: ours.contains(urn),
+            })
+            .collect(),
+    )
 }
 
 impl From<&ImportSummary> for ChangeReport {
@@ -76,17 +159,20 @@ impl From<&ImportSummary> for ChangeReport {
                 .unwrap_or_else(|| "Not rated".into())
         };
         let moves = |down: bool| {
-            s.rating_changes
-                .iter()
-                .filter(|c| c.from.is_some() && c.to.is_some())
-                .filter(|c| c.is_downgrade() == down)
-                .map(|c| RatingMove {
-                    urn: c.urn.clone(),
-                    name: c.name.clone(),
-                    from: label(c.from),
-                    to: label(c.to),
-                })
-                .collect()
+            ours_first(
+                s.rating_changes
+                    .iter()
+                    .filter(|c| c.from.is_some() && c.to.is_some())
+                    .filter(|c| c.is_downgrade() == down)
+                    .map(|c| RatingMove {
+                        urn: c.urn.clone(),
+                        name: c.name.clone(),
+                        from: label(c.from),
+                        to: label(c.to),
+                        ours: s.ours.contains(&c.urn),
+                    })
+                    .collect(),
+            )
         };
         ChangeReport {
             layout: s.layout.map(|l| l.label().to_string()).unwrap_or_default(),
@@ -96,11 +182,11 @@ impl From<&ImportSummary> for ChangeReport {
             homes_unchanged: s.homes_unchanged,
             inspections_added: s.inspections_added,
             inspections_corrected: s.inspections_corrected,
-            new_homes: homes(&s.new_homes),
-            homes_deregistered: homes(&s.homes_deregistered),
+            new_homes: homes(&s.new_homes, &s.ours),
+            homes_deregistered: homes(&s.homes_deregistered, &s.ours),
             downgrades: moves(true),
             upgrades: moves(false),
-            inspected_with_our_children: homes(&s.inspected_with_our_children),
+            inspected_with_our_children: homes(&s.inspected_with_our_children, &s.ours),
             reports_confirmed: s.reports_confirmed,
             reports_corrected: s.reports_corrected.clone(),
             cases_opened: s.cases_opened,
@@ -108,7 +194,7 @@ impl From<&ImportSummary> for ChangeReport {
             rejected: s.rejected.iter().take(500).cloned().collect(),
             warnings: s.warnings.len(),
             as_at: s.as_at,
-            owner_changes: s.owner_changes.clone(),
+            owner_changes: ours_first(s.owner_changes.clone()),
             facts_kept_older: s.facts_kept_older,
             possible_duplicates: s
                 .possible_duplicates

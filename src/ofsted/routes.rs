@@ -1,7 +1,7 @@
 //! Importing Ofsted's provider file from the web: upload, progress, the
 //! change report. Admins and commissioners only.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
@@ -72,12 +72,39 @@ pub async fn upload(
     Ok(redirect(&format!("/imports/ofsted/{id}")))
 }
 
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ReportQuery {
+    list: String,
+    page: String,
+}
+
+/// An import's progress, then its change report: what matters to us in
+/// full, the rest of England's entries of each list on pages of their own
+/// (`?list=new-registrations&page=2`).
 pub async fn show(
     State(state): State<AppState>,
     page: PageContext,
     Path(id): Path<String>,
+    Query(query): Query<ReportQuery>,
 ) -> Result<Response> {
     let row = web_import::find(&state.db, parse_id(&id)?).await?;
-    let report = web_import::report_of(&row);
-    Ok(render(&ImportPage { page, row, report }))
+    let mut view = ImportPage {
+        page,
+        report: web_import::report_of(&row),
+        row,
+        list: None,
+    };
+    if let Some(list) = super::report::List::from_code(&query.list) {
+        let elsewhere = view.entries(list).iter().filter(|e| !e.ours).count() as u64;
+        let pagination = crate::web::pagination::Pagination::new(
+            &format!("/imports/ofsted/{id}"),
+            &[("list".to_string(), list.code().to_string())],
+            query.page.parse().unwrap_or(1),
+            super::views::PER_PAGE,
+            elsewhere,
+        );
+        view.list = Some((list, pagination));
+    }
+    Ok(render(&view))
 }

@@ -36,6 +36,9 @@ pub struct OwnerChange {
     pub name: String,
     pub from: Option<String>,
     pub to: String,
+    /// In our area or where our children live.
+    #[serde(default)]
+    pub ours: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -76,6 +79,9 @@ pub struct ImportSummary {
     pub homes_deregistered: Vec<(String, String)>,
     /// Homes where our children live with an inspection new to us.
     pub inspected_with_our_children: Vec<(String, String)>,
+    /// URNs of the file's homes that matter to our council most: in our
+    /// area, or where our children live. Reports list them first.
+    pub ours: std::collections::HashSet<String>,
 }
 
 impl ImportSummary {

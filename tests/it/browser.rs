@@ -160,6 +160,23 @@ async fn a_placements_officer_signs_in_and_browses_homes() {
         .unwrap()
         .unwrap_or_default();
     assert!(class.contains("govuk-frontend-supported"), "{class}");
+    // "Sign out" is in the GOV.UK typeface like the links beside it.
+    let fonts = c
+        .execute(
+            "const font = s => getComputedStyle(document.querySelector(s)).fontFamily;
+             return [font('.app-account-bar__form button'), font('a[href=\"/account/tokens\"]')];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fonts[0], fonts[1], "{fonts}");
+    assert!(
+        fonts[0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("GDS Transport"),
+        "{fonts}"
+    );
     // Filtering works from the form.
     type_into(c, "q", "cedar").await;
     click(c, Locator::Css("form.app-filters button[type=submit]")).await;

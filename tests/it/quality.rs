@@ -232,6 +232,14 @@ async fn a_provider_report_flags_the_home_at_once_and_a_commissioner_confirms_it
     c.get("/homes/SC100002")
         .await
         .assert_contains("Reported by provider, confirmed");
+    // The case's reason reads as the inspection stands now, and its plan
+    // upload speaks to council staff as council staff.
+    let case = cases_of(&app, "SC100002").await[0].id;
+    let page = c.get(&format!("/cases/{case}")).await;
+    page.assert_contains("Reported by provider, confirmed inspection on 2 November 2026")
+        .assert_contains("Council staff and the home's provider can download it");
+    assert!(!page.text().contains("awaiting confirmation inspection"));
+    assert!(!page.text().contains("your organisation can download it"));
 }
 
 #[tokio::test]
@@ -727,4 +735,38 @@ async fn closing_a_case_on_an_unconfirmed_report_asks_to_confirm_it_first() {
         "{trail:?}"
     );
     assert_eq!(home_json(&app).await["flagged"], false);
+}
+
+/// The change report of a file naming homes all over: ours in full first,
+/// the rest of England's a few at a time with their own pages.
+#[tokio::test]
+async fn the_change_report_starts_with_our_area_and_pages_the_rest_of_england() {
+    let app = TestApp::new().await;
+    let bytes = std::fs::read(crate::support::repo_path(
+        "data/demo/ofsted/providers_at_31_march_2023.csv",
+    ))
+    .unwrap();
+    let mut c = app.signed_in(Persona::Commissioner).await;
+    let started = c
+        .post_file("/imports/ofsted", "providers_at_31_march_2023.csv", &bytes)
+        .await;
+    let path = started.location().expect("redirect").to_string();
+    let report = wait_for_import(&mut c, &path).await;
+    let text = report.text();
+    let section = &text[text.find("New registrations (116)").expect("116 new")..];
+    let ours_at = section
+        .find("In our area or where our children live")
+        .unwrap();
+    let elsewhere_at = section.find("Elsewhere in England (").unwrap();
+    assert!(ours_at < elsewhere_at, "ours first: {section}");
+    // BCP's homes are ours; Hampshire's, Dorset's and Southampton's are not.
+    let ours = &section[ours_at..elsewhere_at];
+    assert!(ours.contains("Kings Bournemouth (1233894)"), "{ours}");
+    assert!(section.contains("See all"), "{section}");
+    let all = c
+        .get(&format!("{path}?list=new-registrations&page=2"))
+        .await;
+    all.assert_status(StatusCode::OK)
+        .assert_contains("New registrations elsewhere in England")
+        .assert_contains("Showing 101 to");
 }
