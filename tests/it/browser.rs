@@ -456,3 +456,127 @@ async fn a_provider_files_no_change_from_the_monday_email_without_signing_in() {
     );
     browser.quit().await;
 }
+
+/// A provider with five homes, all filed on Monday morning (before the
+/// deadline) with every bed full.
+async fn five_homes_filed_on_monday(app: &TestApp) -> Vec<String> {
+    let mut c = app.signed_in(crate::support::Persona::Commissioner).await;
+    for (urn, name) in [
+        ("SC100003", "Hazel Court"),
+        ("SC100004", "Juniper Lodge"),
+        ("SC100005", "Larch View"),
+    ] {
+        c.post_form(
+            "/homes/new",
+            &[
+                ("registration", "1"),
+                ("urn", urn),
+                ("name", name),
+                ("provision_type", "childrens_home"),
+                ("registered_places", "3"),
+                ("registration_status", "active"),
+                ("host_council_id", &app.seed.our_council_id.to_string()),
+                ("provider_id_name", "Acme Care Ltd"),
+                ("contract", "spot"),
+                ("postcode", "BH1 1AA"),
+            ],
+        )
+        .await
+        .assert_status(axum::http::StatusCode::SEE_OTHER);
+    }
+    let week = sufficiency::returns::this_week();
+    let monday = chrono::TimeZone::from_local_datetime(
+        &chrono_tz::Europe::London,
+        &week.monday().and_hms_opt(9, 0, 0).unwrap(),
+    )
+    .single()
+    .unwrap()
+    .with_timezone(&chrono::Utc);
+    let urns: Vec<String> = ["SC100001", "SC100002", "SC100003", "SC100004", "SC100005"]
+        .map(String::from)
+        .to_vec();
+    for urn in &urns {
+        let home = app.home(urn).await;
+        let places = home.registered_places.unwrap_or(3) as u32;
+        let input = sufficiency::returns::ReturnInput {
+            occupied_ours: places - 1,
+            occupied_other: 1,
+            ..Default::default()
+        };
+        let filing = sufficiency::returns::filing::Filing {
+            at: Some(monday),
+            ..sufficiency::returns::filing::Filing::new(sufficiency::returns::Source::Form)
+        };
+        sufficiency::returns::filing::file_now(
+            &app.db,
+            &sufficiency::auth::Viewer::system("test"),
+            &home,
+            week,
+            &input,
+            filing,
+            &app.state.settings,
+        )
+        .await
+        .unwrap();
+    }
+    urns
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_uploads_the_weeks_template_with_three_changes_and_every_home_stays_filed() {
+    let app = TestApp::new().await;
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let urns = five_homes_filed_on_monday(&app).await;
+    // The template as the provider downloads it, three rows changed (one of
+    // "ours" more in each), saved as CSV.
+    let week = sufficiency::returns::this_week();
+    let mut a = app.signed_in(crate::support::Persona::ProviderA).await;
+    let template = a.get(&format!("/returns/template.xlsx?week={week}")).await;
+    let changed = ["SC100001", "SC100003", "SC100005"];
+    let csv = crate::uploads::template_as_csv(&template.bytes, |cells| {
+        if changed.contains(&cells.first().map(String::as_str).unwrap_or_default()) {
+            let ours: u32 = cells[5].parse().unwrap();
+            cells[5] = (ours + 1).to_string();
+            cells[6] = "0".into();
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("returns.csv");
+    std::fs::write(&path, csv).unwrap();
+
+    let base = format!("http://{}", serve(&app).await);
+    let c = &browser.client;
+    sign_in(c, &base, "provider-a@test.example").await;
+    c.goto(&format!("{base}/returns/upload")).await.unwrap();
+    c.find(Locator::Css("input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(path.to_str().unwrap())
+        .await
+        .unwrap();
+    click(c, Locator::Css("main form button[type=submit]")).await;
+    arrived(c, "/returns/uploads/").await;
+    let preview = text_of(c, "main").await;
+    assert!(
+        preview.contains("3 change a return each; 2 are the same as the return already filed"),
+        "{preview}"
+    );
+    assert_eq!(preview.matches("No change").count(), 2, "{preview}");
+    assert_eq!(preview.matches("Amends the return").count(), 3, "{preview}");
+    click(c, Locator::XPath("//button[contains(., 'File 3 returns')]")).await;
+    arrived(c, &format!("{base}/")).await;
+    let page = visible_text(c, "main", "3 returns filed from your spreadsheet").await;
+    assert!(
+        page.contains("2 rows had no change and filed nothing"),
+        "{page}"
+    );
+    // Every home is still "Filed" (not "Filed late"); three are amended.
+    assert_eq!(page.matches("Filed late").count(), 0, "{page}");
+    assert_eq!(page.matches("Amended").count(), 3, "{page}");
+    for urn in &urns {
+        assert!(page.contains(urn.as_str()), "{urn}: {page}");
+    }
+    browser.quit().await;
+}

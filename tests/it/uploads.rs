@@ -283,7 +283,7 @@ async fn a_discarded_upload_files_nothing_and_another_provider_cannot_see_it() {
 
 /// The template's first sheet as CSV, with `change` applied to each row's
 /// cells (as a provider editing it in a spreadsheet program and saving CSV).
-fn template_as_csv(bytes: &[u8], mut change: impl FnMut(&mut Vec<String>)) -> Vec<u8> {
+pub fn template_as_csv(bytes: &[u8], mut change: impl FnMut(&mut Vec<String>)) -> Vec<u8> {
     let sheets = importers::sheet::read(bytes, importers::Format::Xlsx, &Default::default())
         .expect("the template reads");
     let mut out = csv::WriterBuilder::new()
