@@ -257,7 +257,7 @@ async fn the_csv_export_neutralises_formulas() {
             &new_home(
                 "SC500001",
                 "=HYPERLINK(\"http://evil.example\",\"x\")",
-                &provider,
+                provider,
                 &council,
             ),
         )
