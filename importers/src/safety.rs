@@ -6,6 +6,7 @@
 //! that into a clear message; the sandboxed child process the application
 //! parses in makes anything that slips past them harmless.
 
+use std::collections::HashSet;
 use std::io::{BufReader, Cursor, Read};
 
 use quick_xml::events::{BytesStart, Event};
@@ -53,16 +54,15 @@ const RATIO_FLOOR_BYTES: u64 = 1024 * 1024;
 
 pub fn check_xlsx(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
     let mut archive = open_archive(bytes, limits)?;
+    let parts = CellParts::find(&mut archive, limits)?;
     let mut total = 0u64;
     for index in 0..archive.len() {
         let mut entry = archive.by_index(index).map_err(zip_error)?;
         let name = entry.name().map_err(zip_error)?.into_owned();
         let budget = limits.max_uncompressed_bytes - total;
         let mut reader = LimitedReader::new(&mut entry, budget);
-        if name.starts_with("xl/worksheets/") && name.ends_with(".xml") {
-            check_worksheet(&mut reader, limits, &name)?;
-        } else if name == "xl/sharedStrings.xml" {
-            check_shared_strings(&mut reader, limits)?;
+        if parts.contains(&name) {
+            check_cells(&mut reader, limits, &name)?;
         }
         // Whatever the scan did not read still counts towards the budget.
         std::io::copy(&mut reader, &mut std::io::sink()).map_err(|_| too_big(limits))?;
@@ -71,6 +71,8 @@ pub fn check_xlsx(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
     Ok(())
 }
 
+/// calamine's ODS reader, and `crate::ods`, open exactly `content.xml` (zip
+/// names compared as written), so no other spelling needs checking.
 pub fn check_ods(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
     let mut archive = open_archive(bytes, limits)?;
     let mut total = 0u64;
@@ -86,6 +88,145 @@ pub fn check_ods(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
         total += reader.read;
     }
     Ok(())
+}
+
+/// The parts of an XLSX a reader takes cells or shared strings from, found
+/// the way readers find them rather than by their usual names: a sheet can
+/// live anywhere the workbook's relationships point, and calamine looks parts
+/// up in any case and with `\` for `/`. Every route counts, so a part that
+/// any of them reaches is checked.
+#[derive(Default)]
+struct CellParts {
+    /// Part names as [`part_name`] spells them.
+    names: HashSet<String>,
+    /// Extensions `[Content_Types].xml` gives a sheet's type by default.
+    extensions: HashSet<String>,
+}
+
+impl CellParts {
+    fn find(archive: &mut Archive<'_>, limits: &Limits) -> Result<CellParts, FileError> {
+        let mut parts = CellParts::default();
+        let mut budget = limits.max_uncompressed_bytes;
+        for index in 0..archive.len() {
+            let mut entry = archive.by_index(index).map_err(zip_error)?;
+            let name = part_name(&entry.name().map_err(zip_error)?);
+            let mut reader = LimitedReader::new(&mut entry, budget);
+            if name == "[content_types].xml" {
+                parts.read_content_types(&mut reader)?;
+            } else if name.ends_with(".rels") {
+                parts.read_relationships(&mut reader, &name)?;
+            }
+            budget = budget.saturating_sub(reader.read);
+        }
+        Ok(parts)
+    }
+
+    fn contains(&self, entry_name: &str) -> bool {
+        let name = part_name(entry_name);
+        let extension = name.rsplit_once('.').map_or("", |(_, ext)| ext);
+        self.names.contains(&name)
+            || self.extensions.contains(extension)
+            // The usual places, whatever the package says.
+            || (name.starts_with("xl/worksheets/") && name.ends_with(".xml"))
+            || name == "xl/sharedstrings.xml"
+    }
+
+    /// `<Override PartName=.. ContentType=..>` and `<Default Extension=..>`.
+    fn read_content_types(&mut self, reader: &mut impl Read) -> Result<(), FileError> {
+        for_each_element(reader, |e| {
+            if !attribute_values(e, "ContentType")
+                .iter()
+                .any(|t| holds_cells(t))
+            {
+                return Ok(());
+            }
+            match e.local_name().as_ref() {
+                "Override" => {
+                    for name in attribute_values(e, "PartName") {
+                        self.add(&name);
+                    }
+                }
+                "Default" => {
+                    for extension in attribute_values(e, "Extension") {
+                        self.extensions.insert(extension.to_ascii_lowercase());
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        })
+    }
+
+    /// Any relationships part: a worksheet's or shared strings' target, and
+    /// the folder of the workbook, where calamine reads `sharedStrings.xml`
+    /// whatever the relationships say.
+    fn read_relationships(&mut self, reader: &mut impl Read, rels: &str) -> Result<(), FileError> {
+        // `xl/_rels/workbook.xml.rels` describes `xl/workbook.xml`: targets
+        // are relative to `xl/`.
+        let base = folder(rels).strip_suffix("_rels/").unwrap_or(folder(rels));
+        for_each_element(reader, |e| {
+            if e.local_name().as_ref() != "Relationship" {
+                return Ok(());
+            }
+            for kind in attribute_values(e, "Type") {
+                for target in attribute_values(e, "Target") {
+                    // calamine: `/xl/..` is from the package root, anything else from `base`.
+                    let part = match target.strip_prefix('/') {
+                        Some(absolute) => absolute.to_string(),
+                        None => format!("{base}{target}"),
+                    };
+                    if holds_cells(&kind) {
+                        self.add(&part);
+                    } else if kind.to_ascii_lowercase().ends_with("/officedocument") {
+                        self.add(&format!("{}sharedStrings.xml", folder(&part)));
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn add(&mut self, name: &str) {
+        self.names.insert(part_name(name));
+    }
+}
+
+/// Whether a content type or relationship type is a sheet's or shared
+/// strings': worksheet, chartsheet, dialogsheet, macro sheets
+/// (`xlMacrosheet`), `sharedStrings`, each as `...+xml` or `.../...`.
+fn holds_cells(kind: &str) -> bool {
+    let kind = kind.to_ascii_lowercase();
+    let kind = kind.strip_suffix("+xml").unwrap_or(&kind);
+    kind.ends_with("sheet") || kind.ends_with("sharedstrings")
+}
+
+/// A part name as calamine looks one up in the zip: lower case, `\` read as
+/// `/`, and (as OPC part names begin) without a leading `/`.
+fn part_name(name: &str) -> String {
+    name.replace('\\', "/")
+        .trim_start_matches('/')
+        .to_ascii_lowercase()
+}
+
+/// `xl/worksheets/sheet1.xml` -> `xl/worksheets/`.
+fn folder(path: &str) -> &str {
+    &path[..path.rfind('/').map_or(0, |i| i + 1)]
+}
+
+fn for_each_element(
+    reader: &mut impl Read,
+    mut each: impl FnMut(&BytesStart<'_>) -> Result<(), FileError>,
+) -> Result<(), FileError> {
+    let mut xml = quick_xml::Reader::from_reader(BufReader::new(reader));
+    let mut buf = Vec::new();
+    loop {
+        match xml.read_event_into(&mut buf).map_err(xml_error)? {
+            Event::Start(e) | Event::Empty(e) => each(&e)?,
+            Event::Eof => return Ok(()),
+            _ => {}
+        }
+        buf.clear();
+    }
 }
 
 type Archive<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
@@ -147,47 +288,78 @@ fn xml_error(err: impl std::fmt::Display) -> FileError {
     FileError::new(format!("The spreadsheet's content is not valid ({err})"))
 }
 
-/// Finds the furthest row and column any cell claims, and refuses sheets
-/// whose grid would be too large to allocate.
-fn check_worksheet(reader: &mut impl Read, limits: &Limits, name: &str) -> Result<(), FileError> {
+/// Rows a spreadsheet can have. calamine keeps row numbers in 32 bits, so
+/// a larger one overflows.
+const SPREADSHEET_MAX_ROWS: u64 = 1_048_576;
+
+/// Scans a part a reader takes cells or shared strings from. Finds the
+/// furthest row and column any cell claims, placing cells as calamine does,
+/// and refuses sheets whose grid would be too large to allocate; refuses the
+/// counts and indexes calamine allocates by before reading what they count.
+fn check_cells(reader: &mut impl Read, limits: &Limits, name: &str) -> Result<(), FileError> {
     let mut xml = quick_xml::Reader::from_reader(BufReader::new(reader));
     let mut buf = Vec::new();
     let (mut max_row, mut max_col) = (0u64, 0u64);
+    // calamine's place for a cell without a reference: the row element's
+    // number (a cell's reference does not change it), the column after the
+    // last cell's.
     let (mut row, mut col) = (0u64, 0u64);
     // Rows holding a value: a million of them is refused here, before the
     // reader builds them all in memory.
     let (mut rows_with_values, mut row_has_value) = (0u64, false);
     loop {
         match xml.read_event_into(&mut buf).map_err(xml_error)? {
-            Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
-                "row" => {
-                    row = attribute(&e, "r")
-                        .and_then(|r| r.parse().ok())
-                        .unwrap_or(row + 1);
-                    col = 0;
-                    max_row = max_row.max(row);
-                    row_has_value = false;
-                }
-                "v" | "is" | "f" if !row_has_value => {
-                    row_has_value = true;
-                    rows_with_values += 1;
-                    if rows_with_values > limits.max_rows as u64 + 1 {
-                        return Err(too_many_rows(limits));
+            Event::Start(e) | Event::Empty(e) => {
+                match e.local_name().as_ref() {
+                    "row" => {
+                        row = references(&e)
+                            .map(|(r, _)| r)
+                            .max()
+                            .unwrap_or(row.saturating_add(1));
+                        col = 0;
+                        max_row = max_row.max(row);
+                        row_has_value = false;
                     }
-                }
-                "c" => {
-                    match attribute(&e, "r").and_then(|r| cell_reference(&r)) {
-                        Some((r, c)) => {
-                            row = r;
-                            col = c;
+                    "v" | "is" | "f" if !row_has_value => {
+                        row_has_value = true;
+                        rows_with_values += 1;
+                        if rows_with_values > limits.max_rows as u64 + 1 {
+                            return Err(too_many_rows(limits));
                         }
-                        None => col += 1,
                     }
-                    max_row = max_row.max(row);
-                    max_col = max_col.max(col);
+                    "c" => {
+                        col = col.saturating_add(1);
+                        // A reference given twice is checked at both.
+                        for (r, c) in references(&e) {
+                            max_row = max_row.max(r);
+                            col = c;
+                            max_col = max_col.max(c);
+                        }
+                        max_row = max_row.max(row);
+                        max_col = max_col.max(col);
+                    }
+                    // calamine reserves room for every string the count claims.
+                    "sst" => {
+                        let mut counts = numbers(&e, "count").chain(numbers(&e, "uniqueCount"));
+                        if counts.any(|n| n > limits.max_shared_strings) {
+                            return Err(FileError::new(
+                                "The spreadsheet claims more text values than this service accepts and was not opened",
+                            ));
+                        }
+                    }
+                    _ => {}
                 }
-                _ => {}
-            },
+                // calamine sizes its table of shared formulas by the largest
+                // index any cell's child element names.
+                if let Some(index) = numbers(&e, "si").max()
+                    && index > limits.max_cells
+                {
+                    return Err(FileError::new(format!(
+                        "A formula in {} is damaged (shared formula {index}). Save the file again from your spreadsheet program",
+                        label(name)
+                    )));
+                }
+            }
             Event::Eof => break,
             _ => {}
         }
@@ -198,11 +370,12 @@ fn check_worksheet(reader: &mut impl Read, limits: &Limits, name: &str) -> Resul
 }
 
 fn check_area(rows: u64, cols: u64, limits: &Limits, name: &str) -> Result<(), FileError> {
-    let sheet = name
-        .rsplit('/')
-        .next()
-        .unwrap_or(name)
-        .trim_end_matches(".xml");
+    let sheet = label(name);
+    if rows > SPREADSHEET_MAX_ROWS {
+        return Err(FileError::new(format!(
+            "{sheet} has a row numbered {rows}, beyond the last row a spreadsheet can have. Save the file again from your spreadsheet program"
+        )));
+    }
     if cols > limits.max_columns as u64 {
         return Err(FileError::new(format!(
             "A cell in {sheet} is in column {cols}; at most {} columns are accepted. Delete unused columns and save again",
@@ -217,27 +390,10 @@ fn check_area(rows: u64, cols: u64, limits: &Limits, name: &str) -> Result<(), F
     Ok(())
 }
 
-fn check_shared_strings(reader: &mut impl Read, limits: &Limits) -> Result<(), FileError> {
-    let mut xml = quick_xml::Reader::from_reader(BufReader::new(reader));
-    let mut buf = Vec::new();
-    loop {
-        match xml.read_event_into(&mut buf).map_err(xml_error)? {
-            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "sst" => {
-                for key in ["count", "uniqueCount"] {
-                    let claimed: u64 = attribute(&e, key).and_then(|v| v.parse().ok()).unwrap_or(0);
-                    if claimed > limits.max_shared_strings {
-                        return Err(FileError::new(
-                            "The spreadsheet claims more text values than this service accepts and was not opened",
-                        ));
-                    }
-                }
-                return Ok(());
-            }
-            Event::Eof => return Ok(()),
-            _ => {}
-        }
-        buf.clear();
-    }
+/// `xl/worksheets/sheet1.xml` -> `sheet1`.
+fn label(name: &str) -> &str {
+    let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    file.rsplit_once('.').map_or(file, |(stem, _)| stem)
 }
 
 /// ODS repeats rows and cells by count; repeated empty rows are normal
@@ -269,7 +425,7 @@ fn check_ods_content(reader: &mut impl Read, limits: &Limits) -> Result<(), File
                 "table:table-cell" | "table:covered-table-cell" => {
                     let repeats = repeat(e, "table:number-columns-repeated");
                     row_cols = row_cols.saturating_add(repeats);
-                    if attribute(e, "office:value-type").is_some() {
+                    if ods_cell_has_content(e, matches!(event, Event::Start(_))) {
                         row_has_content = true;
                         max_cols = max_cols.max(row_cols);
                     }
@@ -297,33 +453,100 @@ fn check_ods_content(reader: &mut impl Read, limits: &Limits) -> Result<(), File
     Ok(())
 }
 
+/// Whether calamine keeps a cell: one with a value (`office:value-type`,
+/// `office:value`, ...), a formula, or child elements (text, which
+/// `crate::ods::type_text_cells` types before calamine reads it).
+fn ods_cell_has_content(e: &BytesStart<'_>, has_children: bool) -> bool {
+    has_children
+        || attributes(e)
+            .iter()
+            .any(|(key, _)| key.starts_with("office:") || *key == "table:formula")
+}
+
 fn repeat(e: &BytesStart<'_>, key: &str) -> u64 {
-    attribute(e, key)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
-        .max(1)
+    numbers(e, key).max().unwrap_or(1).max(1)
 }
 
-fn attribute(e: &BytesStart<'_>, key: &str) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.as_ref() == key)
-        .map(|a| a.value.into_owned())
+/// The element's attributes, read the way calamine reads them (its own
+/// lenient scanner, not quick-xml's) so that a file cannot show this check
+/// one value and calamine another. Stops at a malformed one, where calamine
+/// gives up on the file.
+fn attributes<'a>(e: &'a BytesStart<'_>) -> Vec<(&'a str, &'a str)> {
+    let mut found = Vec::new();
+    let mut rest = e.attributes_raw();
+    loop {
+        rest = rest.trim_ascii_start();
+        let Some((key, value)) = rest.split_once('=') else {
+            break;
+        };
+        let value = value.trim_ascii_start();
+        let Some(quote) = value.chars().next().filter(|&q| q == '"' || q == '\'') else {
+            break;
+        };
+        let (value, after) = value[1..].split_once(quote).unwrap_or((&value[1..], ""));
+        found.push((key.trim_ascii_end(), value));
+        rest = after;
+    }
+    found
 }
 
-/// `XFD1048576` -> (1048576, 16384). 1-based.
-fn cell_reference(reference: &str) -> Option<(u64, u64)> {
-    let split = reference.find(|c: char| c.is_ascii_digit())?;
-    let (letters, digits) = reference.split_at(split);
-    if letters.is_empty() || letters.len() > 3 || !letters.bytes().all(|b| b.is_ascii_alphabetic())
-    {
+/// Every value `key` is given, as written and unescaped: calamine unescapes
+/// some attributes and not others, and a key given twice counts twice.
+fn attribute_values(e: &BytesStart<'_>, key: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    if !e.attributes_raw().contains(key) {
+        return values;
+    }
+    for (_, value) in attributes(e).into_iter().filter(|(k, _)| *k == key) {
+        values.push(value.to_string());
+        if let Ok(unescaped) = quick_xml::escape::unescape(value)
+            && unescaped != value
+        {
+            values.push(unescaped.into_owned());
+        }
+    }
+    values
+}
+
+fn numbers(e: &BytesStart<'_>, key: &str) -> impl Iterator<Item = u64> {
+    attribute_values(e, key)
+        .into_iter()
+        .filter_map(|v| number(&v))
+}
+
+/// A cell's (or a row's) `r` attributes, read as [`reference`] reads them.
+fn references(e: &BytesStart<'_>) -> impl Iterator<Item = (u64, u64)> {
+    attribute_values(e, "r")
+        .into_iter()
+        .filter_map(|v| reference(&v))
+}
+
+/// Digits, with an optional `+` (as Rust and calamine parse counts); a huge
+/// number saturates rather than failing, so it is refused, not ignored.
+fn number(text: &str) -> Option<u64> {
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(digits.bytes().fold(0u64, |n, b| {
+        n.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+    }))
+}
+
+/// A reference as calamine reads one: letters (the column, however many)
+/// then digits (the row). `XFD1048576` -> (1048576, 16384); a row's `7` ->
+/// (7, 0). 1-based.
+fn reference(text: &str) -> Option<(u64, u64)> {
+    let split = text.find(|c: char| c.is_ascii_digit())?;
+    let (letters, digits) = text.split_at(split);
+    if !letters.bytes().all(|b| b.is_ascii_alphabetic()) {
         return None;
     }
     let col = letters.bytes().fold(0u64, |acc, b| {
-        acc * 26 + u64::from(b.to_ascii_uppercase() - b'A' + 1)
+        acc.saturating_mul(26)
+            .saturating_add(u64::from(b.to_ascii_uppercase() - b'A' + 1))
     });
-    let row = digits.parse().ok()?;
-    Some((row, col))
+    Some((number(digits)?, col))
 }
 
 /// Counts what passes through and fails once more than the budget is read,
@@ -357,14 +580,113 @@ impl<R: Read> Read for LimitedReader<R> {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
     use super::*;
 
+    const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/";
+    const SHEET_TYPE: &str =
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml";
+    const SST_TYPE: &str =
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml";
+    const FAR_CELL: &str = r#"<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>2</v></c></row>"#;
+    const HUGE_SST: &str = r#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="4000000000" uniqueCount="4000000000"><si><t>x</t></si></sst>"#;
+
+    /// A zip holding the given parts.
+    fn zip(parts: &[(&str, &str)]) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, content) in parts {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zip.write_all(content.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    fn content_types(overrides: &[(&str, &str)]) -> String {
+        let overrides: String = overrides
+            .iter()
+            .map(|(part, kind)| format!(r#"<Override PartName="{part}" ContentType="{kind}"/>"#))
+            .collect();
+        format!(
+            r#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/>{overrides}</Types>"#
+        )
+    }
+
+    /// Relationships of the given types (`worksheet`, ...) to the given targets.
+    fn relationships(targets: &[(&str, &str)]) -> String {
+        let rels: String = targets
+            .iter()
+            .enumerate()
+            .map(|(i, (kind, target))| {
+                format!(
+                    r#"<Relationship Id="rId{}" Type="{REL}{kind}" Target="{target}"/>"#,
+                    i + 1
+                )
+            })
+            .collect();
+        format!(
+            r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}</Relationships>"#
+        )
+    }
+
+    fn workbook() -> String {
+        format!(
+            r#"<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="{}"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+            REL.trim_end_matches('/')
+        )
+    }
+
+    fn sheet(rows: &str) -> String {
+        format!(
+            r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>"#
+        )
+    }
+
+    /// A workbook at `xl/workbook.xml` whose one sheet is the part `part`,
+    /// reached from the workbook by the relationship target `target`.
+    fn xlsx(target: &str, part: &str, rows: &str) -> Vec<u8> {
+        zip(&[
+            ("[Content_Types].xml", &content_types(&[])),
+            (
+                "_rels/.rels",
+                &relationships(&[("officeDocument", "xl/workbook.xml")]),
+            ),
+            ("xl/workbook.xml", &workbook()),
+            (
+                "xl/_rels/workbook.xml.rels",
+                &relationships(&[("worksheet", target)]),
+            ),
+            (part, &sheet(rows)),
+        ])
+    }
+
+    fn refused(bytes: &[u8]) -> bool {
+        check_xlsx(bytes, &Limits::default()).is_err()
+    }
+
     #[test]
-    fn cell_references_parse() {
-        assert_eq!(cell_reference("A1"), Some((1, 1)));
-        assert_eq!(cell_reference("XFD1048576"), Some((1_048_576, 16_384)));
-        assert_eq!(cell_reference("1A"), None);
-        assert_eq!(cell_reference("ABCD1"), None);
+    fn references_parse_as_calamine_reads_them() {
+        assert_eq!(reference("A1"), Some((1, 1)));
+        assert_eq!(reference("xfd1048576"), Some((1_048_576, 16_384)));
+        assert_eq!(reference("AAAA1"), Some((1, 18_279)));
+        assert_eq!(reference("7"), Some((7, 0)));
+        assert_eq!(reference("1A"), None);
+        assert_eq!(reference("$A$1"), None);
+        assert_eq!(
+            reference("ZZZZZZZZZZZZZZZZ99999999999999999999"),
+            Some((u64::MAX, u64::MAX))
+        );
+    }
+
+    #[test]
+    fn attributes_are_read_as_calamine_reads_them() {
+        let e = BytesStart::from_content(r#"c r = 'A1' s="1" r="B&amp;2" x"#, 1);
+        assert_eq!(
+            attributes(&e),
+            vec![("r", "A1"), ("s", "1"), ("r", "B&amp;2")]
+        );
+        assert_eq!(attribute_values(&e, "r"), vec!["A1", "B&amp;2", "B&2"]);
     }
 
     #[test]
@@ -379,5 +701,208 @@ mod tests {
         let data = vec![0u8; 1000];
         let mut r = LimitedReader::new(&data[..], 10);
         assert!(std::io::copy(&mut r, &mut std::io::sink()).is_err());
+    }
+
+    #[test]
+    fn a_normal_workbook_passes_and_a_far_cell_is_refused() {
+        let small = r#"<row r="1"><c r="A1"><v>1</v></c><c r="B1"><v>2</v></c></row>"#;
+        let part = "xl/worksheets/sheet1.xml";
+        assert!(!refused(&xlsx("worksheets/sheet1.xml", part, small)));
+        assert!(refused(&xlsx("worksheets/sheet1.xml", part, FAR_CELL)));
+    }
+
+    #[test]
+    fn a_sheet_anywhere_the_relationships_point_is_checked() {
+        assert!(refused(&xlsx("data/s1.xml", "xl/data/s1.xml", FAR_CELL)));
+        assert!(refused(&xlsx(
+            "/xl/data/s1.xml",
+            "xl/data/s1.xml",
+            FAR_CELL
+        )));
+        // No extension at all: calamine opens whatever the target names.
+        assert!(refused(&xlsx("data/s1", "xl/data/s1", FAR_CELL)));
+    }
+
+    #[test]
+    fn a_sheet_is_checked_whatever_the_case_or_slashes_of_its_name() {
+        // calamine finds `worksheets/sheet1.xml` as any of these.
+        for part in [
+            "xl/worksheets/sheet1.XML",
+            "XL/Worksheets/Sheet1.xml",
+            "xl\\worksheets\\sheet1.xml",
+        ] {
+            assert!(
+                refused(&xlsx("worksheets/sheet1.xml", part, FAR_CELL)),
+                "{part}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_sheet_named_only_by_its_content_type_is_checked() {
+        let file = zip(&[
+            (
+                "[Content_Types].xml",
+                &content_types(&[("/xl/other/s2.xml", SHEET_TYPE)]),
+            ),
+            ("xl/other/s2.xml", &sheet(FAR_CELL)),
+        ]);
+        assert!(refused(&file));
+        let by_extension = zip(&[
+            (
+                "[Content_Types].xml",
+                &format!(r#"<Types><Default Extension="bin" ContentType="{SHEET_TYPE}"/></Types>"#),
+            ),
+            ("xl/other/s2.BIN", &sheet(FAR_CELL)),
+        ]);
+        assert!(refused(&by_extension));
+    }
+
+    #[test]
+    fn shared_strings_moved_elsewhere_are_checked() {
+        let small = r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#;
+        let by_relationship = zip(&[
+            (
+                "_rels/.rels",
+                &relationships(&[("officeDocument", "xl/workbook.xml")]),
+            ),
+            ("xl/workbook.xml", &workbook()),
+            (
+                "xl/_rels/workbook.xml.rels",
+                &relationships(&[
+                    ("worksheet", "worksheets/sheet1.xml"),
+                    ("sharedStrings", "strings/ss.xml"),
+                ]),
+            ),
+            ("xl/worksheets/sheet1.xml", &sheet(small)),
+            ("xl/strings/ss.xml", HUGE_SST),
+        ]);
+        assert!(refused(&by_relationship));
+        let by_content_type = zip(&[
+            (
+                "[Content_Types].xml",
+                &content_types(&[("/xl/strings/ss.xml", SST_TYPE)]),
+            ),
+            ("xl/strings/ss.xml", HUGE_SST),
+        ]);
+        assert!(refused(&by_content_type));
+        // calamine reads `sharedStrings.xml` next to the workbook in any case.
+        let in_capitals = zip(&[
+            (
+                "_rels/.rels",
+                &relationships(&[("officeDocument", "xl/workbook.xml")]),
+            ),
+            ("xl/SHAREDSTRINGS.XML", HUGE_SST),
+        ]);
+        assert!(refused(&in_capitals));
+    }
+
+    #[test]
+    fn a_workbook_moved_elsewhere_has_its_parts_checked() {
+        let moved = |sheet_rows: &str, strings: &str| {
+            zip(&[
+                (
+                    "_rels/.rels",
+                    &relationships(&[("officeDocument", "/book/wb.xml")]),
+                ),
+                ("book/wb.xml", &workbook()),
+                (
+                    "book/_rels/wb.xml.rels",
+                    &relationships(&[("worksheet", "s.xml")]),
+                ),
+                ("book/s.xml", &sheet(sheet_rows)),
+                // No relationship names it: calamine looks here anyway.
+                ("book/sharedStrings.xml", strings),
+            ])
+        };
+        let fine = r#"<sst count="1" uniqueCount="1"><si><t>x</t></si></sst>"#;
+        assert!(!refused(&moved(
+            r#"<row r="1"><c r="A1"><v>1</v></c></row>"#,
+            fine
+        )));
+        assert!(refused(&moved(FAR_CELL, fine)));
+        assert!(refused(&moved("", HUGE_SST)));
+    }
+
+    #[test]
+    fn cells_are_placed_as_calamine_places_them() {
+        let part = "xl/worksheets/sheet1.xml";
+        let hostile = [
+            // A four-letter column: 18,279 columns.
+            r#"<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="AAAA1048576"><v>1</v></c></row>"#,
+            // calamine reads a row number written like a cell reference.
+            r#"<row r="1"><c r="SR1"><v>1</v></c></row><row r="A1048576"><c><v>1</v></c></row>"#,
+            // The second of two references is the one calamine uses.
+            r#"<row r="1"><c r="A1"><v>1</v></c><c r="A1" r="XFD1048576"><v>1</v></c></row>"#,
+            // A row number past the last row overflows calamine's.
+            r#"<row r="99999999999"/>"#,
+        ];
+        for rows in hostile {
+            assert!(
+                refused(&xlsx("worksheets/sheet1.xml", part, rows)),
+                "{rows}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_huge_shared_formula_index_is_refused() {
+        let rows = r#"<row r="1"><c r="A1"><f t="shared" si="4000000000" ref="A1:A2">1+1</f><v>2</v></c></row>"#;
+        let file = xlsx("worksheets/sheet1.xml", "xl/worksheets/sheet1.xml", rows);
+        assert!(refused(&file));
+    }
+
+    /// An ODS whose content is the part `name`.
+    fn ods_named(name: &str, content: &str) -> Vec<u8> {
+        zip(&[
+            ("mimetype", "application/vnd.oasis.opendocument.spreadsheet"),
+            (
+                "META-INF/manifest.xml",
+                r#"<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>"#,
+            ),
+            (name, content),
+        ])
+    }
+
+    fn ods(content: &str) -> Vec<u8> {
+        ods_named("content.xml", content)
+    }
+
+    fn ods_content(rows: &str) -> String {
+        format!(
+            r#"<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet><table:table table:name="S">{rows}</table:table></office:spreadsheet></office:body></office:document-content>"#
+        )
+    }
+
+    #[test]
+    fn ods_cells_with_a_formula_or_text_but_no_type_count_as_content() {
+        let limits = Limits::default();
+        for cell in [
+            r#"<table:table-cell table:formula="of:=1" table:number-columns-repeated="16384"/>"#,
+            r#"<table:table-cell table:number-columns-repeated="16384"><text:p>x</text:p></table:table-cell>"#,
+        ] {
+            let rows = format!(
+                r#"<table:table-row table:number-rows-repeated="5000">{cell}</table:table-row>"#
+            );
+            assert!(
+                check_ods(&ods(&ods_content(&rows)), &limits).is_err(),
+                "{cell}"
+            );
+        }
+        // LibreOffice's padding: empty, styled cells repeated to the sheet's edge.
+        let padding = r#"<table:table-row table:number-rows-repeated="1048575"><table:table-cell table:style-name="ce1" table:number-columns-repeated="16384"/></table:table-row>"#;
+        assert!(check_ods(&ods(&ods_content(padding)), &limits).is_ok());
+    }
+
+    #[test]
+    fn ods_content_is_read_only_under_its_exact_name() {
+        // If calamine ever opened `Content.xml`, check_ods would need to check it too.
+        let content = ods_content(
+            r#"<table:table-row><table:table-cell office:value-type="float" office:value="1"/></table:table-row>"#,
+        );
+        let exact = ods(&content);
+        crate::sheet::read(&exact, crate::Format::Ods, &Limits::default()).unwrap();
+        let capitalised = ods_named("Content.xml", &content);
+        assert!(crate::sheet::read(&capitalised, crate::Format::Ods, &Limits::default()).is_err());
     }
 }

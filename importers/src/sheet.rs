@@ -171,23 +171,41 @@ pub fn read(bytes: &[u8], format: Format, limits: &Limits) -> Result<Vec<Sheet>,
         Format::Csv => Ok(vec![read_csv(bytes, limits)?]),
         Format::Xlsx | Format::Xlsm => {
             safety::check_xlsx(bytes, limits)?;
-            let book = calamine::Xlsx::new(Cursor::new(bytes)).map_err(unreadable)?;
-            read_book(book, limits)
+            without_panics(|| {
+                let book = calamine::Xlsx::new(Cursor::new(bytes)).map_err(unreadable)?;
+                read_book(book, limits)
+            })
         }
         Format::Ods => {
             safety::check_ods(bytes, limits)?;
             let bytes = crate::ods::type_text_cells(bytes)?;
-            let book = calamine::Ods::new(Cursor::new(&bytes[..])).map_err(unreadable)?;
-            read_book(book, limits)
+            without_panics(|| {
+                let book = calamine::Ods::new(Cursor::new(&bytes[..])).map_err(unreadable)?;
+                read_book(book, limits)
+            })
         }
         Format::Xls => {
             if bytes.len() > limits.max_uncompressed_bytes as usize {
                 return Err(FileError::new("The file is too large"));
             }
-            let book = calamine::Xls::new(Cursor::new(bytes)).map_err(unreadable)?;
-            read_book(book, limits)
+            without_panics(|| {
+                let book = calamine::Xls::new(Cursor::new(bytes)).map_err(unreadable)?;
+                read_book(book, limits)
+            })
         }
     }
+}
+
+/// calamine panics on some damaged files (fuzzing found XLS files whose
+/// sector table or sectors run past the end of the file): such a panic is
+/// the file's error, not the caller's. Aborts, on huge allocations, are what
+/// `safety` and the sandboxed parser process are for.
+fn without_panics<T>(read: impl FnOnce() -> Result<T, FileError>) -> Result<T, FileError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
+        Err(FileError::new(
+            "The file could not be read as a spreadsheet: it is damaged. Save it again from your spreadsheet program and try again",
+        ))
+    })
 }
 
 fn unreadable(err: impl std::fmt::Display) -> FileError {
