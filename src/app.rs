@@ -143,6 +143,9 @@ pub fn build(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .merge(assets::router(&settings.assets.dir))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(
+            crate::web::input::refuse_control_characters,
+        ))
         .layer(from_fn_with_state(state.clone(), security_headers::apply))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(

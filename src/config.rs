@@ -31,8 +31,9 @@ pub struct Server {
     /// Scheme, host and port users reach the service on; links in emails and
     /// the Origin check for forms use it.
     pub public_url: url::Url,
-    /// Behind a reverse proxy, take the client address from X-Forwarded-For.
-    pub trust_forwarded_for: bool,
+    /// Reverse proxies in front of the service, each appending the address
+    /// it was reached from to X-Forwarded-For; 0 reads no such header.
+    pub trusted_proxies: usize,
     /// Requests that take longer are answered 503 (database busy, stuck work).
     pub request_timeout_seconds: u64,
 }
@@ -75,6 +76,10 @@ pub struct Auth {
     pub throttle_max_failures: i32,
     pub throttle_window_minutes: i64,
     pub throttle_max_block_minutes: i64,
+    /// Roles that must sign in with a second factor (SECURITY.md item 13).
+    pub two_factor_roles: Vec<crate::auth::Role>,
+    /// Shown in authenticator apps beside the code.
+    pub two_factor_issuer: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

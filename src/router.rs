@@ -25,7 +25,16 @@ pub fn table() -> Vec<Route> {
         Route::at("/sign-in", Public)
             .get(auth::routes::sign_in_page)
             .post(auth::routes::sign_in),
-        Route::at("/sign-out", SignedIn).post(auth::routes::sign_out),
+        Route::at("/sign-in/code", Public)
+            .get(auth::routes::code_page)
+            .post(auth::routes::check_code),
+        Route::at("/sign-out", Enrolling).post(auth::routes::sign_out),
+        Route::at("/account/two-factor", Enrolling)
+            .get(auth::second_factor_routes::show)
+            .post(auth::second_factor_routes::enrol),
+        Route::at("/account/two-factor/recovery-codes", SignedIn)
+            .post(auth::second_factor_routes::new_recovery_codes),
+        Route::at("/account/two-factor/off", SignedIn).post(auth::second_factor_routes::turn_off),
         Route::at("/account/reset", Public)
             .get(users::account_pages::reset_page)
             .post(users::account_pages::request_reset),
@@ -85,6 +94,7 @@ pub fn table() -> Vec<Route> {
             .post(users::routes::create),
         Route::at("/users/{id}/deactivate", Admin).post(users::routes::deactivate),
         Route::at("/users/{id}/reactivate", Admin).post(users::routes::reactivate),
+        Route::at("/users/{id}/two-factor/reset", Admin).post(auth::second_factor_routes::reset),
         Route::at("/audit", Admin).get(audit::routes::list),
         Route::at("/admin/outbox", Admin).get(email::routes::outbox_page),
         Route::at("/admin/outbox/{id}/retry", Admin).post(email::routes::retry),

@@ -28,6 +28,7 @@ mod m20261206_000019_dated_facts;
 mod m20261206_000020_late_from_first_filing;
 mod m20261206_000021_placements_contacts;
 mod m20261206_000022_list_unsubscribe;
+mod m20261206_000023_second_factors;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000020_late_from_first_filing::Migration),
             Box::new(m20261206_000021_placements_contacts::Migration),
             Box::new(m20261206_000022_list_unsubscribe::Migration),
+            Box::new(m20261206_000023_second_factors::Migration),
         ]
     }
 }

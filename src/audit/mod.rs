@@ -164,7 +164,7 @@ pub struct Filter {
 pub async fn list(
     conn: &impl ConnectionTrait,
     filter: &Filter,
-    page: u64,
+    page: crate::web::pagination::PageNumber,
     per_page: u64,
 ) -> Result<(Vec<audit_events::Model>, u64), DbErr> {
     let mut query = audit_events::Entity::find();
@@ -185,7 +185,9 @@ pub async fn list(
         .order_by_desc(audit_events::Column::Id)
         .paginate(conn, per_page);
     let total = paginator.num_items().await?;
-    let rows = paginator.fetch_page(page.saturating_sub(1)).await?;
+    let rows = paginator
+        .fetch_page(page.within(total, per_page) - 1)
+        .await?;
     Ok((rows, total))
 }
 

@@ -20,7 +20,7 @@ pub struct ListQuery {
     entity_id: String,
     action: String,
     actor: String,
-    page: Option<u64>,
+    page: crate::web::pagination::PageNumber,
 }
 
 pub async fn list(
@@ -34,8 +34,7 @@ pub async fn list(
         action: optional(&query.action),
         actor: optional(&query.actor),
     };
-    let current = query.page.unwrap_or(1).max(1);
-    let (rows, total) = super::list(&state.db, &filter, current, DEFAULT_PER_PAGE).await?;
+    let (rows, total) = super::list(&state.db, &filter, query.page, DEFAULT_PER_PAGE).await?;
     let pairs = vec![
         ("entity_type".to_string(), query.entity_type.clone()),
         ("entity_id".to_string(), query.entity_id.clone()),
@@ -45,7 +44,7 @@ pub async fn list(
     Ok(render(&ListPage {
         page,
         rows,
-        pagination: Pagination::new("/audit", &pairs, current, DEFAULT_PER_PAGE, total),
+        pagination: Pagination::new("/audit", &pairs, query.page.get(), DEFAULT_PER_PAGE, total),
         entity_type: query.entity_type,
         entity_id: query.entity_id,
         action: query.action,

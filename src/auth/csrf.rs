@@ -63,7 +63,7 @@ pub async fn verify(State(state): State<AppState>, request: Request, next: Next)
         return next.run(request).await;
     }
     let headers = request.headers();
-    if !same_origin(headers, state.settings.server.public_url.as_str()) {
+    if !same_origin(headers, &state.settings.server.public_url) {
         tracing::warn!(path = %request.uri().path(), "cross-site form submission refused");
         return refuse("The request came from another website.");
     }
@@ -98,28 +98,34 @@ pub async fn verify(State(state): State<AppState>, request: Request, next: Next)
         .await
 }
 
-/// Same origin: `Origin` (when sent) must be this site, as the browser reached
-/// it (the Host header) or as configured; `Sec-Fetch-Site` must not say
-/// cross-site.
-fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
+/// Same origin: `Origin` (when sent) must be this site as configured in
+/// `server.public_url`, scheme, host and port alike; `Sec-Fetch-Site` must not
+/// say cross-site. On this machine's own loopback, `localhost` and
+/// `127.0.0.1` are the same site (the demo is reached by either name).
+fn same_origin(headers: &HeaderMap, public_url: &url::Url) -> bool {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = text("sec-fetch-site")
         && !matches!(site, "same-origin" | "none")
     {
         return false;
     }
-    match text("origin") {
-        None => true,
-        Some(origin) => {
-            let origin_host = origin
-                .split_once("://")
-                .map(|(_, rest)| rest)
-                .unwrap_or(origin);
-            let host_matches = text("host").is_some_and(|h| h.eq_ignore_ascii_case(origin_host));
-            let public = public_url.trim_end_matches('/');
-            host_matches || origin.eq_ignore_ascii_case(public)
-        }
-    }
+    let Some(origin) = text("origin") else {
+        return true;
+    };
+    let Ok(origin) = url::Url::parse(origin) else {
+        return false;
+    };
+    let loopback = |u: &url::Url| match u.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    origin.origin() == public_url.origin()
+        || (loopback(&origin)
+            && loopback(public_url)
+            && origin.scheme() == public_url.scheme()
+            && origin.port_or_known_default() == public_url.port_or_known_default())
 }
 
 async fn submitted_token(headers: &HeaderMap, body: &Bytes) -> Option<String> {
@@ -157,36 +163,31 @@ mod tests {
     }
 
     #[test]
-    fn origin_must_match_host_or_public_url() {
-        let public = "https://sufficiency.example.gov.uk";
-        assert!(same_origin(
-            &headers(&[
-                ("origin", "http://localhost:8080"),
-                ("host", "localhost:8080")
-            ]),
-            public
-        ));
-        assert!(same_origin(
-            &headers(&[
-                ("origin", "https://sufficiency.example.gov.uk"),
-                ("host", "10.0.0.5")
-            ]),
-            public
-        ));
+    fn origin_must_be_the_public_url_in_scheme_host_and_port() {
+        let public = url::Url::parse("https://sufficiency.example.gov.uk").unwrap();
+        let from = |origin: &'static str| same_origin(&headers(&[("origin", origin)]), &public);
+        assert!(from("https://sufficiency.example.gov.uk"));
+        assert!(from("https://sufficiency.example.gov.uk:443"));
+        assert!(!from("http://sufficiency.example.gov.uk"), "scheme");
+        assert!(!from("https://sufficiency.example.gov.uk:8443"), "port");
+        assert!(!from("https://evil.example"));
+        assert!(!from("null"));
+        // The Host header no longer vouches for an origin.
         assert!(!same_origin(
-            &headers(&[
-                ("origin", "https://evil.example"),
-                ("host", "localhost:8080")
-            ]),
-            public
+            &headers(&[("origin", "http://10.0.0.5"), ("host", "10.0.0.5")]),
+            &public
         ));
         assert!(!same_origin(
             &headers(&[("sec-fetch-site", "cross-site")]),
-            public
+            &public
         ));
         assert!(
-            same_origin(&headers(&[]), public),
+            same_origin(&headers(&[]), &public),
             "no headers: the token decides"
         );
+        let local = url::Url::parse("http://127.0.0.1:8080").unwrap();
+        let at = |origin: &'static str| same_origin(&headers(&[("origin", origin)]), &local);
+        assert!(at("http://localhost:8080") && at("http://127.0.0.1:8080"));
+        assert!(!at("http://localhost:9090") && !at("https://localhost:8080"));
     }
 }

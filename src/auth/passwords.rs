@@ -1,8 +1,9 @@
 //! Password hashing (argon2id) and the password rules NCSC and ASVS ask for:
 //! at least 12 characters, long passphrases welcome, no composition rules, no
 //! expiry, and refusal of common passwords (including a common word with
-//! digits or symbols stuck on the end) and of words tied to this service or
-//! the user.
+//! digits or symbols stuck on the end), of words tied to this service or
+//! the user, and of anything else a strength estimator (zxcvbn) expects to
+//! fall within 10^10 guesses: repeats, keyboard rows, sequences, dates.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -49,15 +50,56 @@ pub fn check_new(password: &str, email: &str, service_words: &[&str]) -> Result<
     if local_part.chars().count() >= 4 {
         banned.push(local_part);
     }
-    if banned
-        .iter()
-        .any(|word| word.chars().count() >= 4 && core == word.as_str())
-    {
+    // Made of these words with digits and symbols around them, such as
+    // "BCPcouncil2026": what is left is too little to count.
+    let mut rest = lower.clone();
+    for word in banned.iter().filter(|w| w.chars().count() >= 3) {
+        rest = rest.replace(word.as_str(), "");
+    }
+    if rest.chars().filter(|c| c.is_alphabetic()).count() < 4 {
         return Err(
-            "Your password must not be your email address or the name of this service".into(),
+            "Your password must not be made from your email address or the names of this service and your council. Three random words make a strong password".into(),
         );
     }
+    let mut hints: Vec<&str> = banned.iter().map(String::as_str).collect();
+    hints.push(email);
+    // zxcvbn's matching grows with length; a password's first 100 characters
+    // are plenty to judge it (its authors' advice).
+    let judged: String = password.chars().take(100).collect();
+    let estimate = zxcvbn::zxcvbn(&judged, &hints);
+    if estimate.score() < zxcvbn::Score::Three {
+        let reason = estimate
+            .feedback()
+            .and_then(|f| f.warning())
+            .map(reason_in_words)
+            .unwrap_or("It follows a pattern that is easy to guess");
+        return Err(format!(
+            "Your password is too easy to guess. {reason}. Use three random words together, like a phrase nobody would guess"
+        ));
+    }
     Ok(())
+}
+
+/// zxcvbn's warning, as GOV.UK would say it.
+fn reason_in_words(warning: zxcvbn::feedback::Warning) -> &'static str {
+    use zxcvbn::feedback::Warning::*;
+    match warning {
+        StraightRowsOfKeysAreEasyToGuess | ShortKeyboardPatternsAreEasyToGuess => {
+            "It uses keys that are next to each other"
+        }
+        RepeatsLikeAaaAreEasyToGuess | RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess => {
+            "It repeats a letter or a pattern"
+        }
+        SequencesLikeAbcAreEasyToGuess => "It uses a sequence like abc or 1234",
+        RecentYearsAreEasyToGuess | DatesAreOftenEasyToGuess => "It contains a year or a date",
+        ThisIsATop10Password
+        | ThisIsATop100Password
+        | ThisIsACommonPassword
+        | ThisIsSimilarToACommonlyUsedPassword => "It is like a commonly used password",
+        AWordByItselfIsEasyToGuess
+        | NamesAndSurnamesByThemselvesAreEasyToGuess
+        | CommonNamesAndSurnamesAreEasyToGuess => "It is a single word or name",
+    }
 }
 
 fn hasher(settings: &config::Auth) -> Result<Argon2<'static>, String> {
@@ -150,6 +192,33 @@ mod tests {
     }
 
     #[test]
+    fn guessable_passwords_are_refused_with_the_reason() {
+        // From an outside test: each passed the length and common-list checks.
+        for weak in [
+            "aaaaaaaaaaaa",
+            "qwertyuiopas",
+            "passwordpassword",
+            "abcabcabcabc",
+            "BCPcouncil2026",
+        ] {
+            let refused = check_new(weak, "jo@acme.example", &["bcp", "council", "sufficiency"]);
+            assert!(
+                refused
+                    .as_ref()
+                    .is_err_and(|m| m.starts_with("Your password is too easy to guess")
+                        || m.contains("too common")
+                        || m.contains("must not be made from")),
+                "{weak}: {refused:?}"
+            );
+        }
+        assert_eq!(
+            check("aaaaaaaaaaaaa"),
+            Err("Your password is too easy to guess. It repeats a letter or a pattern. Use three random words together, like a phrase nobody would guess".into())
+        );
+        assert!(check("marmalade cactus lighthouse").is_ok());
+    }
+
+    #[test]
     fn hash_and_verify_round_trip() {
         let settings = config::Auth {
             session_idle_minutes: 30,
@@ -160,6 +229,8 @@ mod tests {
             throttle_max_failures: 5,
             throttle_window_minutes: 15,
             throttle_max_block_minutes: 15,
+            two_factor_roles: Vec::new(),
+            two_factor_issuer: "Test".into(),
         };
         let h = hash("correct horse battery", &settings).unwrap();
         assert!(h.starts_with("$argon2id$"));

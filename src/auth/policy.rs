@@ -26,6 +26,9 @@ pub enum Policy {
     Public,
     /// Any signed-in user.
     SignedIn,
+    /// Any signed-in user, even one who must still set up the second factor
+    /// their role requires (setting it up, signing out).
+    Enrolling,
     /// Council staff: admin, commissioners, placements.
     Council,
     /// Council staff who change market data: admin, commissioners.
@@ -57,7 +60,9 @@ impl Policy {
     pub fn roles(self) -> &'static [Role] {
         use Role::*;
         match self {
-            Policy::Public | Policy::SignedIn => &[Admin, Commissioner, Placements, Provider],
+            Policy::Public | Policy::SignedIn | Policy::Enrolling => {
+                &[Admin, Commissioner, Placements, Provider]
+            }
             Policy::Council => &[Admin, Commissioner, Placements],
             Policy::CouncilEditor => &[Admin, Commissioner],
             Policy::Admin => &[Admin],
@@ -75,6 +80,7 @@ impl Policy {
         match self {
             Policy::Public => "anyone",
             Policy::SignedIn => "any signed-in user",
+            Policy::Enrolling => "any signed-in user, before setting up two-factor sign-in",
             Policy::Council => "council staff",
             Policy::CouncilEditor => "admins and commissioners",
             Policy::Admin => "admins",
@@ -93,6 +99,8 @@ impl Policy {
 enum Decision {
     Allow,
     SignIn,
+    /// The role requires a second factor this session has not passed.
+    EnrolFirst,
     Refuse,
     /// The resource the path names does not exist.
     NotFound,
@@ -293,11 +301,21 @@ pub async fn enforce(
             .collect(),
         Err(_) => Vec::new(),
     };
-    let decision = match decide(policy, viewer.as_ref(), &path, &state.db).await {
+    let mut decision = match decide(policy, viewer.as_ref(), &path, &state.db).await {
         Ok(d) => d,
         Err(err) if api => return ApiError(err.into()).into_response(),
         Err(err) => return Error::from(err).into_response(),
     };
+    // A page session whose role needs a second factor it has not passed
+    // reaches only the pages for setting one up.
+    if matches!(decision, Decision::Allow)
+        && !matches!(policy, Policy::Public | Policy::Enrolling)
+        && let (Some(viewer), Some(auth)) = (&viewer, request.extensions().get::<AuthSession>())
+        && !api
+        && super::sign_in::must_enrol(&state, &auth.session, viewer).await
+    {
+        decision = Decision::EnrolFirst;
+    }
     match decision {
         Decision::Allow => {
             if let Some(v) = viewer {
@@ -312,6 +330,7 @@ pub async fn enforce(
         }
         Decision::SignIn if api => ApiError(Error::Unauthenticated).into_response(),
         Decision::SignIn => sign_in_first(&request),
+        Decision::EnrolFirst => html::redirect("/account/two-factor"),
         Decision::NotFound if api => ApiError(Error::NotFound).into_response(),
         Decision::NotFound => Error::NotFound.into_response(),
         Decision::Refuse => {
@@ -370,10 +389,21 @@ fn sign_in_first(request: &Request) -> Response {
         .into_response()
 }
 
-/// Only local paths are followed after sign-in (no open redirects).
+/// Where to go after signing in: only a path on this site. Browsers drop
+/// tabs and newlines from a URL and read `\\` as `/`, so `/\t/evil.example`
+/// or `/\\evil.example` would leave the site: any control character,
+/// whitespace or backslash, or a second leading slash, gives `/`.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p
+                    .chars()
+                    .any(|c| c == '\\' || c.is_control() || c.is_whitespace()) =>
+        {
+            p
+        }
         _ => "/",
     }
 }
@@ -388,6 +418,10 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/");
+        assert_eq!(safe_next(Some("/ /evil.example")), "/");
+        assert_eq!(safe_next(Some("/\u{0}x")), "/");
         assert_eq!(safe_next(None), "/");
     }
 

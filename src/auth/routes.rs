@@ -6,10 +6,11 @@ use axum::response::Response;
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::views::{PasswordPage, SignInPage, TokensPage};
-use super::{AuthSession, Credentials, Viewer, csrf, policy, throttle};
+use super::second_factor::{self, CodeCheck};
+use super::sign_in::{self, PasswordCheck};
+use super::views::{CodePage, PasswordPage, SignInPage, TokensPage};
+use super::{AuthSession, Credentials, Viewer, policy};
 use crate::app::AppState;
-use crate::audit::{self, Change};
 use crate::error::{Error, Result};
 use crate::users;
 use crate::web::client_ip::ClientIp;
@@ -84,48 +85,116 @@ pub async fn sign_in(
         return Ok(again(page, StatusCode::UNPROCESSABLE_ENTITY, errors));
     }
 
-    let keys = throttle::Keys::new(&form.email, ip.as_deref());
     let now = Utc::now();
-    if let Some(until) = throttle::blocked_until(&state.db, &keys, now).await? {
-        let minutes = (until.with_timezone(&Utc) - now).num_minutes() + 1;
-        errors.add(
-            "email",
-            format!("There have been too many attempts to sign in. Wait {minutes} minute{} and try again", if minutes == 1 { "" } else { "s" }),
-        );
-        return Ok(again(page, StatusCode::TOO_MANY_REQUESTS, errors));
-    }
-
-    let creds = Credentials {
+    let credentials = Credentials {
         email: form.email.clone(),
         password: form.password.clone(),
     };
-    let user = auth.authenticate(creds).await.map_err(Error::internal)?;
-    let anonymous = Viewer {
-        client_ip: ip.clone(),
-        ..Viewer::system("anonymous")
-    };
-    let Some(user) = user else {
-        throttle::record_failure(&state.db, &keys, &state.settings.auth, now).await?;
-        let change = Change::event("sign_in_failed", "session", None).summary(format!(
-            "Failed sign-in as {}",
-            super::normalise_email(&form.email)
-        ));
-        audit::record(&state.db, &anonymous, change).await?;
-        errors.add("email", WRONG);
-        return Ok(again(page, StatusCode::UNAUTHORIZED, errors));
-    };
+    match sign_in::check_password(&state, &auth.backend, credentials, ip.as_deref(), now).await? {
+        PasswordCheck::Blocked(until) => {
+            errors.add(
+                "email",
+                too_many_attempts(sign_in::minutes_until(until, now)),
+            );
+            Ok(again(page, StatusCode::TOO_MANY_REQUESTS, errors))
+        }
+        PasswordCheck::Wrong => {
+            errors.add("email", WRONG);
+            Ok(again(page, StatusCode::UNAUTHORIZED, errors))
+        }
+        PasswordCheck::Right(user) => {
+            if second_factor::is_enrolled(&state.db, user.id).await? {
+                sign_in::await_code(&auth.session, user.id, &next).await?;
+                return Ok(redirect("/sign-in/code"));
+            }
+            sign_in::complete(&state, &mut auth, &user, ip, false).await?;
+            Ok(redirect(&next))
+        }
+    }
+}
 
-    // New session id at sign-in (axum-login cycles it), a fresh form token,
-    // and the time for the absolute timeout.
-    auth.login(&user).await.map_err(Error::internal)?;
-    policy::mark_signed_in(&auth.session)
-        .await
-        .map_err(Error::internal)?;
-    csrf::rotate(&auth.session).await.map_err(Error::internal)?;
-    throttle::record_success(&state.db, &keys).await?;
-    let viewer = Viewer::from_session(&user, ip);
-    users::record_sign_in(&state.db, &viewer).await?;
-    Ok(redirect(&next))
+fn too_many_attempts(minutes: i64) -> String {
+    format!(
+        "There have been too many attempts to sign in. Wait {minutes} minute{} and try again",
+        if minutes == 1 { "" } else { "s" }
+    )
+}
+
+pub async fn code_page(auth: AuthSession, page: PageContext) -> Response {
+    if sign_in::pending(&auth.session).await.is_none() {
+        return redirect("/sign-in");
+    }
+    render(&CodePage {
+        page,
+        errors: FormErrors::default(),
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn check_code(
+    State(state): State<AppState>,
+    mut auth: AuthSession,
+    page: PageContext,
+    ClientIp(ip): ClientIp,
+    axum::Form(form): axum::Form<CodeForm>,
+) -> Result<Response> {
+    let Some(pending) = sign_in::pending(&auth.session).await else {
+        return Ok(redirect("/sign-in"));
+    };
+    let mut errors = FormErrors::default();
+    let again = |page, status, errors| render_with_status(status, &CodePage { page, errors });
+    if form.code.trim().is_empty() {
+        errors.add("code", "Enter the code from your authenticator app");
+        return Ok(again(page, StatusCode::UNPROCESSABLE_ENTITY, errors));
+    }
+    let now = Utc::now();
+    let check = second_factor::check(
+        &state.db,
+        &state.settings.auth,
+        pending.user_id,
+        &form.code,
+        ip.as_deref(),
+        now,
+    )
+    .await?;
+    let recovery_codes_left = match check {
+        CodeCheck::Blocked(until) => {
+            errors.add(
+                "code",
+                too_many_attempts(sign_in::minutes_until(until, now)),
+            );
+            return Ok(again(page, StatusCode::TOO_MANY_REQUESTS, errors));
+        }
+        CodeCheck::Wrong => {
+            errors.add(
+                "code",
+                "Enter the code your authenticator app shows now, or one of your recovery codes",
+            );
+            return Ok(again(page, StatusCode::UNAUTHORIZED, errors));
+        }
+        CodeCheck::Right {
+            recovery_codes_left,
+        } => recovery_codes_left,
+    };
+    // Deactivated between the two steps: start again.
+    let Some(user) = auth.backend.get_user_by_id(Some(pending.user_id)).await? else {
+        return Ok(redirect("/sign-in"));
+    };
+    sign_in::complete(&state, &mut auth, &user, ip, true).await?;
+    if let Some(left) = recovery_codes_left {
+        flash(
+            &auth.session,
+            format!("You signed in with a recovery code. You have {left} left"),
+            Some("Each recovery code works once. You can make new ones from Two-factor sign-in under your account.".into()),
+        )
+        .await;
+    }
+    Ok(redirect(&pending.next))
 }
 
 pub async fn sign_out(

@@ -32,3 +32,30 @@ pub struct TokensPage {
     pub token_name: String,
     pub errors: FormErrors,
 }
+
+#[derive(Template)]
+#[template(path = "auth/code.html")]
+pub struct CodePage {
+    pub page: PageContext,
+    pub errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "auth/two_factor.html")]
+pub struct TwoFactorPage {
+    pub page: PageContext,
+    /// The QR code and secret to set up, when not set up yet.
+    pub enrolment: Option<super::second_factor::Enrolment>,
+    /// The viewer's role must use it.
+    pub required: bool,
+    pub errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "auth/recovery_codes.html")]
+pub struct RecoveryCodesPage {
+    pub page: PageContext,
+    /// Shown once: only their hashes are kept.
+    pub codes: Vec<String>,
+    pub first_time: bool,
+}

@@ -39,7 +39,7 @@ pub struct ListQuery {
     pub level: String,
     pub overdue: String,
     pub ours: String,
-    pub page: Option<u64>,
+    pub page: crate::web::pagination::PageNumber,
 }
 
 impl ListQuery {
@@ -79,9 +79,9 @@ pub async fn list(
         &state.settings.cases,
     )
     .await?;
-    let current = query.page.unwrap_or(1).max(1);
     let total = rows.len() as u64;
-    let start = ((current - 1) * DEFAULT_PER_PAGE).min(total) as usize;
+    let current = query.page.within(total, DEFAULT_PER_PAGE);
+    let start = ((current - 1) * DEFAULT_PER_PAGE) as usize;
     let shown: Vec<_> = rows
         .iter()
         .skip(start)

@@ -39,7 +39,9 @@ timestamped!(
     users,
     monitoring_cases,
     case_actions,
-    case_meetings
+    case_meetings,
+    second_factors,
+    recovery_codes
 );
 plain!(
     home_needs,

@@ -459,7 +459,7 @@ mod tests {
         crate::config::Server {
             listen: "127.0.0.1:8080".parse().unwrap(),
             public_url: public_url.parse().unwrap(),
-            trust_forwarded_for: false,
+            trusted_proxies: 0,
             request_timeout_seconds: 30,
         }
     }

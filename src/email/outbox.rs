@@ -206,7 +206,7 @@ pub async fn retry(conn: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> 
 pub async fn page(
     conn: &impl ConnectionTrait,
     status: Option<&str>,
-    page: u64,
+    page: crate::web::pagination::PageNumber,
 ) -> Result<(Vec<outbox_emails::Model>, u64)> {
     let mut query = outbox_emails::Entity::find().order_by_desc(outbox_emails::Column::Id);
     if let Some(status) = status {
@@ -214,7 +214,7 @@ pub async fn page(
     }
     let total = query.clone().count(conn).await?;
     let rows = query
-        .offset(page.saturating_sub(1) * PAGE_SIZE)
+        .offset((page.within(total, PAGE_SIZE) - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
         .all(conn)
         .await?;

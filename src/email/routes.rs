@@ -21,7 +21,8 @@ use crate::web::pagination::Pagination;
 pub struct OutboxQuery {
     #[serde(default)]
     status: String,
-    page: Option<u64>,
+    #[serde(default)]
+    page: crate::web::pagination::PageNumber,
 }
 
 pub async fn outbox_page(
@@ -33,8 +34,7 @@ pub async fn outbox_page(
         "queued" | "sent" | "failed" => Some(query.status.as_str()),
         _ => None,
     };
-    let number = query.page.unwrap_or(1).max(1);
-    let (emails, total) = outbox::page(&state.db, status, number).await?;
+    let (emails, total) = outbox::page(&state.db, status, query.page).await?;
     let filters = vec![("status".to_string(), status.unwrap_or("").to_string())];
     let transport = super::sender::destination(&state.settings.email);
     Ok(render(&OutboxPage {
@@ -42,7 +42,13 @@ pub async fn outbox_page(
         emails,
         status: status.unwrap_or("").to_string(),
         counts: outbox::counts(&state.db).await?,
-        pagination: Pagination::new("/admin/outbox", &filters, number, outbox::PAGE_SIZE, total),
+        pagination: Pagination::new(
+            "/admin/outbox",
+            &filters,
+            query.page.get(),
+            outbox::PAGE_SIZE,
+            total,
+        ),
         runs: crate::jobs::recent_runs(&state.db, 20).await?,
         transport,
     }))

@@ -16,6 +16,7 @@ use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::db::entities::inspections;
 use crate::error::{ApiError, Error};
+use crate::web::pagination::PageNumber;
 
 /// A home's rating: its latest full inspection that counts (confirmed, or
 /// an unconfirmed report that raises a flag), or a report awaiting
@@ -79,8 +80,10 @@ pub struct HomesQuery {
     #[param(rename = "type")]
     pub provision_type: Option<String>,
     pub locality: Option<String>,
-    /// From 1.
-    pub page: Option<u64>,
+    /// From 1; past the last page, the last page.
+    #[serde(default)]
+    #[param(value_type = Option<u64>, minimum = 1)]
+    pub page: crate::web::pagination::PageNumber,
     /// Up to 500; 100 by default.
     pub per_page: Option<u64>,
 }
@@ -180,10 +183,17 @@ pub async fn list_homes(
         locality: query.locality.clone().filter(|l| !l.trim().is_empty()),
         ..Default::default()
     };
-    let page = query.page.unwrap_or(1).max(1);
     let per_page = query.per_page.unwrap_or(100).clamp(1, 500);
-    let (rows, total) =
-        super::list(&state.db, &viewer, &filter, Sort::default(), page, per_page).await?;
+    let (rows, total) = super::list(
+        &state.db,
+        &viewer,
+        &filter,
+        Sort::default(),
+        query.page,
+        per_page,
+    )
+    .await?;
+    let page = query.page.within(total, per_page);
     let ratings = ratings_of(&state, &rows).await?;
     Ok(Json(HomePage {
         homes: rows
@@ -219,7 +229,15 @@ pub async fn get_home(
         status: super::StatusFilter::All,
         ..Default::default()
     };
-    let (rows, _) = super::list(&state.db, &viewer, &filter, Sort::default(), 1, 50).await?;
+    let (rows, _) = super::list(
+        &state.db,
+        &viewer,
+        &filter,
+        Sort::default(),
+        PageNumber::FIRST,
+        50,
+    )
+    .await?;
     let row = rows
         .into_iter()
         .find(|r| r.urn.eq_ignore_ascii_case(urn.trim()))

@@ -12,6 +12,7 @@ use crate::auth::Viewer;
 use crate::db::entities::{home_needs, homes, inspections, organisations};
 use crate::error::{Error, Result};
 use crate::web::export::{ExportCell, Table};
+use crate::web::pagination::PageNumber;
 
 const PROVIDER: &str = "provider";
 const COUNCIL: &str = "council";
@@ -222,12 +223,13 @@ pub async fn list(
     viewer: &Viewer,
     filter: &Filter,
     sort: Sort,
-    page: u64,
+    page: PageNumber,
     per_page: u64,
 ) -> Result<(Vec<HomeRow>, u64)> {
     let total = rows_query(viewer, filter).count(db).await?;
+    let page = page.within(total, per_page);
     let rows = sorted(rows_query(viewer, filter), sort)
-        .offset(page.saturating_sub(1) * per_page)
+        .offset((page - 1) * per_page)
         .limit(per_page)
         .into_model::<HomeRow>()
         .all(db)

@@ -49,14 +49,13 @@ pub async fn list(
     viewer: Viewer,
     Query(query): Query<ListQuery>,
 ) -> Result<Response> {
-    let current = query.page.unwrap_or(1).max(1);
     let sort = Sort::from_codes(&query.sort, &query.dir);
     let (rows, total) = super::list(
         &state.db,
         &viewer,
         &filter(&query),
         sort,
-        current,
+        query.page,
         DEFAULT_PER_PAGE,
     )
     .await?;
@@ -73,7 +72,13 @@ pub async fn list(
         Vec::new()
     };
     Ok(render(&ListPage {
-        pagination: Pagination::new("/homes", &query.pairs(), current, DEFAULT_PER_PAGE, total),
+        pagination: Pagination::new(
+            "/homes",
+            &query.pairs(),
+            query.page.get(),
+            DEFAULT_PER_PAGE,
+            total,
+        ),
         page,
         rows,
         query,

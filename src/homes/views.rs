@@ -24,7 +24,7 @@ pub struct ListQuery {
     pub q: String,
     pub sort: String,
     pub dir: String,
-    pub page: Option<u64>,
+    pub page: crate::web::pagination::PageNumber,
 }
 
 impl ListQuery {

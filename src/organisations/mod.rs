@@ -166,7 +166,7 @@ pub async fn list(
     db: &DatabaseConnection,
     filter: &Filter,
     sort: Sort,
-    page: u64,
+    page: crate::web::pagination::PageNumber,
     per_page: u64,
 ) -> Result<(Vec<OrganisationRow>, u64)> {
     let mut query = organisations::Entity::find()
@@ -202,7 +202,9 @@ pub async fn list(
     };
     let paginator = query.into_model::<OrganisationRow>().paginate(db, per_page);
     let total = paginator.num_items().await?;
-    let rows = paginator.fetch_page(page.saturating_sub(1)).await?;
+    let rows = paginator
+        .fetch_page(page.within(total, per_page) - 1)
+        .await?;
     Ok((rows, total))
 }
 

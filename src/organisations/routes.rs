@@ -29,7 +29,7 @@ pub struct ListQuery {
     sector: String,
     q: String,
     sort: String,
-    page: Option<u64>,
+    page: crate::web::pagination::PageNumber,
 }
 
 impl ListQuery {
@@ -57,12 +57,11 @@ pub async fn list(
     viewer: Viewer,
     Query(query): Query<ListQuery>,
 ) -> Result<Response> {
-    let current = query.page.unwrap_or(1).max(1);
     let (rows, total) = super::list(
         &state.db,
         &query.filter(),
         Sort::from_code(&query.sort),
-        current,
+        query.page,
         DEFAULT_PER_PAGE,
     )
     .await?;
@@ -70,7 +69,13 @@ pub async fn list(
     Ok(render(&ListPage {
         page,
         rows,
-        pagination: Pagination::new("/organisations", &pairs, current, DEFAULT_PER_PAGE, total),
+        pagination: Pagination::new(
+            "/organisations",
+            &pairs,
+            query.page.get(),
+            DEFAULT_PER_PAGE,
+            total,
+        ),
         export_href: format!(
             "/organisations/export.csv?{}",
             crate::web::query_string(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -92,7 +97,7 @@ pub async fn export_csv(
         &state.db,
         &query.filter(),
         Sort::from_code(&query.sort),
-        1,
+        crate::web::pagination::PageNumber::FIRST,
         u64::MAX / 2,
     )
     .await?;
@@ -141,8 +146,15 @@ pub async fn show(
             ..Default::default()
         },
     };
-    let (rows, total) =
-        homes::list(&state.db, &viewer, &filter, homes::Sort::default(), 1, 100).await?;
+    let (rows, total) = homes::list(
+        &state.db,
+        &viewer,
+        &filter,
+        homes::Sort::default(),
+        crate::web::pagination::PageNumber::FIRST,
+        100,
+    )
+    .await?;
     let key = if kind == Kind::Council {
         "council"
     } else {

@@ -464,7 +464,7 @@ pub async fn board(
     let pagination = Pagination::new(
         "/returns",
         &query.pairs(),
-        query.page.parse().unwrap_or(1),
+        query.page.get(),
         BOARD_PER_PAGE,
         board.rows.len() as u64,
     );

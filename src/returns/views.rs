@@ -109,7 +109,7 @@ pub struct BoardQuery {
     /// ...or its name as typed.
     pub provider_name: String,
     /// The page of the table (the totals are of every page).
-    pub page: String,
+    pub page: crate::web::pagination::PageNumber,
 }
 
 impl BoardQuery {

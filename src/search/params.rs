@@ -33,9 +33,9 @@ pub struct SearchParams {
     pub rating: String,
     /// Required to search below Good.
     pub confirm_below_good: String,
-    pub page: Option<u64>,
+    pub page: crate::web::pagination::PageNumber,
     /// The page of near misses (they page on their own).
-    pub near: Option<u64>,
+    pub near: crate::web::pagination::PageNumber,
 }
 
 fn yes(text: &str) -> bool {

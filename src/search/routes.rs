@@ -55,8 +55,8 @@ pub async fn page(
         }
     };
     let outcome = super::search(&offers, &criteria, &state.settings);
-    let current = query.page.unwrap_or(1).max(1);
-    let near = query.near.unwrap_or(1).max(1);
+    let current = query.page.get();
+    let near = query.near.get();
     let mut view = SearchPage::new(page, query, state.settings.market.provision_types.clone());
     // Paging through the same search is not another search.
     if current == 1 && near == 1 {

@@ -41,12 +41,13 @@ fn snapshot(user: &users::Model) -> Value {
     })
 }
 
-/// Words a password must not be (the service and the council's names).
+/// Words a password must not be (the service and the council's names), and
+/// that make a password easier to guess (words of the job).
 pub fn service_words(settings: &Settings) -> Vec<String> {
-    let mut words = vec![
-        "sufficiency".to_string(),
-        settings.council.short_name.to_lowercase(),
-    ];
+    let mut words: Vec<String> = ["sufficiency", "council", "placements", "commissioning"]
+        .map(String::from)
+        .into();
+    words.push(settings.council.short_name.to_lowercase());
     words.extend(
         settings
             .council
@@ -190,7 +191,7 @@ pub async fn record_sign_in(db: &DatabaseConnection, viewer: &Viewer) -> Result<
     Ok(())
 }
 
-async fn rotate_session_key(conn: &impl ConnectionTrait, id: i64) -> Result<()> {
+pub async fn rotate_session_key(conn: &impl ConnectionTrait, id: i64) -> Result<()> {
     users::Entity::update_many()
         .col_expr(
             users::Column::SessionKey,
@@ -324,6 +325,8 @@ pub struct UserRow {
     pub last_sign_in_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     pub organisation_id: Option<i64>,
     pub organisation_name: Option<String>,
+    /// Has set up two-factor sign-in.
+    pub two_factor: bool,
 }
 
 impl UserRow {
@@ -349,7 +352,7 @@ pub struct Filter {
 pub async fn list(
     db: &DatabaseConnection,
     filter: &Filter,
-    page: u64,
+    page: crate::web::pagination::PageNumber,
     per_page: u64,
 ) -> Result<(Vec<UserRow>, u64)> {
     let mut query = users::Entity::find()
@@ -364,6 +367,12 @@ pub async fn list(
             users::Column::OrganisationId,
         ])
         .column_as(organisations::Column::Name, "organisation_name")
+        .column_as(
+            sea_orm::sea_query::Expr::cust(
+                r#"EXISTS (SELECT 1 FROM "second_factors" WHERE "second_factors"."user_id" = "users"."id")"#,
+            ),
+            "two_factor",
+        )
         .join(JoinType::LeftJoin, users::Relation::Organisations.def());
     if let Some(role) = filter.role {
         query = query.filter(users::Column::Role.eq(role.code()));
@@ -384,6 +393,8 @@ pub async fn list(
         .into_model::<UserRow>()
         .paginate(db, per_page);
     let total = paginator.num_items().await?;
-    let rows = paginator.fetch_page(page.saturating_sub(1)).await?;
+    let rows = paginator
+        .fetch_page(page.within(total, per_page) - 1)
+        .await?;
     Ok((rows, total))
 }

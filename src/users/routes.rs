@@ -26,7 +26,8 @@ pub struct ListQuery {
     q: String,
     #[serde(default)]
     inactive: String,
-    page: Option<u64>,
+    #[serde(default)]
+    page: crate::web::pagination::PageNumber,
 }
 
 pub async fn list(
@@ -40,14 +41,13 @@ pub async fn list(
         include_inactive: !query.inactive.is_empty(),
         q: crate::web::forms::optional(&query.q),
     };
-    let current = query.page.unwrap_or(1).max(1);
-    let (rows, total) = super::list(&state.db, &filter, current, DEFAULT_PER_PAGE).await?;
+    let (rows, total) = super::list(&state.db, &filter, query.page, DEFAULT_PER_PAGE).await?;
     let pairs = vec![
         ("role".to_string(), query.role.clone()),
         ("q".to_string(), query.q.clone()),
         ("inactive".to_string(), query.inactive.clone()),
     ];
-    let pagination = Pagination::new("/users", &pairs, current, DEFAULT_PER_PAGE, total);
+    let pagination = Pagination::new("/users", &pairs, query.page.get(), DEFAULT_PER_PAGE, total);
     Ok(render(&ListPage {
         page,
         rows,

@@ -8,6 +8,7 @@ pub mod export;
 pub mod filters;
 pub mod forms;
 pub mod html;
+pub mod input;
 pub mod json;
 pub mod page;
 pub mod pagination;

@@ -1,9 +1,63 @@
 //! Page numbers for long lists, as GOV.UK pagination links that keep the
 //! list's filters and sort.
 
+use serde::{Deserialize, Deserializer};
 use url::form_urlencoded;
 
 pub const DEFAULT_PER_PAGE: u64 = 50;
+
+/// A page number from a request: 1 or more. Any run of digits is one, however
+/// long (read as `MAX` past it), and a list shows its last page for a number
+/// beyond it, so no number reaches a query's arithmetic unbounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PageNumber(u64);
+
+impl PageNumber {
+    pub const FIRST: PageNumber = PageNumber(1);
+    /// Far beyond any list here (a million pages of fifty).
+    pub const MAX: u64 = 1_000_000;
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(Self::FIRST);
+        }
+        if !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("'{text}' is not a page number"));
+        }
+        let number = text.parse::<u64>().unwrap_or(u64::MAX);
+        Ok(PageNumber(number.clamp(1, Self::MAX)))
+    }
+
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    /// This page of a list of `total` items, `per_page` to a page: a page
+    /// past the end is the last page.
+    pub fn within(self, total: u64, per_page: u64) -> u64 {
+        self.0.min(total.div_ceil(per_page.max(1)).max(1))
+    }
+}
+
+impl Default for PageNumber {
+    fn default() -> Self {
+        Self::FIRST
+    }
+}
+
+impl serde::Serialize for PageNumber {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for PageNumber {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        PageNumber::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Pagination {
@@ -128,6 +182,22 @@ impl Pagination {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_numbers_are_bounded_and_past_the_end_is_the_last_page() {
+        let huge = PageNumber::parse("9223372036854775807").unwrap();
+        assert_eq!(huge.get(), PageNumber::MAX);
+        assert_eq!(
+            PageNumber::parse("99999999999999999999999").unwrap().get(),
+            PageNumber::MAX
+        );
+        assert_eq!(huge.within(230, 50), 5);
+        assert_eq!(PageNumber::parse("0").unwrap(), PageNumber::FIRST);
+        assert_eq!(PageNumber::parse("").unwrap(), PageNumber::FIRST);
+        assert!(PageNumber::parse("-1").is_err());
+        assert!(PageNumber::parse("2x").is_err());
+        assert_eq!(PageNumber::parse("3").unwrap().within(0, 50), 1);
+    }
 
     #[test]
     fn one_page_has_no_links() {

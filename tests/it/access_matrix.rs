@@ -13,7 +13,11 @@ use crate::support::{Persona, TestApp};
 const EXPECTED: &[(&str, Policy)] = &[
     ("/healthz", Policy::Public),
     ("/sign-in", Policy::Public),
-    ("/sign-out", Policy::SignedIn),
+    ("/sign-in/code", Policy::Public),
+    ("/sign-out", Policy::Enrolling),
+    ("/account/two-factor", Policy::Enrolling),
+    ("/account/two-factor/recovery-codes", Policy::SignedIn),
+    ("/account/two-factor/off", Policy::SignedIn),
     ("/account/password", Policy::SignedIn),
     ("/", Policy::SignedIn),
     ("/homes", Policy::SignedIn),
@@ -34,6 +38,7 @@ const EXPECTED: &[(&str, Policy)] = &[
     ("/users/new", Policy::Admin),
     ("/users/{id}/deactivate", Policy::Admin),
     ("/users/{id}/reactivate", Policy::Admin),
+    ("/users/{id}/two-factor/reset", Policy::Admin),
     ("/audit", Policy::Admin),
     ("/account/tokens", Policy::SignedIn),
     ("/account/tokens/{id}/revoke", Policy::TokenOwner),
@@ -128,7 +133,7 @@ fn should_allow(policy: Policy, persona: Persona) -> bool {
     use Persona::*;
     match policy {
         Policy::Public => true,
-        Policy::SignedIn => persona != Anonymous,
+        Policy::SignedIn | Policy::Enrolling => persona != Anonymous,
         Policy::Council => matches!(persona, Admin | Commissioner | Placements),
         Policy::CouncilEditor => matches!(persona, Admin | Commissioner),
         Policy::Admin => persona == Admin,
@@ -190,7 +195,8 @@ async fn every_route_admits_exactly_who_its_policy_says() {
                 let went_to_sign_in = response
                     .location()
                     .is_some_and(|l| l.starts_with("/sign-in"))
-                    && route.path != "/sign-out";
+                    // Where these go once done, or without a password first.
+                    && !matches!(route.path, "/sign-out" | "/sign-in/code");
                 let refused = matches!(
                     response.status,
                     StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
@@ -294,7 +300,7 @@ async fn refused_access_is_audited() {
             action: Some("access_refused".into()),
             ..Default::default()
         },
-        1,
+        sufficiency::web::pagination::PageNumber::FIRST,
         10,
     )
     .await

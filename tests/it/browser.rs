@@ -100,7 +100,12 @@ pub async fn browser() -> Option<Browser> {
 pub async fn serve(app: &TestApp) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let router = app.router.clone();
+    // The Origin check compares with the public address: it is this one.
+    let mut state = app.state.clone();
+    let mut settings = (*state.settings).clone();
+    settings.server.public_url = format!("http://{address}").parse().unwrap();
+    state.make_mut().settings = std::sync::Arc::new(settings);
+    let router = sufficiency::app::build(state);
     tokio::spawn(async move {
         axum::serve(
             listener,

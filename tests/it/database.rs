@@ -2,6 +2,7 @@
 //! append-only audit log, and acknowledged writes surviving `kill -9`.
 
 use std::time::Duration;
+use sufficiency::web::pagination::PageNumber;
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 
@@ -113,9 +114,10 @@ async fn the_audit_log_cannot_be_changed_or_deleted() {
             .await
             .is_err()
     );
-    let (rows, total) = sufficiency::audit::list(&app.db, &Default::default(), 1, 5)
-        .await
-        .unwrap();
+    let (rows, total) =
+        sufficiency::audit::list(&app.db, &Default::default(), PageNumber::FIRST, 5)
+            .await
+            .unwrap();
     assert!(total > 0 && rows.iter().all(|r| r.actor != "someone else"));
 }
 
@@ -126,7 +128,7 @@ async fn sign_ins_are_audited() {
     app.client()
         .sign_in("provider-a@test.example", "a wrong password here")
         .await;
-    let (rows, _) = sufficiency::audit::list(&app.db, &Default::default(), 1, 50)
+    let (rows, _) = sufficiency::audit::list(&app.db, &Default::default(), PageNumber::FIRST, 50)
         .await
         .unwrap();
     assert!(

@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use sufficiency::db::entities::{sessions, sign_in_throttles, users};
+use sufficiency::db::entities::{audit_events, sessions, sign_in_throttles, users};
 
 use crate::support::{PASSWORD, Persona, TestApp};
 
@@ -57,6 +57,41 @@ async fn sign_in_returns_to_the_page_asked_for_but_never_off_site() {
         )
         .await;
     assert_eq!(response.location(), Some("/"));
+}
+
+#[tokio::test]
+async fn a_next_page_with_a_tab_or_a_backslash_cannot_send_the_user_off_site() {
+    // Browsers drop tabs and newlines from URLs and read `\\` as `/`:
+    // each of these would have become `//evil.example`.
+    let app = TestApp::new().await;
+    for next in [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\\evil.example",
+        "/ /evil.example",
+    ] {
+        let mut client = app.client();
+        let encoded = url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
+        let page = client.get(&format!("/sign-in?next={encoded}")).await;
+        page.assert_status(StatusCode::OK);
+        assert!(
+            !page.body.contains("evil.example"),
+            "{next:?} kept on the form"
+        );
+        let token = client.csrf_token().await;
+        let response = client
+            .post_form_without_token(
+                "/sign-in",
+                &[
+                    ("csrf_token", &token),
+                    ("email", "placements@test.example"),
+                    ("password", PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(response.location(), Some("/"), "{next:?}");
+    }
 }
 
 #[tokio::test]
@@ -172,6 +207,52 @@ async fn sign_in_is_throttled_after_repeated_failures_then_recovers() {
     assert!(
         left.is_none(),
         "a successful sign-in clears the email's count"
+    );
+}
+
+#[tokio::test]
+async fn parallel_guesses_are_all_counted_and_the_block_holds() {
+    // Forty wrong passwords at once for one account: each is counted before
+    // its password is checked, so only the first five are checked at all.
+    let app = TestApp::new().await;
+    let guesses = (0..40).map(|i| {
+        let app = &app;
+        async move {
+            app.client()
+                .sign_in("admin@test.example", &format!("guess number {i}"))
+                .await
+                .status
+        }
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let checked = answers
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, refused), (5, 35), "{answers:?}");
+    let row = sign_in_throttles::Entity::find_by_id("email:admin@test.example".to_string())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.failures, 5, "every checked guess is counted, none lost");
+    assert!(row.blocked_until.is_some());
+    // Refused attempts are in the audit trail too.
+    let throttled = audit_events::Entity::find()
+        .filter(audit_events::Column::Action.eq("sign_in_throttled"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(throttled.len(), 35);
+    assert!(
+        throttled[0]
+            .summary
+            .as_deref()
+            .is_some_and(|s| s.contains("admin@test.example"))
     );
 }
 

@@ -39,5 +39,9 @@ pub struct Model {
     #[sea_orm(has_many)]
     pub outbox_emails: HasMany<super::outbox_emails::Entity>,
     #[sea_orm(has_many)]
+    pub recovery_codes: HasMany<super::recovery_codes::Entity>,
+    #[sea_orm(has_one)]
+    pub second_factors: HasOne<super::second_factors::Entity>,
+    #[sea_orm(has_many)]
     pub sessions: HasMany<super::sessions::Entity>,
 }

@@ -297,15 +297,14 @@ impl Client<'_> {
         if let Some(token) = &self.csrf {
             return token.clone();
         }
-        let page = if self.cookies.is_empty() {
-            "/sign-in"
-        } else {
-            "/account/password"
-        };
-        let response = self.get(page).await;
-        self.csrf
-            .clone()
-            .unwrap_or_else(|| panic!("no form token on {page}: {}", response.status))
+        // A signed-in page, or the sign-in page for a session not signed in.
+        for page in ["/account/password", "/sign-in"] {
+            self.get(page).await;
+            if let Some(token) = &self.csrf {
+                return token.clone();
+            }
+        }
+        panic!("no form token on any page")
     }
 
     /// Posts a form as a browser would, with the session's form token.
@@ -313,7 +312,12 @@ impl Client<'_> {
         let token = self.csrf_token().await;
         let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
         all.extend_from_slice(fields);
-        self.post_form_without_token(path, &all).await
+        let response = self.post_form_without_token(path, &all).await;
+        if path.starts_with("/sign-in") && response.status == StatusCode::SEE_OTHER {
+            // Signing in (password or code) starts a new form token.
+            self.csrf = None;
+        }
+        response
     }
 
     pub async fn put_json(&mut self, path: &str, body: &str) -> Response {
