@@ -4,7 +4,7 @@
 CARGO ?= cargo
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-sqlite test-postgres assets browser lint bench bench-returns bench-search
+.PHONY: demo test test-sqlite test-postgres assets browser lint fuzz bench bench-returns bench-search
 
 ## Build a fresh demo database from real Ofsted data and serve it on http://127.0.0.1:8080
 demo: assets
@@ -35,6 +35,11 @@ assets/node_modules/.package-lock.json: assets/package.json assets/package-lock.
 ## Chromium and chromedriver for the browser test (Debian packages)
 browser:
 	@command -v chromedriver >/dev/null 2>&1 || .ci/install-browser
+
+## Fuzz every importer entry point for about a minute (cargo-fuzz, nightly); fails on a crash
+fuzz:
+	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	importers/fuzz/run.sh 8
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -45,6 +45,12 @@ pub enum Command {
     },
     /// Apply database migrations.
     Migrate,
+    /// Copy the database to FILE while the service runs: a consistent
+    /// snapshot (SQLite: VACUUM INTO; PostgreSQL: pg_dump --format=custom).
+    Backup {
+        /// A new file; an existing one is never overwritten.
+        file: PathBuf,
+    },
     /// Import data from files.
     Import {
         #[command(subcommand)]
@@ -158,6 +164,19 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), StartEr
             let db = db::connect(&settings.database).await?;
             db::migrate(&db).await?;
             println!("Migrations applied.");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let db = db::connect(&settings.database).await?;
+            let started = std::time::Instant::now();
+            db::backup::backup(&db, &settings.database.url, &file)
+                .await
+                .map_err(|e| StartError::Other(format!("No backup was made: {e}")))?;
+            println!(
+                "Backed up to {} in {:.1} s.",
+                file.display(),
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::Import {

@@ -89,6 +89,10 @@ pub struct Uploads {
     pub parse_timeout_seconds: u64,
     pub parser_memory_mib: u64,
     pub parser_cpu_seconds: u64,
+    /// Parsers that may run at once; a file that finds them all busy waits
+    /// up to `parser_wait_seconds`, then is refused with "try again".
+    pub max_parsers: usize,
+    pub parser_wait_seconds: u64,
 }
 
 /// The placements market: the kinds of setting councils place children in.

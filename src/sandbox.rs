@@ -8,6 +8,7 @@
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{ExitCode, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use importers::ofsted::{self, OfstedFile};
@@ -15,6 +16,7 @@ use importers::returns::{self, ReturnsFile};
 use importers::{FileError, Format, Limits};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tokio::io::AsyncWriteExt;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::config;
 
@@ -31,10 +33,17 @@ pub struct Sandbox {
     memory_bytes: u64,
     cpu_seconds: u64,
     timeout: Duration,
+    /// At most `uploads.max_parsers` files are parsed at once, so memory
+    /// stays bounded however many arrive (each child may use
+    /// `parser_memory_mib`).
+    parsers: Arc<Semaphore>,
+    wait: Duration,
 }
 
 const TOO_COSTLY: &str = "The file could not be read safely: it needs more memory or time than this \
      service allows. Check it is the right file, or save it again with only the sheet you need";
+const BUSY: &str = "The service is reading other files just now, so this one was not read. \
+     Nothing has been saved. Try again in a minute";
 
 impl Sandbox {
     pub fn new(uploads: &config::Uploads) -> Self {
@@ -44,6 +53,19 @@ impl Sandbox {
             memory_bytes: uploads.parser_memory_mib * 1024 * 1024,
             cpu_seconds: uploads.parser_cpu_seconds,
             timeout: Duration::from_secs(uploads.parse_timeout_seconds),
+            parsers: Arc::new(Semaphore::new(uploads.max_parsers.max(1))),
+            wait: Duration::from_secs(uploads.parser_wait_seconds),
+        }
+    }
+
+    /// A place among the parsers, waiting briefly for one to finish.
+    async fn place(&self) -> Result<SemaphorePermit<'_>, FileError> {
+        match tokio::time::timeout(self.wait, self.parsers.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => {
+                tracing::warn!("every parser is busy: a file was turned away");
+                Err(FileError::new(BUSY))
+            }
         }
     }
 
@@ -60,6 +82,7 @@ impl Sandbox {
         format: Format,
         limits: Limits,
     ) -> Result<OfstedFile, FileError> {
+        let _place = self.place().await?;
         if format == Format::Csv {
             return tokio::task::spawn_blocking(move || ofsted::parse(&bytes, format, &limits))
                 .await
@@ -74,6 +97,7 @@ impl Sandbox {
         format: Format,
         limits: Limits,
     ) -> Result<ReturnsFile, FileError> {
+        let _place = self.place().await?;
         if format == Format::Csv {
             return tokio::task::spawn_blocking(move || returns::parse(&bytes, format, &limits))
                 .await
@@ -176,5 +200,50 @@ pub fn run_child(job: &str) -> ExitCode {
     match output {
         Ok(bytes) if std::io::stdout().write_all(&bytes).is_ok() => ExitCode::SUCCESS,
         _ => ExitCode::from(3),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sandbox(max_parsers: usize) -> Sandbox {
+        let uploads = config::Uploads {
+            max_file_bytes: 1024,
+            max_rows: 10,
+            parse_timeout_seconds: 5,
+            parser_memory_mib: 64,
+            parser_cpu_seconds: 5,
+            max_parsers,
+            parser_wait_seconds: 0,
+        };
+        Sandbox::new(&uploads)
+    }
+
+    #[tokio::test]
+    async fn a_file_arriving_while_every_parser_is_busy_is_turned_away_with_a_reason() {
+        let sandbox = sandbox(1);
+        let csv = b"URN,Beds\n".to_vec();
+        let running = sandbox.place().await.expect("the one parser");
+        let refused = sandbox
+            .parse_returns(csv.clone(), Format::Csv, Limits::default())
+            .await
+            .unwrap_err();
+        assert!(
+            refused.message.contains("Try again in a minute"),
+            "{refused}"
+        );
+        drop(running);
+        let answer = sandbox
+            .parse_returns(csv, Format::Csv, Limits::default())
+            .await;
+        assert!(
+            answer.is_ok()
+                || !answer
+                    .unwrap_err()
+                    .message
+                    .contains("Try again in a minute"),
+            "once the parser is free the file is read"
+        );
     }
 }

@@ -13,7 +13,7 @@ cargo +nightly fuzz build
 failed=""
 # ofsted_xls is left out: XLS has no pre-scan, and calamine's XLS reader
 # aborts within seconds on a cell far from the others, which only the parser
-# process's memory limit contains (docs/fuzzing-notes.md). Run it by hand.
+# process's memory limit contains (docs/security.md, "Fuzzing"). Run it by hand.
 for target in $(cargo +nightly fuzz list | grep -vx ofsted_xls); do
     case $target in
         ofsted_csv | postcodes) dict="" ;;

@@ -113,7 +113,13 @@ impl Cell {
             return None;
         }
         Some(match self {
-            Cell::Text(t) => t.trim().to_string(),
+            // Spreadsheets carry stray control characters (NUL, vertical
+            // tab from old exports) that no field may store: dropped here.
+            Cell::Text(t) => t
+                .trim()
+                .chars()
+                .filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+                .collect(),
             Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
             Cell::Number(n) => n.to_string(),
             Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
@@ -416,6 +422,12 @@ fn windows_1252(b: u8) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_in_a_cell_are_dropped_but_line_breaks_kept() {
+        let cell = Cell::Text(" Two beds\u{0}\u{b} free\nfrom Monday ".into());
+        assert_eq!(cell.text().as_deref(), Some("Two beds free\nfrom Monday"));
+    }
 
     #[test]
     fn detects_formats_by_extension_and_content() {

@@ -1,6 +1,7 @@
 //! Database connection, migrations and the few helpers every feature shares.
 //! SQLite (a file under `data/`) is the default; PostgreSQL is chosen by URL.
 
+pub mod backup;
 pub mod direct;
 pub mod entities;
 pub mod prebuilt;
@@ -97,14 +98,24 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
-/// True when the database could not be reached or stayed locked past the
-/// busy timeout: the request should be answered 503, never a false success.
+/// True when the database could not be reached, stayed locked past the
+/// busy timeout, or has no room left (a full disk): the request should be
+/// answered 503 with nothing saved, never a false success.
 pub fn is_unavailable(err: &DbErr) -> bool {
     match err {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         other => {
             let text = other.to_string();
-            text.contains("database is locked") || text.contains("database is busy")
+            [
+                "database is locked",
+                "database is busy",
+                // SQLite's SQLITE_FULL; PostgreSQL's disk_full (53100).
+                "database or disk is full",
+                "No space left on device",
+                "could not extend file",
+            ]
+            .iter()
+            .any(|cause| text.contains(cause))
         }
     }
 }

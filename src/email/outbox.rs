@@ -54,6 +54,8 @@ pub async fn claim(
 }
 
 /// Records delivery; false if this sender's lease was lost meanwhile.
+/// The stored copy keeps no usable link: a database or backup must not
+/// hold live invitation, reset, one-click or unsubscribe tokens.
 pub async fn mark_sent(
     conn: &impl ConnectionTrait,
     email: &outbox_emails::Model,
@@ -71,11 +73,55 @@ pub async fn mark_sent(
             Expr::value(Option::<DateTime<chrono::FixedOffset>>::None),
         )
         .col_expr(C::LastError, Expr::value(Option::<String>::None))
+        .col_expr(C::BodyText, Expr::value(redact_links(&email.body_text)))
+        .col_expr(C::BodyHtml, Expr::value(redact_links(&email.body_html)))
+        .col_expr(C::ListUnsubscribe, Expr::value(Option::<String>::None))
         .filter(C::Id.eq(email.id))
         .filter(C::LeaseOwner.eq(owner))
         .exec(conn)
         .await?;
     Ok(done.rows_affected == 1)
+}
+
+/// Paths whose last segment is a one-time token (see `email::links`).
+const TOKEN_PATHS: [&str; 3] = [
+    "/account/set-password/",
+    "/email/unsubscribe/",
+    "/one-click/",
+];
+
+pub const REDACTED: &str = "removed-after-sending";
+
+/// The text with the token of every one-time link replaced by
+/// [`REDACTED`], so the link, if followed, is refused as invalid.
+pub fn redact_links(text: &str) -> String {
+    let is_token = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((at, prefix)) = TOKEN_PATHS
+        .iter()
+        .filter_map(|p| rest.find(p).map(|at| (at, p)))
+        .min()
+    {
+        let after = at + prefix.len();
+        out.push_str(&rest[..after]);
+        rest = &rest[after..];
+        // A one-click link names the home first: /one-click/{urn}/{token}.
+        if *prefix == "/one-click/" {
+            let urn = rest.find(|c| !is_token(c)).unwrap_or(rest.len());
+            if rest[urn..].starts_with('/') {
+                out.push_str(&rest[..=urn]);
+                rest = &rest[urn + 1..];
+            }
+        }
+        let token = rest.find(|c| !is_token(c)).unwrap_or(rest.len());
+        if token > 0 {
+            out.push_str(REDACTED);
+        }
+        rest = &rest[token..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// How long to wait before attempt `attempts + 1`.
@@ -261,6 +307,23 @@ mod tests {
             invite_valid_hours: 72,
             reset_valid_minutes: 60,
         }
+    }
+
+    #[test]
+    fn one_time_links_are_redacted_and_other_links_kept() {
+        let token = "Ab3_-xYz0123456789Ab3_-xYz0123456789Ab3_-x";
+        let text = format!(
+            "Choose: https://s.example/account/set-password/{token}\n\
+             <a href=\"https://s.example/one-click/SC123456/{token}\">No change</a> \
+             https://s.example/email/unsubscribe/{token}. See https://s.example/cases/4"
+        );
+        let redacted = redact_links(&text);
+        assert!(!redacted.contains(token), "{redacted}");
+        assert!(redacted.contains("/account/set-password/removed-after-sending\n"));
+        assert!(redacted.contains("/one-click/SC123456/removed-after-sending\">"));
+        assert!(redacted.contains("/email/unsubscribe/removed-after-sending. See"));
+        assert!(redacted.ends_with("https://s.example/cases/4"));
+        assert_eq!(redact_links("no links here"), "no links here");
     }
 
     #[test]

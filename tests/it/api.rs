@@ -9,7 +9,7 @@ use sufficiency::returns::this_week;
 
 use crate::support::{Persona, TestApp};
 
-fn body(ours: u32, other: u32, beds: u32) -> String {
+pub(crate) fn body(ours: u32, other: u32, beds: u32) -> String {
     let monday = this_week().monday();
     let vacancies: Vec<Value> = if beds == 0 {
         vec![]
@@ -22,7 +22,7 @@ fn body(ours: u32, other: u32, beds: u32) -> String {
     json!({ "occupied_ours": ours, "occupied_other": other, "vacancies": vacancies }).to_string()
 }
 
-fn path(app: &TestApp) -> String {
+pub(crate) fn path(app: &TestApp) -> String {
     format!("/api/v1/homes/{}/returns/{}", app.seed.home_a1, this_week())
 }
 

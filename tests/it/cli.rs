@@ -31,6 +31,7 @@ fn every_subcommand_has_help() {
         vec!["serve", "--help"],
         vec!["demo", "--help"],
         vec!["migrate", "--help"],
+        vec!["backup", "--help"],
         vec!["import", "--help"],
         vec!["import", "ofsted", "--help"],
         vec!["user", "--help"],

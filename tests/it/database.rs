@@ -238,3 +238,81 @@ async fn acknowledged_returns_survive_kill_9() {
         );
     }
 }
+
+/// A full disk: the filing is refused with "nothing was saved" (503, logged
+/// as an error), nothing is half-written, and once there is room again the
+/// same request files. SQLite's `max_page_count` stands in for the disk:
+/// PostgreSQL has no per-database size cap to fill, so there the test says
+/// so and checks only that its disk-full error is classed the same way.
+#[tokio::test]
+async fn a_full_disk_refuses_the_filing_and_loses_nothing() {
+    let app = TestApp::new().await;
+    if app.database.is_postgres() {
+        eprintln!("NOTICE: disk full is simulated on SQLite only (max_page_count)");
+        let full = sea_orm::DbErr::Custom("could not extend file: No space left on device".into());
+        assert!(sufficiency::db::is_unavailable(&full));
+        return;
+    }
+    // One connection, so the cap applies to every statement the app runs.
+    let db = sufficiency::db::connect(&sufficiency::config::Database {
+        url: app.database.url().to_string(),
+        max_connections: 1,
+        busy_timeout_ms: 5000,
+        acquire_timeout_ms: 5000,
+    })
+    .await
+    .unwrap();
+    let pages: i64 = pragma(&db, "page_count").await.parse().unwrap();
+    db.execute_unprepared(&format!("PRAGMA max_page_count = {}", pages + 64))
+        .await
+        .unwrap();
+    // Fill what room is left, as other data would.
+    db.execute_unprepared("CREATE TABLE filler (b BLOB)")
+        .await
+        .unwrap();
+    for size in [65536, 4096, 512, 64] {
+        while db
+            .execute_unprepared(&format!("INSERT INTO filler VALUES (zeroblob({size}))"))
+            .await
+            .is_ok()
+        {}
+    }
+    let mut state = app.state.clone();
+    state.make_mut().db = db.clone();
+    let mut api = app.api_client(Persona::ProviderA).await;
+    api.reach(Some(sufficiency::app::build(state)));
+    let before = count(&app, "returns").await;
+    let audit_before = count(&app, "audit_events").await;
+    // 8,000 bytes: more than a page holds, so it needs new pages.
+    let note = "🏠".repeat(2000);
+    let mut body: serde_json::Value = serde_json::from_str(&crate::api::body(1, 1, 2)).unwrap();
+    body["note"] = serde_json::Value::String(note);
+    let refused = api
+        .put_json(&crate::api::path(&app), &body.to_string())
+        .await;
+    refused.assert_status(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+    refused.assert_contains("Nothing was saved");
+    assert_eq!(count(&app, "returns").await, before);
+    assert_eq!(count(&app, "audit_events").await, audit_before);
+
+    db.execute_unprepared("PRAGMA max_page_count = 1073741823")
+        .await
+        .unwrap();
+    api.put_json(&crate::api::path(&app), &body.to_string())
+        .await
+        .assert_status(axum::http::StatusCode::CREATED);
+    assert_eq!(count(&app, "returns").await, before + 1);
+}
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    app.db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            format!("SELECT COUNT(*) FROM {table}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap()
+}

@@ -44,6 +44,18 @@ async fn queue_alert(app: &TestApp, key: &str, to: &Recipient, now: DateTime<Utc
     .expect("queue")
 }
 
+/// The unsubscribe link's path in an email, as a mail program shows it.
+fn unsubscribe_path(text: &str) -> String {
+    let start = text
+        .find("/email/unsubscribe/")
+        .expect("an unsubscribe link");
+    text[start..]
+        .split(|c: char| !(c.is_ascii_alphanumeric() || "/-_".contains(c)))
+        .next()
+        .expect("path")
+        .to_string()
+}
+
 fn settings_for(app: &TestApp, smtp_port: u16) -> Settings {
     let mut settings = (*app.state.settings).clone();
     settings.email.smtp_host = "127.0.0.1".into();
@@ -99,6 +111,21 @@ async fn an_email_is_delivered_over_smtp_with_text_and_html_and_its_message_id()
     let row = &outbox(&app).await[0];
     assert_eq!(row.status, "sent");
     assert_eq!(row.attempts, 1);
+    // The stored copy keeps no usable link; the one delivered still works.
+    let delivered = unsubscribe_path(data);
+    let stored = unsubscribe_path(&row.body_text);
+    assert!(!row.body_html.contains(&delivered) && !row.body_text.contains(&delivered));
+    assert_eq!(row.list_unsubscribe, None);
+    let mut reader = app.client();
+    reader
+        .get(&stored)
+        .await
+        .assert_contains("This link is not valid");
+    reader
+        .get(&delivered)
+        .await
+        .assert_status(axum::http::StatusCode::OK)
+        .assert_contains("Unsubscribe");
     assert_eq!(
         received[0].message_id().as_deref(),
         Some(row.message_id.as_str())

@@ -8,6 +8,7 @@ mod access_matrix;
 mod accessibility;
 mod account_links;
 mod api;
+mod backup;
 mod bench_data;
 mod browser;
 mod capacity;

@@ -47,6 +47,28 @@ async fn a_cross_site_form_post_is_refused_even_with_a_token() {
 }
 
 #[tokio::test]
+async fn an_origin_with_another_scheme_or_port_is_refused() {
+    let app = TestApp::new().await;
+    for origin in [
+        "https://localhost:8080",
+        "http://localhost:8081",
+        "http://localhost",
+    ] {
+        let admin = app.signed_in(Persona::Admin).await;
+        let mut admin = admin
+            .with_header("origin", origin)
+            .with_header("host", "localhost:8080");
+        admin
+            .post_form(
+                "/organisations/new",
+                &[("kind", "provider"), ("name", "Elsewhere Ltd")],
+            )
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
 async fn a_same_site_form_post_with_origin_is_accepted() {
     let app = TestApp::new().await;
     let admin = app.signed_in(Persona::Admin).await;

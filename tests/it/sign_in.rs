@@ -211,6 +211,36 @@ async fn sign_in_is_throttled_after_repeated_failures_then_recovers() {
 }
 
 #[tokio::test]
+async fn behind_one_proxy_a_forged_forwarded_address_does_not_escape_the_throttle() {
+    let app = TestApp::new()
+        .await
+        .with_settings(|s| s.server.trusted_proxies = 1);
+    // One guesser, many accounts, a new made-up address in front each time:
+    // the proxy appends the real one, and that is what counts.
+    let guess = |i: usize| {
+        app.client()
+            .with_header("x-forwarded-for", &format!("10.9.8.{i}, 198.51.100.7"))
+    };
+    // An address gets four times an email's five failures (offices share one).
+    for i in 0..20 {
+        guess(i)
+            .sign_in(&format!("nobody{i}@test.example"), "wrong wrong wrong")
+            .await
+            .assert_status(StatusCode::UNAUTHORIZED);
+    }
+    guess(20)
+        .sign_in("nobody20@test.example", "wrong wrong wrong")
+        .await
+        .assert_status(StatusCode::TOO_MANY_REQUESTS);
+    // Someone else behind the same proxy is not blocked.
+    app.client()
+        .with_header("x-forwarded-for", "198.51.100.8")
+        .sign_in("admin@test.example", PASSWORD)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
 async fn parallel_guesses_are_all_counted_and_the_block_holds() {
     // Forty wrong passwords at once for one account: each is counted before
     // its password is checked, so only the first five are checked at all.

@@ -39,6 +39,45 @@ impl TestDatabase {
         }
     }
 
+    /// A database with nothing in it, not even the schema: where a backup
+    /// is restored.
+    pub async fn empty() -> TestDatabase {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if admin_url.starts_with("postgres") => {
+                let name = format!("sufficiency_empty_{:016x}", rand::random::<u64>());
+                let admin = Database::connect(&admin_url).await.expect("connect");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create empty database");
+                TestDatabase::Postgres {
+                    url: replace_database(&admin_url, &name),
+                    admin_url,
+                    name,
+                }
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let path = dir.path().join("empty.sqlite");
+                TestDatabase::Sqlite {
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    _dir: dir,
+                }
+            }
+        }
+    }
+
+    /// The SQLite file behind the URL.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        match self {
+            TestDatabase::Sqlite { url, .. } => {
+                let path = url.trim_start_matches("sqlite://");
+                Some(PathBuf::from(path.split('?').next().unwrap_or(path)))
+            }
+            TestDatabase::Postgres { .. } => None,
+        }
+    }
+
     /// Connects through the application's own pool settings (pragmas included).
     pub async fn connect(&self) -> DatabaseConnection {
         let settings = config::Database {
