@@ -12,6 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum_login::AuthManagerLayerBuilder;
 use sea_orm::DatabaseConnection;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -43,11 +45,6 @@ pub struct Shared {
     /// Every current offer, in memory, for searches.
     pub offers: Arc<crate::search::OfferIndex>,
     pub search_log: crate::search::SearchLog,
-    /// The session and offers counters every signed-in request reads.
-    pub counters: Arc<crate::auth::counters::Counters>,
-    /// The users of API tokens checked here, while the session counter
-    /// stays put (`auth::tokens`).
-    pub tokens_held: Arc<crate::auth::tokens::HeldTokens>,
 }
 
 impl AppState {
@@ -59,8 +56,6 @@ impl AppState {
         AppState(Arc::new(Shared {
             search_log: crate::search::SearchLog::new(db.clone()),
             offers: Arc::default(),
-            counters: Arc::new(crate::auth::counters::Counters::new(db.clone())),
-            tokens_held: Arc::default(),
             db,
             settings: Arc::new(settings),
             sandbox: Arc::new(sandbox),
@@ -110,18 +105,15 @@ fn session_cookie_name(secure: bool) -> &'static str {
 /// layers every request passes through.
 pub fn build(state: AppState) -> Router {
     let settings = &state.settings;
-    let sessions = SessionManagerLayer::new(DbSessionStore::new(
-        state.db.clone(),
-        state.counters.clone(),
-    ))
-    .with_name(session_cookie_name(settings.auth.secure_cookies))
-    .with_secure(settings.auth.secure_cookies)
-    .with_http_only(true)
-    .with_same_site(SameSite::Lax)
-    .with_path("/")
-    .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
-        settings.auth.session_idle_minutes,
-    )));
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name(session_cookie_name(settings.auth.secure_cookies))
+        .with_secure(settings.auth.secure_cookies)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
+            settings.auth.session_idle_minutes,
+        )));
     let auth = AuthManagerLayerBuilder::new(Backend::new(state.db.clone()), sessions)
         .with_data_key(crate::auth::session_store::AUTH_DATA_KEY)
         .build();
@@ -147,6 +139,7 @@ pub fn build(state: AppState) -> Router {
             crate::web::input::refuse_control_characters,
         ))
         .layer(from_fn_with_state(state.clone(), security_headers::apply))
+        .layer(compression())
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -155,6 +148,14 @@ pub fn build(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(panic_page))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// gzip or Brotli, as the browser asks, for static files, JSON and
+/// downloads; never for HTML pages, which carry the form token beside text
+/// the request chose (BREACH: compressed sizes would leak the token).
+fn compression() -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new()
+        .compress_when(DefaultPredicate::new().and(NotForContentType::new("text/html")))
 }
 
 async fn not_found() -> Response {
@@ -229,7 +230,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
 /// counts are deleted every 15 minutes.
 fn spawn_retention(state: AppState) {
     tokio::spawn(async move {
-        let store = DbSessionStore::new(state.db.clone(), state.counters.clone());
+        let store = DbSessionStore::new(state.db.clone());
         let mut tick = tokio::time::interval(Duration::from_secs(15 * 60));
         loop {
             tick.tick().await;

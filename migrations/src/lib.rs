@@ -29,6 +29,7 @@ mod m20261206_000020_late_from_first_filing;
 mod m20261206_000021_placements_contacts;
 mod m20261206_000022_list_unsubscribe;
 mod m20261206_000023_second_factors;
+mod m20261206_000024_drop_session_versions;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000021_placements_contacts::Migration),
             Box::new(m20261206_000022_list_unsubscribe::Migration),
             Box::new(m20261206_000023_second_factors::Migration),
+            Box::new(m20261206_000024_drop_session_versions::Migration),
         ]
     }
 }

@@ -7,14 +7,12 @@
 //! homes. Anonymous visitors reach only the sign-in page, `/healthz` and
 //! static assets.
 
-pub mod counters;
 pub mod csrf;
 pub mod passwords;
 pub mod policy;
 pub mod routes;
 pub mod second_factor;
 pub mod second_factor_routes;
-pub mod session_cache;
 pub mod session_store;
 pub mod sign_in;
 pub mod throttle;
@@ -26,7 +24,7 @@ use std::fmt;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum_login::{AuthUser, AuthnBackend, UserId};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
 use crate::db::entities::users;
@@ -109,9 +107,6 @@ pub struct SessionUser {
     /// Replacing the user's key in the database ends every session holding
     /// the old one (checked on each request by axum-login).
     session_key: Vec<u8>,
-    /// The offers counter, read in the same query (see `search::index`), so
-    /// a search page costs no round trip of its own for it.
-    pub offers_version: Option<i64>,
 }
 
 impl AuthUser for SessionUser {
@@ -135,7 +130,6 @@ impl SessionUser {
         role: &str,
         organisation_id: Option<i64>,
         session_key: String,
-        offers_version: i64,
     ) -> Option<Self> {
         Some(SessionUser {
             id,
@@ -144,7 +138,6 @@ impl SessionUser {
             display_name,
             organisation_id,
             session_key: session_key.into_bytes(),
-            offers_version: Some(offers_version),
         })
     }
 
@@ -156,21 +149,8 @@ impl SessionUser {
             display_name: model.display_name,
             organisation_id: model.organisation_id,
             session_key: model.session_key.into_bytes(),
-            offers_version: None,
         })
     }
-}
-
-/// A user row with the offers counter beside it.
-#[derive(Debug, FromQueryResult)]
-struct UserWithCounter {
-    id: i64,
-    email: String,
-    display_name: String,
-    role: String,
-    organisation_id: Option<i64>,
-    session_key: String,
-    offers_version: i64,
 }
 
 /// Who is acting, as domain functions see it: plain data, no HTTP. Built for
@@ -299,26 +279,13 @@ impl AuthnBackend for Backend {
         if let Some(loaded) = session_store::take_loaded_user(*id) {
             return Ok(loaded);
         }
-        // Otherwise by key, without `.one()`'s `LIMIT ?` (see `db::unique`),
-        // with the offers counter in the same query.
-        let user = crate::search::index::with_version(users::Entity::find_by_id(*id))
-            .filter(users::Column::Active.eq(true))
-            .into_model::<UserWithCounter>()
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .next();
-        Ok(user.and_then(|u| {
-            SessionUser::from_columns(
-                u.id,
-                u.email,
-                u.display_name,
-                &u.role,
-                u.organisation_id,
-                u.session_key,
-                u.offers_version,
-            )
-        }))
+        // Otherwise by key (see `db::unique`).
+        let user = crate::db::unique(
+            users::Entity::find_by_id(*id).filter(users::Column::Active.eq(true)),
+            &self.db,
+        )
+        .await?;
+        Ok(user.and_then(SessionUser::from_model))
     }
 }
 

@@ -267,16 +267,10 @@ pub async fn enforce(
     let client_ip = ClientIp::from_request(&request, &state.settings.server).0;
     let api = request.uri().path().starts_with(crate::router::API_PREFIX);
     let mut viewer = None;
-    // The search counter, when the credentials query read it (see
-    // `search::index`): handed on so a search need not read it again.
-    let mut offers_version = None;
     if api {
         if let Some(token) = bearer(request.headers()) {
             match super::tokens::authenticate(&state, token, client_ip.clone()).await {
-                Ok(Some(found)) => {
-                    offers_version = Some(found.offers_version);
-                    viewer = Some(found.viewer);
-                }
+                Ok(Some(found)) => viewer = Some(found),
                 Ok(None) => return ApiError(Error::Unauthenticated).into_response(),
                 Err(e) => return ApiError(e).into_response(),
             }
@@ -290,7 +284,6 @@ pub async fn enforce(
             let _ = auth.logout().await;
         } else {
             keep_alive(&auth.session).await;
-            offers_version = user.offers_version;
             viewer = Some(Viewer::from_session(&user, client_ip.clone()));
         }
     }
@@ -320,11 +313,6 @@ pub async fn enforce(
         Decision::Allow => {
             if let Some(v) = viewer {
                 request.extensions_mut().insert(v);
-            }
-            if let Some(version) = offers_version {
-                request
-                    .extensions_mut()
-                    .insert(crate::search::index::KnownVersion(version));
             }
             next.run(request).await
         }

@@ -4,15 +4,13 @@
 //! retention sweep.
 //!
 //! Loading a session also reads the row of the user it belongs to (if
-//! active) and the offers counter, in one query, and keeps the user for this
-//! request only, where axum-login's `get_user` takes it instead of asking
-//! the database again. Sessions read are held in memory while the database's
-//! session counter stays put (`session_cache`): a signed-in page then reads
-//! only that counter and the offers counter (`counters`), which on SQLite
-//! costs no trip to sqlx's worker thread.
+//! active), in one indexed query, and keeps the user for this request only,
+//! where axum-login's `get_user` takes it instead of asking the database
+//! again. Every request reads its session afresh, so a sign-out, a
+//! deactivation, a new password or a new role made on any instance applies
+//! at the next request.
 
 use std::cell::RefCell;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use axum::extract::Request;
@@ -22,17 +20,14 @@ use chrono::{DateTime, FixedOffset, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType,
-    QueryFilter, QuerySelect, QueryTrait, RelationTrait,
+    QueryFilter, QuerySelect, RelationTrait,
 };
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
 use super::SessionUser;
-use super::counters::{Counters, SESSIONS_VERSION, Versions};
-use super::session_cache::SessionCache;
 use crate::db::entities::{sessions, users};
-use crate::db::prebuilt::Prebuilt;
 
 /// Where axum-login keeps its data in a session (named in `app.rs`), read
 /// here for the user id the `user_id` column repeats.
@@ -93,8 +88,6 @@ struct SessionRow {
     role: Option<String>,
     organisation_id: Option<i64>,
     session_key: Option<String>,
-    offers_version: i64,
-    sessions_version: i64,
 }
 
 impl SessionRow {
@@ -107,7 +100,6 @@ impl SessionRow {
             self.role.as_deref()?,
             self.organisation_id,
             self.session_key.take()?,
-            self.offers_version,
         )
     }
 }
@@ -117,71 +109,39 @@ fn user_id_of(record: &Record) -> Option<i64> {
     record.data.get(AUTH_DATA_KEY)?.get("user_id")?.as_i64()
 }
 
-/// A session as read, with its user.
-#[derive(Clone)]
-struct Cached {
-    record: Record,
-    user: Option<LoadedUser>,
-}
-
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {
     db: DatabaseConnection,
-    held: Arc<SessionCache<Id, Cached>>,
-    counters: Arc<Counters>,
-}
-
-impl std::fmt::Debug for Cached {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Session data holds form tokens: never in a log.
-        f.write_str("Cached { .. }")
-    }
 }
 
 impl DbSessionStore {
-    pub fn new(db: DatabaseConnection, counters: Arc<Counters>) -> Self {
-        DbSessionStore {
-            db,
-            held: Arc::default(),
-            counters,
-        }
+    pub fn new(db: DatabaseConnection) -> Self {
+        DbSessionStore { db }
     }
 
-    /// Session `id` with its user, from the database, and the session
-    /// counter it was read at.
-    async fn read(&self, id: &Id) -> session_store::Result<Option<(Cached, i64)>> {
-        // By key, without `.one()`'s `LIMIT ?` (see `db::unique`); built
-        // once per backend.
-        static SESSION_WITH_USER: Prebuilt = Prebuilt::new();
-        let (key, now) = (id.to_string(), Utc::now().fixed_offset());
-        let statement = SESSION_WITH_USER.statement(
-            self.db.get_database_backend(),
-            vec![true.into(), key.clone().into(), now.into()],
-            |_| {
-                let columns = sessions::Entity::find_by_id(key)
-                    .filter(sessions::Column::ExpiresAt.gt(now))
-                    .select_only()
-                    .column(sessions::Column::Data)
-                    .column(sessions::Column::ExpiresAt)
-                    .column(sessions::Column::UserId)
-                    .column_as(users::Column::Id, "active_user_id")
-                    .column(users::Column::Email)
-                    .column(users::Column::DisplayName)
-                    .column(users::Column::Role)
-                    .column(users::Column::OrganisationId)
-                    .column(users::Column::SessionKey);
-                crate::search::index::with_version(columns)
-                    .expr_as(Expr::cust(SESSIONS_VERSION), "sessions_version")
-                    .join(
-                        JoinType::LeftJoin,
-                        sessions::Relation::Users.def().on_condition(|_, user| {
-                            Expr::col((user, users::Column::Active)).eq(true).into()
-                        }),
-                    )
-                    .into_query()
-            },
-        );
-        let row = SessionRow::find_by_statement(statement)
+    /// Session `id` with its user, from the database.
+    async fn read(&self, id: &Id) -> session_store::Result<Option<(Record, Option<LoadedUser>)>> {
+        let now = Utc::now().fixed_offset();
+        // By key, without `.one()`'s `LIMIT ?` (see `db::unique`).
+        let row = sessions::Entity::find_by_id(id.to_string())
+            .filter(sessions::Column::ExpiresAt.gt(now))
+            .select_only()
+            .column(sessions::Column::Data)
+            .column(sessions::Column::ExpiresAt)
+            .column(sessions::Column::UserId)
+            .column_as(users::Column::Id, "active_user_id")
+            .column(users::Column::Email)
+            .column(users::Column::DisplayName)
+            .column(users::Column::Role)
+            .column(users::Column::OrganisationId)
+            .column(users::Column::SessionKey)
+            .join(
+                JoinType::LeftJoin,
+                sessions::Relation::Users.def().on_condition(|_, user| {
+                    Expr::col((user, users::Column::Active)).eq(true).into()
+                }),
+            )
+            .into_model::<SessionRow>()
             .all(&self.db)
             .await
             .map_err(backend)?
@@ -201,7 +161,7 @@ impl DbSessionStore {
             data,
             expiry_date,
         };
-        Ok(Some((Cached { record, user }, row.sessions_version)))
+        Ok(Some((record, user)))
     }
 }
 
@@ -262,34 +222,13 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let Versions {
-            sessions: sessions_version,
-            offers: offers_version,
-        } = self.counters.read().await.map_err(backend)?;
-        let now = OffsetDateTime::now_utc();
-        let held = self
-            .held
-            .get(id, sessions_version)
-            .filter(|held| held.record.expiry_date > now);
-        let session = match held {
-            Some(mut held) => {
-                if let Some(user) = held.user.as_mut().and_then(|u| u.user.as_mut()) {
-                    user.offers_version = Some(offers_version);
-                }
-                held
-            }
-            None => match self.read(id).await? {
-                Some((read, version)) => {
-                    self.held.put(*id, version, read.clone());
-                    read
-                }
-                None => return Ok(None),
-            },
+        let Some((record, user)) = self.read(id).await? else {
+            return Ok(None);
         };
-        if let Some(user) = session.user {
+        if let Some(user) = user {
             keep(user);
         }
-        Ok(Some(session.record))
+        Ok(Some(record))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {

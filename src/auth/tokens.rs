@@ -10,16 +10,12 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
 };
 
-use super::counters::SESSIONS_VERSION;
-use super::session_cache::SessionCache;
 use super::{Role, Viewer};
 use crate::app::AppState;
 use crate::audit::{self, Change};
 use crate::db::entities::{api_tokens, users};
-use crate::db::prebuilt::Prebuilt;
 use crate::error::{Error, Result};
 
 /// Tokens start with this, so a leaked one is easy to recognise and search for.
@@ -123,29 +119,7 @@ pub async fn revoke(
     Ok(token)
 }
 
-/// A bearer token's request, authenticated: who, and the offers counter
-/// read with the session counter (see `search::index`), so an API search
-/// costs no further trip to the database.
-#[derive(Debug, Clone)]
-pub struct Authenticated {
-    pub viewer: Viewer,
-    pub offers_version: i64,
-}
-
-/// Tokens' users as read, by token hash, while the session counter (which
-/// a revocation, a deactivation or a new role moves) stays put: a request
-/// whose token is held reads only the counters, as a signed-in page does.
-pub type HeldTokens = SessionCache<String, HeldToken>;
-
-#[derive(Debug, Clone)]
-pub struct HeldToken {
-    token_id: i64,
-    last_used_at: Option<DateTimeWithTimeZone>,
-    /// Without the client's address, which is the request's own.
-    viewer: Viewer,
-}
-
-/// The row the one query reads.
+/// The row the one query reads: the token and its active user.
 #[derive(Debug, FromQueryResult)]
 struct Credential {
     token_id: i64,
@@ -155,109 +129,61 @@ struct Credential {
     display_name: String,
     role: String,
     organisation_id: Option<i64>,
-    sessions_version: i64,
 }
 
-/// The active user a bearer token stands for, or `None`.
+/// The active user a bearer token stands for, or `None`: one query by the
+/// token's unique hash, so a revocation, a deactivation or a new role
+/// applies at the token's next request on every instance.
 pub async fn authenticate(
     state: &AppState,
     token: &str,
     client_ip: Option<String>,
-) -> Result<Option<Authenticated>> {
+) -> Result<Option<Viewer>> {
     if !token.starts_with(PREFIX) || token.len() > 200 {
         return Ok(None);
     }
-    let token_hash = hash(token);
-    let versions = state.counters.read().await?;
-    let held = match state.tokens_held.get(&token_hash, versions.sessions) {
-        Some(held) => held,
-        None => match read(&state.db, &token_hash).await? {
-            Some((held, version)) => {
-                state
-                    .tokens_held
-                    .put(token_hash.clone(), version, held.clone());
-                held
-            }
-            None => return Ok(None),
-        },
-    };
-    note_use(state, &token_hash, versions.sessions, &held).await?;
-    Ok(Some(Authenticated {
-        viewer: Viewer {
-            client_ip,
-            ..held.viewer
-        },
-        offers_version: versions.offers,
-    }))
-}
-
-/// The token's active user from the database, and the session counter
-/// read in the same statement (so what is held is never older than the
-/// counter it is held at).
-async fn read(db: &DatabaseConnection, token_hash: &str) -> Result<Option<(HeldToken, i64)>> {
-    // By the unique hash, so without the `LIMIT ?` of `.one()` (see
-    // `db::unique`); built once per backend.
-    static CREDENTIAL: Prebuilt = Prebuilt::new();
-    let statement = CREDENTIAL.statement(
-        db.get_database_backend(),
-        vec![token_hash.into(), true.into()],
-        |_| {
-            api_tokens::Entity::find()
-                .select_only()
-                .column_as(api_tokens::Column::Id, "token_id")
-                .column(api_tokens::Column::LastUsedAt)
-                .column_as(users::Column::Id, "user_id")
-                .column(users::Column::Email)
-                .column(users::Column::DisplayName)
-                .column(users::Column::Role)
-                .column(users::Column::OrganisationId)
-                .expr_as(Expr::cust(SESSIONS_VERSION), "sessions_version")
-                .inner_join(users::Entity)
-                .filter(api_tokens::Column::TokenHash.eq(token_hash))
-                .filter(api_tokens::Column::RevokedAt.is_null())
-                .filter(users::Column::Active.eq(true))
-                .into_query()
-        },
-    );
-    let Some(found) = Credential::find_by_statement(statement)
-        .all(db)
+    let found = api_tokens::Entity::find()
+        .select_only()
+        .column_as(api_tokens::Column::Id, "token_id")
+        .column(api_tokens::Column::LastUsedAt)
+        .column_as(users::Column::Id, "user_id")
+        .column(users::Column::Email)
+        .column(users::Column::DisplayName)
+        .column(users::Column::Role)
+        .column(users::Column::OrganisationId)
+        .inner_join(users::Entity)
+        .filter(api_tokens::Column::TokenHash.eq(hash(token)))
+        .filter(api_tokens::Column::RevokedAt.is_null())
+        .filter(users::Column::Active.eq(true))
+        .into_model::<Credential>()
+        .all(&state.db)
         .await?
         .into_iter()
-        .next()
-    else {
-        return Ok(None);
-    };
+        .next();
+    let Some(found) = found else { return Ok(None) };
     let Some(role) = Role::from_code(&found.role) else {
         return Ok(None);
     };
-    let held = HeldToken {
-        token_id: found.token_id,
-        last_used_at: found.last_used_at,
-        viewer: Viewer {
-            user_id: Some(found.user_id),
-            email: found.email,
-            display_name: found.display_name,
-            role,
-            organisation_id: found.organisation_id,
-            client_ip: None,
-        },
-    };
-    Ok(Some((held, found.sessions_version)))
+    note_use(&state.db, found.token_id, found.last_used_at).await?;
+    Ok(Some(Viewer {
+        user_id: Some(found.user_id),
+        email: found.email,
+        display_name: found.display_name,
+        role,
+        organisation_id: found.organisation_id,
+        client_ip,
+    }))
 }
 
 /// Notes the token's use at most once a minute, so reads do not all become
-/// writes. (Noting it moves no counter: the held copy is updated here.)
+/// writes.
 async fn note_use(
-    state: &AppState,
-    token_hash: &str,
-    version: i64,
-    held: &HeldToken,
+    db: &DatabaseConnection,
+    token_id: i64,
+    last_used_at: Option<DateTimeWithTimeZone>,
 ) -> Result<()> {
     let now = Utc::now();
-    if held
-        .last_used_at
-        .is_some_and(|t| now - t.with_timezone(&Utc) <= Duration::minutes(1))
-    {
+    if last_used_at.is_some_and(|t| now - t.with_timezone(&Utc) <= Duration::minutes(1)) {
         return Ok(());
     }
     api_tokens::Entity::update_many()
@@ -265,14 +191,9 @@ async fn note_use(
             api_tokens::Column::LastUsedAt,
             Expr::value(now.fixed_offset()),
         )
-        .filter(api_tokens::Column::Id.eq(held.token_id))
-        .exec(&state.db)
+        .filter(api_tokens::Column::Id.eq(token_id))
+        .exec(db)
         .await?;
-    let used = HeldToken {
-        last_used_at: Some(now.fixed_offset()),
-        ..held.clone()
-    };
-    state.tokens_held.put(token_hash.to_owned(), version, used);
     Ok(())
 }
 

@@ -2,9 +2,7 @@
 //! SQLite (a file under `data/`) is the default; PostgreSQL is chosen by URL.
 
 pub mod backup;
-pub mod direct;
 pub mod entities;
-pub mod prebuilt;
 mod timestamps;
 
 use std::str::FromStr;

@@ -65,6 +65,5 @@ plain!(
     email_opt_outs,
     home_offers,
     search_versions,
-    session_versions,
     organisation_aliases
 );

@@ -1,10 +1,10 @@
 //! The map page (with a table of the same homes, for everyone and for
 //! browsers without JavaScript), its data, and the council boundaries.
 
+use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
 use serde::Deserialize;
 
 use super::views::MapPage;
@@ -12,7 +12,6 @@ use super::{Filter, MapHome};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::search::MinRating;
-use crate::search::index::KnownVersion;
 use crate::web::html::render;
 use crate::web::page::PageContext;
 
@@ -60,7 +59,6 @@ pub struct SearchArea {
 /// map's own filters.
 async fn homes_for(
     state: &AppState,
-    known: Option<Extension<KnownVersion>>,
     raw: Option<&str>,
 ) -> Result<(Vec<MapHome>, Option<SearchArea>)> {
     let search = crate::search::routes::params(raw)?;
@@ -70,8 +68,7 @@ async fn homes_for(
         return Ok((homes, None));
     }
     // The same search seen on a map: not logged again.
-    let (criteria, outcome) =
-        crate::search::routes::run_linked_search(state, known, &search).await?;
+    let (criteria, outcome) = crate::search::routes::run_linked_search(state, &search).await?;
     let homes = super::fitting(&state.db, &state.settings, &outcome).await?;
     let origin = &criteria.origin;
     let area = SearchArea {
@@ -87,10 +84,9 @@ async fn homes_for(
 pub async fn page(
     State(state): State<AppState>,
     page: PageContext,
-    known: Option<Extension<KnownVersion>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response> {
-    let (homes, area) = homes_for(&state, known, raw.as_deref()).await?;
+    let (homes, area) = homes_for(&state, raw.as_deref()).await?;
     let raw = raw.unwrap_or_default();
     Ok(render(&MapPage {
         page,
@@ -108,27 +104,24 @@ pub async fn page(
 
 pub async fn data(
     State(state): State<AppState>,
-    known: Option<Extension<KnownVersion>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Vec<MapHome>>> {
-    Ok(Json(homes_for(&state, known, raw.as_deref()).await?.0))
+    Ok(Json(homes_for(&state, raw.as_deref()).await?.0))
 }
 
 pub async fn export_csv(
     State(state): State<AppState>,
-    known: Option<Extension<KnownVersion>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response> {
-    let (homes, _) = homes_for(&state, known, raw.as_deref()).await?;
+    let (homes, _) = homes_for(&state, raw.as_deref()).await?;
     Ok(super::views::table(&homes).csv_response("map-homes.csv"))
 }
 
 pub async fn export_xlsx(
     State(state): State<AppState>,
-    known: Option<Extension<KnownVersion>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response> {
-    let (homes, _) = homes_for(&state, known, raw.as_deref()).await?;
+    let (homes, _) = homes_for(&state, raw.as_deref()).await?;
     Ok(super::views::table(&homes).xlsx_response("map-homes.xlsx", "Homes"))
 }
 

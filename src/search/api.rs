@@ -1,14 +1,12 @@
 //! `GET /api/v1/vacancies`: the search over the JSON API, with the page's
 //! criteria as query parameters.
 
-use axum::Extension;
 use axum::extract::{RawQuery, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::index::KnownVersion;
 use super::{Channel, Criteria, Hit};
 use crate::app::AppState;
 use crate::auth::Viewer;
@@ -157,14 +155,10 @@ fn resource<'a>(h: &'a Hit, c: &Criteria) -> VacancyResource<'a> {
 pub async fn vacancies(
     State(state): State<AppState>,
     viewer: Viewer,
-    known: Option<Extension<KnownVersion>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = super::routes::params(raw.as_deref())?;
-    let offers = state
-        .offers
-        .snapshot(&state.db, known.map(|Extension(k)| k))
-        .await?;
+    let offers = state.offers.snapshot(&state.db).await?;
     let criteria = query
         .parse(&state.db, &offers)
         .await

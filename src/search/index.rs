@@ -9,7 +9,7 @@
 //! instance, another instance or a CLI import.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use importers::vocab::Judgement;
@@ -40,46 +40,8 @@ pub struct Offer {
     pub vacancies: Vec<Arc<Vacancy>>,
 }
 
-/// A vacancy of an offer, with the text a page shows of it written once
-/// per snapshot instead of for each result of each search. Derefs to the
-/// row.
-#[derive(Debug)]
-pub struct Vacancy {
-    pub row: return_vacancies::Model,
-    /// "4 Oct 2022".
-    pub available_from_text: String,
-    /// "11 to 17".
-    pub ages_text: String,
-    /// "£4,250.00".
-    pub fee_text: Option<String>,
-    /// Its HTML on results pages, once one has shown it.
-    pub html: OnceLock<super::views::VacancyHtml>,
-}
-
-impl Vacancy {
-    pub fn new(row: return_vacancies::Model) -> Self {
-        let mut ages = String::with_capacity(8);
-        crate::web::filters::push_integer(&mut ages, i64::from(row.min_age));
-        ages.push_str(" to ");
-        crate::web::filters::push_integer(&mut ages, i64::from(row.max_age));
-        Vacancy {
-            available_from_text: crate::web::filters::short_date(&row.available_from),
-            ages_text: ages,
-            fee_text: row
-                .weekly_fee_pence
-                .map(|p| importers::vocab::Pence(p).to_string()),
-            row,
-            html: OnceLock::new(),
-        }
-    }
-}
-
-impl std::ops::Deref for Vacancy {
-    type Target = return_vacancies::Model;
-    fn deref(&self) -> &return_vacancies::Model {
-        &self.row
-    }
-}
+/// A vacancy of an offer, as stored.
+pub type Vacancy = return_vacancies::Model;
 
 /// Every offer as of one `search_versions` number, by band of latitude and
 /// then longitude, and the
@@ -164,19 +126,11 @@ pub struct OfferIndex {
 
 impl OfferIndex {
     /// The offers as of the start of this request: the held snapshot when
-    /// the database's counter has not moved, else a fresh one. `known` is
-    /// the counter as the request's credentials query read it
-    /// (`KnownVersion`, set by the policy layer); without it, it is read
-    /// now.
-    pub async fn snapshot(
-        &self,
-        conn: &impl ConnectionTrait,
-        known: Option<KnownVersion>,
-    ) -> Result<Arc<Snapshot>> {
-        let version = match known {
-            Some(KnownVersion(version)) => version,
-            None => version(conn).await?,
-        };
+    /// the database's change counter has not moved, else a fresh one. The
+    /// counter is read here, so a search sees every change committed before
+    /// it, made by any instance, a command or by hand.
+    pub async fn snapshot(&self, conn: &impl ConnectionTrait) -> Result<Arc<Snapshot>> {
+        let version = version(conn).await?;
         if let Some(held) = self.held(version) {
             return Ok(held);
         }
@@ -206,22 +160,7 @@ impl OfferIndex {
     }
 }
 
-/// The counter as an expression, for a query that reads it alongside
-/// something else (the API's credentials: one round trip per search).
-pub const VERSION_SUBQUERY: &str = r#"(SELECT "version" FROM "search_versions" WHERE "id" = 1)"#;
-
-/// `select` with the counter as its `offers_version` column, for the
-/// credentials queries that read it alongside who is asking.
-pub fn with_version<S: sea_orm::QuerySelect>(select: S) -> S {
-    select.expr_as(
-        sea_orm::sea_query::Expr::cust(VERSION_SUBQUERY),
-        "offers_version",
-    )
-}
-
-/// A counter value read with the request's credentials.
-#[derive(Debug, Clone, Copy)]
-pub struct KnownVersion(pub i64);
+const VERSION_SUBQUERY: &str = r#"(SELECT "version" FROM "search_versions" WHERE "id" = 1)"#;
 
 /// The database's change counter for what searches show.
 pub async fn version(conn: &impl ConnectionTrait) -> Result<i64> {
@@ -274,10 +213,7 @@ pub async fn load(conn: &impl ConnectionTrait, version: i64) -> Result<Snapshot>
             let ret = returns.get(&home.id)?;
             let mut vacancies = vacancies.remove(&ret.id)?;
             vacancies.sort_by_key(|v| v.id);
-            let vacancies = vacancies
-                .into_iter()
-                .map(|v| Arc::new(Vacancy::new(v)))
-                .collect();
+            let vacancies = vacancies.into_iter().map(Arc::new).collect();
             let inspection = ratings.get(&home.id);
             Some(Offer {
                 latitude: home.latitude?,
@@ -375,30 +311,6 @@ pub mod queries {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_vacancy_carries_the_text_a_page_shows_of_it() {
-        let row = return_vacancies::Model {
-            id: 1,
-            return_id: 2,
-            beds: 2,
-            available_from: NaiveDate::from_ymd_opt(2026, 9, 30).unwrap(),
-            min_age: 11,
-            max_age: 17,
-            sexes: "female".into(),
-            needs_mask: 0,
-            emergency: false,
-            solo_only: false,
-            weekly_fee_pence: Some(450_050),
-            note: None,
-        };
-        let vacancy = Vacancy::new(row);
-        assert_eq!(vacancy.available_from_text, "30 Sep 2026");
-        assert_eq!(vacancy.ages_text, "11 to 17");
-        assert_eq!(vacancy.fee_text.as_deref(), Some("£4,500.50"));
-        // The row's own fields are read through it.
-        assert_eq!((vacancy.beds, vacancy.weekly_fee_pence), (2, Some(450_050)));
-    }
 
     /// An offer at a position (the rest as any offer).
     fn offer_at(home: &Arc<homes::Model>, latitude: f64, longitude: f64) -> Offer {

@@ -19,7 +19,6 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use super::{Criteria, Outcome};
 use crate::auth::Viewer;
 use crate::db::entities::searches;
-use crate::db::prebuilt::Prebuilt;
 
 /// Where a search was made from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,10 +39,7 @@ impl Channel {
 }
 
 /// Rows per insert at most: 16 columns each, well inside SQLite's 32,766
-/// parameters a statement. Inserts hold a power of two rows (a batch of
-/// 1,500 is 1,024 + 256 + 128 + 64 + 16 + 8 + 4), so eleven statements,
-/// each built and prepared once, cover every batch: preparing a statement
-/// for each batch's own size cost more than inserting its rows.
+/// parameters a statement.
 const BATCH: usize = 1024;
 
 /// Rows the queue holds before a search waits for the writer.
@@ -52,9 +48,6 @@ const QUEUE: usize = 4 * BATCH;
 /// How long the writer gathers rows after the first: a busy minute costs a
 /// few hundred commits at most, and a crash loses at most this much.
 const WINDOW: std::time::Duration = std::time::Duration::from_millis(200);
-
-/// The insert of 2^k rows, for k = 0 to 10.
-static INSERTS: [Prebuilt; 11] = [const { Prebuilt::new() }; 11];
 
 /// One search's log row: each column with its value.
 type Row = [(searches::Column, Value); 16];
@@ -176,30 +169,20 @@ async fn write(db: DatabaseConnection, mut queue: mpsc::Receiver<Command>, write
 }
 
 /// Inserts the rows in one transaction (one commit, so one disk sync), in
-/// statements of a power of two rows each, largest first.
-async fn insert(db: &DatabaseConnection, mut rows: Vec<Row>) -> Result<(), DbErr> {
+/// statements of up to [`BATCH`] rows.
+async fn insert(db: &DatabaseConnection, rows: Vec<Row>) -> Result<(), DbErr> {
     let Some(first) = rows.first() else {
         return Ok(());
     };
     let columns = first.each_ref().map(|(column, _)| *column);
-    let backend = db.get_database_backend();
     let txn = db.begin().await?;
-    while !rows.is_empty() {
-        let k = rows.len().min(BATCH).ilog2() as usize;
-        let rest = rows.split_off(1 << k);
-        let values: Vec<Value> = std::mem::replace(&mut rows, rest)
-            .into_iter()
-            .flat_map(|row| row.map(|(_, value)| value))
-            .collect();
-        let statement = INSERTS[k].statement(backend, values, |values| {
-            let mut insert = Query::insert();
-            insert.into_table(searches::Entity).columns(columns);
-            for row in values.chunks(columns.len()) {
-                insert.values_panic(row.iter().map(|value| value.clone().into()));
-            }
-            insert
-        });
-        txn.execute_raw(statement).await?;
+    for batch in rows.chunks(BATCH) {
+        let mut insert = Query::insert();
+        insert.into_table(searches::Entity).columns(columns);
+        for row in batch {
+            insert.values_panic(row.iter().map(|(_, value)| value.clone().into()));
+        }
+        txn.execute(&insert).await?;
     }
     txn.commit().await
 }

@@ -1,12 +1,10 @@
 //! The search page: a GET form (shareable URL, no JavaScript needed), its
 //! results and near misses, paged, and their CSV/XLSX export.
 
-use axum::Extension;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::index::KnownVersion;
 use super::params::SearchParams;
 use super::views::{SearchPage, page_hit};
 use super::{Channel, Criteria, Outcome};
@@ -31,7 +29,6 @@ pub async fn page(
     State(state): State<AppState>,
     page: PageContext,
     viewer: Viewer,
-    known: Option<Extension<KnownVersion>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response> {
     let query = params(raw.as_deref())?;
@@ -41,10 +38,7 @@ pub async fn page(
             &SearchPage::new(page, query, state.settings.market.provision_types.clone()),
         ));
     }
-    let offers = state
-        .offers
-        .snapshot(&state.db, known.map(|Extension(k)| k))
-        .await?;
+    let offers = state.offers.snapshot(&state.db).await?;
     let criteria = match query.parse(&state.db, &offers).await {
         Ok(c) => c,
         Err(errors) => {
@@ -120,13 +114,9 @@ pub async fn page(
 /// hand-edited link: a 400 naming every problem, not a form to fill again.
 pub async fn run_linked_search(
     state: &AppState,
-    known: Option<Extension<KnownVersion>>,
     query: &SearchParams,
 ) -> Result<(Criteria, Outcome)> {
-    let offers = state
-        .offers
-        .snapshot(&state.db, known.map(|Extension(k)| k))
-        .await?;
+    let offers = state.offers.snapshot(&state.db).await?;
     let criteria = query
         .parse(&state.db, &offers)
         .await
@@ -135,14 +125,9 @@ pub async fn run_linked_search(
     Ok((criteria, outcome))
 }
 
-async fn export_table(
-    state: &AppState,
-    viewer: &Viewer,
-    known: Option<Extension<KnownVersion>>,
-    raw: Option<String>,
-) -> Result<Table> {
+async fn export_table(state: &AppState, viewer: &Viewer, raw: Option<String>) -> Result<Table> {
     let query = params(raw.as_deref())?;
-    let (criteria, outcome) = run_linked_search(state, known, &query).await?;
+    let (criteria, outcome) = run_linked_search(state, &query).await?;
     state
         .search_log
         .record(viewer, &criteria, &outcome, Channel::Export)
@@ -153,10 +138,9 @@ async fn export_table(
 pub async fn export_csv(
     State(state): State<AppState>,
     viewer: Viewer,
-    known: Option<Extension<KnownVersion>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response> {
-    Ok(export_table(&state, &viewer, known, raw)
+    Ok(export_table(&state, &viewer, raw)
         .await?
         .csv_response("vacancies.csv"))
 }
@@ -164,10 +148,9 @@ pub async fn export_csv(
 pub async fn export_xlsx(
     State(state): State<AppState>,
     viewer: Viewer,
-    known: Option<Extension<KnownVersion>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response> {
-    Ok(export_table(&state, &viewer, known, raw)
+    Ok(export_table(&state, &viewer, raw)
         .await?
         .xlsx_response("vacancies.xlsx", "Vacancies"))
 }

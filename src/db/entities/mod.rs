@@ -30,7 +30,6 @@ pub mod returns;
 pub mod search_versions;
 pub mod searches;
 pub mod second_factors;
-pub mod session_versions;
 pub mod sessions;
 pub mod sign_in_throttles;
 pub mod users;

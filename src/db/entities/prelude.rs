@@ -28,7 +28,6 @@ pub use super::returns::Entity as Returns;
 pub use super::search_versions::Entity as SearchVersions;
 pub use super::searches::Entity as Searches;
 pub use super::second_factors::Entity as SecondFactors;
-pub use super::session_versions::Entity as SessionVersions;
 pub use super::sessions::Entity as Sessions;
 pub use super::sign_in_throttles::Entity as SignInThrottles;
 pub use super::users::Entity as Users;
