@@ -9,8 +9,7 @@ use crate::web::forms::FormErrors;
 use crate::web::page::PageContext;
 use crate::web::pagination::Pagination;
 
-/// What a page or a download shows of a result's vacancy and home: all of
-/// it fixed for the life of an offers snapshot (borrowing the index's text).
+/// What a page or a download shows of a result's vacancy and home.
 #[derive(Debug, Clone)]
 pub struct HitRow<'a> {
     pub urn: &'a str,
@@ -21,13 +20,13 @@ pub struct HitRow<'a> {
     pub type_label: &'static str,
     pub locality: Option<&'a str>,
     pub beds: i32,
-    pub available_from: &'a str,
-    pub ages: &'a str,
+    pub available_from: String,
+    pub ages: String,
     pub sexes: &'static str,
     pub needs: Vec<&'static str>,
     pub emergency: bool,
     pub solo_only: bool,
-    pub fee: Option<&'a str>,
+    pub fee: Option<String>,
     pub rating: Option<Judgement>,
     pub rating_date: Option<String>,
     pub flagged: bool,
@@ -44,8 +43,8 @@ pub fn hit_row(h: &Hit) -> HitRow<'_> {
         type_label: crate::homes::type_label(&h.home.provision_type),
         locality: h.home.locality.as_deref(),
         beds: v.beds,
-        available_from: &v.available_from_text,
-        ages: &v.ages_text,
+        available_from: crate::web::filters::short_date(&v.available_from),
+        ages: format!("{} to {}", v.min_age, v.max_age),
         sexes: Sexes::from_code(&v.sexes)
             .map(Sexes::label)
             .unwrap_or("Mixed"),
@@ -55,7 +54,9 @@ pub fn hit_row(h: &Hit) -> HitRow<'_> {
             .collect(),
         emergency: v.emergency,
         solo_only: v.solo_only,
-        fee: v.fee_text.as_deref(),
+        fee: v
+            .weekly_fee_pence
+            .map(|p| importers::vocab::Pence(p).to_string()),
         rating: h.rating,
         rating_date: h.rating_date.as_ref().map(crate::web::filters::short_date),
         flagged: h.flagged,
@@ -63,13 +64,11 @@ pub fn hit_row(h: &Hit) -> HitRow<'_> {
     }
 }
 
-/// A result or near miss on the search page: its vacancy's HTML as of this
-/// snapshot, and what belongs to this search.
+/// A result or near miss on the search page: its vacancy and home, and
+/// what belongs to this search.
 #[derive(Debug, Clone)]
 pub struct PageHit<'a> {
-    pub html: &'a VacancyHtml,
-    pub urn: &'a str,
-    pub home: &'a str,
+    pub v: HitRow<'a>,
     pub note: Option<&'a str>,
     pub miles: String,
     pub reason: Option<String>,
@@ -79,74 +78,13 @@ pub struct PageHit<'a> {
 
 pub fn page_hit<'a>(h: &'a Hit, c: &Criteria) -> PageHit<'a> {
     PageHit {
-        html: VacancyHtml::of(h),
-        urn: &h.home.urn,
-        home: &h.home.name,
+        v: hit_row(h),
         note: h.vacancy.note.as_deref(),
         miles: tenths(h.miles),
         reason: h.miss.as_ref().map(|m| m.reason(c)),
         updated: &h.updated,
         stale: h.stale,
     }
-}
-
-/// The pieces of `search/vacancy.html`, rendered the first time a page
-/// shows the vacancy and then held with it in the offers index: most of a
-/// results page's template writes and escaping, done once per snapshot
-/// instead of on every search.
-#[derive(Debug, Default)]
-pub struct VacancyHtml {
-    pub card_tags: String,
-    pub card_details: String,
-    pub row_home: String,
-    pub row_vacancy: String,
-}
-
-#[derive(Template)]
-#[template(path = "search/vacancy.html", block = "card_tags")]
-struct CardTags<'a> {
-    r: &'a HitRow<'a>,
-}
-
-#[derive(Template)]
-#[template(path = "search/vacancy.html", block = "card_details")]
-struct CardDetails<'a> {
-    r: &'a HitRow<'a>,
-}
-
-#[derive(Template)]
-#[template(path = "search/vacancy.html", block = "row_home")]
-struct RowHome<'a> {
-    r: &'a HitRow<'a>,
-}
-
-#[derive(Template)]
-#[template(path = "search/vacancy.html", block = "row_vacancy")]
-struct RowVacancy<'a> {
-    r: &'a HitRow<'a>,
-}
-
-impl VacancyHtml {
-    pub fn of(h: &Hit) -> &VacancyHtml {
-        h.vacancy.html.get_or_init(|| {
-            let r = hit_row(h);
-            VacancyHtml {
-                card_tags: fragment(&CardTags { r: &r }),
-                card_details: fragment(&CardDetails { r: &r }),
-                row_home: fragment(&RowHome { r: &r }),
-                row_vacancy: fragment(&RowVacancy { r: &r }),
-            }
-        })
-    }
-}
-
-/// A fragment's HTML. Rendering into a String fails only if a value's
-/// Display does, which none here can; logged, not hidden, if it ever does.
-fn fragment(template: &impl Template) -> String {
-    template.render().unwrap_or_else(|err| {
-        tracing::error!(error = %err, "a search result fragment failed to render");
-        String::new()
-    })
 }
 
 /// Miles to one decimal place, rounded as the API rounds them (`2.3`).

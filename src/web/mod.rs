@@ -3,7 +3,6 @@
 
 pub mod assets;
 pub mod client_ip;
-pub mod escape;
 pub mod export;
 pub mod filters;
 pub mod forms;
