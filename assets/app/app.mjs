@@ -1,5 +1,6 @@
-import { initAll } from '/assets/govuk/govuk-frontend.min.js';
-import { initPickers } from '/assets/app/picker.mjs';
+// Relative, so they are fetched under the same versioned name as this file.
+import { initAll } from '../govuk/govuk-frontend.min.js';
+import { initPickers } from './picker.mjs';
 
 initAll();
 initPickers();

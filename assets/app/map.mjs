@@ -2,7 +2,8 @@
 // marker per home coloured by rating and sized by vacancies. Without tiles
 // the markers and boundaries still show on a plain background; without
 // JavaScript the table below the map lists the same homes.
-import * as L from '/assets/leaflet/leaflet-src.esm.js'
+// Relative, so it is fetched under the same versioned name as this file.
+import * as L from '../leaflet/leaflet-src.esm.js'
 
 const COLOURS = {
   outstanding: '#00703c', good: '#00703c', sa_strong: '#00703c',

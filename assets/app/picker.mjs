@@ -8,11 +8,11 @@ function loadAutocomplete() {
   if (window.accessibleAutocomplete) return Promise.resolve(window.accessibleAutocomplete);
   const css = document.createElement('link');
   css.rel = 'stylesheet';
-  css.href = '/assets/autocomplete/accessible-autocomplete.min.css';
+  css.href = new URL('../autocomplete/accessible-autocomplete.min.css', import.meta.url).href;
   document.head.appendChild(css);
   return new Promise((resolve, reject) => {
     const script = document.createElement('script');
-    script.src = '/assets/autocomplete/accessible-autocomplete.min.js';
+    script.src = new URL('../autocomplete/accessible-autocomplete.min.js', import.meta.url).href;
     script.onload = () => resolve(window.accessibleAutocomplete);
     script.onerror = reject;
     document.head.appendChild(script);

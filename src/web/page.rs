@@ -90,6 +90,11 @@ impl PageContext {
     pub fn signed_in(&self) -> bool {
         self.user.is_some()
     }
+
+    /// Where to link static files (`/assets/{version}`, see `web::assets`).
+    pub fn assets(&self) -> &'static str {
+        crate::web::assets::base()
+    }
 }
 
 fn navigation(viewer: &Viewer, path: &str) -> Vec<NavItem> {

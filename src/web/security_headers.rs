@@ -24,7 +24,13 @@ pub fn content_security_policy(tile_origin: Option<&str>) -> HeaderValue {
 }
 
 pub async fn apply(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let is_asset = request.uri().path().starts_with("/assets/");
+    let path = request.uri().path();
+    let is_asset = path.starts_with("/assets/");
+    let versioned = is_asset
+        && path
+            .strip_prefix(crate::web::assets::base())
+            .is_some_and(|rest| rest.starts_with('/'))
+        && crate::web::assets::base() != "/assets";
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     // Room for these eight at once rather than growing the map step by step.
@@ -50,7 +56,10 @@ pub async fn apply(State(state): State<AppState>, request: Request, next: Next) 
             "max-age=31536000; includeSubDomains",
         );
     }
-    if is_asset {
+    if versioned {
+        // The name changes with the content (see `web::assets`).
+        set(header::CACHE_CONTROL, "public, max-age=31536000, immutable");
+    } else if is_asset {
         set(header::CACHE_CONTROL, "public, max-age=3600");
     } else {
         set(header::CACHE_CONTROL, "no-store");

@@ -220,6 +220,39 @@ async fn static_assets_are_served_by_the_app_itself() {
 }
 
 #[tokio::test]
+async fn pages_link_assets_by_versioned_names_cached_for_a_year_and_compressed() {
+    let app = TestApp::new().await;
+    let page = app.client().get("/sign-in").await;
+    let start = page
+        .body
+        .find("rel=\"stylesheet\" href=\"/assets/")
+        .expect("a stylesheet link")
+        + "rel=\"stylesheet\" href=\"".len();
+    let css = &page.body[start..];
+    let css = &css[..css.find('"').unwrap()];
+    assert!(
+        css.ends_with("/govuk/govuk-frontend.min.css")
+            && css.len() > "/assets//govuk/govuk-frontend.min.css".len() + 8,
+        "a versioned name: {css}"
+    );
+    let mut client = app.client().with_header("accept-encoding", "gzip, br");
+    let asset = client.get(css).await;
+    asset.assert_status(StatusCode::OK);
+    assert_eq!(
+        asset.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(asset.header("content-encoding"), Some("br"));
+    // The plain name still answers (GOV.UK's stylesheet links fonts so),
+    // for an hour.
+    let plain = client.get("/assets/govuk/govuk-frontend.min.css").await;
+    assert_eq!(plain.header("cache-control"), Some("public, max-age=3600"));
+    // Pages are never compressed: they carry the form token.
+    let page = client.get("/sign-in").await;
+    assert_eq!(page.header("content-encoding"), None);
+}
+
+#[tokio::test]
 async fn search_text_is_a_value_never_sql() {
     let app = TestApp::new().await;
     let mut a = app.signed_in(Persona::ProviderA).await;
