@@ -212,3 +212,169 @@ impl AccountLink {
 
 letter!(AccountLink, AccountLinkText => "emails/account_link/text.txt",
     AccountLinkHtml => "emails/account_link/html.html");
+
+/// Every email as its reader sees it: a change to a template shows as a
+/// change to its snapshot (`src/email/snapshots/`).
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn footer(unsubscribe: bool) -> Footer {
+        Footer {
+            service_url: "https://sufficiency.example.gov.uk/".into(),
+            preferences_url: "https://sufficiency.example.gov.uk/account/email".into(),
+            unsubscribe_url: unsubscribe
+                .then(|| "https://sufficiency.example.gov.uk/email/unsubscribe/TOKEN".into()),
+        }
+    }
+
+    fn snapshot(name: &str, letter: Letter) {
+        insta::assert_snapshot!(
+            name,
+            format!(
+                "Subject: {}\n\n{}\n----- HTML -----\n{}",
+                letter.subject, letter.text, letter.html
+            )
+        );
+    }
+
+    #[test]
+    fn return_request_and_reminder() {
+        let homes = vec![
+            RequestedHome {
+                name: "Alder House".into(),
+                urn: "SC100001".into(),
+                no_change_url: Some(
+                    "https://sufficiency.example.gov.uk/one-click/SC100001/TOKEN".into(),
+                ),
+                update_url: "https://sufficiency.example.gov.uk/homes/SC100001/returns/2026-W49"
+                    .into(),
+            },
+            RequestedHome {
+                name: "Birch & Beech <Lodge>".into(),
+                urn: "SC100002".into(),
+                no_change_url: None,
+                update_url: "https://sufficiency.example.gov.uk/homes/SC100002/returns/2026-W49"
+                    .into(),
+            },
+        ];
+        let mut request = ReturnRequest {
+            name: "Pat Provider".into(),
+            council: "BCP Council".into(),
+            week: "2026-W49".into(),
+            due: "Tuesday 1 December, 12:00".into(),
+            reminder: false,
+            homes,
+        };
+        snapshot("return_request", request.render(&footer(false)).unwrap());
+        request.reminder = true;
+        snapshot("return_reminder", request.render(&footer(false)).unwrap());
+    }
+
+    #[test]
+    fn non_filers() {
+        let letter = NonFilers {
+            week: "2026-W49".into(),
+            expected: 12,
+            homes: vec![NonFiler {
+                name: "Alder House".into(),
+                urn: "SC100001".into(),
+                provider: "Sunrise Care Ltd".into(),
+            }],
+            board_url: "https://sufficiency.example.gov.uk/returns?week=2026-W49".into(),
+        }
+        .render(&footer(true))
+        .unwrap();
+        snapshot("non_filers", letter);
+    }
+
+    #[test]
+    fn vacancy_digest() {
+        let letter = VacancyDigest {
+            date: "Monday 30 November 2026".into(),
+            new_count: 1,
+            total: 2,
+            groups: vec![DigestGroup {
+                provision_type: "Children's home".into(),
+                vacancies: vec![
+                    DigestVacancy {
+                        home: "Alder House".into(),
+                        provider: "Sunrise Care Ltd".into(),
+                        contact: "Sam Lee, 01202 123456".into(),
+                        locality: "Poole".into(),
+                        details: "1 bed from 30 Nov 2026; ages 11 to 17; mixed".into(),
+                        rating: "Good".into(),
+                        is_new: true,
+                        url: "https://sufficiency.example.gov.uk/homes/SC100001".into(),
+                    },
+                    DigestVacancy {
+                        home: "Cedar View".into(),
+                        provider: "Brightside Homes Limited".into(),
+                        contact: String::new(),
+                        locality: "Bournemouth".into(),
+                        details: "2 beds from 7 Dec 2026; ages 8 to 12; girls".into(),
+                        rating: "Outstanding".into(),
+                        is_new: false,
+                        url: "https://sufficiency.example.gov.uk/homes/SC100003".into(),
+                    },
+                ],
+            }],
+            search_url: "https://sufficiency.example.gov.uk/search".into(),
+        }
+        .render(&footer(true))
+        .unwrap();
+        snapshot("vacancy_digest", letter);
+    }
+
+    #[test]
+    fn alert() {
+        let letter = Alert {
+            title: "Alder House is now rated Inadequate".into(),
+            paragraphs: vec![
+                "Ofsted published the report on 1 December 2026.".into(),
+                "A monitoring case has been opened.".into(),
+            ],
+            link_text: "See the case".into(),
+            link_url: "https://sufficiency.example.gov.uk/cases/7".into(),
+        }
+        .render(&footer(true))
+        .unwrap();
+        snapshot("alert", letter);
+    }
+
+    #[test]
+    fn monthly_summary() {
+        let letter = MonthlySummary {
+            month: "November 2026".into(),
+            figures: vec![
+                Figure {
+                    label: "Homes in the placements market".into(),
+                    value: "42".into(),
+                },
+                Figure {
+                    label: "Vacant beds on the last Monday".into(),
+                    value: "7".into(),
+                },
+            ],
+            cases_url: "https://sufficiency.example.gov.uk/cases".into(),
+            capacity_url: "https://sufficiency.example.gov.uk/capacity".into(),
+        }
+        .render(&footer(true))
+        .unwrap();
+        snapshot("monthly_summary", letter);
+    }
+
+    #[test]
+    fn account_link() {
+        let letter = AccountLink {
+            title: "Reset your Sufficiency password".into(),
+            intro: "Someone asked to reset the password for this email address.".into(),
+            link_text: "Choose a new password".into(),
+            url: "https://sufficiency.example.gov.uk/account/set-password/TOKEN".into(),
+            expires: "This link works once, until 10:30 on 6 December 2026.".into(),
+        }
+        .render(&footer(false))
+        .unwrap();
+        snapshot("account_link", letter);
+    }
+}

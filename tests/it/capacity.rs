@@ -80,7 +80,7 @@ async fn a_commissioner_sees_the_weeks_capacity_and_who_uses_it() {
         "1 used by BCP's children",
         "22% of local places filled by other councils' children (2; 67% of occupied beds)",
         "3 vacant; 0 not admittable",
-        "1 homes (33%) rated Good or better",
+        "1 home (33%) rated Good or better",
         "33% of homes filed their return",
         "(1 of 3)",
     ] {
@@ -215,7 +215,7 @@ async fn a_past_week_is_shown_as_it_was() {
         .text();
     for expected in [
         "6 registered places in 2 homes",
-        "1 homes (50%) rated Good or better",
+        "1 home (50%) rated Good or better",
         "(2 of 2)",
     ] {
         assert!(last.contains(expected), "{expected}: {last}");

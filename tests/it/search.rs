@@ -45,7 +45,7 @@ async fn file(app: &TestApp, persona: Persona, urn: &str, ours: u32, vacancies: 
 
 /// A1 (Good, BH1): a bed for 12-16s, mixed, emotional needs, emergency.
 /// B1 (not yet rated, BH12): a bed for girls 11-17 with emotional needs.
-async fn with_vacancies() -> TestApp {
+pub(crate) async fn with_vacancies() -> TestApp {
     let app = placed().await;
     file(
         &app,
