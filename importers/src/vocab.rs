@@ -281,17 +281,48 @@ vocabulary! {
     }
 }
 
-/// Ofsted's unique reference number: `SC` and six digits (older settings) or
-/// seven digits. Text, never a number: leading zeros and the prefix matter.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Urn(String);
+/// A string newtype parsed by its `FromStr`: serde, `String` conversions,
+/// `as_str` and `Display` come from here, so each type says only what it
+/// accepts.
+macro_rules! parsed_string {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
 
-impl Urn {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = Invalid;
+            fn try_from(s: String) -> Result<Self, Invalid> {
+                s.parse()
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
 }
+
+parsed_string!(
+    /// Ofsted's unique reference number: `SC` and six digits (older settings) or
+    /// seven digits. Text, never a number: leading zeros and the prefix matter.
+    Urn
+);
 
 impl FromStr for Urn {
     type Err = Invalid;
@@ -313,36 +344,13 @@ impl FromStr for Urn {
     }
 }
 
-impl TryFrom<String> for Urn {
-    type Error = Invalid;
-    fn try_from(s: String) -> Result<Self, Invalid> {
-        s.parse()
-    }
-}
-
-impl From<Urn> for String {
-    fn from(u: Urn) -> String {
-        u.0
-    }
-}
-
-impl fmt::Display for Urn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A UK postcode, normalised to upper case with one space before the inward
-/// code (`BH1 1AA`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Postcode(String);
+parsed_string!(
+    /// A UK postcode, normalised to upper case with one space before the inward
+    /// code (`BH1 1AA`).
+    Postcode
+);
 
 impl Postcode {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// The outward code (district), e.g. `BH1` of `BH1 1AA`.
     pub fn district(&self) -> &str {
         self.0.split(' ').next().unwrap_or(&self.0)
@@ -372,17 +380,11 @@ fn is_outward_code(text: &str) -> bool {
     )
 }
 
-/// A postcode district (outward code), e.g. `BH12`: where a search starts
-/// when only the area is known, and what the search log keeps.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct District(String);
-
-impl District {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+parsed_string!(
+    /// A postcode district (outward code), e.g. `BH12`: where a search starts
+    /// when only the area is known, and what the search log keeps.
+    District
+);
 
 impl FromStr for District {
     type Err = Invalid;
@@ -400,19 +402,6 @@ impl FromStr for District {
                 s.trim()
             )))
         }
-    }
-}
-
-impl TryFrom<String> for District {
-    type Error = Invalid;
-    fn try_from(s: String) -> Result<Self, Invalid> {
-        s.parse()
-    }
-}
-
-impl From<District> for String {
-    fn from(d: District) -> String {
-        d.0
     }
 }
 
@@ -441,25 +430,6 @@ impl FromStr for Postcode {
         } else {
             Err(invalid())
         }
-    }
-}
-
-impl TryFrom<String> for Postcode {
-    type Error = Invalid;
-    fn try_from(s: String) -> Result<Self, Invalid> {
-        s.parse()
-    }
-}
-
-impl From<Postcode> for String {
-    fn from(p: Postcode) -> String {
-        p.0
-    }
-}
-
-impl fmt::Display for Postcode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

@@ -374,21 +374,10 @@ pub async fn list_returns(
     let to = week(&query.to, "to", this_week())?;
     let from = week(&query.from, "from", to.plus(-11))?;
     let home = store::home_by_urn(&state.db, &urn).await?;
-    let mut out = Vec::new();
-    let models = if query.versions {
-        store::versions(&state.db, home.id, 5_000)
-            .await?
-            .into_iter()
-            .filter(|r| r.week_start >= from.monday() && r.week_start <= to.monday())
-            .collect()
-    } else {
-        let mut current = store::weeks(&state.db, home.id, from, to).await?;
-        current.reverse();
-        current
-    };
-    for ret in models {
-        let view = store::with_vacancies(&state.db, ret).await?;
-        out.push(resource(&home.urn, &view));
-    }
+    let out = store::listed(&state.db, home.id, from, to, query.versions)
+        .await?
+        .iter()
+        .map(|view| resource(&home.urn, view))
+        .collect();
     Ok(Json(out))
 }

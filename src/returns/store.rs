@@ -244,6 +244,43 @@ pub async fn versions(
         .await?)
 }
 
+/// A home's returns for weeks `from` to `to`, newest week first: the
+/// current return of each week, or with `every_version` every version
+/// (newest first within a week). Two queries whatever the number.
+pub async fn listed(
+    conn: &impl ConnectionTrait,
+    home_id: i64,
+    from: IsoWeek,
+    to: IsoWeek,
+    every_version: bool,
+) -> Result<Vec<ReturnView>> {
+    let mut query = returns::Entity::find()
+        .filter(returns::Column::HomeId.eq(home_id))
+        .filter(returns::Column::WeekStart.between(from.monday(), to.monday()))
+        .order_by_desc(returns::Column::WeekStart)
+        .order_by_desc(returns::Column::Version);
+    if !every_version {
+        query = query.filter(returns::Column::IsCurrent.eq(true));
+    }
+    let found = query.all(conn).await?;
+    let mut vacancies = return_vacancies::Entity::find()
+        .filter(return_vacancies::Column::ReturnId.is_in(found.iter().map(|r| r.id)))
+        .order_by_asc(return_vacancies::Column::Id)
+        .all(conn)
+        .await?;
+    Ok(found
+        .into_iter()
+        .map(|ret| {
+            let (mine, rest) = vacancies.drain(..).partition(|v| v.return_id == ret.id);
+            vacancies = rest;
+            ReturnView {
+                ret,
+                vacancies: mine,
+            }
+        })
+        .collect())
+}
+
 /// Problems keyed by form field, for a form page.
 pub fn form_errors(problems: &[Problem]) -> FormErrors {
     let mut errors = FormErrors::default();
