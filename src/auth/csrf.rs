@@ -10,8 +10,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use rand::RngCore;
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
@@ -23,9 +21,7 @@ const SESSION_KEY: &str = "csrf";
 pub const FIELD: &str = "csrf_token";
 
 fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    super::tokens::random_token()
 }
 
 /// The session's token, created on first use.

@@ -296,6 +296,20 @@ pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// A new API token for the signed-in viewer (see [`tokens::create`]), in
+/// its own transaction: returns the token, shown once, and its record.
+pub async fn create_own_token(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    name: &str,
+) -> crate::error::Result<(String, crate::db::entities::api_tokens::Model)> {
+    let user_id = viewer.user_id.ok_or(Error::Forbidden)?;
+    let txn = crate::db::begin_write(db).await?;
+    let created = tokens::create(&txn, viewer, user_id, name).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
 impl Backend {
     /// The active user with this id, as the session layer would load it.
     pub async fn get_user_by_id(

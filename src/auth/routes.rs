@@ -316,11 +316,8 @@ pub async fn create_token(
     viewer: Viewer,
     axum::Form(form): axum::Form<TokenForm>,
 ) -> Result<Response> {
-    let user_id = viewer.user_id.ok_or(Error::Forbidden)?;
-    let txn = crate::db::begin_write(&state.db).await?;
-    match super::tokens::create(&txn, &viewer, user_id, &form.name).await {
+    match super::create_own_token(&state.db, &viewer, &form.name).await {
         Ok((token, _)) => {
-            txn.commit().await?;
             tokens_page(
                 &state,
                 page,

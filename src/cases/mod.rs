@@ -15,12 +15,13 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 use importers::vocab::{Judgement, RegistrationStatus};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
 
 use crate::audit::{self, Change};
 use crate::auth::Viewer;
+use crate::config::Settings;
 use crate::db::entities::{
     case_actions, case_escalations, case_meetings, case_notes, homes, inspections, monitoring_cases,
 };
@@ -619,6 +620,32 @@ pub async fn close(
     let updated = model.update(conn).await?;
     audit_case(conn, viewer, &case, &updated, "Monitoring case closed").await?;
     Ok(updated)
+}
+
+/// Closes a case (see [`close`]) and queues the alerts a report confirmed
+/// on the way may be news for.
+pub async fn close_and_alert(
+    conn: &impl ConnectionTrait,
+    settings: &Settings,
+    viewer: &Viewer,
+    id: i64,
+    closing: Closing,
+) -> Result<monitoring_cases::Model> {
+    let closed = close(conn, viewer, id, closing).await?;
+    crate::jobs::alerts::rating_alerts(conn, settings, Utc::now()).await?;
+    Ok(closed)
+}
+
+/// Runs one change to cases in a write transaction, committed only when
+/// the change succeeds: an invalid form or a refusal leaves nothing behind.
+pub async fn in_transaction<R>(
+    db: &DatabaseConnection,
+    change: impl AsyncFnOnce(&DatabaseTransaction) -> Result<R>,
+) -> Result<R> {
+    let txn = crate::db::begin_write(db).await?;
+    let done = change(&txn).await?;
+    txn.commit().await?;
+    Ok(done)
 }
 
 #[cfg(test)]

@@ -312,15 +312,16 @@ where
             return show_page(&state, page, &viewer, detail, errors, values_of(&raw)).await;
         }
     };
-    let txn = crate::db::begin_write(&state.db).await?;
-    match apply(&txn, &viewer, &detail, parsed).await {
+    let applied = super::in_transaction(&state.db, async |txn| {
+        apply(txn, &viewer, &detail, parsed).await
+    })
+    .await;
+    match applied {
         Ok(()) => {
-            txn.commit().await?;
             flash(&session, done, None).await;
             Ok(redirect(&format!("/cases/{id}")))
         }
         Err(Error::Invalid(errors)) => {
-            drop(txn);
             show_page(&state, page, &viewer, detail, errors, values_of(&raw)).await
         }
         Err(e) => Err(e),
@@ -365,20 +366,11 @@ pub async fn upload_plan(
     let outcome = match file {
         Err(message) => Err(Error::field("file", message)),
         Ok((name, bytes)) => {
-            let txn = crate::db::begin_write(&state.db).await?;
-            let stored = plan::store(
-                &txn,
-                &viewer,
-                &detail,
-                &name,
-                bytes,
-                state.settings.cases.max_plan_bytes,
-            )
-            .await;
-            if stored.is_ok() {
-                txn.commit().await?;
-            }
-            stored
+            let max_bytes = state.settings.cases.max_plan_bytes;
+            super::in_transaction(&state.db, async |txn| {
+                plan::store(txn, &viewer, &detail, &name, bytes, max_bytes).await
+            })
+            .await
         }
     };
     match outcome {
@@ -486,10 +478,9 @@ pub async fn add_note(req: CaseRequest, form: Submitted<NoteForm>) -> Result<Res
 pub async fn close(req: CaseRequest, form: Submitted<CloseForm>) -> Result<Response> {
     let settings = req.state.settings.clone();
     change(req, form, "Case closed", async move |txn, v, d, closing| {
-        super::close(txn, v, d.case.id, closing).await?;
-        // A report confirmed on the way may be news for the alerts.
-        crate::jobs::alerts::rating_alerts(txn, &settings, Utc::now()).await?;
-        Ok(())
+        super::close_and_alert(txn, &settings, v, d.case.id, closing)
+            .await
+            .map(|_| ())
     })
     .await
 }
@@ -547,9 +538,10 @@ pub async fn open(
             ));
         }
     };
-    let txn = crate::db::begin_write(&state.db).await?;
-    let (case, created) = super::open_concern(&txn, &viewer, &home, reason, note).await?;
-    txn.commit().await?;
+    let (case, created) = super::in_transaction(&state.db, async |txn| {
+        super::open_concern(txn, &viewer, &home, reason, note).await
+    })
+    .await?;
     let heading = if created {
         "Monitoring case opened"
     } else {

@@ -14,9 +14,7 @@ pub mod sender;
 pub mod templates;
 mod views;
 
-use base64::Engine;
 use chrono::{DateTime, Utc};
-use rand::RngCore;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -233,9 +231,7 @@ fn message_id(from: &str) -> String {
         .map(|(_, d)| d.trim_end_matches('>').trim())
         .filter(|d| !d.is_empty())
         .unwrap_or("sufficiency.invalid");
-    let mut bytes = [0u8; 18];
-    rand::rng().fill_bytes(&mut bytes);
-    let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let id = crate::auth::tokens::random_token();
     format!("<{id}@{domain}>")
 }
 

@@ -7,11 +7,13 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, LockBehavior, LockType, Order, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::Category;
+use crate::audit::{self, Change};
+use crate::auth::Viewer;
 use crate::config::{self, Settings};
 use crate::db::entities::outbox_emails;
 use crate::error::Result;
@@ -246,6 +248,34 @@ pub async fn retry(conn: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> 
         .exec(conn)
         .await?;
     Ok(done.rows_affected == 1)
+}
+
+/// [`retry`] by an administrator, audited when the email was queued again,
+/// in a transaction of its own. False when the email was not failed.
+pub async fn retry_now(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let txn = crate::db::begin_write(db).await?;
+    let queued = retry(&txn, id, now).await?;
+    if queued {
+        audit::record(
+            &txn,
+            viewer,
+            Change::updated(
+                "email",
+                id,
+                serde_json::json!({"status": "failed"}),
+                serde_json::json!({"status": "queued"}),
+            )
+            .summary(format!("Email {id} queued again by an administrator")),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(queued)
 }
 
 /// One page of the outbox, newest first, optionally of one status.

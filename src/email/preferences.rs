@@ -4,11 +4,14 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
 
 use super::Category;
+use super::links::{self, Refusal};
 use crate::auth::{Role, Viewer};
-use crate::db::entities::email_opt_outs;
+use crate::db::entities::{email_links, email_opt_outs};
 use crate::error::Result;
 
 /// The non-essential emails a role receives. Providers' weekly request
@@ -76,4 +79,37 @@ pub async fn save(
         }
     }
     Ok(())
+}
+
+/// [`save`] in a transaction of its own, committed when it returns.
+pub async fn save_now(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    user_id: i64,
+    subscribed: &[Category],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let txn = crate::db::begin_write(db).await?;
+    save(&txn, viewer, user_id, subscribed, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Follows an unsubscribe link: opts its user out of its category, in one
+/// transaction with the link's check. Returns the link, or why it was
+/// refused (nothing changes then).
+pub async fn unsubscribe(
+    db: &DatabaseConnection,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<std::result::Result<email_links::Model, Refusal>> {
+    let txn = crate::db::begin_write(db).await?;
+    let link = links::check(&txn, token, links::Purpose::Unsubscribe, now).await?;
+    if let Ok(link) = &link
+        && let Some(category) = link.category.as_deref().and_then(Category::from_code)
+    {
+        opt_out(&txn, link.user_id, category, now).await?;
+    }
+    txn.commit().await?;
+    Ok(link)
 }

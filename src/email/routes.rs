@@ -61,23 +61,7 @@ pub async fn retry(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
-    let txn = crate::db::begin_write(&state.db).await?;
-    let queued = outbox::retry(&txn, id, Utc::now()).await?;
-    if queued {
-        crate::audit::record(
-            &txn,
-            &viewer,
-            crate::audit::Change::updated(
-                "email",
-                id,
-                serde_json::json!({"status": "failed"}),
-                serde_json::json!({"status": "queued"}),
-            )
-            .summary(format!("Email {id} queued again by an administrator")),
-        )
-        .await?;
-    }
-    txn.commit().await?;
+    let queued = outbox::retry_now(&state.db, &viewer, id, Utc::now()).await?;
     let heading = if queued {
         "The email will be sent again now"
     } else {
@@ -126,9 +110,7 @@ pub async fn save_preferences(
         .filter(|(k, _)| k == "subscribed")
         .filter_map(|(_, v)| Category::from_code(v))
         .collect();
-    let txn = crate::db::begin_write(&state.db).await?;
-    preferences::save(&txn, &viewer, user_id, &subscribed, Utc::now()).await?;
-    txn.commit().await?;
+    preferences::save_now(&state.db, &viewer, user_id, &subscribed, Utc::now()).await?;
     flash(&session, "Your email preferences have been saved", None).await;
     Ok(redirect("/account/email"))
 }
@@ -182,14 +164,6 @@ pub async fn unsubscribe(
     page: PageContext,
     Path(token): Path<String>,
 ) -> Result<Response> {
-    let now = Utc::now();
-    let txn = crate::db::begin_write(&state.db).await?;
-    let link = links::check(&txn, &token, links::Purpose::Unsubscribe, now).await?;
-    if let Ok(link) = &link
-        && let Some(category) = link.category.as_deref().and_then(Category::from_code)
-    {
-        preferences::opt_out(&txn, link.user_id, category, now).await?;
-    }
-    txn.commit().await?;
+    let link = preferences::unsubscribe(&state.db, &token, Utc::now()).await?;
     Ok(unsubscribe_view(page, &token, link, true))
 }

@@ -2,8 +2,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter,
 };
 use serde_json::Value;
 
@@ -167,6 +167,33 @@ pub async fn create(
     )
     .await?;
     crate::geo::locate_homes(conn, Some(&[home.id])).await?;
+    Ok(home)
+}
+
+/// [`create`] in a transaction of its own, committed when it returns.
+pub async fn create_now(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: HomeInput,
+    area: &Area<'_>,
+) -> Result<homes::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let home = create(&txn, viewer, input, area).await?;
+    txn.commit().await?;
+    Ok(home)
+}
+
+/// [`update`] in a transaction of its own, committed when it returns.
+pub async fn update_now(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    urn: &str,
+    input: HomeInput,
+    area: &Area<'_>,
+) -> Result<homes::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let home = update(&txn, viewer, urn, input, area).await?;
+    txn.commit().await?;
     Ok(home)
 }
 

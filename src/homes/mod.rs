@@ -42,7 +42,7 @@ pub fn was_registered_during(home: &homes::Model, week: IsoWeek) -> bool {
             .is_some_and(|d| d >= week.monday())
 }
 
-pub use commands::{Area, create, snapshot, update};
+pub use commands::{Area, create, create_now, snapshot, update, update_now};
 pub use query::{
     council_choices, current_inspection_join, export_table, find_detail, list, visible_to,
 };

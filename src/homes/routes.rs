@@ -187,10 +187,8 @@ pub async fn create(
         council: &state.settings.council,
         our_council_id: our_council_id(&state).await?,
     };
-    let txn = crate::db::begin_write(&state.db).await?;
-    match super::create(&txn, &viewer, input, &area).await {
+    match super::create_now(&state.db, &viewer, input, &area).await {
         Ok(home) => {
-            txn.commit().await?;
             flash(&session, format!("{} added", home.name), None).await;
             Ok(redirect(&format!("/homes/{}", home.urn)))
         }
@@ -228,10 +226,8 @@ pub async fn update(
         council: &state.settings.council,
         our_council_id: our_council_id(&state).await?,
     };
-    let txn = crate::db::begin_write(&state.db).await?;
-    match super::update(&txn, &viewer, &urn, input, &area).await {
+    match super::update_now(&state.db, &viewer, &urn, input, &area).await {
         Ok(home) => {
-            txn.commit().await?;
             flash(&session, format!("{} updated", home.name), None).await;
             Ok(redirect(&format!("/homes/{}", home.urn)))
         }

@@ -7,8 +7,8 @@
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 use super::{find, loose_key};
@@ -96,6 +96,19 @@ fn owned_by(org_id: i64) -> sea_orm::Condition {
     sea_orm::Condition::any()
         .add(homes::Column::ProviderId.eq(org_id))
         .add(homes::Column::HostCouncilId.eq(org_id))
+}
+
+/// [`merge`] in a transaction of its own, committed when it returns.
+pub async fn merge_now(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    from_id: i64,
+    into_id: i64,
+) -> Result<Merge> {
+    let txn = crate::db::begin_write(db).await?;
+    let merged = merge(&txn, viewer, from_id, into_id).await?;
+    txn.commit().await?;
+    Ok(merged)
 }
 
 /// Merges `from` into `into`: its homes, users and uploads move, its

@@ -314,6 +314,31 @@ pub async fn create(
     Ok(org)
 }
 
+/// [`create`] in a transaction of its own, committed when it returns.
+pub async fn create_now(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: OrganisationInput,
+) -> Result<organisations::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let org = create(&txn, viewer, input).await?;
+    txn.commit().await?;
+    Ok(org)
+}
+
+/// [`update`] in a transaction of its own, committed when it returns.
+pub async fn update_now(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: i64,
+    input: OrganisationInput,
+) -> Result<organisations::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let org = update(&txn, viewer, id, input).await?;
+    txn.commit().await?;
+    Ok(org)
+}
+
 /// Changes what a commissioner may change; the kind never changes.
 pub async fn update(
     conn: &impl ConnectionTrait,

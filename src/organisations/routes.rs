@@ -285,10 +285,8 @@ pub async fn create(
         Submitted::Valid(input, raw) => (input, raw),
         Submitted::Invalid(raw, errors) => return Ok(form_page(page, raw, errors, None)),
     };
-    let txn = crate::db::begin_write(&state.db).await?;
-    match super::create(&txn, &viewer, input).await {
+    match super::create_now(&state.db, &viewer, input).await {
         Ok(org) => {
-            txn.commit().await?;
             flash(&session, format!("{} added", org.name), None).await;
             Ok(redirect(&format!("/organisations/{}", org.id)))
         }
@@ -324,10 +322,8 @@ pub async fn update(
         Submitted::Valid(input, raw) => (input, raw),
         Submitted::Invalid(raw, errors) => return Ok(form_page(page, raw, errors, Some(id))),
     };
-    let txn = crate::db::begin_write(&state.db).await?;
-    match super::update(&txn, &viewer, id, input).await {
+    match super::update_now(&state.db, &viewer, id, input).await {
         Ok(org) => {
-            txn.commit().await?;
             flash(&session, format!("{} updated", org.name), None).await;
             Ok(redirect(&format!("/organisations/{}", org.id)))
         }
@@ -412,9 +408,7 @@ pub async fn merge(
         Submitted::Valid(into, _) => into,
         Submitted::Invalid(..) => return Ok(redirect(&format!("/organisations/{from}/merge"))),
     };
-    let txn = crate::db::begin_write(&state.db).await?;
-    let merged = super::merge::merge(&txn, &viewer, from, into).await?;
-    txn.commit().await?;
+    let merged = super::merge::merge_now(&state.db, &viewer, from, into).await?;
     flash(
         &session,
         format!("'{}' merged into {}", merged.from.name, merged.into.name),

@@ -8,15 +8,17 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 use importers::vocab::{EventType, Judgement, ProvisionType, Scale};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
 };
 
 use crate::audit::{self, Change};
 use crate::auth::Viewer;
 use crate::cases;
+use crate::config::Settings;
 use crate::db::entities::{homes, inspections};
 use crate::error::{Error, Result};
+use crate::jobs::alerts;
 use crate::web::forms::FormErrors;
 
 /// An inspection outcome as a form states it.
@@ -84,6 +86,44 @@ pub fn check(input: &InspectionInput, home: &homes::Model, today: NaiveDate) -> 
         }
     }
     errors
+}
+
+/// Records an inspection (see [`record`]) and queues the alerts it raises,
+/// all in one transaction: a provider's report asks commissioners to
+/// confirm it, and any rating below Good alerts those who watch the home.
+pub async fn record_and_alert(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    viewer: &Viewer,
+    home: &homes::Model,
+    input: &InspectionInput,
+) -> Result<inspections::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let recorded = record(&txn, viewer, home, input).await?;
+    // Alerts go in the same transaction as the rating they report.
+    let now = Utc::now();
+    if !viewer.role.edits_market() {
+        alerts::inspection_reported(&txn, settings, home, &recorded, now).await?;
+    }
+    alerts::rating_alerts(&txn, settings, now).await?;
+    txn.commit().await?;
+    Ok(recorded)
+}
+
+/// Confirms a provider's report (see [`confirm`]) and queues the rating
+/// alerts it raises, in one transaction.
+pub async fn confirm_and_alert(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    viewer: &Viewer,
+    home: &homes::Model,
+    id: i64,
+) -> Result<inspections::Model> {
+    let txn = crate::db::begin_write(db).await?;
+    let confirmed = confirm(&txn, viewer, home, id).await?;
+    alerts::rating_alerts(&txn, settings, Utc::now()).await?;
+    txn.commit().await?;
+    Ok(confirmed)
 }
 
 /// Records an inspection: a provider's report awaits confirmation; council

@@ -2,7 +2,6 @@
 //! soon as it has one; council staff record one by hand or confirm a
 //! provider's report.
 
-use crate::jobs::alerts;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -151,16 +150,8 @@ pub async fn create(
         Submitted::Valid(input, raw) => (input, raw),
         Submitted::Invalid(raw, errors) => return Ok(page_for(page, home, &viewer, raw, errors)),
     };
-    let txn = crate::db::begin_write(&state.db).await?;
-    match inspections::record(&txn, &viewer, &home, &input).await {
-        Ok(recorded) => {
-            // Alerts go in the same transaction as the rating they report.
-            let now = chrono::Utc::now();
-            if !viewer.role.edits_market() {
-                alerts::inspection_reported(&txn, &state.settings, &home, &recorded, now).await?;
-            }
-            alerts::rating_alerts(&txn, &state.settings, now).await?;
-            txn.commit().await?;
+    match inspections::record_and_alert(&state.db, &state.settings, &viewer, &home, &input).await {
+        Ok(_) => {
             let heading = if viewer.role.edits_market() {
                 "Inspection recorded"
             } else {
@@ -181,10 +172,8 @@ pub async fn confirm(
     Path((urn, id)): Path<(String, String)>,
 ) -> Result<Response> {
     let home = home_by_urn(&state.db, &urn).await?;
-    let txn = crate::db::begin_write(&state.db).await?;
-    inspections::confirm(&txn, &viewer, &home, parse_id(&id)?).await?;
-    alerts::rating_alerts(&txn, &state.settings, chrono::Utc::now()).await?;
-    txn.commit().await?;
+    inspections::confirm_and_alert(&state.db, &state.settings, &viewer, &home, parse_id(&id)?)
+        .await?;
     flash(&session, "Provider's report confirmed", None).await;
     Ok(redirect(&format!("/homes/{}#inspections", home.urn)))
 }

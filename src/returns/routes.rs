@@ -4,9 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use base64::Engine;
 use importers::vocab::{IsoWeek, ProvisionType};
-use rand::RngCore;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -33,9 +31,7 @@ use crate::web::pagination::Pagination;
 const BOARD_PER_PAGE: u64 = 200;
 
 fn new_key() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    crate::auth::tokens::random_token()
 }
 
 /// Where a filing sends the user next.

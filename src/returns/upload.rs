@@ -3,12 +3,10 @@
 //! until every row is valid and the provider confirms; then everything is
 //! filed in one transaction.
 
-use base64::Engine;
 use chrono::Utc;
 use importers::returns::{ReturnRows, ReturnsFile, headings};
 use importers::vocab::{IsoWeek, Need, Sexes};
 use importers::{FileError, Format, Limits, RowError};
-use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
     IntoActiveModel, QueryFilter, QueryOrder,
@@ -238,9 +236,7 @@ pub async fn prepare(
 }
 
 fn new_id() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    crate::auth::tokens::random_token()
 }
 
 /// Reads, checks and keeps an upload for its preview. Returns its id.

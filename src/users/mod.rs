@@ -6,9 +6,7 @@ pub mod account_pages;
 pub mod routes;
 mod views;
 
-use base64::Engine;
 use chrono::Utc;
-use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, FromQueryResult, IntoActiveModel, JoinType, PaginatorTrait, QueryFilter,
@@ -25,9 +23,7 @@ use crate::web::forms::FormErrors;
 
 /// A random key every session of the user carries; replacing it ends them all.
 pub fn new_session_key() -> String {
-    let mut bytes = [0u8; 24];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    crate::auth::tokens::random_token()
 }
 
 /// What the audit trail keeps of a user: never the password hash or the session key.
