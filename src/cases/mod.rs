@@ -632,7 +632,7 @@ pub async fn close_and_alert(
     closing: Closing,
 ) -> Result<monitoring_cases::Model> {
     let closed = close(conn, viewer, id, closing).await?;
-    crate::jobs::alerts::rating_alerts(conn, settings, Utc::now()).await?;
+    crate::quality::alerts::rating_alerts(conn, settings, Utc::now()).await?;
     Ok(closed)
 }
 

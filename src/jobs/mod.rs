@@ -7,7 +7,6 @@
 //! yet and is recent enough to be worth doing (its `catch_up_hours`).
 //! Jobs are plain functions; tests call them with any clock.
 
-pub mod alerts;
 pub mod chasers;
 pub mod digest;
 pub mod schedule;
@@ -200,7 +199,7 @@ async fn execute(
         Job::ReturnReminder => chasers::requests(txn, settings, week, now, true).await,
         Job::NonFilers => chasers::non_filers(txn, settings, week, now).await,
         Job::VacancyDigest => digest::send(txn, settings, local_date, now).await,
-        Job::OverdueAlerts => alerts::overdue(txn, settings, local_date, now).await,
+        Job::OverdueAlerts => crate::quality::alerts::overdue(txn, settings, local_date, now).await,
         Job::MonthlySummary => summary::send(txn, settings, local_date, now).await,
         Job::Retention => retention(txn, now).await,
     }

@@ -53,7 +53,7 @@ pub async fn import(
 ) -> Result<ImportSummary> {
     let txn = crate::db::begin_write(db).await?;
     let summary = apply::apply(&txn, viewer, file, &settings.council).await?;
-    crate::jobs::alerts::rating_alerts(&txn, settings, chrono::Utc::now()).await?;
+    crate::quality::alerts::rating_alerts(&txn, settings, chrono::Utc::now()).await?;
     txn.commit().await?;
     Ok(summary)
 }

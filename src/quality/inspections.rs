@@ -12,13 +12,13 @@ use sea_orm::{
     DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
 };
 
+use super::alerts;
 use crate::audit::{self, Change};
 use crate::auth::Viewer;
 use crate::cases;
 use crate::config::Settings;
 use crate::db::entities::{homes, inspections};
 use crate::error::{Error, Result};
-use crate::jobs::alerts;
 use crate::web::forms::FormErrors;
 
 /// An inspection outcome as a form states it.

@@ -12,6 +12,7 @@
 //! supported accommodation, below "consistently strong"), or when any
 //! judgement area of it is Inadequate.
 
+pub mod alerts;
 pub mod inspections;
 pub mod routes;
 mod views;
