@@ -98,19 +98,21 @@ pub fn table() -> Vec<Route> {
         Route::at("/audit", Admin).get(audit::routes::list),
         Route::at("/admin/outbox", Admin).get(email::routes::outbox_page),
         Route::at("/admin/outbox/{id}/retry", Admin).post(email::routes::retry),
-        Route::at("/returns", Council).get(returns::routes::board),
-        Route::at("/returns/export.csv", Council).get(returns::routes::export_csv),
-        Route::at("/returns/export.xlsx", Council).get(returns::routes::export_xlsx),
+        Route::at("/returns", Council).get(returns::board_routes::board),
+        Route::at("/returns/export.csv", Council).get(returns::board_routes::export_csv),
+        Route::at("/returns/export.xlsx", Council).get(returns::board_routes::export_xlsx),
         Route::at("/returns/no-change", Provider)
             .get(returns::routes::no_change_all_page)
             .post(returns::routes::no_change_all),
-        Route::at("/returns/template.xlsx", Provider).get(returns::routes::template_xlsx),
+        Route::at("/returns/template.xlsx", Provider).get(returns::upload_routes::template_xlsx),
         Route::at("/returns/upload", Provider)
-            .get(returns::routes::upload_page)
-            .post(returns::routes::upload),
-        Route::at("/returns/uploads/{id}", UploadOwner).get(returns::routes::preview),
-        Route::at("/returns/uploads/{id}/confirm", UploadOwner).post(returns::routes::confirm),
-        Route::at("/returns/uploads/{id}/discard", UploadOwner).post(returns::routes::discard),
+            .get(returns::upload_routes::upload_page)
+            .post(returns::upload_routes::upload),
+        Route::at("/returns/uploads/{id}", UploadOwner).get(returns::upload_routes::preview),
+        Route::at("/returns/uploads/{id}/confirm", UploadOwner)
+            .post(returns::upload_routes::confirm),
+        Route::at("/returns/uploads/{id}/discard", UploadOwner)
+            .post(returns::upload_routes::discard),
         Route::at("/homes/{urn}/returns", HomeViewer).get(returns::routes::history),
         Route::at("/homes/{urn}/returns/{week}", HomeEditor)
             .get(returns::routes::form_page)

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod board;
+pub mod board_routes;
 pub mod chart;
 pub mod filing;
 pub mod form;
@@ -13,7 +14,9 @@ pub mod routes;
 pub mod rules;
 pub mod store;
 pub mod summary;
+pub mod template;
 pub mod upload;
+pub mod upload_routes;
 mod views;
 
 use chrono::NaiveDate;

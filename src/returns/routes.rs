@@ -1,10 +1,11 @@
 //! Return pages: a provider's week, the return form with "No change" and
-//! amendments, a home's history, and the council's board with exports.
+//! amendments, and a home's history. The council's board is in
+//! `board_routes.rs`, spreadsheet uploads in `upload_routes.rs`.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use importers::vocab::{IsoWeek, ProvisionType};
+use importers::vocab::IsoWeek;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -13,10 +14,7 @@ use super::filing::{self, Filed, Filing, NoChange};
 use super::form::{Action, ReturnForm};
 use super::parse_week;
 use super::store;
-use super::views::{
-    BoardPage, BoardQuery, FormPage, HistoryPage, NoChangeAllPage, ProviderPage, ProviderRow,
-    week_label,
-};
+use super::views::{FormPage, HistoryPage, NoChangeAllPage, ProviderPage, ProviderRow, week_label};
 use super::{Source, Status, this_week};
 use crate::app::AppState;
 use crate::auth::{Role, Viewer};
@@ -25,10 +23,6 @@ use crate::organisations;
 use crate::web::forms::FormErrors;
 use crate::web::html::{redirect, render, render_with_status};
 use crate::web::page::{PageContext, flash, notice};
-use crate::web::pagination::Pagination;
-
-/// Homes a page of the returns board shows: more than any one council hosts.
-const BOARD_PER_PAGE: u64 = 200;
 
 fn new_key() -> String {
     crate::auth::tokens::random_token()
@@ -306,7 +300,7 @@ pub async fn no_change(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct WeekForm {
-    week: String,
+    pub week: String,
 }
 
 /// "No change for all homes", asked once: the homes it will file.
@@ -396,265 +390,4 @@ pub async fn history(
         home,
         versions,
     }))
-}
-
-/// The provider the board's filter names: picked by id (links, the picker)
-/// or found by the name typed; the name shown is the organisation's own.
-async fn board_provider(state: &AppState, query: &mut BoardQuery) -> Result<Option<String>> {
-    let pick = if query.provider_name.trim().is_empty() {
-        match query.provider.trim().parse() {
-            Ok(id) => organisations::pick::Pick::id(id),
-            Err(_) => organisations::pick::Pick::default(),
-        }
-    } else {
-        organisations::pick::Pick::new(&query.provider, &query.provider_name)
-    };
-    match organisations::pick::resolve(&state.db, organisations::Kind::Provider, &pick, "provider")
-        .await
-    {
-        Ok(id) => {
-            query.provider = id.map(|id| id.to_string()).unwrap_or_default();
-            query.provider_name = organisations::pick::name_of(&state.db, id).await?;
-            Ok(None)
-        }
-        Err(Error::Invalid(errors)) => {
-            query.provider.clear();
-            Ok(Some(errors.summary()))
-        }
-        Err(other) => Err(other),
-    }
-}
-
-async fn board_for(state: &AppState, viewer: &Viewer, query: &BoardQuery) -> Result<board::Board> {
-    let week = if query.week.is_empty() {
-        this_week()
-    } else {
-        parse_week(&query.week)?
-    };
-    let our_council = organisations::our_council_id(&state.db, &state.settings.council).await?;
-    let council_id = match query.council.as_str() {
-        "" => our_council,
-        "all" => None,
-        id => Some(crate::web::parse_id(id)?),
-    };
-    let filter = Filter {
-        council_id,
-        locality: crate::web::forms::optional(&query.locality),
-        provision_type: ProvisionType::from_code(&query.provision_type),
-        provider_id: query.provider.parse().ok(),
-    };
-    board::week(&state.db, viewer, week, &filter, &state.settings).await
-}
-
-pub async fn board(
-    State(state): State<AppState>,
-    page: PageContext,
-    viewer: Viewer,
-    Query(mut query): Query<BoardQuery>,
-) -> Result<Response> {
-    let provider_error = board_provider(&state, &mut query).await?;
-    let mut board = board_for(&state, &viewer, &query).await?;
-    let councils = crate::homes::council_choices(&state.db).await?;
-    // A council's board is one page; every council's, thousands of homes,
-    // is paged (the totals, and the downloads, are of them all).
-    let pagination = Pagination::new(
-        "/returns",
-        &query.pairs(),
-        query.page.get(),
-        BOARD_PER_PAGE,
-        board.rows.len() as u64,
-    );
-    board.rows = std::mem::take(&mut board.rows)
-        .into_iter()
-        .skip(Pagination::offset(pagination.page, BOARD_PER_PAGE) as usize)
-        .take(BOARD_PER_PAGE as usize)
-        .collect();
-    Ok(render(&BoardPage {
-        pagination,
-        page,
-        is_current_week: board.week == this_week(),
-        board,
-        query,
-        council: state.settings.council.short_name.clone(),
-        councils,
-        localities: state
-            .settings
-            .council
-            .localities
-            .iter()
-            .map(|l| l.name.clone())
-            .collect(),
-        types: state.settings.market.provision_types.clone(),
-        provider_error,
-    }))
-}
-
-pub async fn export_csv(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(query): Query<BoardQuery>,
-) -> Result<Response> {
-    let board = board_for(&state, &viewer, &query).await?;
-    Ok(board
-        .table()
-        .csv_response(&format!("returns-{}.csv", board.week)))
-}
-
-pub async fn export_xlsx(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(query): Query<BoardQuery>,
-) -> Result<Response> {
-    let board = board_for(&state, &viewer, &query).await?;
-    Ok(board
-        .table()
-        .xlsx_response(&format!("returns-{}.xlsx", board.week), "Returns"))
-}
-
-pub async fn template_xlsx(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(form): Query<WeekForm>,
-) -> Result<Response> {
-    use axum::response::IntoResponse;
-    let week = if form.week.is_empty() {
-        this_week()
-    } else {
-        parse_week(&form.week)?
-    };
-    let bytes = super::upload::template(&state.db, &viewer, week, &state.settings).await?;
-    let name = format!("returns-{week}.xlsx");
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
-}
-
-fn upload_page_with(state: &AppState, page: PageContext, error: Option<String>) -> Response {
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    render_with_status(
-        status,
-        &super::views::UploadPage {
-            page,
-            error,
-            max_mb: state.settings.uploads.max_file_bytes / (1024 * 1024),
-            max_rows: state.settings.uploads.max_rows,
-            week: this_week(),
-        },
-    )
-}
-
-pub async fn upload_page(State(state): State<AppState>, page: PageContext) -> Response {
-    upload_page_with(&state, page, None)
-}
-
-pub async fn upload(
-    State(state): State<AppState>,
-    page: PageContext,
-    viewer: Viewer,
-    multipart: std::result::Result<
-        axum::extract::Multipart,
-        axum::extract::multipart::MultipartRejection,
-    >,
-) -> Result<Response> {
-    let (name, bytes) = match crate::web::upload::single_file(multipart, "file").await {
-        Ok(file) => file,
-        Err(message) => return Ok(upload_page_with(&state, page, Some(message))),
-    };
-    match super::upload::receive(
-        &state.db,
-        &state.sandbox,
-        &viewer,
-        &name,
-        bytes,
-        &state.settings,
-    )
-    .await
-    {
-        Ok(id) => Ok(redirect(&format!("/returns/uploads/{id}"))),
-        Err(super::upload::UploadError::File(e)) => {
-            Ok(upload_page_with(&state, page, Some(e.message)))
-        }
-        Err(super::upload::UploadError::App(e)) => Err(e),
-    }
-}
-
-pub async fn preview(
-    State(state): State<AppState>,
-    page: PageContext,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> Result<Response> {
-    let upload = super::upload::find(&state.db, &viewer, &id).await?;
-    let status = if upload.preview.problems.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok(render_with_status(
-        status,
-        &super::views::PreviewPage {
-            page,
-            id,
-            upload,
-            council: state.settings.council.short_name.clone(),
-        },
-    ))
-}
-
-pub async fn confirm(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    session: Session,
-    Path(id): Path<String>,
-) -> Result<Response> {
-    let done = super::upload::confirm(&state.db, &viewer, &id, &state.settings).await?;
-    let plural = |n: usize| if n == 1 { "" } else { "s" };
-    flash(
-        &session,
-        format!(
-            "{} return{} filed from your spreadsheet",
-            done.filed,
-            plural(done.filed)
-        ),
-        (done.unchanged > 0).then(|| {
-            format!(
-                "{} row{} had no change and filed nothing: those returns stand as they were.",
-                done.unchanged,
-                plural(done.unchanged)
-            )
-        }),
-    )
-    .await;
-    Ok(redirect("/"))
-}
-
-pub async fn discard(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    session: Session,
-    Path(id): Path<String>,
-) -> Result<Response> {
-    super::upload::discard(&state.db, &viewer, &id).await?;
-    flash(
-        &session,
-        "The upload was discarded: nothing was filed",
-        None,
-    )
-    .await;
-    Ok(redirect("/"))
 }
