@@ -78,6 +78,19 @@ pub async fn invite(
     Ok(())
 }
 
+/// [`request_reset`] in its own transaction: what the "Forgotten your
+/// password?" form does.
+pub async fn request_reset_now(
+    db: &sea_orm::DatabaseConnection,
+    settings: &Settings,
+    address: &str,
+) -> Result<()> {
+    let txn = crate::db::begin_write(db).await?;
+    request_reset(&txn, settings, address, Utc::now()).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Someone asks to reset the password of `address`. If an active user has
 /// it, a link is queued (at most one per five minutes); either way the
 /// caller shows the same page.

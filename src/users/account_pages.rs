@@ -56,9 +56,7 @@ pub async fn request_reset(
     axum::Form(form): axum::Form<ResetForm>,
 ) -> Result<Response> {
     if !form.email.trim().is_empty() && form.email.len() <= 320 {
-        let txn = crate::db::begin_write(&state.db).await?;
-        account_links::request_reset(&txn, &state.settings, &form.email, Utc::now()).await?;
-        txn.commit().await?;
+        account_links::request_reset_now(&state.db, &state.settings, &form.email).await?;
     }
     Ok(render(&ResetPage {
         page,
