@@ -7,8 +7,12 @@ use importers::vocab::{
     Contract, Judgement, Need, Postcode, ProvisionType, RegistrationStatus, Sector, Sexes, Urn,
 };
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
+use sufficiency::app::AppState;
 use sufficiency::auth::{Role, Viewer};
-use sufficiency::db::entities::inspections;
+use sufficiency::config::Settings;
+use sufficiency::db::entities::{
+    homes as homes_entity, inspections, organisations as organisations_entity,
+};
 use sufficiency::homes::{self, Area, HomeDetails, HomeInput, Registration};
 use sufficiency::organisations::{self, Kind, OrganisationInput};
 use sufficiency::users::{self, NewUser};
@@ -127,10 +131,14 @@ fn registration(provider_id: i64, council_id: i64, places: i32) -> Registration 
     }
 }
 
-pub async fn seed(db: &DatabaseConnection, state: &sufficiency::app::AppState) -> Seed {
-    let settings = &state.settings;
-    let system = Viewer::system("test seed");
-    let org = |kind, name: &str, ons: Option<&str>| OrganisationInput {
+/// An organisation, by the service's own `organisations::create`.
+pub async fn organisation(
+    db: &DatabaseConnection,
+    kind: Kind,
+    name: &str,
+    ons_code: Option<&str>,
+) -> organisations_entity::Model {
+    let input = OrganisationInput {
         kind,
         name: name.into(),
         sector: Some(if kind == Kind::Council {
@@ -140,97 +148,45 @@ pub async fn seed(db: &DatabaseConnection, state: &sufficiency::app::AppState) -
         }),
         contact_email: None,
         ownership_note: None,
-        ons_code: ons.map(str::to_string),
+        ons_code: ons_code.map(str::to_string),
     };
-    let ours = organisations::create(
-        db,
-        &system,
-        org(Kind::Council, &settings.council.name, Some("E06000058")),
-    )
-    .await
-    .expect("council");
-    let other = organisations::create(db, &system, org(Kind::Council, "Dorset", Some("E06000059")))
+    organisations::create(db, &Viewer::system("test seed"), input)
         .await
-        .expect("council");
-    let a = organisations::create(db, &system, org(Kind::Provider, "Acme Care Ltd", None))
+        .expect("organisation")
+}
+
+/// A children's home for ages 11 to 17 in Bournemouth, registered in 2015.
+pub struct NewHome<'a> {
+    pub urn: &'a str,
+    pub name: &'a str,
+    pub address: &'a str,
+    pub postcode: &'a str,
+    pub provider_id: i64,
+    pub council_id: i64,
+    pub places: i32,
+}
+
+pub async fn home(
+    db: &DatabaseConnection,
+    area: &Area<'_>,
+    new: NewHome<'_>,
+) -> homes_entity::Model {
+    let input = HomeInput {
+        urn: Some(new.urn.parse::<Urn>().expect("urn")),
+        details: details(new.name, new.address, new.postcode),
+        registration: Some(registration(new.provider_id, new.council_id, new.places)),
+    };
+    homes::create(db, &Viewer::system("test seed"), input, area)
         .await
-        .expect("provider a");
-    let b = organisations::create(
-        db,
-        &system,
-        org(Kind::Provider, "Brightside Homes Limited", None),
-    )
-    .await
-    .expect("provider b");
+        .expect("home")
+}
 
-    let area = Area {
-        council: &settings.council,
-        our_council_id: Some(ours.id),
-    };
-    let home = |urn: &str,
-                name: &str,
-                address: &str,
-                postcode: &str,
-                provider: i64,
-                council: i64,
-                places: i32| HomeInput {
-        urn: Some(urn.parse::<Urn>().expect("urn")),
-        details: details(name, address, postcode),
-        registration: Some(registration(provider, council, places)),
-    };
-    let a1 = homes::create(
-        db,
-        &system,
-        home(
-            "SC100001",
-            "Alder House",
-            CANARY_A,
-            "BH1 1AA",
-            a.id,
-            ours.id,
-            4,
-        ),
-        &area,
-    )
-    .await
-    .expect("a1");
-    let a2 = homes::create(
-        db,
-        &system,
-        home(
-            "SC100002",
-            "Birch Lodge",
-            "2 Quiet Road",
-            "BH23 1AA",
-            a.id,
-            ours.id,
-            3,
-        ),
-        &area,
-    )
-    .await
-    .expect("a2");
-    let b1 = homes::create(
-        db,
-        &system,
-        home(
-            "SC200001",
-            "Cedar View",
-            CANARY_B,
-            "BH12 1AA",
-            b.id,
-            ours.id,
-            2,
-        ),
-        &area,
-    )
-    .await
-    .expect("b1");
-
-    // A1 was last rated Good.
+/// Ofsted's full inspection of 12 March 2024, Good throughout: the home's
+/// current rating.
+pub async fn rated_good(db: &DatabaseConnection, home_id: i64) {
     let now = Utc::now().fixed_offset();
     inspections::ActiveModel {
-        home_id: Set(a1.id),
+        home_id: Set(home_id),
         event_number: Set(Some("10000001".into())),
         event_type: Set("full".into()),
         inspection_date: Set(NaiveDate::from_ymd_opt(2024, 3, 12).expect("date")),
@@ -252,115 +208,114 @@ pub async fn seed(db: &DatabaseConnection, state: &sufficiency::app::AppState) -
     .insert(db)
     .await
     .expect("inspection");
+}
 
-    let mut user_ids = Vec::new();
-    for persona in Persona::ALL {
-        let (Some(email), Some(role)) = (persona.email(), persona.role()) else {
-            continue;
-        };
-        let organisation_id = match persona {
-            Persona::ProviderA => Some(a.id),
-            Persona::ProviderB => Some(b.id),
-            _ => None,
-        };
-        let user = users::create(
-            db,
-            &system,
-            NewUser {
-                email: email.into(),
-                display_name: format!("{persona:?} user"),
-                role,
-                organisation: organisation_id
-                    .map(sufficiency::organisations::pick::Pick::id)
-                    .unwrap_or_default(),
-                password: PASSWORD.into(),
-            },
-            settings,
-        )
-        .await
-        .expect("user");
-        user_ids.push((persona, user.id));
-    }
-    let spare = users::create(
-        db,
-        &system,
-        NewUser {
-            email: "spare@test.example".into(),
-            display_name: "Spare user".into(),
-            role: Role::Placements,
-            organisation: Default::default(),
-            password: PASSWORD.into(),
-        },
-        settings,
-    )
-    .await
-    .expect("spare user");
-    let provider_a_user = user_ids
-        .iter()
-        .find(|(p, _)| *p == Persona::ProviderA)
-        .map(|(_, id)| *id)
-        .expect("provider a user");
-    let (_, token) = sufficiency::auth::tokens::create(db, &system, provider_a_user, "seed token")
-        .await
-        .expect("token");
-    let viewer_a = Viewer {
-        user_id: Some(provider_a_user),
-        role: Role::Provider,
-        organisation_id: Some(a.id),
-        ..Viewer::system("provider-a@test.example")
+/// A user with the test password.
+pub async fn user(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    email: &str,
+    display_name: &str,
+    role: Role,
+    organisation_id: Option<i64>,
+) -> i64 {
+    let new = NewUser {
+        email: email.into(),
+        display_name: display_name.into(),
+        role,
+        organisation: organisation_id
+            .map(sufficiency::organisations::pick::Pick::id)
+            .unwrap_or_default(),
+        password: PASSWORD.into(),
     };
+    users::create(db, &Viewer::system("test seed"), new, settings)
+        .await
+        .expect("user")
+        .id
+}
+
+/// Provider A's user as domain functions see them.
+fn provider_viewer(user_id: i64, organisation_id: i64) -> Viewer {
+    Viewer {
+        user_id: Some(user_id),
+        role: Role::Provider,
+        organisation_id: Some(organisation_id),
+        ..Viewer::system("provider-a@test.example")
+    }
+}
+
+/// A spreadsheet of returns uploaded and waiting for its confirmation.
+pub async fn pending_upload(state: &AppState, viewer: &Viewer) -> String {
     let csv = "URN,Week,Occupied by our council's children,Occupied by other councils' children\nSC100002,2026-W40,2,1\n";
-    let upload_a = sufficiency::returns::upload::receive(
-        db,
+    sufficiency::returns::upload::receive(
+        &state.db,
         &state.sandbox,
-        &viewer_a,
+        viewer,
         "seed.csv",
         csv.as_bytes().to_vec(),
-        settings,
+        &state.settings,
     )
     .await
-    .expect("seed upload");
-    // A monitoring case on A1 with an action and a plan file, and an
-    // inspection A's user reported there, awaiting confirmation.
-    let txn = sufficiency::db::begin_write(db).await.expect("txn");
-    let (case, _) = sufficiency::cases::open_concern(
+    .expect("seed upload")
+}
+
+/// What a monitoring case seeds: the case, an action, a plan file, and an
+/// inspection the provider reported, awaiting confirmation.
+pub struct SeededCase {
+    pub case: i64,
+    pub action: i64,
+    pub plan_file: i64,
+    pub report: i64,
+}
+
+/// A safeguarding case on `home` with an action and a plan, and a
+/// monitoring inspection `provider` reported there.
+pub async fn case_with_plan_and_report(
+    state: &AppState,
+    home: &homes_entity::Model,
+    provider: &Viewer,
+) -> SeededCase {
+    use sufficiency::cases::{self, activity};
+    let system = Viewer::system("test seed");
+    let txn = sufficiency::db::begin_write(&state.db).await.expect("txn");
+    let (case, _) = cases::open_concern(
         &txn,
         &system,
-        &a1,
-        sufficiency::cases::Reason::Safeguarding,
+        home,
+        cases::Reason::Safeguarding,
         "Seeded concern".into(),
     )
     .await
     .expect("case");
-    let detail = sufficiency::cases::find(&txn, &system, case.id)
+    let detail = cases::find(&txn, &system, case.id)
         .await
         .expect("case detail");
-    let action = sufficiency::cases::activity::add_action(
+    let action = activity::add_action(
         &txn,
         &system,
         &detail,
-        sufficiency::cases::activity::NewAction {
+        activity::NewAction {
             description: "Send the staffing plan".into(),
-            owner: sufficiency::cases::activity::Owner::Provider,
+            owner: activity::Owner::Provider,
             due_on: NaiveDate::from_ymd_opt(2030, 1, 1),
         },
     )
     .await
     .expect("action");
-    let plan_file = sufficiency::cases::plan::store(
+    let plan_file = cases::plan::store(
         &txn,
         &system,
         &detail,
         "plan.pdf",
         b"%PDF-1.4 seeded plan".to_vec(),
-        settings.cases.max_plan_bytes,
+        state.settings.cases.max_plan_bytes,
     )
     .await
     .expect("plan file");
     let report = sufficiency::quality::inspections::record(
         &txn,
-        &viewer_a,
-        &a1,
+        provider,
+        home,
         &sufficiency::quality::inspections::InspectionInput {
             event_type: importers::vocab::EventType::Monitoring,
             date: NaiveDate::from_ymd_opt(2025, 6, 3).expect("date"),
@@ -373,14 +328,124 @@ pub async fn seed(db: &DatabaseConnection, state: &sufficiency::app::AppState) -
     .await
     .expect("reported inspection");
     txn.commit().await.expect("commit");
+    SeededCase {
+        case: case.id,
+        action: action.id,
+        plan_file,
+        report: report.id,
+    }
+}
+
+/// Everything a test starts from (see the top of this file).
+pub async fn seed(db: &DatabaseConnection, state: &AppState) -> Seed {
+    let settings = &state.settings;
+    let ours = organisation(db, Kind::Council, &settings.council.name, Some("E06000058")).await;
+    let other = organisation(db, Kind::Council, "Dorset", Some("E06000059")).await;
+    let a = organisation(db, Kind::Provider, "Acme Care Ltd", None).await;
+    let b = organisation(db, Kind::Provider, "Brightside Homes Limited", None).await;
+
+    let area = Area {
+        council: &settings.council,
+        our_council_id: Some(ours.id),
+    };
+    let a1 = home(
+        db,
+        &area,
+        NewHome {
+            urn: "SC100001",
+            name: "Alder House",
+            address: CANARY_A,
+            postcode: "BH1 1AA",
+            provider_id: a.id,
+            council_id: ours.id,
+            places: 4,
+        },
+    )
+    .await;
+    let a2 = home(
+        db,
+        &area,
+        NewHome {
+            urn: "SC100002",
+            name: "Birch Lodge",
+            address: "2 Quiet Road",
+            postcode: "BH23 1AA",
+            provider_id: a.id,
+            council_id: ours.id,
+            places: 3,
+        },
+    )
+    .await;
+    let b1 = home(
+        db,
+        &area,
+        NewHome {
+            urn: "SC200001",
+            name: "Cedar View",
+            address: CANARY_B,
+            postcode: "BH12 1AA",
+            provider_id: b.id,
+            council_id: ours.id,
+            places: 2,
+        },
+    )
+    .await;
+    rated_good(db, a1.id).await;
+
+    let mut user_ids = Vec::new();
+    for persona in Persona::ALL {
+        let (Some(email), Some(role)) = (persona.email(), persona.role()) else {
+            continue;
+        };
+        let organisation_id = match persona {
+            Persona::ProviderA => Some(a.id),
+            Persona::ProviderB => Some(b.id),
+            _ => None,
+        };
+        let id = user(
+            db,
+            settings,
+            email,
+            &format!("{persona:?} user"),
+            role,
+            organisation_id,
+        )
+        .await;
+        user_ids.push((persona, id));
+    }
+    let spare = user(
+        db,
+        settings,
+        "spare@test.example",
+        "Spare user",
+        Role::Placements,
+        None,
+    )
+    .await;
+    let provider_a_user = user_ids
+        .iter()
+        .find(|(p, _)| *p == Persona::ProviderA)
+        .map(|(_, id)| *id)
+        .expect("provider a user");
+    let (_, token) = sufficiency::auth::tokens::create(
+        db,
+        &Viewer::system("test seed"),
+        provider_a_user,
+        "seed token",
+    )
+    .await
+    .expect("token");
+    let viewer_a = provider_viewer(provider_a_user, a.id);
+    let upload_a = pending_upload(state, &viewer_a).await;
+    let case = case_with_plan_and_report(state, &a1, &viewer_a).await;
     Seed {
-        case_a: case.id,
-        action_a: action.id,
-        plan_file_a: plan_file,
-        report_a: report.id,
+        case_a: case.case,
+        action_a: case.action,
+        plan_file_a: case.plan_file,
+        report_a: case.report,
         token_a_id: token.id,
         upload_a,
-        spare_user_id: spare.id,
+        spare_user_id: spare,
         our_council_id: ours.id,
         other_council_id: other.id,
         provider_a_id: a.id,
