@@ -51,5 +51,5 @@ async fn a_provider_lands_on_its_own_homes() {
             "{urn}"
         );
     }
-    assert!(!page.body.contains(&app.seed.home_b1));
+    page.assert_lacks(&app.seed.home_b1);
 }

@@ -121,7 +121,7 @@ async fn a_search_shown_on_the_map_keeps_only_the_homes_that_fit() {
         .assert_contains("within 20 miles of BH12 1AA")
         .assert_contains("Back to the search results")
         .assert_contains("Alder House");
-    assert!(!page.body.contains("Cedar View"), "{}", page.body);
+    page.assert_lacks("Cedar View");
     // Where the search started and how far it looked, for the map to draw.
     assert!(
         page.body.contains("data-radius-miles=\"20\""),

@@ -82,7 +82,7 @@ async fn the_organisation_list_filters_and_exports() {
     let csv = c.get("/organisations/export.csv?kind=council").await;
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
     assert!(csv.body.contains("Dorset"));
-    assert!(!csv.body.contains("Acme"));
+    csv.assert_lacks("Acme");
 }
 
 #[tokio::test]
@@ -319,7 +319,7 @@ async fn an_organisation_is_chosen_by_typing_its_name_not_from_a_page_of_every_o
     assert_eq!(list.as_array().unwrap().len(), 1);
     // The add-user page lists no organisations: the field is typed in.
     let form = admin.get("/users/new").await;
-    assert!(!form.body.contains("Brightside Homes Limited"));
+    form.assert_lacks("Brightside Homes Limited");
     // Without JavaScript, the name typed is found, or the page says why not.
     let user = |name: &'static str| {
         vec![

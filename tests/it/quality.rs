@@ -238,8 +238,8 @@ async fn a_provider_report_flags_the_home_at_once_and_a_commissioner_confirms_it
     let page = c.get(&format!("/cases/{case}")).await;
     page.assert_contains("Reported by provider, confirmed inspection on 2 November 2026")
         .assert_contains("Council staff and the home's provider can download it");
-    assert!(!page.text().contains("awaiting confirmation inspection"));
-    assert!(!page.text().contains("your organisation can download it"));
+    page.assert_lacks("awaiting confirmation inspection");
+    page.assert_lacks("your organisation can download it");
 }
 
 #[tokio::test]

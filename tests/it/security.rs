@@ -271,7 +271,7 @@ async fn search_text_is_a_value_never_sql() {
                 url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
             ))
             .await;
-        assert!(!owner.text().contains("Cedar View"));
+        owner.assert_lacks("Cedar View");
     }
     let mut c = app.signed_in(Persona::Commissioner).await;
     c.get("/homes")

@@ -194,6 +194,24 @@ impl Response {
         self
     }
 
+    /// "The user does not see `text`": on a page that answered (2xx), so an
+    /// error page cannot pass for one that hides it.
+    #[track_caller]
+    pub fn assert_lacks(&self, text: &str) -> &Self {
+        assert!(
+            self.status.is_success(),
+            "expected a page without {text:?}, got {}: {}",
+            self.status,
+            &self.body[..self.body.len().min(3000)]
+        );
+        assert!(
+            !self.text().contains(text) && !self.body.contains(text),
+            "{text:?} is shown: {}",
+            &self.body[..self.body.len().min(3000)]
+        );
+        self
+    }
+
     #[track_caller]
     pub fn assert_contains(&self, text: &str) -> &Self {
         assert!(
