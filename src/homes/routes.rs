@@ -12,9 +12,9 @@ use super::views::{FormPage, ListPage, ListQuery, RATING_OPTIONS, ShowPage};
 use super::{Area, Filter, RatingFilter, Sort, StatusFilter};
 use crate::app::AppState;
 use crate::auth::Viewer;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::organisations::{self, Kind};
-use crate::web::forms::{FormErrors, Submitted, optional};
+use crate::web::forms::{FormErrors, Submitted, optional, saved_or_form_again};
 use crate::web::html::{redirect, render, render_with_status};
 use crate::web::page::{PageContext, flash};
 use crate::web::pagination::{DEFAULT_PER_PAGE, Pagination};
@@ -187,14 +187,18 @@ pub async fn create(
         council: &state.settings.council,
         our_council_id: our_council_id(&state).await?,
     };
-    match super::create_now(&state.db, &viewer, input, &area).await {
-        Ok(home) => {
-            flash(&session, format!("{} added", home.name), None).await;
-            Ok(redirect(&format!("/homes/{}", home.urn)))
-        }
-        Err(Error::Invalid(errors)) => form_page(&state, page, raw, errors, None).await,
-        Err(other) => Err(other),
-    }
+    saved_or_form_again(
+        super::create_now(&state.db, &viewer, input, &area).await,
+        &session,
+        |home| {
+            (
+                format!("{} added", home.name),
+                format!("/homes/{}", home.urn),
+            )
+        },
+        async |errors| form_page(&state, page, raw, errors, None).await,
+    )
+    .await
 }
 
 pub async fn edit_page(
@@ -226,14 +230,18 @@ pub async fn update(
         council: &state.settings.council,
         our_council_id: our_council_id(&state).await?,
     };
-    match super::update_now(&state.db, &viewer, &urn, input, &area).await {
-        Ok(home) => {
-            flash(&session, format!("{} updated", home.name), None).await;
-            Ok(redirect(&format!("/homes/{}", home.urn)))
-        }
-        Err(Error::Invalid(errors)) => form_page(&state, page, raw, errors, Some(urn)).await,
-        Err(other) => Err(other),
-    }
+    saved_or_form_again(
+        super::update_now(&state.db, &viewer, &urn, input, &area).await,
+        &session,
+        |home| {
+            (
+                format!("{} updated", home.name),
+                format!("/homes/{}", home.urn),
+            )
+        },
+        async |errors| form_page(&state, page, raw, errors, Some(urn)).await,
+    )
+    .await
 }
 
 // ---- Placements contact ------------------------------------------------

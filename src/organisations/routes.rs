@@ -17,7 +17,7 @@ use crate::auth::Viewer;
 use crate::error::{Error, Result};
 use crate::homes;
 use crate::web::export::{ExportCell, Table};
-use crate::web::forms::{FormErrors, FormInput, Submitted, optional};
+use crate::web::forms::{FormErrors, FormInput, Submitted, optional, saved_or_form_again};
 use crate::web::html::{redirect, render, render_with_status};
 use crate::web::page::{PageContext, flash};
 use crate::web::pagination::{DEFAULT_PER_PAGE, Pagination};
@@ -285,14 +285,18 @@ pub async fn create(
         Submitted::Valid(input, raw) => (input, raw),
         Submitted::Invalid(raw, errors) => return Ok(form_page(page, raw, errors, None)),
     };
-    match super::create_now(&state.db, &viewer, input).await {
-        Ok(org) => {
-            flash(&session, format!("{} added", org.name), None).await;
-            Ok(redirect(&format!("/organisations/{}", org.id)))
-        }
-        Err(Error::Invalid(errors)) => Ok(form_page(page, raw, errors, None)),
-        Err(other) => Err(other),
-    }
+    saved_or_form_again(
+        super::create_now(&state.db, &viewer, input).await,
+        &session,
+        |org| {
+            (
+                format!("{} added", org.name),
+                format!("/organisations/{}", org.id),
+            )
+        },
+        async |errors| Ok(form_page(page, raw, errors, None)),
+    )
+    .await
 }
 
 pub async fn edit_page(
@@ -322,14 +326,18 @@ pub async fn update(
         Submitted::Valid(input, raw) => (input, raw),
         Submitted::Invalid(raw, errors) => return Ok(form_page(page, raw, errors, Some(id))),
     };
-    match super::update_now(&state.db, &viewer, id, input).await {
-        Ok(org) => {
-            flash(&session, format!("{} updated", org.name), None).await;
-            Ok(redirect(&format!("/organisations/{}", org.id)))
-        }
-        Err(Error::Invalid(errors)) => Ok(form_page(page, raw, errors, Some(id))),
-        Err(other) => Err(other),
-    }
+    saved_or_form_again(
+        super::update_now(&state.db, &viewer, id, input).await,
+        &session,
+        |org| {
+            (
+                format!("{} updated", org.name),
+                format!("/organisations/{}", org.id),
+            )
+        },
+        async |errors| Ok(form_page(page, raw, errors, Some(id))),
+    )
+    .await
 }
 
 // ---- Merging two organisations -----------------------------------------

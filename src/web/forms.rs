@@ -90,6 +90,26 @@ pub trait FormInput: DeserializeOwned + Validate + Default + Send {
     fn parse(&self) -> Result<Self::Parsed, FormErrors>;
 }
 
+/// The end of a create or update form post: a confirmation and the saved
+/// thing's page (`confirm` gives the message and the path), or, when the
+/// domain refused the input, the form again with its errors.
+pub async fn saved_or_form_again<T>(
+    outcome: crate::error::Result<T>,
+    session: &tower_sessions::Session,
+    confirm: impl FnOnce(&T) -> (String, String),
+    form_again: impl AsyncFnOnce(FormErrors) -> crate::error::Result<Response>,
+) -> crate::error::Result<Response> {
+    match outcome {
+        Ok(saved) => {
+            let (message, next) = confirm(&saved);
+            crate::web::page::flash(session, message, None).await;
+            Ok(crate::web::html::redirect(&next))
+        }
+        Err(crate::error::Error::Invalid(errors)) => form_again(errors).await,
+        Err(other) => Err(other),
+    }
+}
+
 /// A submitted form: either parsed values, or the raw input with its errors
 /// so the page can be shown again (422) with what the user typed.
 pub enum Submitted<T: FormInput> {
