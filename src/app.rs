@@ -13,7 +13,6 @@ use axum_login::AuthManagerLayerBuilder;
 use sea_orm::DatabaseConnection;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -139,7 +138,9 @@ pub fn build(state: AppState) -> Router {
             crate::web::input::refuse_control_characters,
         ))
         .layer(from_fn_with_state(state.clone(), security_headers::apply))
-        .layer(compression())
+        // gzip or Brotli as asked; pages too, since their form token is
+        // masked afresh on each (BREACH, see `auth::csrf`).
+        .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -148,14 +149,6 @@ pub fn build(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(panic_page))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-/// gzip or Brotli, as the browser asks, for static files, JSON and
-/// downloads; never for HTML pages, which carry the form token beside text
-/// the request chose (BREACH: compressed sizes would leak the token).
-fn compression() -> CompressionLayer<impl Predicate> {
-    CompressionLayer::new()
-        .compress_when(DefaultPredicate::new().and(NotForContentType::new("text/html")))
 }
 
 async fn not_found() -> Response {

@@ -2,6 +2,10 @@
 //! (ASVS 3.5.1): a per-session token that every form carries, checked in one
 //! middleware before any handler runs, plus a strict same-origin check on the
 //! `Origin` / `Sec-Fetch-Site` headers. GET never changes state.
+//!
+//! Each page carries the token masked afresh (a random pad, then the token
+//! XOR the pad), so no two responses hold the same bytes: pages can be
+//! compressed without their sizes giving the token away (BREACH).
 
 use std::convert::Infallible;
 
@@ -10,6 +14,9 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
@@ -37,6 +44,33 @@ pub async fn rotate(session: &Session) -> Result<String, tower_sessions::session
     let token = new_token();
     session.insert(SESSION_KEY, token.clone()).await?;
     Ok(token)
+}
+
+/// The token as a page carries it: a fresh random pad, then the token XOR
+/// the pad, in URL-safe base64.
+pub fn masked(token: &str) -> String {
+    let token = URL_SAFE_NO_PAD.decode(token).unwrap_or_default();
+    let mut pad = vec![0u8; token.len()];
+    rand::rng().fill_bytes(&mut pad);
+    let xored: Vec<u8> = token.iter().zip(&pad).map(|(t, p)| t ^ p).collect();
+    pad.extend(xored);
+    URL_SAFE_NO_PAD.encode(pad)
+}
+
+/// Whether a submitted (masked) token is the session's token.
+fn matches(submitted: &str, expected: &str) -> bool {
+    let (Ok(submitted), Ok(expected)) = (
+        URL_SAFE_NO_PAD.decode(submitted),
+        URL_SAFE_NO_PAD.decode(expected),
+    ) else {
+        return false;
+    };
+    if expected.is_empty() || submitted.len() != 2 * expected.len() {
+        return false;
+    }
+    let (pad, xored) = submitted.split_at(expected.len());
+    let token: Vec<u8> = xored.iter().zip(pad).map(|(x, p)| x ^ p).collect();
+    bool::from(token.ct_eq(&expected))
 }
 
 fn refuse(message: &str) -> Response {
@@ -84,7 +118,7 @@ pub async fn verify(State(state): State<AppState>, request: Request, next: Next)
         }
     };
     let submitted = submitted_token(&parts.headers, &bytes).await;
-    let valid = submitted.is_some_and(|t| bool::from(t.as_bytes().ct_eq(expected.as_bytes())));
+    let valid = submitted.is_some_and(|t| matches(&t, &expected));
     if !valid {
         return refuse(
             "The page you sent it from has expired. Go back, reload the page and try again.",
@@ -148,6 +182,18 @@ async fn submitted_token(headers: &HeaderMap, body: &Bytes) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_masked_copy_differs_and_each_matches_only_its_token() {
+        let token = new_token();
+        let (one, two) = (masked(&token), masked(&token));
+        assert_ne!(one, two, "a fresh pad each time");
+        assert!(matches(&one, &token) && matches(&two, &token));
+        assert!(!matches(&token, &token), "the bare token is not accepted");
+        assert!(!matches(&masked(&new_token()), &token));
+        assert!(!matches("not base64!", &token));
+        assert!(!matches(&one[..one.len() - 2], &token));
+    }
     use axum::http::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

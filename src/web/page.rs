@@ -153,7 +153,7 @@ impl FromRequestParts<AppState> for PageContext {
             .ok_or_else(|| Error::internal("session layer missing"))?;
         let viewer = parts.extensions.get::<Viewer>();
         let path = parts.uri.path().to_string();
-        let csrf_token = csrf::token(&session).await.map_err(Error::internal)?;
+        let csrf_token = csrf::masked(&csrf::token(&session).await.map_err(Error::internal)?);
         // Look before removing: `remove` marks the session changed, and a
         // changed session is written back (a disk sync) on every page.
         let flash = match session.get::<Flash>(FLASH_KEY).await {

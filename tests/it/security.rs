@@ -247,9 +247,35 @@ async fn pages_link_assets_by_versioned_names_cached_for_a_year_and_compressed()
     // for an hour.
     let plain = client.get("/assets/govuk/govuk-frontend.min.css").await;
     assert_eq!(plain.header("cache-control"), Some("public, max-age=3600"));
-    // Pages are never compressed: they carry the form token.
+    // Pages are compressed too: each carries its form token masked afresh,
+    // so no two pages hold the same bytes for it (BREACH).
     let page = client.get("/sign-in").await;
-    assert_eq!(page.header("content-encoding"), None);
+    assert_eq!(page.header("content-encoding"), Some("br"));
+}
+
+#[tokio::test]
+async fn each_page_carries_the_form_token_masked_afresh_and_any_of_them_works() {
+    let app = TestApp::new().await;
+    let mut admin = app.signed_in(Persona::Admin).await;
+    let token_on = |body: &str| {
+        let start = body
+            .find("name=\"csrf_token\" value=\"")
+            .expect("a form token")
+            + "name=\"csrf_token\" value=\"".len();
+        body[start..start + body[start..].find('"').unwrap()].to_string()
+    };
+    let first = token_on(&admin.get("/organisations/new").await.body);
+    let second = token_on(&admin.get("/organisations/new").await.body);
+    assert_ne!(first, second);
+    for (token, name) in [(&first, "First Ltd"), (&second, "Second Ltd")] {
+        let response = admin
+            .post_form_without_token(
+                "/organisations/new",
+                &[("csrf_token", token), ("kind", "provider"), ("name", name)],
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "{name}");
+    }
 }
 
 #[tokio::test]
