@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 use importers::vocab::{Judgement, RegistrationStatus};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder,
 };
 
 use crate::audit::{self, Change};
@@ -634,18 +634,6 @@ pub async fn close_and_alert(
     let closed = close(conn, viewer, id, closing).await?;
     crate::quality::alerts::rating_alerts(conn, settings, Utc::now()).await?;
     Ok(closed)
-}
-
-/// Runs one change to cases in a write transaction, committed only when
-/// the change succeeds: an invalid form or a refusal leaves nothing behind.
-pub async fn in_transaction<R>(
-    db: &DatabaseConnection,
-    change: impl AsyncFnOnce(&DatabaseTransaction) -> Result<R>,
-) -> Result<R> {
-    let txn = crate::db::begin_write(db).await?;
-    let done = change(&txn).await?;
-    txn.commit().await?;
-    Ok(done)
 }
 
 #[cfg(test)]

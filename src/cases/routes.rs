@@ -312,7 +312,7 @@ where
             return show_page(&state, page, &viewer, detail, errors, values_of(&raw)).await;
         }
     };
-    let applied = super::in_transaction(&state.db, async |txn| {
+    let applied = crate::db::in_write_transaction(&state.db, async |txn| {
         apply(txn, &viewer, &detail, parsed).await
     })
     .await;
@@ -367,7 +367,7 @@ pub async fn upload_plan(
         Err(message) => Err(Error::field("file", message)),
         Ok((name, bytes)) => {
             let max_bytes = state.settings.cases.max_plan_bytes;
-            super::in_transaction(&state.db, async |txn| {
+            crate::db::in_write_transaction(&state.db, async |txn| {
                 plan::store(txn, &viewer, &detail, &name, bytes, max_bytes).await
             })
             .await
@@ -538,7 +538,7 @@ pub async fn open(
             ));
         }
     };
-    let (case, created) = super::in_transaction(&state.db, async |txn| {
+    let (case, created) = crate::db::in_write_transaction(&state.db, async |txn| {
         super::open_concern(txn, &viewer, &home, reason, note).await
     })
     .await?;

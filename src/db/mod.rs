@@ -80,6 +80,18 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     .await
 }
 
+/// Runs `change` in a write transaction, committed only when it succeeds:
+/// an invalid form or a refusal leaves nothing behind.
+pub async fn in_write_transaction<R>(
+    db: &DatabaseConnection,
+    change: impl AsyncFnOnce(&DatabaseTransaction) -> crate::error::Result<R>,
+) -> crate::error::Result<R> {
+    let txn = begin_write(db).await?;
+    let done = change(&txn).await?;
+    txn.commit().await?;
+    Ok(done)
+}
+
 /// The row a unique key finds, for lookups every request makes. `.one()`
 /// binds `LIMIT ?`, and SQLite (3.45 on) reads a bound LIMIT while planning,
 /// so it compiles such a statement afresh on every run; a unique key needs

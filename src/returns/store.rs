@@ -263,20 +263,23 @@ pub async fn listed(
         query = query.filter(returns::Column::IsCurrent.eq(true));
     }
     let found = query.all(conn).await?;
-    let mut vacancies = return_vacancies::Entity::find()
+    let mut vacancies: HashMap<i64, Vec<return_vacancies::Model>> = HashMap::new();
+    for vacancy in return_vacancies::Entity::find()
         .filter(return_vacancies::Column::ReturnId.is_in(found.iter().map(|r| r.id)))
         .order_by_asc(return_vacancies::Column::Id)
         .all(conn)
-        .await?;
+        .await?
+    {
+        vacancies
+            .entry(vacancy.return_id)
+            .or_default()
+            .push(vacancy);
+    }
     Ok(found
         .into_iter()
-        .map(|ret| {
-            let (mine, rest) = vacancies.drain(..).partition(|v| v.return_id == ret.id);
-            vacancies = rest;
-            ReturnView {
-                ret,
-                vacancies: mine,
-            }
+        .map(|ret| ReturnView {
+            vacancies: vacancies.remove(&ret.id).unwrap_or_default(),
+            ret,
         })
         .collect())
 }
