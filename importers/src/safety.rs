@@ -1,8 +1,9 @@
 //! Checks a spreadsheet before calamine parses it (SECURITY.md item 19).
 //! calamine aborts the process (not a panic) when a file makes it allocate
 //! too much: a tiny XLSX with one cell at A1 and one at XFD1048576 asks for a
-//! 17-billion-cell grid, a huge shared-string count preallocates, and zip
-//! entries can inflate a thousandfold. These checks turn the known shapes of
+//! 17-billion-cell grid, a huge shared-string count preallocates, zip
+//! entries can inflate a thousandfold, and an XLS whose sectors are chained
+//! in a loop is read forever. These checks turn the known shapes of
 //! that into a clear message; the sandboxed child process the application
 //! parses in makes anything that slips past them harmless.
 
@@ -13,6 +14,8 @@ use quick_xml::events::{BytesStart, Event};
 use serde::{Deserialize, Serialize};
 
 use crate::sheet::FileError;
+
+mod cfb;
 
 /// Caps on what a file may contain. The defaults suit national Ofsted files;
 /// uploads of returns use tighter row counts.
@@ -69,6 +72,18 @@ pub fn check_xlsx(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
         total += reader.read;
     }
     Ok(())
+}
+
+/// An XLS file is a compound file (MS-CFB) of sectors chained through a
+/// sector table; calamine follows every chain to its end, so one that loops
+/// would take all memory (`safety/cfb.rs`). What the sheets inside hold is not
+/// checked: a record claiming a huge grid is left to the sandboxed parser
+/// process, as the module's introduction says.
+pub fn check_xls(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
+    if bytes.len() as u64 > limits.max_uncompressed_bytes {
+        return Err(FileError::new("The file is too large"));
+    }
+    cfb::check(bytes)
 }
 
 /// calamine's ODS reader, and `crate::ods`, open exactly `content.xml` (zip

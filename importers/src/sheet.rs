@@ -191,9 +191,7 @@ pub fn read(bytes: &[u8], format: Format, limits: &Limits) -> Result<Vec<Sheet>,
             })
         }
         Format::Xls => {
-            if bytes.len() > limits.max_uncompressed_bytes as usize {
-                return Err(FileError::new("The file is too large"));
-            }
+            safety::check_xls(bytes, limits)?;
             without_panics(|| {
                 let book = calamine::Xls::new(Cursor::new(bytes)).map_err(unreadable)?;
                 read_book(book, limits)
