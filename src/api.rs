@@ -30,6 +30,7 @@ use crate::web::page::PageContext;
     components(schemas(
         returns_api::ReturnBody,
         returns_api::NotAdmittable,
+        returns_api::CouncilBeds,
         returns_api::Vacancy,
         returns_api::ReturnResource,
         returns_api::ErrorBody,
@@ -88,8 +89,8 @@ const EXAMPLE: &str = r#"curl -X PUT https://sufficiency.example.gov.uk/api/v1/h
   -H "Authorization: Bearer sfy_..." -H "Content-Type: application/json" \
   -H "Idempotency-Key: 2026-W48-SC123456" \
   -d '{
-    "occupied_ours": 1,
-    "occupied_other": 2,
+    "occupied_by_council": [{ "council": "E06000058", "beds": 1 }],
+    "occupied_outside_region": 2,
     "not_admittable": { "staffing": 0 },
     "vacancies": [{
       "beds": 1, "available_from": "2026-11-23", "min_age": 11, "max_age": 17,

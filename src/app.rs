@@ -179,7 +179,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
         )));
     }
     let db = db::connect(&settings.database).await?;
-    db::migrate(&db).await?;
+    db::prepare(&db, &settings).await?;
     passwords::init(&settings.auth);
     // One instance serves the web imports it starts; a restart interrupts
     // them (their transaction never committed) and says so.

@@ -22,7 +22,7 @@ use sea_orm::{
 use crate::app::StartError;
 use crate::auth::Viewer;
 use crate::config::Settings;
-use crate::db::entities::{homes, organisations, return_vacancies, returns};
+use crate::db::entities::{homes, organisations, return_placements, return_vacancies, returns};
 use crate::returns::this_week;
 use crate::sandbox::Sandbox;
 
@@ -30,6 +30,41 @@ pub struct Targets {
     pub settings: usize,
     pub providers: usize,
     pub years: i64,
+    /// A boundaries GeoJSON: every council it names with children's
+    /// services (E06, E08, E09), and the county councils, become members
+    /// before the returns are written (the national deployment).
+    pub every_council_from: Option<std::path::PathBuf>,
+}
+
+/// Makes every English council with children's services a member: the
+/// unitary, metropolitan and London councils the file names, and the
+/// county councils.
+async fn every_council_a_member(
+    db: &DatabaseConnection,
+    boundaries: &Path,
+) -> Result<usize, StartError> {
+    use crate::regions::{CouncilNames, OnsCode, names::COUNTY_COUNCILS};
+    let text = std::fs::read_to_string(boundaries)?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| StartError::Other(format!("{}: {e}", boundaries.display())))?;
+    let mut codes: Vec<String> = json["features"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["properties"]["areacd"].as_str())
+        .filter(|c| ["E06", "E08", "E09"].iter().any(|p| c.starts_with(p)))
+        .map(str::to_string)
+        .collect();
+    codes.extend(COUNTY_COUNCILS.iter().map(|(c, _)| c.to_string()));
+    let names = CouncilNames::load(boundaries);
+    let viewer = crate::auth::Viewer::system("bench data");
+    let txn = crate::db::begin_write(db).await?;
+    for code in &codes {
+        let code = OnsCode::parse(code).map_err(StartError::Other)?;
+        crate::regions::add(&txn, &viewer, &code, &names, None, Vec::new()).await?;
+    }
+    txn.commit().await?;
+    Ok(codes.len())
 }
 
 /// A small deterministic random source.
@@ -189,10 +224,22 @@ pub async fn build(
         started.elapsed()
     );
 
+    if let Some(boundaries) = &targets.every_council_from {
+        let n = every_council_a_member(db, boundaries).await?;
+        println!("{n} councils are members of the region");
+    }
+
     // Weekly returns, oldest first, with explicit ids so vacancies can
     // point at them without reading them back.
     let weeks = targets.years * 52 + targets.years / 4;
     let this = this_week();
+    // "Ours" is the home's own council's line when it is a member.
+    let members: std::collections::HashSet<i64> = crate::regions::members(db)
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    let mut placements = Vec::new();
     let mut next_return = 1i64;
     let mut next_vacancy = 1i64;
     let mut batch = Vec::with_capacity(1000);
@@ -211,9 +258,22 @@ pub async fn build(
             let capacity = home.registered_places.unwrap_or(3).clamp(1, 60);
             let vacant = i32::from(dice.roll(10) == 0) * (1 + dice.roll(2) as i32).min(capacity);
             let occupied = capacity - vacant;
-            let ours = (occupied as u64 * dice.roll(4) / 10) as i32;
+            let host = home.host_council_id.filter(|h| members.contains(h));
+            let share = dice.roll(4);
+            let ours = if host.is_some() {
+                (occupied as u64 * share / 10) as i32
+            } else {
+                0
+            };
             let id = next_return;
             next_return += 1;
+            if let (Some(council), true) = (host, ours > 0) {
+                placements.push(return_placements::ActiveModel {
+                    return_id: Set(id),
+                    council_id: Set(council),
+                    beds: Set(ours),
+                });
+            }
             batch.push(returns::ActiveModel {
                 id: Set(id),
                 home_id: Set(home.id),
@@ -222,8 +282,8 @@ pub async fn build(
                 is_current: Set(true),
                 registered_places: Set(home.registered_places),
                 capacity: Set(home.registered_places.is_none().then_some(capacity)),
-                occupied_ours: Set(ours),
-                occupied_other: Set(occupied - ours),
+                occupied: Set(occupied),
+                occupied_outside_region: Set(occupied - ours),
                 unavailable_staffing: Set(0),
                 unavailable_works: Set(0),
                 unavailable_matching: Set(0),
@@ -258,7 +318,7 @@ pub async fn build(
                 next_vacancy += 1;
             }
             if batch.len() == 1000 {
-                written += flush(db, &mut batch, &mut vacancies).await?;
+                written += flush(db, &mut batch, &mut vacancies, &mut placements).await?;
             }
         }
         if k % 52 == 0 {
@@ -268,7 +328,7 @@ pub async fn build(
             );
         }
     }
-    written += flush(db, &mut batch, &mut vacancies).await?;
+    written += flush(db, &mut batch, &mut vacancies, &mut placements).await?;
     // Each home's current offer, once, from all the returns.
     crate::returns::offers::rebuild(db).await?;
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
@@ -302,6 +362,7 @@ async fn flush(
     db: &DatabaseConnection,
     batch: &mut Vec<returns::ActiveModel>,
     vacancies: &mut Vec<return_vacancies::ActiveModel>,
+    placements: &mut Vec<return_placements::ActiveModel>,
 ) -> Result<u64, StartError> {
     let n = batch.len() as u64;
     if n == 0 {
@@ -313,6 +374,11 @@ async fn flush(
         .await?;
     for chunk in std::mem::take(vacancies).chunks(1000) {
         return_vacancies::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
+    }
+    for chunk in std::mem::take(placements).chunks(1000) {
+        return_placements::Entity::insert_many(chunk.to_vec())
             .exec(&txn)
             .await?;
     }

@@ -61,6 +61,11 @@ pub enum Command {
         #[command(subcommand)]
         what: User,
     },
+    /// Manage the region's member councils.
+    Council {
+        #[command(subcommand)]
+        what: Council,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -85,6 +90,10 @@ pub enum Command {
         providers: usize,
         #[arg(long, default_value_t = 5)]
         years: i64,
+        /// Make every English council with children's services a member
+        /// (a national deployment), named from this boundaries GeoJSON.
+        #[arg(long)]
+        every_council_from: Option<PathBuf>,
     },
     /// Internal: parse an untrusted file in a resource-limited child process.
     #[command(hide = true)]
@@ -109,6 +118,25 @@ pub enum Import {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum Council {
+    /// Make a council a member of the region, by its ONS code (e.g.
+    /// E06000059); its name comes from the boundaries file or the list of
+    /// county councils, and an organisation of that name is reused.
+    Add {
+        #[arg(long)]
+        code: String,
+    },
+    /// Take a council out of the region (not the last one, nor one with
+    /// active users).
+    Remove {
+        #[arg(long)]
+        code: String,
+    },
+    /// List the member councils.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum Token {
     /// Create an API token for a user and print it (it is not stored, only its hash).
     Create {
@@ -129,7 +157,9 @@ pub enum User {
         /// admin, commissioner, placements or provider.
         #[arg(long)]
         role: Role,
-        /// The user's organisation, by exact name or id (required for providers).
+        /// The user's organisation, by exact name or id: required for
+        /// providers; for council staff, their member council (needed when
+        /// the region has more than one).
         #[arg(long)]
         org: Option<String>,
         /// Full name (defaults to the email address).
@@ -162,7 +192,7 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), StartEr
         }
         Command::Migrate => {
             let db = db::connect(&settings.database).await?;
-            db::migrate(&db).await?;
+            db::prepare(&db, &settings).await?;
             println!("Migrations applied.");
             Ok(())
         }
@@ -198,15 +228,17 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), StartEr
         Command::Token {
             what: Token::Create { email, name },
         } => create_token(settings, email, name).await,
+        Command::Council { what } => council(settings, what).await,
         Command::BenchData {
             ofsted,
             districts,
             settings: target_settings,
             providers,
             years,
+            every_council_from,
         } => {
             let db = db::connect(&settings.database).await?;
-            db::migrate(&db).await?;
+            db::prepare(&db, &settings).await?;
             crate::bench_data::build(
                 &db,
                 &settings,
@@ -216,6 +248,7 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), StartEr
                     settings: target_settings,
                     providers,
                     years,
+                    every_council_from,
                 },
             )
             .await
@@ -228,7 +261,7 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<(), StartEr
 
 async fn import_ofsted(settings: Settings, files: Vec<PathBuf>) -> Result<(), StartError> {
     let db = db::connect(&settings.database).await?;
-    db::migrate(&db).await?;
+    db::prepare(&db, &settings).await?;
     let sandbox = Sandbox::new(&settings.uploads);
     let viewer = Viewer::system("command line import");
     let mut failed = false;
@@ -261,7 +294,7 @@ async fn import_ofsted(settings: Settings, files: Vec<PathBuf>) -> Result<(), St
 
 async fn import_postcodes(settings: Settings, files: Vec<PathBuf>) -> Result<(), StartError> {
     let db = db::connect(&settings.database).await?;
-    db::migrate(&db).await?;
+    db::prepare(&db, &settings).await?;
     let mut failed = false;
     for path in files {
         println!("== {}", path.display());
@@ -315,10 +348,62 @@ async fn import_postcodes(settings: Settings, files: Vec<PathBuf>) -> Result<(),
     }
 }
 
+async fn council(settings: Settings, what: Council) -> Result<(), StartError> {
+    use crate::regions::{self, Added, CouncilNames, OnsCode};
+    let db = db::connect(&settings.database).await?;
+    db::prepare(&db, &settings).await?;
+    let viewer = Viewer::system("command line");
+    let parse = |code: &str| OnsCode::parse(code).map_err(StartError::Other);
+    let refused = |e: crate::error::Error| match e {
+        crate::error::Error::Invalid(errors) => StartError::Other(errors.summary()),
+        other => StartError::Other(other.public_message().1),
+    };
+    match what {
+        Council::Add { code } => {
+            let code = parse(&code)?;
+            let names = CouncilNames::load(&settings.map.boundaries_file);
+            let (member, added) = db::in_write_transaction(&db, async |txn| {
+                regions::add(txn, &viewer, &code, &names, None, Vec::new()).await
+            })
+            .await
+            .map_err(refused)?;
+            match added {
+                Added::Added => println!("Added {} ({code}) to the region.", member.name),
+                Added::AlreadyMember => println!("{} ({code}) is already a member.", member.name),
+            }
+        }
+        Council::Remove { code } => {
+            let code = parse(&code)?;
+            let member = regions::members(&db)
+                .await?
+                .into_iter()
+                .find(|m| m.ons_code.as_deref() == Some(code.as_str()))
+                .ok_or_else(|| StartError::Other(format!("{code} is not a member council")))?;
+            let removed = db::in_write_transaction(&db, async |txn| {
+                regions::remove(txn, &viewer, member.id).await
+            })
+            .await
+            .map_err(refused)?;
+            println!("Removed {} ({code}) from the region.", removed.name);
+        }
+        Council::List => {
+            for m in regions::members(&db).await? {
+                println!(
+                    "{}\t{}\t{} localities",
+                    m.ons_code.as_deref().unwrap_or("-"),
+                    m.name,
+                    m.localities.len()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn create_token(settings: Settings, email: String, name: String) -> Result<(), StartError> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let db = db::connect(&settings.database).await?;
-    db::migrate(&db).await?;
+    db::prepare(&db, &settings).await?;
     let user = crate::db::entities::users::Entity::find()
         .filter(crate::db::entities::users::Column::Email.eq(crate::auth::normalise_email(&email)))
         .filter(crate::db::entities::users::Column::Active.eq(true))
@@ -358,7 +443,7 @@ async fn add_user(
         first
     };
     let db = db::connect(&settings.database).await?;
-    db::migrate(&db).await?;
+    db::prepare(&db, &settings).await?;
     passwords::init(&settings.auth);
     let organisation_id = match org {
         None => None,
@@ -377,8 +462,11 @@ async fn add_user(
         email,
         role,
         organisation: organisation_id
+            .filter(|_| !role.is_council())
             .map(organisations::pick::Pick::id)
             .unwrap_or_default(),
+        council: organisation_id.filter(|_| role.is_council()),
+        regional_lead: false,
         password,
     };
     match users::create(&db, &Viewer::system("command line"), new, &settings).await {

@@ -7,13 +7,14 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     pub server: Server,
     pub database: Database,
     pub council: Council,
+    pub region: Region,
     pub auth: Auth,
     pub uploads: Uploads,
     pub assets: Assets,
@@ -58,7 +59,14 @@ pub struct Council {
     pub localities: Vec<Locality>,
 }
 
+/// The region the deployment serves (its member councils are in the database).
 #[derive(Debug, Clone, Deserialize)]
+pub struct Region {
+    /// Shown in the header to providers and visitors.
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Locality {
     pub name: String,
     /// Postcode districts (outward codes) that default a home to this locality.
@@ -366,15 +374,20 @@ impl Settings {
 impl Council {
     /// The locality a postcode defaults to, from its district.
     pub fn locality_for_district(&self, district: &str) -> Option<&str> {
-        self.localities
-            .iter()
-            .find(|l| {
-                l.postcode_districts
-                    .iter()
-                    .any(|d| d.eq_ignore_ascii_case(district))
-            })
-            .map(|l| l.name.as_str())
+        locality_for_district(&self.localities, district)
     }
+}
+
+/// The locality a postcode district defaults to.
+pub fn locality_for_district<'a>(localities: &'a [Locality], district: &str) -> Option<&'a str> {
+    localities
+        .iter()
+        .find(|l| {
+            l.postcode_districts
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(district))
+        })
+        .map(|l| l.name.as_str())
 }
 
 #[cfg(test)]

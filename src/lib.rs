@@ -23,6 +23,7 @@ pub mod map;
 pub mod ofsted;
 pub mod organisations;
 pub mod quality;
+pub mod regions;
 pub mod returns;
 pub mod router;
 pub mod sandbox;

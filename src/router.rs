@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::auth::policy::{self, Policy};
 use crate::{
     api, audit, auth, capacity, cases, dashboard, email, health, homes, map, ofsted, organisations,
-    quality, returns, search, users,
+    quality, regions, returns, search, users,
 };
 
 use Policy::*;
@@ -95,6 +95,16 @@ pub fn table() -> Vec<Route> {
         Route::at("/users/{id}/deactivate", Admin).post(users::routes::deactivate),
         Route::at("/users/{id}/reactivate", Admin).post(users::routes::reactivate),
         Route::at("/users/{id}/two-factor/reset", Admin).post(auth::second_factor_routes::reset),
+        Route::at("/region", RegionalLead).get(capacity::routes::regional),
+        Route::at("/region/export.csv", RegionalLead).get(capacity::routes::regional_csv),
+        Route::at("/region/export.xlsx", RegionalLead).get(capacity::routes::regional_xlsx),
+        Route::at("/councils", Admin)
+            .get(regions::routes::list)
+            .post(regions::routes::add),
+        Route::at("/councils/{id}", Admin)
+            .get(regions::routes::show)
+            .post(regions::routes::update),
+        Route::at("/councils/{id}/remove", Admin).post(regions::routes::remove),
         Route::at("/audit", Admin).get(audit::routes::list),
         Route::at("/admin/outbox", Admin).get(email::routes::outbox_page),
         Route::at("/admin/outbox/{id}/retry", Admin).post(email::routes::retry),

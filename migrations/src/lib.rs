@@ -30,6 +30,9 @@ mod m20261206_000021_placements_contacts;
 mod m20261206_000022_list_unsubscribe;
 mod m20261206_000023_second_factors;
 mod m20261206_000024_drop_session_versions;
+mod m20261206_000025_council_members;
+mod m20261206_000026_return_placements;
+mod m20261206_000027_council_private;
 
 pub struct Migrator;
 
@@ -61,6 +64,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000022_list_unsubscribe::Migration),
             Box::new(m20261206_000023_second_factors::Migration),
             Box::new(m20261206_000024_drop_session_versions::Migration),
+            Box::new(m20261206_000025_council_members::Migration),
+            Box::new(m20261206_000026_return_placements::Migration),
+            Box::new(m20261206_000027_council_private::Migration),
         ]
     }
 }

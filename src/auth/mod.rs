@@ -104,6 +104,8 @@ pub struct SessionUser {
     pub display_name: String,
     pub role: Role,
     pub organisation_id: Option<i64>,
+    /// Sees the region's figures across member councils.
+    pub regional_lead: bool,
     /// Replacing the user's key in the database ends every session holding
     /// the old one (checked on each request by axum-login).
     session_key: Vec<u8>,
@@ -129,6 +131,7 @@ impl SessionUser {
         display_name: String,
         role: &str,
         organisation_id: Option<i64>,
+        regional_lead: bool,
         session_key: String,
     ) -> Option<Self> {
         Some(SessionUser {
@@ -137,6 +140,7 @@ impl SessionUser {
             email,
             display_name,
             organisation_id,
+            regional_lead,
             session_key: session_key.into_bytes(),
         })
     }
@@ -148,6 +152,7 @@ impl SessionUser {
             email: model.email,
             display_name: model.display_name,
             organisation_id: model.organisation_id,
+            regional_lead: model.regional_lead,
             session_key: model.session_key.into_bytes(),
         })
     }
@@ -162,7 +167,10 @@ pub struct Viewer {
     pub email: String,
     pub display_name: String,
     pub role: Role,
+    /// A provider user's organisation; council staff's member council.
     pub organisation_id: Option<i64>,
+    /// Council staff who see the region's figures across members.
+    pub regional_lead: bool,
     pub client_ip: Option<String>,
 }
 
@@ -174,6 +182,7 @@ impl Viewer {
             display_name: user.display_name.clone(),
             role: user.role,
             organisation_id: user.organisation_id,
+            regional_lead: user.regional_lead,
             client_ip,
         }
     }
@@ -186,12 +195,18 @@ impl Viewer {
             display_name: what.to_string(),
             role: Role::Admin,
             organisation_id: None,
+            regional_lead: false,
             client_ip: None,
         }
     }
 
     pub fn is_council(&self) -> bool {
         self.role.is_council()
+    }
+
+    /// The member council a member of staff works for ("our council").
+    pub fn council_id(&self) -> Option<i64> {
+        self.is_council().then_some(self.organisation_id).flatten()
     }
 
     /// True for a provider user of `organisation_id`.

@@ -52,6 +52,8 @@ pub enum Policy {
     /// Admin or commissioners, or a provider user whose organisation owns
     /// the home of monitoring case `{id}`.
     CaseEditor,
+    /// Council staff who are regional leads: the region's figures.
+    RegionalLead,
 }
 
 impl Policy {
@@ -63,7 +65,7 @@ impl Policy {
             Policy::Public | Policy::SignedIn | Policy::Enrolling => {
                 &[Admin, Commissioner, Placements, Provider]
             }
-            Policy::Council => &[Admin, Commissioner, Placements],
+            Policy::Council | Policy::RegionalLead => &[Admin, Commissioner, Placements],
             Policy::CouncilEditor => &[Admin, Commissioner],
             Policy::Admin => &[Admin],
             Policy::HomeViewer | Policy::OrganisationViewer => {
@@ -92,6 +94,7 @@ impl Policy {
             Policy::TokenOwner => "the token's own user and admins",
             Policy::CaseViewer => "council staff and the provider of the case's home",
             Policy::CaseEditor => "admins, commissioners and the provider of the case's home",
+            Policy::RegionalLead => "council staff who are regional leads",
         }
     }
 }
@@ -143,6 +146,13 @@ async fn decide(
                 Decision::Allow
             }
             Some(_) => Decision::Refuse,
+        });
+    }
+    if policy == Policy::RegionalLead {
+        return Ok(if viewer.regional_lead {
+            Decision::Allow
+        } else {
+            Decision::Refuse
         });
     }
     if viewer.role != Role::Provider {

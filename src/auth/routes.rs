@@ -271,11 +271,7 @@ async fn tokens_page(
     errors: FormErrors,
 ) -> Result<Response> {
     let tokens = super::tokens::list(&state.db, viewer.user_id.ok_or(Error::Forbidden)?).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     Ok(render_with_status(
         status,
         &TokensPage {

@@ -87,6 +87,7 @@ struct SessionRow {
     display_name: Option<String>,
     role: Option<String>,
     organisation_id: Option<i64>,
+    regional_lead: Option<bool>,
     session_key: Option<String>,
 }
 
@@ -99,6 +100,7 @@ impl SessionRow {
             self.display_name.take()?,
             self.role.as_deref()?,
             self.organisation_id,
+            self.regional_lead.unwrap_or(false),
             self.session_key.take()?,
         )
     }
@@ -134,6 +136,7 @@ impl DbSessionStore {
             .column(users::Column::DisplayName)
             .column(users::Column::Role)
             .column(users::Column::OrganisationId)
+            .column(users::Column::RegionalLead)
             .column(users::Column::SessionKey)
             .join(
                 JoinType::LeftJoin,

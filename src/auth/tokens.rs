@@ -129,6 +129,7 @@ struct Credential {
     display_name: String,
     role: String,
     organisation_id: Option<i64>,
+    regional_lead: bool,
 }
 
 /// The active user a bearer token stands for, or `None`: one query by the
@@ -151,6 +152,7 @@ pub async fn authenticate(
         .column(users::Column::DisplayName)
         .column(users::Column::Role)
         .column(users::Column::OrganisationId)
+        .column(users::Column::RegionalLead)
         .inner_join(users::Entity)
         .filter(api_tokens::Column::TokenHash.eq(hash(token)))
         .filter(api_tokens::Column::RevokedAt.is_null())
@@ -171,6 +173,7 @@ pub async fn authenticate(
         display_name: found.display_name,
         role,
         organisation_id: found.organisation_id,
+        regional_lead: found.regional_lead,
         client_ip,
     }))
 }

@@ -12,6 +12,7 @@
 //! and the rating of its latest full inspection by the end of that week.
 
 pub mod chart;
+pub mod regional;
 pub mod routes;
 pub mod views;
 
@@ -36,7 +37,9 @@ pub struct Figures {
     pub filed: i64,
     pub places: i64,
     pub ours: i64,
+    /// Other councils' children: other members' and outside the region.
     pub other: i64,
+    pub outside_region: i64,
     pub staffing: i64,
     pub works: i64,
     pub matching: i64,
@@ -55,8 +58,9 @@ impl Figures {
         self.good_or_better += i64::from(standing.good);
         if let Some(r) = standing.ret {
             self.filed += i64::from(standing.filed);
-            self.ours += i64::from(r.occupied_ours);
-            self.other += i64::from(r.occupied_other);
+            self.ours += i64::from(r.ours);
+            self.other += i64::from(r.occupied - r.ours);
+            self.outside_region += i64::from(r.occupied_outside_region);
             self.staffing += i64::from(r.unavailable_staffing);
             self.works += i64::from(r.unavailable_works);
             self.matching += i64::from(r.unavailable_matching);
@@ -64,6 +68,28 @@ impl Figures {
             self.unavailable_other += i64::from(r.unavailable_other);
             self.vacant += i64::from(r.vacancies);
         }
+    }
+
+    /// Adds another area's figures (the region's totals).
+    pub fn merge(&mut self, other: &Figures) {
+        self.homes += other.homes;
+        self.filed += other.filed;
+        self.places += other.places;
+        self.ours += other.ours;
+        self.other += other.other;
+        self.outside_region += other.outside_region;
+        self.staffing += other.staffing;
+        self.works += other.works;
+        self.matching += other.matching;
+        self.registration += other.registration;
+        self.unavailable_other += other.unavailable_other;
+        self.vacant += other.vacant;
+        self.good_or_better += other.good_or_better;
+    }
+
+    /// Beds other member councils' children occupy.
+    pub fn other_members(&self) -> i64 {
+        self.other - self.outside_region
     }
 
     pub fn not_admittable(&self) -> i64 {
@@ -162,6 +188,32 @@ pub struct Capacity {
     pub trend: Vec<WeekPoint>,
     pub blocks: Vec<BlockWeek>,
     pub fees: Vec<FeeBand>,
+    /// Beds in the council's homes used by each other member council's
+    /// children, in the week: (council, beds), most first.
+    pub by_member: Vec<(String, i64)>,
+}
+
+/// Beds each other member council's children occupy in these returns.
+async fn by_member(
+    conn: &impl ConnectionTrait,
+    return_ids: &[i64],
+    council: Option<i64>,
+) -> Result<Vec<(String, i64)>> {
+    let lines = crate::returns::store::placements_of(conn, return_ids).await?;
+    let mut beds: HashMap<i64, i64> = HashMap::new();
+    for line in lines.values().flatten() {
+        if Some(line.council_id) != council {
+            *beds.entry(line.council_id).or_default() += i64::from(line.beds);
+        }
+    }
+    let mut out: Vec<(String, i64)> = crate::regions::members(conn)
+        .await?
+        .into_iter()
+        .filter(|m| Some(m.id) != council)
+        .map(|m| (m.name, beds.get(&m.id).copied().unwrap_or(0)))
+        .collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(out)
 }
 
 /// How far back a home's latest return still stands for a week.
@@ -175,11 +227,14 @@ const FEE_WEEKS: i64 = 13;
 /// note, who filed it and when) is text to fetch and decode for nothing.
 #[derive(Debug, FromQueryResult)]
 struct ReturnFigures {
+    id: i64,
     home_id: i64,
     week_start: NaiveDate,
     registered_places: Option<i32>,
-    occupied_ours: i32,
-    occupied_other: i32,
+    occupied: i32,
+    occupied_outside_region: i32,
+    /// Beds the council's own children occupy.
+    ours: i32,
     unavailable_staffing: i32,
     unavailable_works: i32,
     unavailable_matching: i32,
@@ -223,11 +278,12 @@ impl History {
         for r in returns::Entity::find()
             .select_only()
             .columns([
+                R::Id,
                 R::HomeId,
                 R::WeekStart,
                 R::RegisteredPlaces,
-                R::OccupiedOurs,
-                R::OccupiedOther,
+                R::Occupied,
+                R::OccupiedOutsideRegion,
                 R::UnavailableStaffing,
                 R::UnavailableWorks,
                 R::UnavailableMatching,
@@ -235,6 +291,7 @@ impl History {
                 R::UnavailableOther,
                 R::Vacancies,
             ])
+            .column_as(crate::returns::store::beds_of(council_id), "ours")
             .inner_join(homes::Entity)
             .filter(homes::Column::HostCouncilId.eq(council_id))
             .filter(R::IsCurrent.eq(true))
@@ -358,6 +415,7 @@ pub async fn capacity(
         }
     };
     let mut totals = Figures::default();
+    let mut week_returns = Vec::new();
     let mut grouped: Vec<(By, BTreeMap<String, Figures>)> =
         By::ALL.iter().map(|b| (*b, BTreeMap::new())).collect();
     for h in &local {
@@ -365,6 +423,7 @@ pub async fn capacity(
             continue;
         };
         totals.add(h, &standing);
+        week_returns.extend(standing.ret.map(|r| r.id));
         for (by, groups) in grouped.iter_mut() {
             groups.entry(key(*by, h)).or_default().add(h, &standing);
         }
@@ -387,8 +446,7 @@ pub async fn capacity(
             // Contracts have no history: today's block beds, for every week.
             if let Some(beds) = h.block_beds.filter(|b| *b > 0) {
                 block.block_beds += i64::from(beds);
-                block.used +=
-                    i64::from(standing.ret.map(|r| r.occupied_ours.min(beds)).unwrap_or(0));
+                block.used += i64::from(standing.ret.map(|r| r.ours.min(beds)).unwrap_or(0));
             }
         }
         trend.push(WeekPoint { week: w, figures });
@@ -396,9 +454,11 @@ pub async fn capacity(
             blocks.push(block);
         }
     }
+    let by_member = by_member(conn, &week_returns, our_council_id).await?;
     Ok(Capacity {
         week,
         totals,
+        by_member,
         groups: grouped
             .into_iter()
             .map(|(by, groups)| (by, groups.into_iter().collect()))

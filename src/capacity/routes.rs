@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::views::{DashboardPage, chart, shares_chart, table};
 use crate::app::AppState;
+use crate::auth::Viewer;
 use crate::error::{Error, Result};
 use crate::returns::this_week;
 use crate::web::html::render;
@@ -38,12 +39,15 @@ impl DashboardQuery {
     }
 }
 
-async fn load(state: &AppState, query: &DashboardQuery) -> Result<super::Capacity> {
-    let ours = crate::organisations::our_council_id(&state.db, &state.settings.council).await?;
+async fn load(
+    state: &AppState,
+    viewer: &Viewer,
+    query: &DashboardQuery,
+) -> Result<super::Capacity> {
     super::capacity(
         &state.db,
         &state.settings.market,
-        ours,
+        viewer.council_id(),
         query.week()?,
         query.weeks(),
     )
@@ -53,14 +57,15 @@ async fn load(state: &AppState, query: &DashboardQuery) -> Result<super::Capacit
 pub async fn page(
     State(state): State<AppState>,
     page: PageContext,
+    viewer: Viewer,
     Query(query): Query<DashboardQuery>,
 ) -> Result<Response> {
-    let c = load(&state, &query).await?;
+    let c = load(&state, &viewer, &query).await?;
     let weeks = query.weeks();
     let link = |w: IsoWeek| format!("/capacity?week={w}&weeks={weeks}");
     Ok(render(&DashboardPage {
-        chart: chart(&c, &state.settings.council.short_name),
-        shares_chart: shares_chart(&c, &state.settings.council.short_name),
+        chart: chart(&c, &page.council),
+        shares_chart: shares_chart(&c, &page.council),
         prev: link(c.week.plus(-1)),
         next: (c.week < this_week()).then(|| link(c.week.plus(1))),
         page,
@@ -84,16 +89,54 @@ fn file_name(query: &DashboardQuery, week: IsoWeek, extension: &str) -> String {
 
 pub async fn export_csv(
     State(state): State<AppState>,
+    viewer: Viewer,
     Query(query): Query<DashboardQuery>,
 ) -> Result<Response> {
-    let c = load(&state, &query).await?;
+    let c = load(&state, &viewer, &query).await?;
     Ok(table(&c, &query.table).csv_response(&file_name(&query, c.week, "csv")))
 }
 
 pub async fn export_xlsx(
     State(state): State<AppState>,
+    viewer: Viewer,
     Query(query): Query<DashboardQuery>,
 ) -> Result<Response> {
-    let c = load(&state, &query).await?;
+    let c = load(&state, &viewer, &query).await?;
     Ok(table(&c, &query.table).xlsx_response(&file_name(&query, c.week, "xlsx"), "Capacity"))
+}
+
+/// The regional dashboard (regional leads).
+pub async fn regional(
+    State(state): State<AppState>,
+    page: PageContext,
+    Query(query): Query<DashboardQuery>,
+) -> Result<Response> {
+    let week = query.week()?;
+    let r = super::regional::regional(&state.db, &state.settings.market, week).await?;
+    let link = |w: IsoWeek| format!("/region?week={w}");
+    Ok(render(&super::views::RegionalPage {
+        prev: link(r.week.plus(-1)),
+        next: (r.week < this_week()).then(|| link(r.week.plus(1))),
+        page,
+        r,
+    }))
+}
+
+pub async fn regional_csv(
+    State(state): State<AppState>,
+    Query(query): Query<DashboardQuery>,
+) -> Result<Response> {
+    let week = query.week()?;
+    let r = super::regional::regional(&state.db, &state.settings.market, week).await?;
+    Ok(r.table().csv_response(&format!("region-{week}.csv")))
+}
+
+pub async fn regional_xlsx(
+    State(state): State<AppState>,
+    Query(query): Query<DashboardQuery>,
+) -> Result<Response> {
+    let week = query.week()?;
+    let r = super::regional::regional(&state.db, &state.settings.market, week).await?;
+    Ok(r.table()
+        .xlsx_response(&format!("region-{week}.xlsx"), "Region"))
 }

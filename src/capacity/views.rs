@@ -7,6 +7,15 @@ use crate::web::export::{ExportCell, Table};
 use crate::web::page::PageContext;
 
 #[derive(Template)]
+#[template(path = "capacity/region.html")]
+pub struct RegionalPage {
+    pub page: PageContext,
+    pub r: super::regional::Regional,
+    pub prev: String,
+    pub next: Option<String>,
+}
+
+#[derive(Template)]
 #[template(path = "capacity/dashboard.html")]
 pub struct DashboardPage {
     pub page: PageContext,
@@ -96,6 +105,8 @@ fn figure_cells(f: &Figures) -> Vec<ExportCell> {
         f.places.into(),
         f.ours.into(),
         f.other.into(),
+        f.other_members().into(),
+        f.outside_region.into(),
         f.staffing.into(),
         f.works.into(),
         f.matching.into(),
@@ -110,12 +121,14 @@ fn figure_cells(f: &Figures) -> Vec<ExportCell> {
     ]
 }
 
-const FIGURE_HEADERS: [&str; 16] = [
+const FIGURE_HEADERS: [&str; 18] = [
     "Homes",
     "Returns filed",
     "Registered places",
     "Our children",
     "Other councils' children",
+    "Other member councils' children",
+    "Children of councils outside the region",
     "Not admittable: staffing",
     "Not admittable: works",
     "Not admittable: matching",

@@ -93,6 +93,10 @@ pub async fn list(
     settings: &config::Cases,
 ) -> Result<Vec<CaseRow>> {
     let mut query = monitoring_cases::Entity::find().order_by_asc(monitoring_cases::Column::Id);
+    // Council staff see their own council's cases only.
+    if let Some(council) = viewer.council_id() {
+        query = query.filter(monitoring_cases::Column::CouncilId.eq(council));
+    }
     query = match filter.status {
         StatusFilter::Open => query.filter(monitoring_cases::Column::Status.ne("closed")),
         StatusFilter::CloseProposed => {
@@ -183,8 +187,12 @@ pub async fn list(
             entry.1 += 1;
         }
     }
-    let with_children: HashSet<i64> =
-        crate::returns::store::homes_with_our_children(conn, &home_ids).await?;
+    let with_children: HashSet<i64> = match viewer.council_id() {
+        Some(council) => {
+            crate::returns::store::homes_with_children_of(conn, council, &home_ids).await?
+        }
+        None => HashSet::new(),
+    };
 
     let mut rows: Vec<CaseRow> = cases
         .into_iter()

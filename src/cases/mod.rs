@@ -155,6 +155,10 @@ pub async fn find(conn: &impl ConnectionTrait, viewer: &Viewer, id: i64) -> Resu
     if !council_view && !viewer.belongs_to(home.provider_id) {
         return Err(Error::Forbidden);
     }
+    // Another member council's case is its own: not found, as if absent.
+    if viewer.council_id().is_some() && case.council_id != viewer.council_id() {
+        return Err(Error::NotFound);
+    }
     let (current, pending) = rating_of(conn, home.id).await?;
     let opened_for = match case.inspection_id {
         Some(id) => inspections::Entity::find_by_id(id).one(conn).await?,
@@ -231,11 +235,12 @@ pub struct SyncReport {
 /// that matter.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// Homes in this council's area (our council's organisation id) and
-    /// homes where our children live.
-    OurArea(Option<i64>),
-    /// Every home given: ones someone reported on by hand.
-    All,
+    /// Each member council the home matters to (in its area, or where its
+    /// children live) gets a case of its own.
+    Region,
+    /// As `Region`, and the acting member of staff's council too: a report
+    /// entered by hand.
+    AndActingCouncil,
 }
 
 /// Brings cases in line with the homes' current ratings and registrations:
@@ -267,45 +272,55 @@ pub async fn sync(
             .into_iter()
             .map(|i| (i.home_id, i))
             .collect();
-        let open: HashMap<i64, monitoring_cases::Model> = monitoring_cases::Entity::find()
+        let mut open: HashMap<i64, Vec<monitoring_cases::Model>> = HashMap::new();
+        for case in monitoring_cases::Entity::find()
             .filter(monitoring_cases::Column::HomeId.is_in(chunk.iter().copied()))
             .filter(monitoring_cases::Column::Status.ne("closed"))
             .all(conn)
             .await?
-            .into_iter()
-            .map(|c| (c.home_id, c))
-            .collect();
-        let with_our_children = crate::returns::store::homes_with_our_children(conn, chunk).await?;
+        {
+            open.entry(case.home_id).or_default().push(case);
+        }
+        let interested =
+            crate::regions::interested_in(conn, &homes.values().collect::<Vec<_>>()).await?;
         for (home_id, home) in &homes {
-            let in_scope = match scope {
-                Scope::All => true,
-                Scope::OurArea(ours) => {
-                    (ours.is_some() && home.host_council_id == ours)
-                        || with_our_children.contains(home_id)
-                }
-            };
+            let mut councils = interested.get(home_id).cloned().unwrap_or_default();
+            if let (Scope::AndActingCouncil, Some(acting)) = (scope, viewer.council_id())
+                && !councils.contains(&acting)
+            {
+                councils.push(acting);
+            }
             let inspection = current.get(home_id);
             let flag = inspection.and_then(quality::flag_of);
             let registered = RegistrationStatus::from_code(&home.registration_status)
                 .is_some_and(RegistrationStatus::is_open);
-            match (open.get(home_id), flag) {
-                (None, Some(flag)) if registered && in_scope => {
-                    let case = open_automatically(conn, viewer, home, inspection, flag).await?;
-                    report.opened.push(case.id);
-                }
-                (Some(case), Some(_)) if case.status == "close_proposed" && registered => {
-                    let summary = "Close proposal withdrawn: the home is flagged again";
-                    set_proposal(conn, viewer, case, None, summary).await?;
-                    report.reopened.push(case.id);
-                }
-                (Some(case), _) if case.status == "open" => {
-                    if let Some(why) = close_reason(case, home, inspection, registered) {
-                        let summary = format!("Close proposed: {why}");
-                        set_proposal(conn, viewer, case, Some(why), &summary).await?;
-                        report.close_proposed.push(case.id);
+            let cases = open.get(home_id).map(Vec::as_slice).unwrap_or_default();
+            if let (Some(flag), true) = (flag, registered) {
+                for council in &councils {
+                    if cases.iter().all(|c| c.council_id != Some(*council)) {
+                        let case =
+                            open_automatically(conn, viewer, home, *council, inspection, flag)
+                                .await?;
+                        report.opened.push(case.id);
                     }
                 }
-                _ => {}
+            }
+            for case in cases {
+                match flag {
+                    Some(_) if case.status == "close_proposed" && registered => {
+                        let summary = "Close proposal withdrawn: the home is flagged again";
+                        set_proposal(conn, viewer, case, None, summary).await?;
+                        report.reopened.push(case.id);
+                    }
+                    _ if case.status == "open" => {
+                        if let Some(why) = close_reason(case, home, inspection, registered) {
+                            let summary = format!("Close proposed: {why}");
+                            set_proposal(conn, viewer, case, Some(why), &summary).await?;
+                            report.close_proposed.push(case.id);
+                        }
+                    }
+                    _ => {}
+                }
             }
         }
     }
@@ -367,11 +382,13 @@ async fn open_automatically(
     conn: &impl ConnectionTrait,
     viewer: &Viewer,
     home: &homes::Model,
+    council: i64,
     inspection: Option<&inspections::Model>,
     flag: Flag,
 ) -> Result<monitoring_cases::Model> {
     let note = inspection.map(|i| opening_note(i, flag));
     let opening = Opening {
+        council,
         reason: flag.reason_code(),
         note,
         inspection_id: inspection.map(|i| i.id),
@@ -395,8 +412,9 @@ pub fn opening_note(i: &inspections::Model, flag: Flag) -> String {
 /// Who opens cases automatically, as the case records it.
 pub const OPENED_AUTOMATICALLY: &str = "Opened automatically (home flagged)";
 
-/// Why and by whom a case is opened.
+/// Why, for which council and by whom a case is opened.
 struct Opening {
+    council: i64,
     reason: &'static str,
     note: Option<String>,
     inspection_id: Option<i64>,
@@ -411,6 +429,7 @@ async fn insert_case(
     opening: Opening,
 ) -> Result<monitoring_cases::Model> {
     let Opening {
+        council,
         reason,
         note,
         inspection_id,
@@ -438,6 +457,7 @@ async fn insert_case(
         created_at: Set(now),
         updated_at: Set(now),
         owner_user_id: Set(owner_user_id),
+        council_id: Set(Some(council)),
         ..Default::default()
     }
     .insert(conn)
@@ -483,22 +503,28 @@ pub(crate) async fn audit_case(
     Ok(())
 }
 
-/// A commissioner opens a case for a concern other than a rating. One open
-/// case per home: if one is open already, that one is returned.
+/// A commissioner opens a case for a concern other than a rating, for
+/// their council (`council`, the viewer's; the system names one). One open
+/// case per home and council: if one is open already, that one is returned.
 pub async fn open_concern(
     conn: &impl ConnectionTrait,
     viewer: &Viewer,
     home: &homes::Model,
+    council: i64,
     reason: Reason,
     note: String,
 ) -> Result<(monitoring_cases::Model, bool)> {
     if !viewer.role.edits_market() {
         return Err(Error::Forbidden);
     }
-    if let Some(existing) = open_case_of(conn, home.id).await? {
+    if viewer.council_id().is_some_and(|own| own != council) {
+        return Err(Error::Forbidden);
+    }
+    if let Some(existing) = open_case_of(conn, home.id, council).await? {
         return Ok((existing, false));
     }
     let opening = Opening {
+        council,
         reason: reason.code(),
         note: Some(note),
         inspection_id: None,
@@ -510,25 +536,102 @@ pub async fn open_concern(
     Ok((case, true))
 }
 
+/// The council's open case on a home, if it has one.
 pub async fn open_case_of(
     conn: &impl ConnectionTrait,
     home_id: i64,
+    council: i64,
 ) -> Result<Option<monitoring_cases::Model>> {
     Ok(monitoring_cases::Entity::find()
         .filter(monitoring_cases::Column::HomeId.eq(home_id))
+        .filter(monitoring_cases::Column::CouncilId.eq(council))
         .filter(monitoring_cases::Column::Status.ne("closed"))
         .one(conn)
         .await?)
 }
 
-/// Who may own a case: active commissioners and administrators, as
-/// (id, name) choices.
-pub async fn owner_choices(conn: &impl ConnectionTrait) -> Result<Vec<(String, String)>> {
-    let people = crate::email::recipients::with_roles(
-        conn,
-        &[crate::auth::Role::Commissioner, crate::auth::Role::Admin],
-    )
-    .await?;
+/// The open case a viewer is shown for a home: council staff their own
+/// council's; the home's provider any (the first opened).
+pub async fn open_case_for(
+    conn: &impl ConnectionTrait,
+    home_id: i64,
+    viewer: &Viewer,
+) -> Result<Option<monitoring_cases::Model>> {
+    if let Some(council) = viewer.council_id() {
+        return open_case_of(conn, home_id, council).await;
+    }
+    Ok(monitoring_cases::Entity::find()
+        .filter(monitoring_cases::Column::HomeId.eq(home_id))
+        .filter(monitoring_cases::Column::Status.ne("closed"))
+        .order_by_asc(monitoring_cases::Column::Id)
+        .one(conn)
+        .await?)
+}
+
+/// Another member council monitoring the same home: what its case page
+/// shares (no notes).
+#[derive(Debug, Clone)]
+pub struct OtherMonitoring {
+    pub council: String,
+    pub rag: Option<String>,
+    pub next_meeting_due: NaiveDate,
+    pub status: String,
+}
+
+/// The other member councils' open cases on a home.
+pub async fn monitored_elsewhere(
+    conn: &impl ConnectionTrait,
+    home_id: i64,
+    not_council: Option<i64>,
+    interval_months: u32,
+) -> Result<Vec<OtherMonitoring>> {
+    let cases = monitoring_cases::Entity::find()
+        .filter(monitoring_cases::Column::HomeId.eq(home_id))
+        .filter(monitoring_cases::Column::Status.ne("closed"))
+        .all(conn)
+        .await?;
+    let names: HashMap<i64, String> = crate::regions::members(conn)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.name))
+        .collect();
+    let mut out = Vec::new();
+    for case in cases.into_iter().filter(|c| c.council_id != not_council) {
+        let last = case_meetings::Entity::find()
+            .filter(case_meetings::Column::CaseId.eq(case.id))
+            .order_by_desc(case_meetings::Column::HeldOn)
+            .order_by_desc(case_meetings::Column::Id)
+            .one(conn)
+            .await?;
+        out.push(OtherMonitoring {
+            council: case
+                .council_id
+                .and_then(|c| names.get(&c).cloned())
+                .unwrap_or_else(|| "A former member council".into()),
+            rag: last.as_ref().map(|m| m.rag.clone()),
+            next_meeting_due: next_meeting_due(
+                last.map(|m| m.next_due_on),
+                case.opened_at.date_naive(),
+                interval_months,
+            ),
+            status: status_label(&case.status).to_string(),
+        });
+    }
+    out.sort_by(|a, b| a.council.cmp(&b.council));
+    Ok(out)
+}
+
+/// Who may own a case: the case's council's active commissioners and
+/// administrators, as (id, name) choices.
+pub async fn owner_choices(
+    conn: &impl ConnectionTrait,
+    council: Option<i64>,
+) -> Result<Vec<(String, String)>> {
+    let roles = [crate::auth::Role::Commissioner, crate::auth::Role::Admin];
+    let people = match council {
+        Some(council) => crate::email::recipients::with_roles_in(conn, &roles, council).await?,
+        None => crate::email::recipients::with_roles(conn, &roles).await?,
+    };
     Ok(people
         .into_iter()
         .filter_map(|p| Some((p.user_id?.to_string(), p.name)))
@@ -546,7 +649,7 @@ pub async fn set_owner(
         return Err(Error::Forbidden);
     }
     if let Some(id) = owner {
-        let allowed = owner_choices(conn).await?;
+        let allowed = owner_choices(conn, case.council_id).await?;
         if !allowed.iter().any(|(choice, _)| *choice == id.to_string()) {
             return Err(Error::field(
                 "owner_user_id",

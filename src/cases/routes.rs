@@ -182,20 +182,21 @@ async fn show_page(
     errors: FormErrors,
     values: Values,
 ) -> Result<Response> {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let rating = detail
         .current
         .as_ref()
         .and_then(|i| i.overall.as_deref())
         .and_then(importers::vocab::Judgement::from_code);
-    let with_children =
-        crate::returns::store::homes_with_our_children(&state.db, &[detail.home.id]).await?;
+    let with_children = match viewer.council_id() {
+        Some(council) => {
+            crate::returns::store::homes_with_children_of(&state.db, council, &[detail.home.id])
+                .await?
+        }
+        None => Default::default(),
+    };
     let owners = if viewer.role.is_council() {
-        super::owner_choices(&state.db).await?
+        super::owner_choices(&state.db, detail.case.council_id).await?
     } else {
         Vec::new()
     };
@@ -206,10 +207,22 @@ async fn show_page(
             .map(|u| u.display_name),
         None => None,
     };
+    let elsewhere = if viewer.is_council() {
+        super::monitored_elsewhere(
+            &state.db,
+            detail.home.id,
+            detail.case.council_id,
+            state.settings.cases.meeting_interval_months,
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
     Ok(render_with_status(
         status,
         &ShowPage {
             page,
+            elsewhere,
             max_plan_bytes: state.settings.cases.max_plan_bytes,
             next_meeting_due: detail.next_meeting_due(state.settings.cases.meeting_interval_months),
             rating,
@@ -500,10 +513,11 @@ pub async fn set_owner(req: CaseRequest, form: Submitted<OwnerForm>) -> Result<R
 pub async fn new_page(
     State(state): State<AppState>,
     page: PageContext,
+    viewer: Viewer,
     Path(urn): Path<String>,
 ) -> Result<Response> {
     let home = crate::returns::store::home_by_urn(&state.db, &urn).await?;
-    let open = super::open_case_of(&state.db, home.id).await?;
+    let open = super::open_case_for(&state.db, home.id, &viewer).await?;
     Ok(render(&NewPage {
         page,
         home,
@@ -525,7 +539,7 @@ pub async fn open(
     let ((reason, note), _) = match form {
         Submitted::Valid(parsed, raw) => (parsed, raw),
         Submitted::Invalid(form, errors) => {
-            let open = super::open_case_of(&state.db, home.id).await?;
+            let open = super::open_case_for(&state.db, home.id, &viewer).await?;
             return Ok(render_with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &NewPage {
@@ -538,8 +552,9 @@ pub async fn open(
             ));
         }
     };
+    let council = viewer.council_id().ok_or(Error::Forbidden)?;
     let (case, created) = crate::db::in_write_transaction(&state.db, async |txn| {
-        super::open_concern(txn, &viewer, &home, reason, note).await
+        super::open_concern(txn, &viewer, &home, council, reason, note).await
     })
     .await?;
     let heading = if created {

@@ -58,6 +58,8 @@ pub struct ShowPage {
     pub levels: Vec<String>,
     /// Who may own the case, and the owner's name.
     pub owners: Vec<(String, String)>,
+    /// Other member councils monitoring the same home (council staff only).
+    pub elsewhere: Vec<super::OtherMonitoring>,
     pub owner_name: Option<String>,
     pub today: NaiveDate,
     pub errors: FormErrors,

@@ -67,11 +67,8 @@ fn current_inspection() -> RelationDef {
 /// One row per open home: council, type, places, rating.
 type HomeFacts = (Option<i64>, String, Option<i32>, Option<String>);
 
-pub async fn overview(
-    db: &DatabaseConnection,
-    council: &crate::config::Council,
-) -> Result<Overview> {
-    let our_id = crate::organisations::our_council_id(db, council).await?;
+/// The overview for council staff of `our_id` (their member council).
+pub async fn overview(db: &DatabaseConnection, our_id: Option<i64>) -> Result<Overview> {
     let facts: Vec<HomeFacts> = homes::Entity::find()
         .select_only()
         .columns([
@@ -169,7 +166,13 @@ pub async fn overview(
 
     Ok(Overview {
         council_id: our_id,
-        council_name: council.name.clone(),
+        council_name: match our_id {
+            Some(id) => crate::regions::member(db, id)
+                .await?
+                .map(|m| m.name)
+                .unwrap_or_default(),
+            None => String::new(),
+        },
         homes: mine.len() as i64,
         places: mine.iter().map(|f| i64::from(f.2.unwrap_or(0))).sum(),
         by_type,

@@ -21,7 +21,7 @@ pub async fn show(
     axum::extract::Query(query): axum::extract::Query<WeekQuery>,
 ) -> Result<Response> {
     if viewer.is_council() {
-        let o = super::overview(&state.db, &state.settings.council).await?;
+        let o = super::overview(&state.db, viewer.council_id()).await?;
         return Ok(render(&CouncilPage { page, o }));
     }
     let week = match query.week.as_str() {

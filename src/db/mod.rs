@@ -67,6 +67,16 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
 
+/// What every command that uses the database does first: migrate, then make
+/// sure the region has its first member council (`[council]`).
+pub async fn prepare(
+    db: &DatabaseConnection,
+    settings: &crate::config::Settings,
+) -> crate::error::Result<()> {
+    migrate(db).await?;
+    crate::regions::start_with_configured_council(db, settings).await
+}
+
 /// Starts a transaction that will write. On SQLite it takes the write lock at
 /// `BEGIN` (IMMEDIATE), so two writers queue on the busy timeout instead of
 /// one failing when it upgrades from reading to writing.

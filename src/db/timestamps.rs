@@ -44,12 +44,14 @@ timestamped!(
     recovery_codes
 );
 plain!(
+    council_members,
     home_needs,
     sessions,
     sign_in_throttles,
     audit_events,
     returns,
     return_vacancies,
+    return_placements,
     return_uploads,
     api_tokens,
     case_escalations,

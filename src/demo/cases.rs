@@ -53,11 +53,7 @@ const NOTES: [&str; 4] = [
 ];
 
 /// Returns how many cases were open at the end.
-pub async fn generate(
-    db: &DatabaseConnection,
-    settings: &Settings,
-    our_council_id: i64,
-) -> Result<usize, StartError> {
+pub async fn generate(db: &DatabaseConnection, settings: &Settings) -> Result<usize, StartError> {
     let council = Viewer {
         display_name: "Demo commissioner".into(),
         role: Role::Commissioner,
@@ -70,13 +66,7 @@ pub async fn generate(
         .all(db)
         .await?;
     let txn = crate::db::begin_write(db).await?;
-    cases::sync(
-        &txn,
-        &council,
-        &home_ids,
-        Scope::OurArea(Some(our_council_id)),
-    )
-    .await?;
+    cases::sync(&txn, &council, &home_ids, Scope::Region).await?;
     txn.commit().await?;
 
     let open = monitoring_cases::Entity::find()

@@ -38,6 +38,10 @@ const OFSTED_FILES: [&str; 4] = [
 
 /// One owner Ofsted spells two ways in the demo's files, merged as a
 /// commissioner would after reading the change report.
+/// The region's other members (BCP, the configured council, is the first):
+/// Dorset, Hampshire and Southampton.
+const DEMO_MEMBERS: [&str; 3] = ["E06000059", "E10000014", "E06000045"];
+
 const MERGED: (&str, &str) = ("Beaufort care Group", "Beaufort Care Group Limited");
 
 #[derive(Debug, Clone)]
@@ -60,7 +64,7 @@ pub async fn run(
     }
     settings.database.url = format!("sqlite://{}?mode=rwc", database.display());
     let db = db::connect(&settings.database).await?;
-    db::migrate(&db).await?;
+    db::prepare(&db, &settings).await?;
     passwords::init(&settings.auth);
     let logins = build(&db, &settings, Path::new("data/demo")).await?;
     db.close().await?;
@@ -140,13 +144,7 @@ pub async fn build(
     }
     merge_spellings(db, &importer).await?;
     placements_contacts(db).await?;
-    fictionalise(
-        db,
-        &viewer,
-        settings,
-        &data_dir.join("geo/postcodes_sample.csv"),
-    )
-    .await?;
+    fictionalise(db, &viewer, &data_dir.join("geo/postcodes_sample.csv")).await?;
     // Positions for distances: the sample's postcodes exactly, any other
     // from its district's centre.
     for name in ["postcodes_sample.csv", "outcode_centroids_GB.csv"] {
@@ -156,17 +154,36 @@ pub async fn build(
             .map_err(StartError::Other)?;
         println!("Imported {} places from {name}", done.saved);
     }
-    let ours = crate::organisations::our_council_id(db, &settings.council)
-        .await?
-        .ok_or_else(|| {
-            StartError::Other("the demo extract has no homes in the host council".into())
-        })?;
+    let ours = join_region(db, settings).await?;
     block_contracts(db, ours).await?;
-    let filed = returns::generate(db, settings, ours).await?;
+    let filed = returns::generate(db, settings).await?;
     println!("Generated {filed} weekly returns over 12 weeks");
-    let open = cases::generate(db, settings, ours).await?;
+    let open = cases::generate(db, settings).await?;
     println!("{open} monitoring cases open, with plans, actions, meetings and escalations");
     add_users(db, settings).await
+}
+
+/// The demo is a region: BCP (the configured council, already a member),
+/// Dorset, Hampshire and Southampton, whose homes are in the extract.
+/// Returns BCP's id.
+async fn join_region(db: &DatabaseConnection, settings: &Settings) -> Result<i64, StartError> {
+    let viewer = Viewer::system("demo builder");
+    let names = crate::regions::CouncilNames::load(&settings.map.boundaries_file);
+    for code in DEMO_MEMBERS {
+        let code = crate::regions::OnsCode::parse(code).map_err(StartError::Other)?;
+        crate::db::in_write_transaction(db, async |txn| {
+            crate::regions::add(txn, &viewer, &code, &names, None, Vec::new()).await
+        })
+        .await?;
+    }
+    let bcp =
+        crate::regions::OnsCode::parse(&settings.council.ons_code).map_err(StartError::Other)?;
+    organisations::Entity::find()
+        .filter(organisations::Column::OnsCode.eq(bcp.as_str()))
+        .one(db)
+        .await?
+        .map(|o| o.id)
+        .ok_or_else(|| StartError::Other("the configured council is not a member".into()))
 }
 
 async fn merge_spellings(db: &DatabaseConnection, commissioner: &Viewer) -> Result<(), StartError> {
@@ -235,7 +252,6 @@ const SECOND: [&str; 6] = ["House", "Lodge", "View", "Cottage", "Court", "Place"
 async fn fictionalise(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    settings: &Settings,
     sample: &Path,
 ) -> Result<(), StartError> {
     let mut by_council: HashMap<String, Vec<String>> = HashMap::new();
@@ -257,6 +273,7 @@ async fn fictionalise(
         .into_iter()
         .map(|o| (o.id, o.name))
         .collect();
+    let members = crate::regions::members(db).await?;
     let withheld = homes::Entity::find()
         .filter(homes::Column::Name.ends_with("(name withheld by Ofsted)"))
         .all(db)
@@ -292,16 +309,11 @@ async fn fictionalise(
             .as_deref()
             .and_then(|p| p.split(' ').next())
             .unwrap_or("");
-        let ours = crate::organisations::name_key(&council)
-            == crate::organisations::name_key(&settings.council.name);
-        let locality = if ours {
-            settings
-                .council
-                .locality_for_district(district)
-                .map(str::to_string)
-        } else {
-            None
-        };
+        let locality = home
+            .host_council_id
+            .and_then(|id| members.iter().find(|m| m.id == id))
+            .and_then(|m| m.locality_for_district(district))
+            .map(str::to_string);
         let before = serde_json::to_value(&home).unwrap_or_default();
         let urn = home.urn.clone();
         let mut model = home.into_active_model();
@@ -330,27 +342,68 @@ async fn add_users(
     settings: &Settings,
 ) -> Result<Vec<DemoLogin>, StartError> {
     let viewer = Viewer::system("demo builder");
+    let dorset = organisations::Entity::find()
+        .filter(organisations::Column::OnsCode.eq(DEMO_MEMBERS[0]))
+        .one(db)
+        .await?
+        .map(|o| o.id);
+    // (email, name, role, organisation: a provider's or a council's, regional lead, note)
     let mut logins = vec![
         (
             "admin@demo.sufficiency.test",
             "Alex Admin",
             Role::Admin,
             None,
-            "manages users and everything else".to_string(),
+            false,
+            "BCP: manages users, councils and everything else".to_string(),
         ),
         (
             "commissioner@demo.sufficiency.test",
             "Chris Commissioner",
             Role::Commissioner,
             None,
-            "sees and edits all homes".to_string(),
+            false,
+            "BCP: sees and edits all homes; BCP's cases and figures".to_string(),
         ),
         (
             "placements@demo.sufficiency.test",
             "Pat Placements",
             Role::Placements,
             None,
-            "sees all homes".to_string(),
+            false,
+            "BCP: finds beds across the region".to_string(),
+        ),
+        (
+            "regional-lead@demo.sufficiency.test",
+            "Robin Regional",
+            Role::Commissioner,
+            None,
+            true,
+            "BCP commissioner and regional lead: the regional dashboard".to_string(),
+        ),
+        (
+            "dorset-admin@demo.sufficiency.test",
+            "Dana Dorset",
+            Role::Admin,
+            dorset,
+            false,
+            "Dorset Council's administrator".to_string(),
+        ),
+        (
+            "dorset-commissioner@demo.sufficiency.test",
+            "Devon Dorset",
+            Role::Commissioner,
+            dorset,
+            false,
+            "Dorset: its own cases and figures, the same homes and returns".to_string(),
+        ),
+        (
+            "dorset-placements@demo.sufficiency.test",
+            "Drew Dorset",
+            Role::Placements,
+            dorset,
+            false,
+            "Dorset's placements team".to_string(),
         ),
     ];
     for (i, (org_id, org_name)) in busiest_local_providers(db, settings)
@@ -374,18 +427,31 @@ async fn add_users(
             person,
             Role::Provider,
             Some(org_id),
+            false,
             format!("sees only {org_name}'s homes"),
         ));
     }
     let mut out = Vec::new();
-    for (email, name, role, organisation_id, note) in logins {
+    let bcp = crate::regions::members(db)
+        .await?
+        .into_iter()
+        .find(|m| m.ons_code.as_deref() == Some(settings.council.ons_code.as_str()))
+        .map(|m| m.id);
+    for (email, name, role, organisation_id, regional_lead, note) in logins {
         let new = users::NewUser {
             email: email.to_string(),
             display_name: name.to_string(),
             role,
             organisation: organisation_id
+                .filter(|_| role == Role::Provider)
                 .map(crate::organisations::pick::Pick::id)
                 .unwrap_or_default(),
+            council: if role.is_council() {
+                organisation_id.or(bcp)
+            } else {
+                None
+            },
+            regional_lead,
             password: DEMO_PASSWORD.to_string(),
         };
         users::create(db, &viewer, new, settings)
@@ -405,12 +471,12 @@ async fn busiest_local_providers(
     db: &DatabaseConnection,
     settings: &Settings,
 ) -> Result<Vec<(i64, String)>, StartError> {
-    let ours = crate::organisations::our_council_id(db, &settings.council)
-        .await
-        .map_err(|e| StartError::Other(e.to_string()))?
-        .ok_or_else(|| {
-            StartError::Other("the demo extract has no homes in the host council".into())
-        })?;
+    let ours = crate::regions::members(db)
+        .await?
+        .into_iter()
+        .find(|m| m.ons_code.as_deref() == Some(settings.council.ons_code.as_str()))
+        .map(|m| m.id)
+        .ok_or_else(|| StartError::Other("the configured council is not a member".into()))?;
     let local = homes::Entity::find()
         .filter(homes::Column::HostCouncilId.eq(ours))
         .filter(homes::Column::ProvisionType.eq("childrens_home"))

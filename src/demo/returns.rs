@@ -18,7 +18,7 @@ use crate::config::Settings;
 use crate::db::entities::{home_needs, homes};
 use crate::returns::filing::{self, Filing};
 use crate::returns::store;
-use crate::returns::{ReturnInput, Source, Unavailable, VacancyInput, this_week};
+use crate::returns::{Occupancy, ReturnInput, Source, Unavailable, VacancyInput, this_week};
 
 /// A small deterministic random source, seeded per home and week.
 struct Dice(u64);
@@ -79,11 +79,14 @@ async fn describe_homes(db: &DatabaseConnection, homes: &[homes::Model]) -> Resu
 }
 
 /// Figures that add up, for one home and week.
+/// Beds go to the home's own council (when a member) about half the time,
+/// to another member now and then, and otherwise to councils outside.
 fn plausible(
     facts: &crate::returns::HomeFacts,
     week: IsoWeek,
     dice: &mut Dice,
-    ours_percent: u64,
+    host: Option<i64>,
+    members: &[i64],
 ) -> ReturnInput {
     let places = facts.places.unwrap_or(4 + dice.roll(8) as u32);
     let vacant = match dice.roll(10) {
@@ -92,8 +95,24 @@ fn plausible(
         _ => 2,
     }
     .min(places);
-    let occupied = places - vacant;
-    let ours = (0..occupied).filter(|_| dice.chance(ours_percent)).count() as u32;
+    let occupied_beds = places - vacant;
+    let mut occupied = Occupancy::default();
+    for _ in 0..occupied_beds {
+        let council = match host {
+            Some(h) if dice.chance(45) => Some(h),
+            _ if !members.is_empty() && dice.chance(20) => {
+                Some(members[dice.roll(members.len() as u64) as usize])
+            }
+            _ => None,
+        };
+        match council {
+            Some(c) => {
+                let beds = occupied.of(c);
+                occupied.set(c, beds + 1);
+            }
+            None => occupied.outside_region += 1,
+        }
+    }
     let mut unavailable = Unavailable::default();
     let mut free = vacant;
     if free > 0 && dice.chance(25) {
@@ -129,19 +148,19 @@ fn plausible(
     };
     ReturnInput {
         capacity: fostering.then_some(places),
-        occupied_ours: ours,
-        occupied_other: occupied - ours,
+        occupied,
         unavailable,
         vacancies,
         note: None,
     }
 }
 
-pub async fn generate(
-    db: &DatabaseConnection,
-    settings: &Settings,
-    our_council_id: i64,
-) -> Result<usize, StartError> {
+pub async fn generate(db: &DatabaseConnection, settings: &Settings) -> Result<usize, StartError> {
+    let members: Vec<i64> = crate::regions::members(db)
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
     let open = RegistrationStatus::open_codes();
     let types: Vec<&str> = [
         ProvisionType::ChildrensHome,
@@ -167,11 +186,7 @@ pub async fn generate(
     for home in &all {
         let viewer = provider_staff(home);
         let facts = store::facts(&txn, home).await?;
-        let ours_percent = if home.host_council_id == Some(our_council_id) {
-            45
-        } else {
-            10
-        };
+        let host = home.host_council_id.filter(|h| members.contains(h));
         for back in (0..12).rev() {
             let week = now_week.plus(-back);
             let mut dice = Dice::new(&format!("{}:{week}", home.urn));
@@ -217,7 +232,7 @@ pub async fn generate(
                 filed += 1;
                 continue;
             }
-            let input = plausible(&facts, week, &mut dice, ours_percent);
+            let input = plausible(&facts, week, &mut dice, host, &members);
             filing::file(
                 &txn,
                 &viewer,
@@ -236,7 +251,7 @@ pub async fn generate(
                 let mut amended = input.clone();
                 if let Some(v) = amended.vacancies.first_mut().filter(|v| v.beds > 1) {
                     v.beds -= 1;
-                    amended.occupied_other += 1;
+                    amended.occupied.outside_region += 1;
                 } else {
                     amended.note = Some("Corrected: placement confirmed for next week.".into());
                 }

@@ -28,6 +28,24 @@ pub async fn with_roles(conn: &impl ConnectionTrait, roles: &[Role]) -> Result<V
         .collect())
 }
 
+/// Active staff of one member council with any of these roles.
+pub async fn with_roles_in(
+    conn: &impl ConnectionTrait,
+    roles: &[Role],
+    council: i64,
+) -> Result<Vec<Recipient>> {
+    Ok(users::Entity::find()
+        .filter(users::Column::Active.eq(true))
+        .filter(users::Column::Role.is_in(roles.iter().map(|r| r.code())))
+        .filter(users::Column::OrganisationId.eq(council))
+        .order_by_asc(users::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(recipient)
+        .collect())
+}
+
 /// Active provider users of an organisation: its contacts for returns.
 pub async fn provider_contacts(
     conn: &impl ConnectionTrait,

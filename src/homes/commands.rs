@@ -10,7 +10,6 @@ use serde_json::Value;
 use super::{HomeDetails, HomeInput, Registration};
 use crate::audit::{self, Change};
 use crate::auth::Viewer;
-use crate::config;
 use crate::db::entities::{home_needs, homes};
 use crate::error::{Error, Result};
 use crate::organisations::{Kind, pick};
@@ -55,27 +54,25 @@ async fn replace_needs(
     Ok(())
 }
 
-/// Where the council is and how it divides itself, for default localities.
-pub struct Area<'a> {
-    pub council: &'a config::Council,
-    pub our_council_id: Option<i64>,
+/// The region's member councils and how each divides itself, for default
+/// localities.
+pub struct Area {
+    pub members: Vec<crate::regions::Member>,
 }
 
-impl Area<'_> {
-    /// A home in our council without a locality gets the one its postcode
-    /// district belongs to.
+impl Area {
+    /// A home in a member council's area without a locality gets the one
+    /// its postcode district belongs to there.
     fn locality(&self, details: &HomeDetails, host_council_id: Option<i64>) -> Option<String> {
         if details.locality.is_some() {
             return details.locality.clone();
         }
-        let ours = self.our_council_id.is_some() && host_council_id == self.our_council_id;
+        let member = self
+            .members
+            .iter()
+            .find(|m| Some(m.id) == host_council_id)?;
         let district = details.postcode.as_ref()?.district().to_string();
-        ours.then(|| {
-            self.council
-                .locality_for_district(&district)
-                .map(str::to_string)
-        })
-        .flatten()
+        member.locality_for_district(&district).map(str::to_string)
     }
 }
 
@@ -119,7 +116,7 @@ pub async fn create(
     conn: &impl ConnectionTrait,
     viewer: &Viewer,
     input: HomeInput,
-    area: &Area<'_>,
+    area: &Area,
 ) -> Result<homes::Model> {
     let urn = input
         .urn
@@ -175,7 +172,7 @@ pub async fn create_now(
     db: &DatabaseConnection,
     viewer: &Viewer,
     input: HomeInput,
-    area: &Area<'_>,
+    area: &Area,
 ) -> Result<homes::Model> {
     let txn = crate::db::begin_write(db).await?;
     let home = create(&txn, viewer, input, area).await?;
@@ -189,7 +186,7 @@ pub async fn update_now(
     viewer: &Viewer,
     urn: &str,
     input: HomeInput,
-    area: &Area<'_>,
+    area: &Area,
 ) -> Result<homes::Model> {
     let txn = crate::db::begin_write(db).await?;
     let home = update(&txn, viewer, urn, input, area).await?;
@@ -205,7 +202,7 @@ pub async fn update(
     viewer: &Viewer,
     urn: &str,
     input: HomeInput,
-    area: &Area<'_>,
+    area: &Area,
 ) -> Result<homes::Model> {
     let existing = homes::Entity::find()
         .filter(homes::Column::Urn.eq(urn.trim().to_ascii_uppercase()))

@@ -2,7 +2,6 @@
 //! page, and the add and edit forms.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use importers::vocab::{Contract, Need, ProvisionType, RegistrationStatus, Sector, Sexes};
 use tower_sessions::Session;
@@ -33,14 +32,22 @@ fn filter(query: &ListQuery) -> Filter {
     }
 }
 
-fn localities(state: &AppState) -> Vec<String> {
-    state
-        .settings
-        .council
-        .localities
+/// Every member council's localities, for the home form's list.
+async fn localities(state: &AppState) -> Result<Vec<String>> {
+    let mut names: Vec<String> = crate::regions::members(&state.db)
+        .await?
         .iter()
-        .map(|l| l.name.clone())
-        .collect()
+        .flat_map(|m| m.locality_names())
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+async fn area(state: &AppState) -> Result<Area> {
+    Ok(Area {
+        members: crate::regions::members(&state.db).await?,
+    })
 }
 
 pub async fn list(
@@ -84,7 +91,7 @@ pub async fn list(
         query,
         types: ProvisionType::ALL,
         ratings: &RATING_OPTIONS,
-        localities: localities(&state),
+        localities: localities(&state).await?,
         councils,
         provider_name,
         can_add: viewer.role.edits_market(),
@@ -109,10 +116,15 @@ pub async fn show(
     Path(urn): Path<String>,
 ) -> Result<Response> {
     let d = super::find_detail(&state.db, &viewer, &urn).await?;
-    let returns =
-        crate::returns::summary::for_home(&state.db, d.home.id, &d.home.name, &state.settings)
-            .await?;
-    let case = crate::cases::open_case_of(&state.db, d.home.id).await?;
+    let returns = crate::returns::summary::for_home(
+        &state.db,
+        d.home.id,
+        &d.home.name,
+        viewer.council_id(),
+        &state.settings,
+    )
+    .await?;
+    let case = crate::cases::open_case_for(&state.db, d.home.id, &viewer).await?;
     let flag = d.current().and_then(crate::quality::flag_of);
     Ok(render(&ShowPage {
         page,
@@ -131,11 +143,7 @@ async fn form_page(
     errors: FormErrors,
     urn: Option<String>,
 ) -> Result<Response> {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let councils = if form.with_registration() {
         organisations::choices(&state.db, Some(Kind::Council)).await?
     } else {
@@ -154,19 +162,19 @@ async fn form_page(
             sexes: Sexes::ALL,
             needs: Need::ALL,
             contracts: Contract::ALL,
-            localities: localities(state),
+            localities: localities(state).await?,
             councils,
         },
     ))
 }
 
-async fn our_council_id(state: &AppState) -> Result<Option<i64>> {
-    organisations::our_council_id(&state.db, &state.settings.council).await
-}
-
-pub async fn new_page(State(state): State<AppState>, page: PageContext) -> Result<Response> {
+pub async fn new_page(
+    State(state): State<AppState>,
+    page: PageContext,
+    viewer: Viewer,
+) -> Result<Response> {
     let mut form = HomeForm::blank();
-    if let Some(id) = our_council_id(&state).await? {
+    if let Some(id) = viewer.council_id() {
         form.host_council_id = id.to_string();
     }
     form_page(&state, page, form, FormErrors::default(), None).await
@@ -183,10 +191,7 @@ pub async fn create(
         Submitted::Valid(input, raw) => (input, raw),
         Submitted::Invalid(raw, errors) => return form_page(&state, page, raw, errors, None).await,
     };
-    let area = Area {
-        council: &state.settings.council,
-        our_council_id: our_council_id(&state).await?,
-    };
+    let area = area(&state).await?;
     saved_or_form_again(
         super::create_now(&state.db, &viewer, input, &area).await,
         &session,
@@ -226,10 +231,7 @@ pub async fn update(
             return form_page(&state, page, raw, errors, Some(urn)).await;
         }
     };
-    let area = Area {
-        council: &state.settings.council,
-        our_council_id: our_council_id(&state).await?,
-    };
+    let area = area(&state).await?;
     saved_or_form_again(
         super::update_now(&state.db, &viewer, &urn, input, &area).await,
         &session,
@@ -253,11 +255,7 @@ fn contact_page(
     form: organisations::contact::ContactForm,
     errors: FormErrors,
 ) -> Response {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let inherited = provider
         .map(organisations::contact::Contact::of_organisation)
         .filter(|c| !c.is_empty());

@@ -181,19 +181,48 @@ pub async fn requests(
     Ok(queued)
 }
 
-/// After the due time: homes in our area that have not filed, to every
-/// commissioner. Nothing is sent when every home has filed.
+/// After the due time: each member council's commissioners get the homes
+/// that have not filed among those in its area and those outside the
+/// region where its children live. Nothing is sent to a council whose
+/// homes have all filed.
 pub async fn non_filers(
     conn: &impl ConnectionTrait,
     settings: &Settings,
     week: IsoWeek,
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    let ours = crate::organisations::our_council_id(conn, &settings.council).await?;
-    let Some(ours) = ours else {
-        return Ok(0);
-    };
-    let homes = open_homes(conn, settings, week, None, Some(ours)).await?;
+    let members = crate::regions::members(conn).await?;
+    let member_ids: HashSet<i64> = members.iter().map(|m| m.id).collect();
+    let mut queued = 0;
+    for member in &members {
+        let mut homes = open_homes(conn, settings, week, None, Some(member.id)).await?;
+        let placed = crate::returns::store::homes_placed_in_by(conn, member.id).await?;
+        let outside: Vec<i64> = placed.into_iter().collect();
+        for chunk in outside.chunks(400) {
+            homes.extend(
+                homes::Entity::find()
+                    .filter(homes::Column::Id.is_in(chunk.iter().copied()))
+                    .filter(crate::homes::registered_during(week))
+                    .filter(crate::homes::in_market(&settings.market))
+                    .all(conn)
+                    .await?
+                    .into_iter()
+                    .filter(|h| h.host_council_id.is_none_or(|c| !member_ids.contains(&c))),
+            );
+        }
+        queued += non_filers_of(conn, settings, member.id, &homes, week, now).await?;
+    }
+    Ok(queued)
+}
+
+async fn non_filers_of(
+    conn: &impl ConnectionTrait,
+    settings: &Settings,
+    council: i64,
+    homes: &[homes::Model],
+    week: IsoWeek,
+    now: DateTime<Utc>,
+) -> Result<usize> {
     let ids: Vec<i64> = homes.iter().map(|h| h.id).collect();
     let done = filed(conn, &ids, week).await?;
     let missing: Vec<&homes::Model> = homes.iter().filter(|h| !done.contains(&h.id)).collect();
@@ -224,7 +253,7 @@ pub async fn non_filers(
         board_url: email::link(settings, &format!("/returns?week={week}")),
     };
     let mut queued = 0;
-    for person in recipients::with_roles(conn, &[Role::Commissioner]).await? {
+    for person in recipients::with_roles_in(conn, &[Role::Commissioner], council).await? {
         let key = format!(
             "{}:{week}:{}",
             Category::NonFilers.code(),

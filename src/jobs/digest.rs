@@ -21,15 +21,16 @@ use crate::search::queries;
 /// A digest lists returns no older than this.
 const FRESH_WEEKS: i64 = 2;
 
-/// Builds the digest for `date`; `None` when there is nothing to send.
+/// Builds `council`'s digest for `date` (vacancies near its homes); `None`
+/// when there is nothing to send.
 pub async fn build(
     conn: &impl ConnectionTrait,
     settings: &Settings,
+    council: i64,
     date: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Option<VacancyDigest>> {
-    let ours = crate::organisations::our_council_id(conn, &settings.council).await?;
-    let Some(centre) = crate::map::centre(conn, ours).await? else {
+    let Some(centre) = crate::map::centre(conn, Some(council)).await? else {
         return Ok(None);
     };
     let radius = f64::from(settings.map.radius_miles);
@@ -129,18 +130,32 @@ pub async fn build(
     }))
 }
 
-/// Queues the digest for `date` to every member of the placements team.
+/// Queues each member council's digest for `date` to its placements team.
 pub async fn send(
     conn: &impl ConnectionTrait,
     settings: &Settings,
     date: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    let Some(digest) = build(conn, settings, date, now).await? else {
+    let mut queued = 0;
+    for member in crate::regions::members(conn).await? {
+        queued += send_for(conn, settings, member.id, date, now).await?;
+    }
+    Ok(queued)
+}
+
+async fn send_for(
+    conn: &impl ConnectionTrait,
+    settings: &Settings,
+    council: i64,
+    date: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let Some(digest) = build(conn, settings, council, date, now).await? else {
         return Ok(0);
     };
     let mut queued = 0;
-    for person in recipients::with_roles(conn, &[Role::Placements]).await? {
+    for person in recipients::with_roles_in(conn, &[Role::Placements], council).await? {
         let key = format!(
             "{}:{date}:{}",
             Category::VacancyDigest.code(),

@@ -20,10 +20,12 @@ fn figure(label: &str, value: impl ToString) -> Figure {
     }
 }
 
-/// The summary of the month before `today`'s.
+/// `council`'s summary of the month before `today`'s: its own cases, and
+/// returns of the homes in its area.
 pub async fn build(
     conn: &impl ConnectionTrait,
     settings: &Settings,
+    council: i64,
     today: NaiveDate,
 ) -> Result<MonthlySummary> {
     let this_month = today.with_day(1).unwrap_or(today);
@@ -40,19 +42,20 @@ pub async fn build(
         .unwrap_or_default()
         .and_utc()
         .fixed_offset();
-    let open_cases =
-        monitoring_cases::Entity::find().filter(monitoring_cases::Column::Status.ne("closed"));
+    let own =
+        || monitoring_cases::Entity::find().filter(monitoring_cases::Column::CouncilId.eq(council));
+    let open_cases = own().filter(monitoring_cases::Column::Status.ne("closed"));
     let open = open_cases.clone().count(conn).await?;
     let escalated = open_cases
         .filter(monitoring_cases::Column::EscalationLevel.gt(0))
         .count(conn)
         .await?;
-    let opened = monitoring_cases::Entity::find()
+    let opened = own()
         .filter(monitoring_cases::Column::OpenedAt.gte(start))
         .filter(monitoring_cases::Column::OpenedAt.lt(end))
         .count(conn)
         .await?;
-    let closed = monitoring_cases::Entity::find()
+    let closed = own()
         .filter(monitoring_cases::Column::ClosedAt.gte(start))
         .filter(monitoring_cases::Column::ClosedAt.lt(end))
         .count(conn)
@@ -69,8 +72,7 @@ pub async fn build(
         weeks.push(week);
         week = week.plus(1);
     }
-    let ours = crate::organisations::our_council_id(conn, &settings.council).await?;
-    let candidates = match (ours, weeks.first()) {
+    let candidates = match (Some(council), weeks.first()) {
         (Some(id), Some(first)) => {
             homes::Entity::find()
                 .filter(homes::Column::HostCouncilId.eq(id))
@@ -121,16 +123,30 @@ pub async fn build(
     })
 }
 
-/// Queues the summary to every commissioner.
+/// Queues each member council's summary to its commissioners.
 pub async fn send(
     conn: &impl ConnectionTrait,
     settings: &Settings,
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    let summary = build(conn, settings, today).await?;
     let mut queued = 0;
-    for person in recipients::with_roles(conn, &[Role::Commissioner]).await? {
+    for member in crate::regions::members(conn).await? {
+        queued += send_for(conn, settings, member.id, today, now).await?;
+    }
+    Ok(queued)
+}
+
+async fn send_for(
+    conn: &impl ConnectionTrait,
+    settings: &Settings,
+    council: i64,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let summary = build(conn, settings, council, today).await?;
+    let mut queued = 0;
+    for person in recipients::with_roles_in(conn, &[Role::Commissioner], council).await? {
         let key = format!(
             "{}:{}:{}",
             Category::MonthlySummary.code(),

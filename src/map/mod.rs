@@ -99,13 +99,15 @@ pub async fn homes_within(
 }
 
 /// Homes in and around the host council that pass the map's own filters.
+/// `council` is the viewer's: the map centres on it and counts its
+/// children's beds as "ours".
 pub async fn homes(
     conn: &impl ConnectionTrait,
     settings: &crate::config::Settings,
+    council: Option<i64>,
     filter: &Filter,
 ) -> Result<Vec<MapHome>> {
-    let ours = crate::organisations::our_council_id(conn, &settings.council).await?;
-    let Some(centre) = centre(conn, ours).await? else {
+    let Some(centre) = centre(conn, council).await? else {
         return Ok(Vec::new());
     };
     let radius = f64::from(settings.map.radius_miles);
@@ -118,7 +120,7 @@ pub async fn homes(
         .filter(|t| filter.provision_types.is_empty() || filter.provision_types.contains(t))
         .collect();
     let found = homes_within(conn, centre, radius, &types).await?;
-    describe(conn, settings, found, filter).await
+    describe(conn, settings, council, found, filter).await
 }
 
 /// The homes with a vacancy that fits a search: the search's own criteria
@@ -126,6 +128,7 @@ pub async fn homes(
 pub async fn fitting(
     conn: &impl ConnectionTrait,
     settings: &crate::config::Settings,
+    council: Option<i64>,
     outcome: &crate::search::Outcome,
 ) -> Result<Vec<MapHome>> {
     let mut seen = std::collections::HashSet::new();
@@ -135,13 +138,14 @@ pub async fn fitting(
         .filter(|hit| seen.insert(hit.home.id))
         .map(|hit| hit.home.as_ref().clone())
         .collect();
-    describe(conn, settings, found, &Filter::default()).await
+    describe(conn, settings, council, found, &Filter::default()).await
 }
 
 /// Each home with its rating and latest return, in name order.
 async fn describe(
     conn: &impl ConnectionTrait,
     settings: &crate::config::Settings,
+    council: Option<i64>,
     found: Vec<homes::Model>,
     filter: &Filter,
 ) -> Result<Vec<MapHome>> {
@@ -173,6 +177,15 @@ async fn describe(
             }
         }
     }
+    let return_ids: Vec<i64> = latest.values().map(|r| r.id).collect();
+    let ours: HashMap<i64, i32> = crate::returns::store::placements_of(conn, &return_ids)
+        .await?
+        .into_iter()
+        .map(|(ret, lines)| {
+            let beds = lines.iter().filter(|l| Some(l.council_id) == council);
+            (ret, beds.map(|l| l.beds).sum())
+        })
+        .collect();
     let providers: HashMap<i64, String> = organisations::Entity::find()
         .filter(organisations::Column::Id.is_in(found.iter().filter_map(|h| h.provider_id)))
         .all(conn)
@@ -212,8 +225,8 @@ async fn describe(
                     .label(),
                 flagged: inspection.and_then(crate::quality::flag_of).is_some(),
                 places: h.registered_places,
-                occupied_ours: ret.map(|r| r.occupied_ours),
-                occupied_other: ret.map(|r| r.occupied_other),
+                occupied_ours: ret.map(|r| ours.get(&r.id).copied().unwrap_or(0)),
+                occupied_other: ret.map(|r| r.occupied - ours.get(&r.id).copied().unwrap_or(0)),
                 not_admittable: ret.map(|r| {
                     r.unavailable_staffing
                         + r.unavailable_works

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::views::MapPage;
 use super::{Filter, MapHome};
 use crate::app::AppState;
+use crate::auth::Viewer;
 use crate::error::{Error, Result};
 use crate::search::MinRating;
 use crate::web::html::render;
@@ -59,17 +60,19 @@ pub struct SearchArea {
 /// map's own filters.
 async fn homes_for(
     state: &AppState,
+    viewer: &Viewer,
     raw: Option<&str>,
 ) -> Result<(Vec<MapHome>, Option<SearchArea>)> {
+    let council = viewer.council_id();
     let search = crate::search::routes::params(raw)?;
     if search.is_empty() {
         let query = MapQuery::parse(raw)?;
-        let homes = super::homes(&state.db, &state.settings, &query.filter()).await?;
+        let homes = super::homes(&state.db, &state.settings, council, &query.filter()).await?;
         return Ok((homes, None));
     }
     // The same search seen on a map: not logged again.
     let (criteria, outcome) = crate::search::routes::run_linked_search(state, &search).await?;
-    let homes = super::fitting(&state.db, &state.settings, &outcome).await?;
+    let homes = super::fitting(&state.db, &state.settings, council, &outcome).await?;
     let origin = &criteria.origin;
     let area = SearchArea {
         latitude: origin.point.latitude,
@@ -84,9 +87,10 @@ async fn homes_for(
 pub async fn page(
     State(state): State<AppState>,
     page: PageContext,
+    viewer: Viewer,
     RawQuery(raw): RawQuery,
 ) -> Result<Response> {
-    let (homes, area) = homes_for(&state, raw.as_deref()).await?;
+    let (homes, area) = homes_for(&state, &viewer, raw.as_deref()).await?;
     let raw = raw.unwrap_or_default();
     Ok(render(&MapPage {
         page,
@@ -104,24 +108,27 @@ pub async fn page(
 
 pub async fn data(
     State(state): State<AppState>,
+    viewer: Viewer,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Vec<MapHome>>> {
-    Ok(Json(homes_for(&state, raw.as_deref()).await?.0))
+    Ok(Json(homes_for(&state, &viewer, raw.as_deref()).await?.0))
 }
 
 pub async fn export_csv(
     State(state): State<AppState>,
+    viewer: Viewer,
     RawQuery(raw): RawQuery,
 ) -> Result<Response> {
-    let (homes, _) = homes_for(&state, raw.as_deref()).await?;
+    let (homes, _) = homes_for(&state, &viewer, raw.as_deref()).await?;
     Ok(super::views::table(&homes).csv_response("map-homes.csv"))
 }
 
 pub async fn export_xlsx(
     State(state): State<AppState>,
+    viewer: Viewer,
     RawQuery(raw): RawQuery,
 ) -> Result<Response> {
-    let (homes, _) = homes_for(&state, raw.as_deref()).await?;
+    let (homes, _) = homes_for(&state, &viewer, raw.as_deref()).await?;
     Ok(super::views::table(&homes).xlsx_response("map-homes.xlsx", "Homes"))
 }
 

@@ -18,10 +18,10 @@ use super::inspections::{InspectionValues, confirm_report, refresh_current};
 use super::summary::{ImportSummary, OwnerChange};
 use crate::audit::{self, Change};
 use crate::auth::Viewer;
-use crate::config;
 use crate::db::entities::{homes, inspections};
 use crate::error::{Error, Result};
-use crate::organisations::{Kind, canonical_council_name, name_key};
+use crate::organisations::{Kind, canonical_council_name};
+use crate::regions::{Member, council_key};
 
 /// Rows per statement, for every batch an import writes.
 pub(super) const CHUNK: usize = 400;
@@ -39,7 +39,6 @@ pub async fn apply(
     txn: &DatabaseTransaction,
     viewer: &Viewer,
     file: &OfstedFile,
-    council: &config::Council,
 ) -> Result<ImportSummary> {
     let mut import = Import {
         txn,
@@ -56,12 +55,10 @@ pub async fn apply(
         audits: Vec::new(),
     };
     let latest = latest_rows(&file.settings);
-    let (orgs, ids) = import.organisations(&latest, council).await?;
-    let homes = import.homes(&latest, &orgs, &ids, council).await?;
+    let (orgs, ids) = import.organisations(&latest).await?;
+    let homes = import.homes(&latest, &orgs, &ids).await?;
     let touched = import.inspections(&homes).await?;
-    import
-        .consequences(viewer, &homes, touched, ids.our_council)
-        .await?;
+    import.consequences(viewer, &homes, touched).await?;
 
     let Import {
         summary, audits, ..
@@ -92,14 +89,27 @@ pub async fn apply(
 struct OrganisationIds {
     councils: HashMap<String, i64>,
     providers: HashMap<String, i64>,
-    our_council: Option<i64>,
+    /// The region's member councils by id.
+    members: HashMap<i64, Member>,
+    /// Member councils' names by `council_key`, so that Ofsted's spelling
+    /// ("Bristol") finds the member added by ONS code ("Bristol, City of").
+    member_names: HashMap<String, String>,
 }
 
 impl OrganisationIds {
+    /// The name a file's council is recorded under.
+    fn council_name(member_names: &HashMap<String, String>, local_authority: &str) -> String {
+        let name = canonical_council_name(local_authority);
+        member_names
+            .get(&council_key(&name))
+            .cloned()
+            .unwrap_or(name)
+    }
+
     fn of(&self, s: &Setting) -> (Option<i64>, Option<i64>) {
         let council = self
             .councils
-            .get(&canonical_council_name(&s.local_authority))
+            .get(&Self::council_name(&self.member_names, &s.local_authority))
             .copied();
         let provider = s
             .owner
@@ -116,19 +126,25 @@ impl Import<'_> {
     async fn organisations(
         &mut self,
         latest: &BTreeMap<String, &Setting>,
-        council: &config::Council,
     ) -> Result<(Organisations, OrganisationIds)> {
         let mut orgs = Organisations::load(self.txn).await?;
+        let members: HashMap<i64, Member> = crate::regions::members(self.txn)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+        let member_names: HashMap<String, String> = members
+            .values()
+            .map(|m| (council_key(&m.name), m.name.clone()))
+            .collect();
         let mut wanted = Vec::new();
         for s in latest.values() {
-            let name = canonical_council_name(&s.local_authority);
-            let ons =
-                (name_key(&name) == name_key(&council.name)).then(|| council.ons_code.clone());
+            let name = OrganisationIds::council_name(&member_names, &s.local_authority);
             wanted.push(Wanted {
                 kind: Kind::Council,
                 name,
                 sector: None,
-                ons_code: ons,
+                ons_code: None,
             });
             if let Some(owner) = &s.owner {
                 wanted.push(Wanted {
@@ -157,14 +173,12 @@ impl Import<'_> {
                 .collect()
         };
         let councils = of_kind(Kind::Council);
-        let our_council = councils
-            .get(&canonical_council_name(&council.name))
-            .copied();
         self.summary.possible_duplicates = orgs.possible_duplicates();
         let ids = OrganisationIds {
             councils,
             providers: of_kind(Kind::Provider),
-            our_council,
+            members,
+            member_names,
         };
         Ok((orgs, ids))
     }
@@ -176,7 +190,6 @@ impl Import<'_> {
         latest: &BTreeMap<String, &Setting>,
         orgs: &Organisations,
         ids: &OrganisationIds,
-        council: &config::Council,
     ) -> Result<HashMap<String, homes::Model>> {
         let urns: Vec<String> = latest.keys().cloned().collect();
         let mut existing = load_homes(self.txn, &urns).await?;
@@ -191,7 +204,7 @@ impl Import<'_> {
                 provider_id,
             };
             let Some(home) = existing.get(urn) else {
-                let locality = default_locality(s, council_id, ids.our_council, council);
+                let locality = default_locality(s, council_id.and_then(|c| ids.members.get(&c)));
                 let mut model = new_home(s, council_id, provider_id, locality, self.now);
                 facts::dates_of_new(&mut model, &row);
                 new_homes.push(model);
@@ -260,10 +273,12 @@ impl Import<'_> {
             );
             existing.insert(urn, home);
         }
-        // Our council's area first, then by name.
+        // The region's homes first, then by name.
         let outside = |urn: &String| {
-            existing.get(urn).map(|h| h.host_council_id) != Some(ids.our_council)
-                || ids.our_council.is_none()
+            existing
+                .get(urn)
+                .and_then(|h| h.host_council_id)
+                .is_none_or(|c| !ids.members.contains_key(&c))
         };
         for list in [
             &mut self.summary.new_homes,
@@ -420,31 +435,27 @@ impl Import<'_> {
         viewer: &Viewer,
         homes: &HashMap<String, homes::Model>,
         touched: Vec<i64>,
-        our_council: Option<i64>,
     ) -> Result<()> {
         let names: HashMap<i64, (String, String)> = homes
             .values()
             .map(|h| (h.id, (h.urn.clone(), h.name.clone())))
             .collect();
         self.summary.rating_changes = refresh_current(self.txn, &touched, &names).await?;
-        // New inspections of homes where our children live: worth a look
-        // whatever the grade.
-        let ours = crate::returns::store::homes_with_our_children(self.txn, &touched).await?;
-        self.summary.inspected_with_our_children = ours
-            .iter()
+        // New inspections of homes where members' children live: worth a
+        // look whatever the grade.
+        let placed = crate::returns::store::placing_councils(self.txn, &touched).await?;
+        self.summary.inspected_with_our_children = placed
+            .keys()
             .filter_map(|id| names.get(id).cloned())
             .collect();
         self.summary.inspected_with_our_children.sort();
 
         let all_ids: Vec<i64> = homes.values().map(|h| h.id).collect();
-        let with_our_children =
-            crate::returns::store::homes_with_our_children(self.txn, &all_ids).await?;
+        let interested =
+            crate::regions::interested_in(self.txn, &homes.values().collect::<Vec<_>>()).await?;
         self.summary.ours = homes
             .values()
-            .filter(|h| {
-                (our_council.is_some() && h.host_council_id == our_council)
-                    || with_our_children.contains(&h.id)
-            })
+            .filter(|h| interested.contains_key(&h.id))
             .map(|h| h.urn.clone())
             .collect();
         for change in &mut self.summary.owner_changes {
@@ -453,13 +464,8 @@ impl Import<'_> {
         crate::geo::locate_homes(self.txn, Some(&all_ids)).await?;
         // Opened for newly flagged homes that matter to us, a close proposed
         // where a home improved or closed.
-        let cases = crate::cases::sync(
-            self.txn,
-            viewer,
-            &all_ids,
-            crate::cases::Scope::OurArea(our_council),
-        )
-        .await?;
+        let cases =
+            crate::cases::sync(self.txn, viewer, &all_ids, crate::cases::Scope::Region).await?;
         self.summary.cases_opened = cases.opened.len();
         self.summary.cases_close_proposed = cases.close_proposed.len();
         Ok(())
@@ -494,16 +500,11 @@ fn withheld_name(s: &Setting) -> String {
     )
 }
 
-fn default_locality(
-    s: &Setting,
-    council_id: Option<i64>,
-    ours: Option<i64>,
-    council: &config::Council,
-) -> Option<String> {
+/// A new home in a member council's area gets the locality its postcode
+/// district belongs to there.
+fn default_locality(s: &Setting, member: Option<&Member>) -> Option<String> {
     let district = s.address.postcode.as_ref()?.district().to_string();
-    (council_id.is_some() && council_id == ours)
-        .then(|| council.locality_for_district(&district).map(str::to_string))
-        .flatten()
+    member?.locality_for_district(&district).map(str::to_string)
 }
 
 fn new_home(

@@ -52,7 +52,7 @@ pub async fn import(
     settings: &Settings,
 ) -> Result<ImportSummary> {
     let txn = crate::db::begin_write(db).await?;
-    let summary = apply::apply(&txn, viewer, file, &settings.council).await?;
+    let summary = apply::apply(&txn, viewer, file).await?;
     crate::quality::alerts::rating_alerts(&txn, settings, chrono::Utc::now()).await?;
     txn.commit().await?;
     Ok(summary)

@@ -216,24 +216,6 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<organisations::M
 }
 
 /// By exact name (case-insensitive) or by id, for the command line.
-/// The organisation that is our council (the one the configuration names).
-pub async fn our_council_id(
-    db: &impl ConnectionTrait,
-    council: &crate::config::Council,
-) -> Result<Option<i64>> {
-    // By the matching key, through its unique index: every dashboard, map
-    // and job asks, and a lower(name) comparison read every organisation.
-    let id = organisations::Entity::find()
-        .select_only()
-        .column(organisations::Column::Id)
-        .filter(organisations::Column::Kind.eq(Kind::Council.code()))
-        .filter(organisations::Column::NameKey.eq(name_key(&council.name)))
-        .into_tuple::<i64>()
-        .one(db)
-        .await?;
-    Ok(id)
-}
-
 pub async fn find_by_name_or_id(
     db: &impl ConnectionTrait,
     text: &str,

@@ -3,7 +3,6 @@
 //! (admins and commissioners).
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use importers::vocab::Sector;
 use serde::Deserialize;
@@ -245,11 +244,7 @@ fn form_page(
     errors: FormErrors,
     id: Option<i64>,
 ) -> Response {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     render_with_status(
         status,
         &FormPage {
@@ -367,11 +362,7 @@ pub async fn merge_page(
         Err(_) => FormErrors::default(),
     };
     let (likely, found) = super::merge::candidates(&state.db, &org, Some(&query.q)).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     Ok(render_with_status(
         status,
         &MergeChoosePage {
@@ -439,11 +430,7 @@ fn contact_page(
     form: super::contact::ContactForm,
     errors: FormErrors,
 ) -> Response {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     render_with_status(
         status,
         &super::views::ContactPage {

@@ -26,21 +26,28 @@ const RECENT_DAYS: i64 = 90;
 /// Who gets alerts: commissioners and placements, and the case's owner.
 const ALERTED: &[Role] = &[Role::Commissioner, Role::Placements];
 
+/// To the commissioners and placements teams of `councils`, and the owner.
+#[allow(clippy::too_many_arguments)]
 async fn send_to(
     conn: &impl ConnectionTrait,
     settings: &Settings,
-    owner: Option<i64>,
+    councils: &[i64],
+    owners: &[i64],
     category: Category,
     event: &str,
     alert: &Alert,
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    let mut people = recipients::with_roles(conn, ALERTED).await?;
-    if let Some(id) = owner
-        && !people.iter().any(|p| p.user_id == Some(id))
-        && let Some(person) = recipients::user(conn, id).await?
-    {
-        people.push(person);
+    let mut people = Vec::new();
+    for council in councils {
+        people.extend(recipients::with_roles_in(conn, ALERTED, *council).await?);
+    }
+    for id in owners {
+        if !people.iter().any(|p| p.user_id == Some(*id))
+            && let Some(person) = recipients::user(conn, *id).await?
+        {
+            people.push(person);
+        }
     }
     let mut queued = 0;
     for person in people {
@@ -60,20 +67,26 @@ async fn send_to(
     Ok(queued)
 }
 
-/// Where an alert about a home should take the reader (its open case, or
-/// the home), and the case's owner.
+/// Where an alert about a home takes one council's staff (their council's
+/// open case, or the home), and that case's owner.
 async fn home_link(
     conn: &impl ConnectionTrait,
     settings: &Settings,
     home: &homes::Model,
-) -> Result<(String, Option<i64>)> {
-    Ok(match crate::cases::open_case_of(conn, home.id).await? {
-        Some(case) => (
-            email::link(settings, &format!("/cases/{}", case.id)),
-            case.owner_user_id,
-        ),
-        None => (email::link(settings, &format!("/homes/{}", home.urn)), None),
-    })
+    council: i64,
+) -> Result<(String, Vec<i64>)> {
+    Ok(
+        match crate::cases::open_case_of(conn, home.id, council).await? {
+            Some(case) => (
+                email::link(settings, &format!("/cases/{}", case.id)),
+                case.owner_user_id.into_iter().collect(),
+            ),
+            None => (
+                email::link(settings, &format!("/homes/{}", home.urn)),
+                Vec::new(),
+            ),
+        },
+    )
 }
 
 /// Queues an alert for every home that matters to us whose current rating
@@ -95,8 +108,6 @@ pub async fn rating_alerts(
         return Ok(0);
     }
     let ids: Vec<i64> = recent.iter().map(|i| i.home_id).collect();
-    let ours = crate::organisations::our_council_id(conn, &settings.council).await?;
-    let with_our_children = crate::returns::store::homes_with_our_children(conn, &ids).await?;
     let homes: HashMap<i64, homes::Model> = homes::Entity::find()
         .filter(homes::Column::Id.is_in(ids.iter().copied()))
         .all(conn)
@@ -104,16 +115,17 @@ pub async fn rating_alerts(
         .into_iter()
         .map(|h| (h.id, h))
         .collect();
+    let interested =
+        crate::regions::interested_in(conn, &homes.values().collect::<Vec<_>>()).await?;
     let mut queued = 0;
     for inspection in recent {
         let Some(home) = homes.get(&inspection.home_id) else {
             continue;
         };
-        let ours_here = ours.is_some() && home.host_council_id == ours;
-        let our_children = with_our_children.contains(&home.id);
-        if !ours_here && !our_children {
+        let Some(councils) = interested.get(&home.id) else {
             continue;
-        }
+        };
+        let our_children = councils.iter().any(|c| Some(*c) != home.host_council_id);
         let Some(flag) = crate::quality::flag_of(&inspection) else {
             continue;
         };
@@ -132,30 +144,34 @@ pub async fn rating_alerts(
             flag.label().to_lowercase()
         )];
         if our_children {
-            paragraphs.push("Children placed by us live in this home.".into());
+            paragraphs
+                .push("Children placed by member councils of the region live in this home.".into());
         }
         paragraphs.push(
-            "A monitoring case is opened for homes in our area and homes where our children live."
+            "A monitoring case is opened for homes in your council's area and homes where your children live."
                 .into(),
         );
-        let (link_url, owner) = home_link(conn, settings, home).await?;
-        let alert = Alert {
-            title: format!("{} is now rated {rating}", home.name),
-            paragraphs,
-            link_text: "See the home's monitoring".into(),
-            link_url,
-        };
         let event = inspection.id.to_string();
-        queued += send_to(
-            conn,
-            settings,
-            owner,
-            Category::RatingAlert,
-            &event,
-            &alert,
-            now,
-        )
-        .await?;
+        for council in councils {
+            let (link_url, owners) = home_link(conn, settings, home, *council).await?;
+            let alert = Alert {
+                title: format!("{} is now rated {rating}", home.name),
+                paragraphs: paragraphs.clone(),
+                link_text: "See the home's monitoring".into(),
+                link_url,
+            };
+            queued += send_to(
+                conn,
+                settings,
+                &[*council],
+                &owners,
+                Category::RatingAlert,
+                &event,
+                &alert,
+                now,
+            )
+            .await?;
+        }
     }
     Ok(queued)
 }
@@ -191,17 +207,26 @@ pub async fn inspection_reported(
         link_text: "Confirm the inspection".into(),
         link_url: email::link(settings, &format!("/homes/{}#inspections", home.urn)),
     };
-    let (_, owner) = home_link(conn, settings, home).await?;
-    send_to(
-        conn,
-        settings,
-        owner,
-        Category::InspectionReported,
-        &inspection.id.to_string(),
-        &alert,
-        now,
-    )
-    .await
+    let councils = crate::regions::interested_in(conn, &[home])
+        .await?
+        .remove(&home.id)
+        .unwrap_or_default();
+    let mut queued = 0;
+    for council in councils {
+        let (_, owners) = home_link(conn, settings, home, council).await?;
+        queued += send_to(
+            conn,
+            settings,
+            &[council],
+            &owners,
+            Category::InspectionReported,
+            &inspection.id.to_string(),
+            &alert,
+            now,
+        )
+        .await?;
+    }
+    Ok(queued)
 }
 
 /// Daily: monitoring meetings and improvement actions of open cases that
@@ -227,6 +252,9 @@ pub async fn overdue(
         .into_iter()
         .map(|h| (h.id, h))
         .collect();
+    // A case's alerts go to its own council's staff.
+    let councils_of =
+        |case: &monitoring_cases::Model| case.council_id.into_iter().collect::<Vec<i64>>();
     // The latest meeting of each case says when the next is due.
     let mut last_meeting: HashMap<i64, NaiveDate> = HashMap::new();
     for m in case_meetings::Entity::find()
@@ -267,7 +295,8 @@ pub async fn overdue(
         queued += send_to(
             conn,
             settings,
-            case.owner_user_id,
+            &councils_of(case),
+            &case.owner_user_id.into_iter().collect::<Vec<_>>(),
             Category::OverdueAlert,
             &event,
             &alert,
@@ -307,7 +336,8 @@ pub async fn overdue(
         queued += send_to(
             conn,
             settings,
-            case.owner_user_id,
+            &councils_of(case),
+            &case.owner_user_id.into_iter().collect::<Vec<_>>(),
             Category::OverdueAlert,
             &event,
             &alert,

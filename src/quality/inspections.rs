@@ -258,7 +258,7 @@ async fn refresh(txn: &impl ConnectionTrait, viewer: &Viewer, home: &homes::Mode
     crate::ofsted::refresh_current(txn, &[home.id], &names).await?;
     // A home its provider or the council reports on is one the council
     // watches: its case opens whatever its area.
-    cases::sync(txn, viewer, &[home.id], cases::Scope::All).await?;
+    cases::sync(txn, viewer, &[home.id], cases::Scope::AndActingCouncil).await?;
     Ok(())
 }
 

@@ -3,7 +3,6 @@
 //! provider's report.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use importers::vocab::{EventType, Judgement};
 use serde::Deserialize;
@@ -104,11 +103,7 @@ fn page_for(
     form: ReportForm,
     errors: FormErrors,
 ) -> Response {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let judgements = inspections::judgements_for(inspections::scale_of(&home));
     render_with_status(
         status,

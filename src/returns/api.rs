@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::filing::{self, Filed, Filing};
 use super::store::{self, ReturnView};
-use super::{ReturnInput, Source, Unavailable, VacancyInput, this_week};
+use super::{Occupancy, ReturnInput, Source, Unavailable, VacancyInput, this_week};
 use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::error::{ApiError, Error};
@@ -25,16 +25,63 @@ pub struct ReturnBody {
     /// Carers or units available: only for fostering agencies and supported
     /// accommodation, which have no fixed places. Ignored for other homes.
     pub capacity: Option<u32>,
-    /// Beds occupied by the council's own children.
-    pub occupied_ours: u32,
-    /// Beds occupied by other councils' children.
-    pub occupied_other: u32,
+    /// Beds occupied by each member council's children: a line per council
+    /// with children there, by ONS code. Councils not listed have none.
+    pub occupied_by_council: Option<Vec<CouncilBeds>>,
+    /// Beds occupied by children of councils outside the region.
+    pub occupied_outside_region: Option<u32>,
+    /// Deprecated: beds occupied by the home's host council's children
+    /// (which must be a member). Use `occupied_by_council`.
+    #[schema(deprecated)]
+    pub occupied_ours: Option<u32>,
+    /// Deprecated: beds occupied by other councils' children, counted as
+    /// outside the region. Use `occupied_outside_region`.
+    #[schema(deprecated)]
+    pub occupied_other: Option<u32>,
     #[serde(default)]
     pub not_admittable: NotAdmittable,
     /// Admittable vacancies; beds with the same details may share one entry.
     #[serde(default)]
     pub vacancies: Vec<Vacancy>,
     pub note: Option<String>,
+}
+
+/// Beds occupied by one member council's children.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CouncilBeds {
+    /// The council's ONS code.
+    #[schema(example = "E06000058")]
+    pub council: String,
+    pub beds: u32,
+}
+
+/// The region's member councils as the API names them (ONS codes).
+pub struct Members {
+    by_code: std::collections::HashMap<String, i64>,
+    by_id: std::collections::HashMap<i64, String>,
+}
+
+impl Members {
+    pub async fn load(conn: &impl sea_orm::ConnectionTrait) -> crate::error::Result<Members> {
+        let members = crate::regions::members(conn).await?;
+        let coded = members
+            .into_iter()
+            .filter_map(|m| m.ons_code.map(|code| (code, m.id)));
+        let by_code: std::collections::HashMap<String, i64> = coded.collect();
+        let by_id = by_code.iter().map(|(c, id)| (*id, c.clone())).collect();
+        Ok(Members { by_code, by_id })
+    }
+
+    fn lines(&self, view: &ReturnView) -> Vec<CouncilBeds> {
+        view.placements
+            .iter()
+            .map(|p| CouncilBeds {
+                council: self.by_id.get(&p.council_id).cloned().unwrap_or_default(),
+                beds: p.beds.max(0) as u32,
+            })
+            .collect()
+    }
 }
 
 /// Vacant beds that cannot take a child now, by reason.
@@ -91,8 +138,10 @@ pub struct ReturnResource {
     pub source: String,
     pub registered_places: Option<i32>,
     pub capacity: Option<i32>,
-    pub occupied_ours: i32,
-    pub occupied_other: i32,
+    /// Beds occupied in all.
+    pub occupied: i32,
+    pub occupied_by_council: Vec<CouncilBeds>,
+    pub occupied_outside_region: i32,
     pub not_admittable: NotAdmittable,
     /// Admittable vacancies in total.
     pub vacant_beds: i32,
@@ -115,8 +164,76 @@ pub struct FieldError {
 }
 
 impl ReturnBody {
-    fn into_input(self, states_capacity: bool) -> Result<ReturnInput, FormErrors> {
+    /// Beds occupied as the body states them: by council, or in the
+    /// deprecated two numbers (`host` is the home's council if a member).
+    fn occupancy(
+        &self,
+        members: &Members,
+        host: Option<i64>,
+        errors: &mut FormErrors,
+    ) -> Occupancy {
+        let new = self.occupied_by_council.is_some() || self.occupied_outside_region.is_some();
+        let old = self.occupied_ours.is_some() || self.occupied_other.is_some();
+        if new && old {
+            errors.add(
+                "occupied_ours",
+                "Send occupied_by_council and occupied_outside_region, or the deprecated \
+                 occupied_ours and occupied_other, not both",
+            );
+            return Occupancy::default();
+        }
+        if old {
+            let ours = self.occupied_ours.unwrap_or(0);
+            if ours > 0 && host.is_none() {
+                errors.add(
+                    "occupied_ours",
+                    "occupied_ours counts the children of the home's own council, which is \
+                     not a member of the region: use occupied_by_council and \
+                     occupied_outside_region",
+                );
+            }
+            return Occupancy::from_host_and_other(host, ours, self.occupied_other.unwrap_or(0));
+        }
+        if !new {
+            errors.add(
+                "occupied_by_council",
+                "State the beds occupied: occupied_by_council (a line per member council \
+                 with children there, [] if none) and occupied_outside_region",
+            );
+        }
+        let mut occupancy = Occupancy {
+            outside_region: self.occupied_outside_region.unwrap_or(0),
+            ..Default::default()
+        };
+        for (i, line) in self.occupied_by_council.iter().flatten().enumerate() {
+            let code = line.council.trim().to_uppercase();
+            match members.by_code.get(&code) {
+                Some(id) if occupancy.of(*id) > 0 => errors.add(
+                    format!("occupied_by_council[{i}].council"),
+                    format!("{code} is listed twice: one line per council"),
+                ),
+                Some(id) => occupancy.set(*id, line.beds),
+                None => errors.add(
+                    format!("occupied_by_council[{i}].council"),
+                    format!(
+                        "'{}' is not a member council of the region: count its children in \
+                         occupied_outside_region",
+                        line.council
+                    ),
+                ),
+            }
+        }
+        occupancy
+    }
+
+    fn into_input(
+        self,
+        states_capacity: bool,
+        members: &Members,
+        host: Option<i64>,
+    ) -> Result<ReturnInput, FormErrors> {
         let mut errors = FormErrors::default();
+        let occupied = self.occupancy(members, host, &mut errors);
         let vacancies = self
             .vacancies
             .into_iter()
@@ -164,8 +281,7 @@ impl ReturnBody {
         let n = self.not_admittable;
         errors.into_result(ReturnInput {
             capacity: if states_capacity { self.capacity } else { None },
-            occupied_ours: self.occupied_ours,
-            occupied_other: self.occupied_other,
+            occupied,
             unavailable: Unavailable {
                 staffing: n.staffing,
                 works: n.works,
@@ -180,7 +296,7 @@ impl ReturnBody {
     }
 }
 
-fn resource(urn: &str, view: &ReturnView) -> ReturnResource {
+fn resource(urn: &str, view: &ReturnView, members: &Members) -> ReturnResource {
     let r = &view.ret;
     ReturnResource {
         urn: urn.to_string(),
@@ -193,8 +309,9 @@ fn resource(urn: &str, view: &ReturnView) -> ReturnResource {
         source: r.source.clone(),
         registered_places: r.registered_places,
         capacity: r.capacity,
-        occupied_ours: r.occupied_ours,
-        occupied_other: r.occupied_other,
+        occupied: r.occupied,
+        occupied_by_council: members.lines(view),
+        occupied_outside_region: r.occupied_outside_region,
         not_admittable: NotAdmittable {
             staffing: r.unavailable_staffing.max(0) as u32,
             works: r.unavailable_works.max(0) as u32,
@@ -290,8 +407,12 @@ pub async fn put_return(
     let week = parse_week(&week)?;
     let home = store::home_by_urn(&state.db, &urn).await?;
     let facts = store::facts(&state.db, &home).await?;
+    let members = Members::load(&state.db).await?;
+    let host = home
+        .host_council_id
+        .filter(|id| members.by_id.contains_key(id));
     let input = body
-        .into_input(facts.states_capacity())
+        .into_input(facts.states_capacity(), &members, host)
         .map_err(|e| ApiError(Error::Invalid(e)))?;
     let filing = Filing {
         idempotency_key: idempotency_key(&headers)?,
@@ -311,7 +432,7 @@ pub async fn put_return(
         Filed::New(view) if view.ret.version == 1 => StatusCode::CREATED,
         _ => StatusCode::OK,
     };
-    Ok((status, Json(resource(&home.urn, filed.view()))))
+    Ok((status, Json(resource(&home.urn, filed.view(), &members))))
 }
 
 /// The `Idempotency-Key` header, if sent: up to 64 characters.
@@ -374,10 +495,11 @@ pub async fn list_returns(
     let to = week(&query.to, "to", this_week())?;
     let from = week(&query.from, "from", to.plus(-11))?;
     let home = store::home_by_urn(&state.db, &urn).await?;
+    let members = Members::load(&state.db).await?;
     let out = store::listed(&state.db, home.id, from, to, query.versions)
         .await?
         .iter()
-        .map(|view| resource(&home.urn, view))
+        .map(|view| resource(&home.urn, view, &members))
         .collect();
     Ok(Json(out))
 }

@@ -47,9 +47,18 @@ pub struct Row {
     /// The week's current return, if filed.
     pub ret: Option<returns::Model>,
     pub status: Status,
+    /// Beds the viewer's council's children occupy, when filed.
+    pub ours: Option<i32>,
 }
 
 impl Row {
+    /// Beds other councils' children occupy, when filed.
+    pub fn others(&self) -> Option<i32> {
+        self.ret
+            .as_ref()
+            .map(|r| r.occupied - self.ours.unwrap_or(0))
+    }
+
     /// Filed more than once for the week: its status stays its first
     /// filing's.
     pub fn amended(&self) -> bool {
@@ -195,6 +204,23 @@ pub async fn week(
         }
     }
 
+    let ours: HashMap<i64, i32> = match viewer.council_id() {
+        Some(council) => {
+            let ids: Vec<i64> = filed.values().map(|r| r.id).collect();
+            super::store::placements_of(db, &ids)
+                .await?
+                .into_iter()
+                .map(|(ret, lines)| {
+                    let beds = lines
+                        .iter()
+                        .filter(|l| l.council_id == council)
+                        .map(|l| l.beds);
+                    (ret, beds.sum())
+                })
+                .collect()
+        }
+        None => HashMap::new(),
+    };
     let due = settings.returns.due(week);
     let now = Utc::now();
     let mut totals = Totals::default();
@@ -210,9 +236,11 @@ pub async fn week(
                 _ => totals.not_filed += 1,
             }
             totals.places += i64::from(home.registered_places.unwrap_or(0));
+            let our_beds = ret.as_ref().map(|r| ours.get(&r.id).copied().unwrap_or(0));
             if let Some(r) = &ret {
-                totals.occupied_ours += i64::from(r.occupied_ours);
-                totals.occupied_other += i64::from(r.occupied_other);
+                let o = our_beds.unwrap_or(0);
+                totals.occupied_ours += i64::from(o);
+                totals.occupied_other += i64::from(r.occupied - o);
                 totals.vacancies += i64::from(r.vacancies);
                 totals.unavailable += i64::from(
                     r.unavailable_staffing
@@ -222,7 +250,12 @@ pub async fn week(
                         + r.unavailable_other,
                 );
             }
-            Row { home, ret, status }
+            Row {
+                home,
+                ret,
+                status,
+                ours: our_beds,
+            }
         })
         .collect();
     Ok(Board {
@@ -269,8 +302,8 @@ impl Board {
                         r.home.locality.clone().into(),
                         r.status.label().into(),
                         r.home.registered_places.into(),
-                        figure(|m| m.occupied_ours),
-                        figure(|m| m.occupied_other),
+                        r.ours.into(),
+                        r.others().into(),
                         r.unavailable().into(),
                         figure(|m| m.vacancies),
                         r.ret

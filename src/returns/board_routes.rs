@@ -51,9 +51,8 @@ async fn board_for(state: &AppState, viewer: &Viewer, query: &BoardQuery) -> Res
     } else {
         parse_week(&query.week)?
     };
-    let our_council = organisations::our_council_id(&state.db, &state.settings.council).await?;
     let council_id = match query.council.as_str() {
-        "" => our_council,
+        "" => viewer.council_id(),
         "all" => None,
         id => Some(crate::web::parse_id(id)?),
     };
@@ -89,21 +88,20 @@ pub async fn board(
         .skip(Pagination::offset(pagination.page, BOARD_PER_PAGE) as usize)
         .take(BOARD_PER_PAGE as usize)
         .collect();
+    let council = page.council.clone();
+    let localities = crate::regions::viewer_council(&state.db, &viewer)
+        .await?
+        .map(|m| m.locality_names())
+        .unwrap_or_default();
     Ok(render(&BoardPage {
         pagination,
         page,
         is_current_week: board.week == this_week(),
         board,
         query,
-        council: state.settings.council.short_name.clone(),
+        council,
         councils,
-        localities: state
-            .settings
-            .council
-            .localities
-            .iter()
-            .map(|l| l.name.clone())
-            .collect(),
+        localities,
         types: state.settings.market.provision_types.clone(),
         provider_error,
     }))

@@ -28,7 +28,7 @@ use super::{ReturnInput, Source, rules};
 use crate::audit::{self, Change};
 use crate::auth::Viewer;
 use crate::config::Settings;
-use crate::db::entities::{homes, return_vacancies, returns};
+use crate::db::entities::{homes, return_placements, return_vacancies, returns};
 use crate::error::{Error, Result};
 
 /// How a filing came about.
@@ -198,7 +198,8 @@ pub async fn file(
         ));
     }
     let facts = facts(conn, home).await?;
-    let problems = rules::check(input, &facts, week);
+    let mut problems = rules::check(input, &facts, week);
+    problems.extend(placing_councils_are_members(conn, input).await?);
     if !problems.is_empty() {
         // Named as the channel names its fields.
         let mut errors = crate::web::forms::FormErrors::default();
@@ -217,6 +218,26 @@ pub async fn file(
         return Ok(Filed::Unchanged(current));
     }
     insert_version(conn, viewer, home, week, input, &facts, filing, settings).await
+}
+
+/// A line for a council that is not a member of the region is refused: its
+/// children count under "councils outside the region".
+async fn placing_councils_are_members(
+    conn: &impl ConnectionTrait,
+    input: &ReturnInput,
+) -> Result<Option<rules::Problem>> {
+    for council in input.occupied.by_member.keys() {
+        if !crate::regions::is_member(conn, *council).await? {
+            return Ok(Some(rules::Problem {
+                field: rules::Field::Occupied,
+                vacancy: None,
+                message: "Beds occupied name a council that is not a member of the region: \
+                          count its children under councils outside the region"
+                    .into(),
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// [`file`] in a transaction of its own, committed when it returns.
@@ -306,8 +327,8 @@ async fn insert_version(
         } else {
             None
         }),
-        occupied_ours: Set(n(input.occupied_ours)),
-        occupied_other: Set(n(input.occupied_other)),
+        occupied: Set(n(input.occupied.total())),
+        occupied_outside_region: Set(n(input.occupied.outside_region)),
         unavailable_staffing: Set(n(input.unavailable.staffing)),
         unavailable_works: Set(n(input.unavailable.works)),
         unavailable_matching: Set(n(input.unavailable.matching)),
@@ -354,6 +375,22 @@ async fn insert_version(
             .exec(conn)
             .await?;
     }
+    let lines: Vec<return_placements::ActiveModel> = input
+        .occupied
+        .by_member
+        .iter()
+        .filter(|(_, beds)| **beds > 0)
+        .map(|(council, beds)| return_placements::ActiveModel {
+            return_id: Set(ret.id),
+            council_id: Set(*council),
+            beds: Set(n(*beds)),
+        })
+        .collect();
+    if !lines.is_empty() {
+        return_placements::Entity::insert_many(lines)
+            .exec(conn)
+            .await?;
+    }
     super::offers::refresh(conn, home.id).await?;
     let summary = format!(
         "{} return for {} ({}) week {week}{}",
@@ -370,8 +407,9 @@ async fn insert_version(
         "week": week.to_string(),
         "version": version,
         "source": filing.source.code(),
-        "occupied_ours": input.occupied_ours,
-        "occupied_other": input.occupied_other,
+        "occupied": input.occupied.total(),
+        "occupied_by_council": input.occupied.by_member,
+        "occupied_outside_region": input.occupied.outside_region,
         "not_admittable": input.unavailable.total(),
         "vacancies": input.vacant_beds(),
     });

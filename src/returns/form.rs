@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use importers::vocab::{Need, Pence, Sexes};
 use serde::Deserialize;
 
-use super::{HomeFacts, ReturnInput, Unavailable, VacancyInput};
+use super::{HomeFacts, Occupancy, ReturnInput, Unavailable, VacancyInput};
 use crate::web::forms::FormErrors;
 
 /// Most vacancy groups one form shows.
@@ -87,14 +87,26 @@ impl ReturnForm {
     }
 
     /// A form showing `input`, ready to be changed.
-    pub fn from_input(input: &ReturnInput, idempotency_key: &str) -> Self {
+    pub fn from_input(
+        input: &ReturnInput,
+        idempotency_key: &str,
+        members: &[crate::regions::Member],
+    ) -> Self {
         let mut f = ReturnForm::default();
         f.set("idempotency_key", idempotency_key);
         if let Some(c) = input.capacity {
             f.set("capacity", c.to_string());
         }
-        f.set("occupied_ours", input.occupied_ours.to_string());
-        f.set("occupied_other", input.occupied_other.to_string());
+        for member in members {
+            let beds = input.occupied.of(member.id);
+            if beds > 0 {
+                f.set(&member.occupied_field(), beds.to_string());
+            }
+        }
+        f.set(
+            "occupied_outside_region",
+            input.occupied.outside_region.to_string(),
+        );
         let u = &input.unavailable;
         for (name, value) in [
             ("staffing", u.staffing),
@@ -198,7 +210,12 @@ impl ReturnForm {
     }
 
     /// Reads the typed values; rules that need the home are checked after.
-    pub fn parse(&self, states_capacity: bool) -> Result<ReturnInput, FormErrors> {
+    /// `members` are the region's councils the form lists a line for.
+    pub fn parse(
+        &self,
+        states_capacity: bool,
+        members: &[crate::regions::Member],
+    ) -> Result<ReturnInput, FormErrors> {
         let mut errors = FormErrors::default();
         let capacity = if states_capacity {
             count(
@@ -210,18 +227,18 @@ impl ReturnForm {
         } else {
             None
         };
-        let occupied_ours = count(
+        let mut occupied = Occupancy::default();
+        for member in members {
+            let field = member.occupied_field();
+            let beds = optional_count(&mut errors, self.get(&field), &field).unwrap_or(0);
+            occupied.set(member.id, beds);
+        }
+        occupied.outside_region = optional_count(
             &mut errors,
-            self.get("occupied_ours"),
-            "occupied_ours",
-            "how many beds are occupied by the council's own children",
-        );
-        let occupied_other = count(
-            &mut errors,
-            self.get("occupied_other"),
-            "occupied_other",
-            "how many beds are occupied by other councils' children",
-        );
+            self.get("occupied_outside_region"),
+            "occupied_outside_region",
+        )
+        .unwrap_or(0);
         let mut unavailable = Unavailable::default();
         for (name, slot) in [
             ("staffing", &mut unavailable.staffing),
@@ -242,8 +259,7 @@ impl ReturnForm {
         }
         errors.into_result(ReturnInput {
             capacity,
-            occupied_ours: occupied_ours.unwrap_or(0),
-            occupied_other: occupied_other.unwrap_or(0),
+            occupied,
             unavailable,
             vacancies,
             note: text(self.get("note")),
@@ -426,7 +442,7 @@ mod tests {
     #[test]
     fn groups_can_be_added_and_removed_without_javascript() {
         let monday = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-        let mut form = ReturnForm::from_input(&ReturnInput::default(), "k");
+        let mut form = ReturnForm::from_input(&ReturnInput::default(), "k", &[]);
         form.add_group(&facts(), monday);
         form.add_group(&facts(), monday);
         form.set("v1_beds", "2");
@@ -434,7 +450,7 @@ mod tests {
         form.remove_group(0);
         assert_eq!(form.groups(), 1);
         assert_eq!(form.get("v0_beds"), "2", "later groups move up");
-        let input = form.parse(false).unwrap();
+        let input = form.parse(false, &[]).unwrap();
         assert_eq!(input.vacancies[0].beds, 2);
         assert_eq!(
             input.vacancies[0].needs,
@@ -444,26 +460,34 @@ mod tests {
         assert_eq!(input.vacancies[0].available_from, monday);
     }
 
+    fn member(id: i64) -> crate::regions::Member {
+        crate::regions::Member {
+            id,
+            name: format!("Council {id}"),
+            short_name: format!("C{id}"),
+            ons_code: Some(format!("E0600000{id}")),
+            localities: Vec::new(),
+        }
+    }
+
     #[test]
     fn blank_and_wrong_numbers_are_named() {
         let form = ReturnForm {
             pairs: vec![
-                ("occupied_ours".into(), "two".into()),
+                ("occupied_E06000007".into(), "two".into()),
                 ("unavailable_works".into(), "x".into()),
             ],
         };
-        let errors = form.parse(false).unwrap_err();
+        let errors = form.parse(false, &[member(7)]).unwrap_err();
         assert!(
             errors
-                .get("occupied_ours")
+                .get("occupied_E06000007")
                 .unwrap()
-                .contains("as a whole number")
+                .contains("whole number")
         );
         assert!(
-            errors
-                .get("occupied_other")
-                .unwrap()
-                .contains("(0 if none)")
+            errors.get("occupied_outside_region").is_none(),
+            "blank is none"
         );
         assert!(errors.get("unavailable_works").is_some());
     }
@@ -472,8 +496,7 @@ mod tests {
     fn a_filled_return_round_trips_through_the_form() {
         let monday = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let input = ReturnInput {
-            occupied_ours: 1,
-            occupied_other: 1,
+            occupied: Occupancy::from_host_and_other(Some(7), 1, 1),
             vacancies: vec![VacancyInput {
                 beds: 2,
                 available_from: monday,
@@ -490,7 +513,9 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            ReturnForm::from_input(&input, "k").parse(false).unwrap(),
+            ReturnForm::from_input(&input, "k", &[member(7), member(8)])
+                .parse(false, &[member(7), member(8)])
+                .unwrap(),
             input
         );
     }

@@ -19,6 +19,8 @@ pub mod upload;
 pub mod upload_routes;
 mod views;
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use importers::vocab::{IsoWeek, Need, Pence, ProvisionType, Sexes};
 use serde::{Deserialize, Serialize};
@@ -31,14 +33,55 @@ pub struct ReturnInput {
     /// Carers or units available; only for homes without fixed places
     /// (fostering agencies, supported accommodation).
     pub capacity: Option<u32>,
-    /// Beds occupied by our council's children.
-    pub occupied_ours: u32,
-    /// Beds occupied by other councils' children.
-    pub occupied_other: u32,
+    /// Beds occupied, by who placed the children.
+    pub occupied: Occupancy,
     pub unavailable: Unavailable,
     /// Admittable vacancies, grouped where they are alike.
     pub vacancies: Vec<VacancyInput>,
     pub note: Option<String>,
+}
+
+/// Beds occupied, by the council that placed the children: a line for each
+/// member council with children there (organisation id → beds; no zero
+/// lines), and a count for councils outside the region.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Occupancy {
+    pub by_member: BTreeMap<i64, u32>,
+    pub outside_region: u32,
+}
+
+impl Occupancy {
+    pub fn total(&self) -> u32 {
+        self.by_member.values().sum::<u32>() + self.outside_region
+    }
+
+    /// Beds occupied by this member council's children.
+    pub fn of(&self, council: i64) -> u32 {
+        self.by_member.get(&council).copied().unwrap_or(0)
+    }
+
+    /// Sets a member's line; zero removes it.
+    pub fn set(&mut self, council: i64, beds: u32) {
+        if beds == 0 {
+            self.by_member.remove(&council);
+        } else {
+            self.by_member.insert(council, beds);
+        }
+    }
+
+    /// The deprecated two numbers: "ours" for the home's host council
+    /// (which must be a member), "other" for councils outside the region.
+    pub fn from_host_and_other(host: Option<i64>, ours: u32, other: u32) -> Occupancy {
+        let mut occupancy = Occupancy {
+            outside_region: other,
+            ..Default::default()
+        };
+        match host {
+            Some(host) => occupancy.set(host, ours),
+            None => occupancy.outside_region += ours,
+        }
+        occupancy
+    }
 }
 
 /// Beds vacant but not admittable, by reason.
@@ -75,7 +118,7 @@ pub struct VacancyInput {
 
 impl ReturnInput {
     pub fn occupied(&self) -> u32 {
-        self.occupied_ours + self.occupied_other
+        self.occupied.total()
     }
 
     pub fn vacant_beds(&self) -> u32 {

@@ -65,6 +65,7 @@ pub async fn check(
         display_name: user.display_name,
         role,
         organisation_id: user.organisation_id,
+        regional_lead: user.regional_lead,
         client_ip: None,
     };
     if !viewer.belongs_to(home.provider_id) {

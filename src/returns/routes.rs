@@ -3,7 +3,6 @@
 //! `board_routes.rs`, spreadsheet uploads in `upload_routes.rs`.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use importers::vocab::IsoWeek;
 use serde::Deserialize;
@@ -66,7 +65,6 @@ pub async fn provider_week(
         week,
         due: board.due,
         rows,
-        council: state.settings.council.short_name.clone(),
     }))
 }
 
@@ -82,20 +80,21 @@ pub async fn form_page(
     filing::may_file(&viewer, &home, week, chrono::Utc::now(), &state.settings)?;
     let facts = store::facts(&state.db, &home).await?;
     let current = store::current(&state.db, home.id, week).await?;
+    let members = crate::regions::members_for_home(&state.db, &home).await?;
     let (form, prefilled_from, current_version) = match &current {
         Some(view) => (
-            ReturnForm::from_input(&view.to_input(), &new_key()),
+            ReturnForm::from_input(&view.to_input(), &new_key(), &members),
             None,
             Some(view.ret.version),
         ),
         None => match store::latest_before(&state.db, home.id, week).await? {
             Some(previous) => (
-                ReturnForm::from_input(&previous.to_input(), &new_key()),
+                ReturnForm::from_input(&previous.to_input(), &new_key(), &members),
                 Some(previous.week()),
                 None,
             ),
             None => (
-                ReturnForm::from_input(&Default::default(), &new_key()),
+                ReturnForm::from_input(&Default::default(), &new_key(), &members),
                 None,
                 None,
             ),
@@ -104,9 +103,7 @@ pub async fn form_page(
     let mut form = form;
     if current.is_none() && prefilled_from.is_none() {
         // A first return: the counts are for the user to type in.
-        for field in ["occupied_ours", "occupied_other"] {
-            form.clear(field);
-        }
+        form.clear("occupied_outside_region");
     }
     let status = Status::of(
         current.as_ref().map(|c| c.ret.late),
@@ -121,7 +118,7 @@ pub async fn form_page(
         status,
         form,
         errors: FormErrors::default(),
-        council: state.settings.council.short_name.clone(),
+        members,
         prefilled_from,
         current_version,
     }))
@@ -139,12 +136,9 @@ pub async fn submit(
     let home = store::home_by_urn(&state.db, &urn).await?;
     let facts = store::facts(&state.db, &home).await?;
     let current = store::current(&state.db, home.id, week).await?;
+    let members = crate::regions::members_for_home(&state.db, &home).await?;
     let again = |form: ReturnForm, errors: FormErrors, page: PageContext| {
-        let status = if errors.is_empty() {
-            StatusCode::OK
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
+        let status = errors.status();
         render_with_status(
             status,
             &FormPage {
@@ -159,7 +153,7 @@ pub async fn submit(
                 ),
                 form,
                 errors,
-                council: state.settings.council.short_name.clone(),
+                members: members.clone(),
                 prefilled_from: None,
                 current_version: current.as_ref().map(|c| c.ret.version),
             },
@@ -176,7 +170,7 @@ pub async fn submit(
         }
         Action::File => {}
     }
-    let input = match form.parse(facts.states_capacity()) {
+    let input = match form.parse(facts.states_capacity(), &members) {
         Ok(input) => input,
         Err(errors) => return Ok(again(form, errors, page)),
     };
@@ -326,7 +320,6 @@ pub async fn no_change_all_page(
     Ok(render(&NoChangeAllPage {
         page,
         week,
-        council: state.settings.council.short_name.clone(),
         copyable,
         without,
     }))

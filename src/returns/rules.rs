@@ -9,8 +9,7 @@ use super::{HomeFacts, ReturnInput, VacancyInput};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
     Capacity,
-    OccupiedOurs,
-    OccupiedOther,
+    Occupied,
     Unavailable,
     UnavailableOtherReason,
     Vacancies,
@@ -26,13 +25,12 @@ pub enum Field {
 
 impl Field {
     /// The form field the error summary links to.
-    /// The field's name in the JSON API's body: `occupied_ours`,
+    /// The field's name in the JSON API's body: `occupied_by_council`,
     /// `vacancies[0].beds`.
     pub fn api_name(self, vacancy: Option<usize>) -> String {
         let name = match self {
             Field::Capacity => "capacity",
-            Field::OccupiedOurs => "occupied_ours",
-            Field::OccupiedOther => "occupied_other",
+            Field::Occupied => "occupied_by_council",
             Field::Unavailable => "not_admittable",
             Field::UnavailableOtherReason => "not_admittable.other_reason",
             Field::Vacancies => "vacancies",
@@ -55,8 +53,7 @@ impl Field {
     pub fn form_id(self, vacancy: Option<usize>) -> String {
         let base = match self {
             Field::Capacity => "capacity",
-            Field::OccupiedOurs => "occupied_ours",
-            Field::OccupiedOther => "occupied_other",
+            Field::Occupied => "occupied",
             Field::Unavailable => "unavailable",
             Field::UnavailableOtherReason => "unavailable_other_reason",
             Field::Vacancies => "v0_beds",
@@ -110,7 +107,7 @@ pub fn check(input: &ReturnInput, home: &HomeFacts, week: IsoWeek) -> Vec<Proble
         Some(places) => {
             if occupied > places {
                 out.push(problem(
-                    Field::OccupiedOurs,
+                    Field::Occupied,
                     None,
                     format!("Beds occupied ({occupied}) is more than registered places ({places}). Check the numbers of children living there"),
                 ));
@@ -148,7 +145,7 @@ pub fn check(input: &ReturnInput, home: &HomeFacts, week: IsoWeek) -> Vec<Proble
             Some(capacity) => {
                 if occupied > capacity {
                     out.push(problem(
-                        Field::OccupiedOurs,
+                        Field::Occupied,
                         None,
                         format!("Places occupied ({occupied}) is more than the carers or units you have ({capacity})"),
                     ));
@@ -305,7 +302,7 @@ mod tests {
     use importers::vocab::{Need, Pence};
 
     use super::*;
-    use crate::returns::Unavailable;
+    use crate::returns::{Occupancy, Unavailable};
 
     fn home(places: Option<u32>) -> HomeFacts {
         HomeFacts {
@@ -339,6 +336,11 @@ mod tests {
         "2026-W48".parse().unwrap()
     }
 
+    /// Beds occupied by a member council's children and by others'.
+    fn occupied(member: u32, outside: u32) -> Occupancy {
+        Occupancy::from_host_and_other(Some(1), member, outside)
+    }
+
     fn messages(input: &ReturnInput, facts: &HomeFacts) -> Vec<String> {
         check(input, facts, week())
             .into_iter()
@@ -349,8 +351,7 @@ mod tests {
     #[test]
     fn a_consistent_return_passes() {
         let input = ReturnInput {
-            occupied_ours: 1,
-            occupied_other: 1,
+            occupied: occupied(1, 1),
             unavailable: Unavailable {
                 staffing: 1,
                 ..Default::default()
@@ -364,8 +365,7 @@ mod tests {
     #[test]
     fn occupied_cannot_exceed_places() {
         let input = ReturnInput {
-            occupied_ours: 3,
-            occupied_other: 2,
+            occupied: occupied(3, 2),
             ..Default::default()
         };
         assert_eq!(
@@ -377,7 +377,7 @@ mod tests {
     #[test]
     fn vacancies_must_match_what_is_left() {
         let input = ReturnInput {
-            occupied_ours: 1,
+            occupied: occupied(1, 0),
             vacancies: vec![vacancy(1)],
             ..Default::default()
         };
@@ -389,7 +389,7 @@ mod tests {
             "{m:?}"
         );
         let too_many = ReturnInput {
-            occupied_ours: 4,
+            occupied: occupied(4, 0),
             unavailable: Unavailable {
                 works: 1,
                 ..Default::default()
@@ -405,7 +405,7 @@ mod tests {
     #[test]
     fn other_reasons_need_words() {
         let input = ReturnInput {
-            occupied_ours: 3,
+            occupied: occupied(3, 0),
             unavailable: Unavailable {
                 other: 1,
                 ..Default::default()
@@ -421,7 +421,7 @@ mod tests {
     #[test]
     fn fostering_states_capacity() {
         let mut input = ReturnInput {
-            occupied_ours: 2,
+            occupied: occupied(2, 0),
             vacancies: vec![vacancy(1)],
             ..Default::default()
         };
@@ -442,7 +442,7 @@ mod tests {
         v.weekly_fee = Some(Pence(45_000_000));
         v.available_from = NaiveDate::from_ymd_opt(2027, 12, 1).unwrap();
         let input = ReturnInput {
-            occupied_ours: 3,
+            occupied: occupied(3, 0),
             vacancies: vec![v],
             ..Default::default()
         };
@@ -458,7 +458,7 @@ mod tests {
         assert_eq!(
             messages(
                 &ReturnInput {
-                    occupied_ours: 3,
+                    occupied: occupied(3, 0),
                     vacancies: vec![vacancy(1)],
                     ..Default::default()
                 },

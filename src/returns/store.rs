@@ -1,14 +1,14 @@
 //! Reading returns: a home's current return for a week, its history and
 //! versions. Filing is `filing`'s.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use importers::vocab::{IsoWeek, Need, Pence, Sexes};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::rules::Problem;
-use super::{HomeFacts, ReturnInput, Unavailable, VacancyInput};
-use crate::db::entities::{home_needs, homes, return_vacancies, returns};
+use super::{HomeFacts, Occupancy, ReturnInput, Unavailable, VacancyInput};
+use crate::db::entities::{home_needs, homes, return_placements, return_vacancies, returns};
 use crate::error::{Error, Result};
 use crate::web::forms::FormErrors;
 
@@ -17,6 +17,8 @@ use crate::web::forms::FormErrors;
 pub struct ReturnView {
     pub ret: returns::Model,
     pub vacancies: Vec<return_vacancies::Model>,
+    /// Beds occupied by each member council's children.
+    pub placements: Vec<return_placements::Model>,
 }
 
 impl ReturnView {
@@ -33,14 +35,33 @@ impl ReturnView {
             + r.unavailable_other
     }
 
+    pub fn occupancy(&self) -> Occupancy {
+        Occupancy {
+            by_member: self
+                .placements
+                .iter()
+                .map(|p| (p.council_id, p.beds.max(0) as u32))
+                .collect(),
+            outside_region: self.ret.occupied_outside_region.max(0) as u32,
+        }
+    }
+
+    /// Beds occupied by this council's children.
+    pub fn occupied_by(&self, council: i64) -> i32 {
+        self.placements
+            .iter()
+            .filter(|p| p.council_id == council)
+            .map(|p| p.beds)
+            .sum()
+    }
+
     /// The return as input again: to pre-fill a form or copy it forward.
     pub fn to_input(&self) -> ReturnInput {
         let r = &self.ret;
         let n = |v: i32| v.max(0) as u32;
         ReturnInput {
             capacity: r.capacity.map(n),
-            occupied_ours: n(r.occupied_ours),
-            occupied_other: n(r.occupied_other),
+            occupied: self.occupancy(),
             unavailable: Unavailable {
                 staffing: n(r.unavailable_staffing),
                 works: n(r.unavailable_works),
@@ -127,21 +148,55 @@ pub async fn facts_by_urn(
         .collect())
 }
 
-/// Of these homes, those where our council's children live according to
+/// Of these homes, those where this council's children live according to
 /// their latest return of the last four weeks.
-pub async fn homes_with_our_children(
+pub async fn homes_with_children_of(
+    conn: &impl ConnectionTrait,
+    council: i64,
+    home_ids: &[i64],
+) -> Result<HashSet<i64>> {
+    Ok(placing_councils(conn, home_ids)
+        .await?
+        .into_iter()
+        .filter(|(_, councils)| councils.contains(&council))
+        .map(|(home, _)| home)
+        .collect())
+}
+
+/// Every home where this council's children have lived according to a
+/// current return of the last four weeks, wherever the home is.
+pub async fn homes_placed_in_by(conn: &impl ConnectionTrait, council: i64) -> Result<HashSet<i64>> {
+    let since = super::this_week().plus(-3).monday();
+    let ids: Vec<i64> = return_placements::Entity::find()
+        .select_only()
+        .column(returns::Column::HomeId)
+        .distinct()
+        .inner_join(returns::Entity)
+        .filter(return_placements::Column::CouncilId.eq(council))
+        .filter(returns::Column::IsCurrent.eq(true))
+        .filter(returns::Column::WeekStart.gte(since))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(ids.into_iter().collect())
+}
+
+/// Of these homes, the member councils whose children live in each,
+/// according to its latest return of the last four weeks. Homes without
+/// members' children are absent.
+pub async fn placing_councils(
     conn: &impl ConnectionTrait,
     home_ids: &[i64],
-) -> Result<std::collections::HashSet<i64>> {
+) -> Result<HashMap<i64, Vec<i64>>> {
     let since = super::this_week().plus(-3).monday();
-    let mut latest: HashMap<i64, (chrono::NaiveDate, i32)> = HashMap::new();
+    let mut latest: HashMap<i64, (chrono::NaiveDate, i64)> = HashMap::new();
     for chunk in home_ids.chunks(500) {
-        let rows: Vec<(i64, chrono::NaiveDate, i32)> = returns::Entity::find()
+        let rows: Vec<(i64, i64, chrono::NaiveDate)> = returns::Entity::find()
             .select_only()
             .columns([
+                returns::Column::Id,
                 returns::Column::HomeId,
                 returns::Column::WeekStart,
-                returns::Column::OccupiedOurs,
             ])
             .filter(returns::Column::HomeId.is_in(chunk.iter().copied()))
             .filter(returns::Column::IsCurrent.eq(true))
@@ -149,18 +204,72 @@ pub async fn homes_with_our_children(
             .into_tuple()
             .all(conn)
             .await?;
-        for (home, week, ours) in rows {
-            let entry = latest.entry(home).or_insert((week, ours));
+        for (id, home, week) in rows {
+            let entry = latest.entry(home).or_insert((week, id));
             if week > entry.0 {
-                *entry = (week, ours);
+                *entry = (week, id);
             }
         }
     }
-    Ok(latest
-        .into_iter()
-        .filter(|(_, (_, ours))| *ours > 0)
-        .map(|(home, _)| home)
-        .collect())
+    let home_of: HashMap<i64, i64> = latest.iter().map(|(home, (_, id))| (*id, *home)).collect();
+    let ids: Vec<i64> = home_of.keys().copied().collect();
+    let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(i64, i64)> = return_placements::Entity::find()
+            .select_only()
+            .columns([
+                return_placements::Column::ReturnId,
+                return_placements::Column::CouncilId,
+            ])
+            .filter(return_placements::Column::ReturnId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (ret, council) in rows {
+            if let Some(home) = home_of.get(&ret) {
+                out.entry(*home).or_default().push(council);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Beds this council's children occupy in the row's return (`returns.id`),
+/// 0 for none: a column for queries that read returns by the thousand.
+pub fn beds_of(council: i64) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+    let line = Query::select()
+        .column(return_placements::Column::Beds)
+        .from(return_placements::Entity)
+        .and_where(
+            Expr::col((
+                return_placements::Entity,
+                return_placements::Column::ReturnId,
+            ))
+            .equals((returns::Entity, returns::Column::Id)),
+        )
+        .and_where(Expr::col(return_placements::Column::CouncilId).eq(council))
+        .to_owned();
+    Func::coalesce([Expr::from(line), Expr::val(0)]).into()
+}
+
+/// The member councils' lines of these returns.
+pub async fn placements_of(
+    conn: &impl ConnectionTrait,
+    return_ids: &[i64],
+) -> Result<HashMap<i64, Vec<return_placements::Model>>> {
+    let mut out: HashMap<i64, Vec<return_placements::Model>> = HashMap::new();
+    for chunk in return_ids.chunks(500) {
+        for p in return_placements::Entity::find()
+            .filter(return_placements::Column::ReturnId.is_in(chunk.iter().copied()))
+            .order_by_asc(return_placements::Column::CouncilId)
+            .all(conn)
+            .await?
+        {
+            out.entry(p.return_id).or_default().push(p);
+        }
+    }
+    Ok(out)
 }
 
 /// A return with its vacancies.
@@ -173,7 +282,15 @@ pub async fn with_vacancies(
         .order_by_asc(return_vacancies::Column::Id)
         .all(conn)
         .await?;
-    Ok(ReturnView { ret, vacancies })
+    let placements = placements_of(conn, &[ret.id])
+        .await?
+        .remove(&ret.id)
+        .unwrap_or_default();
+    Ok(ReturnView {
+        ret,
+        vacancies,
+        placements,
+    })
 }
 
 /// The current return of a home for a week.
@@ -275,10 +392,13 @@ pub async fn listed(
             .or_default()
             .push(vacancy);
     }
+    let ids: Vec<i64> = found.iter().map(|r| r.id).collect();
+    let mut placements = placements_of(conn, &ids).await?;
     Ok(found
         .into_iter()
         .map(|ret| ReturnView {
             vacancies: vacancies.remove(&ret.id).unwrap_or_default(),
+            placements: placements.remove(&ret.id).unwrap_or_default(),
             ret,
         })
         .collect())

@@ -17,9 +17,16 @@ pub struct WeekLine {
     pub week: IsoWeek,
     pub ret: Option<returns::Model>,
     pub status: Status,
+    /// Beds the viewer's council's children occupy, when filed.
+    pub ours: i32,
 }
 
 impl WeekLine {
+    /// Beds other councils' children occupy, when filed.
+    pub fn others(&self) -> i32 {
+        self.ret.as_ref().map(|r| r.occupied).unwrap_or(0) - self.ours
+    }
+
     pub fn unavailable(&self) -> Option<i32> {
         self.ret.as_ref().map(|r| {
             r.unavailable_staffing
@@ -40,6 +47,9 @@ pub struct Summary {
     pub weeks: Vec<WeekLine>,
     pub chart_svg: String,
     pub stale_after_days: i64,
+    /// The latest return's beds by placing council: (name, beds), members
+    /// first, then "Councils outside the region".
+    pub occupied_by: Vec<(String, i32)>,
 }
 
 impl Summary {
@@ -61,15 +71,28 @@ impl Summary {
     }
 }
 
+/// `council` is the viewer's: its children's beds are "ours" in the chart.
 pub async fn for_home(
     db: &DatabaseConnection,
     home_id: i64,
     home_name: &str,
+    council: Option<i64>,
     settings: &Settings,
 ) -> Result<Summary> {
     let now_week = this_week();
     let from = now_week.plus(-11);
     let filed = store::weeks(db, home_id, from, now_week).await?;
+    let ids: Vec<i64> = filed.iter().map(|r| r.id).collect();
+    let placements = store::placements_of(db, &ids).await?;
+    let ours_in = |ret: &returns::Model| -> i32 {
+        placements
+            .get(&ret.id)
+            .into_iter()
+            .flatten()
+            .filter(|p| Some(p.council_id) == council)
+            .map(|p| p.beds)
+            .sum()
+    };
     let now = Utc::now();
     let mut weeks = Vec::with_capacity(12);
     let mut bars = Vec::with_capacity(12);
@@ -92,14 +115,38 @@ pub async fn for_home(
                     + r.unavailable_matching
                     + r.unavailable_registration
                     + r.unavailable_other;
-                [r.occupied_ours, r.occupied_other, unavailable, r.vacancies]
+                let ours = ours_in(r);
+                [ours, r.occupied - ours, unavailable, r.vacancies]
             }),
         });
-        weeks.push(WeekLine { week, ret, status });
+        let ours = ret.as_ref().map(&ours_in).unwrap_or(0);
+        weeks.push(WeekLine {
+            week,
+            ret,
+            status,
+            ours,
+        });
     }
     weeks.reverse();
     let latest = store::latest_before(db, home_id, now_week.plus(1)).await?;
+    let mut occupied_by = Vec::new();
+    if let Some(view) = &latest {
+        let names: std::collections::HashMap<i64, String> = crate::regions::members(db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m.name))
+            .collect();
+        for line in &view.placements {
+            let name = names.get(&line.council_id).cloned().unwrap_or_default();
+            occupied_by.push((name, line.beds));
+        }
+        occupied_by.push((
+            "Councils outside the region".to_string(),
+            view.ret.occupied_outside_region,
+        ));
+    }
     Ok(Summary {
+        occupied_by,
         this_week: now_week,
         latest,
         weeks,

@@ -32,14 +32,18 @@ pub async fn template(
     let mut lines = Vec::new();
     for home in &homes {
         let latest = store::latest_before(db, home.id, week.plus(1)).await?;
-        let input = latest.map(|l| l.to_input());
+        // The two columns: the home's own council's children, and the rest.
+        let input = latest.map(|l| {
+            let ours = home.host_council_id.map(|h| l.occupied_by(h)).unwrap_or(0);
+            (l.to_input(), ours.max(0) as u32)
+        });
         lines.push((home.clone(), input));
     }
     write_template(&lines, week, settings).map_err(Error::internal)
 }
 
 fn write_template(
-    lines: &[(homes::Model, Option<ReturnInput>)],
+    lines: &[(homes::Model, Option<(ReturnInput, u32)>)],
     week: IsoWeek,
     settings: &Settings,
 ) -> std::result::Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
@@ -104,7 +108,7 @@ fn write_template(
     for (home, input) in lines {
         let vacancies = input
             .as_ref()
-            .map(|i| i.vacancies.clone())
+            .map(|(i, _)| i.vacancies.clone())
             .unwrap_or_default();
         let rows_for_home = vacancies.len().max(1);
         for k in 0..rows_for_home {
@@ -115,14 +119,14 @@ fn write_template(
                 sheet.write_number_with_format(row, col(headings::PLACES), f64::from(p), &info)?;
             }
             if k == 0
-                && let Some(i) = input
+                && let Some((i, ours)) = input
             {
                 if let Some(c) = i.capacity {
                     sheet.write_number(row, col(headings::CAPACITY), f64::from(c))?;
                 }
                 for (name, value) in [
-                    (headings::OCCUPIED_OURS, i.occupied_ours),
-                    (headings::OCCUPIED_OTHER, i.occupied_other),
+                    (headings::OCCUPIED_OURS, *ours),
+                    (headings::OCCUPIED_OTHER, i.occupied.total() - ours),
                     (headings::STAFFING, i.unavailable.staffing),
                     (headings::WORKS, i.unavailable.works),
                     (headings::MATCHING, i.unavailable.matching),

@@ -32,6 +32,8 @@ pub struct PreviewReturn {
     pub week: IsoWeek,
     pub first_row: usize,
     pub input: ReturnInput,
+    /// The home's own council, when a member: "ours" in the spreadsheet.
+    pub host: Option<i64>,
     /// The week's current return before this upload, as figures.
     #[serde(default)]
     pub before: Option<Figures>,
@@ -47,7 +49,7 @@ impl PreviewReturn {
     }
 
     pub fn after(&self) -> Figures {
-        Figures::of(&self.input)
+        Figures::of(&self.input, self.host)
     }
 
     /// A figure as the preview shows it: as typed where it could not be
@@ -61,15 +63,16 @@ impl PreviewReturn {
     }
 
     pub fn shown_ours(&self) -> String {
-        self.shown(headings::OCCUPIED_OURS, self.input.occupied_ours)
+        self.shown(headings::OCCUPIED_OURS, self.after().occupied_ours)
     }
 
     pub fn shown_other(&self) -> String {
-        self.shown(headings::OCCUPIED_OTHER, self.input.occupied_other)
+        self.shown(headings::OCCUPIED_OTHER, self.after().occupied_other)
     }
 }
 
-/// What a preview shows of a return.
+/// What a preview shows of a return: the spreadsheet's two columns, the
+/// home's own council's children ("ours", when it is a member) and the rest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Figures {
     pub occupied_ours: u32,
@@ -81,10 +84,12 @@ pub struct Figures {
 }
 
 impl Figures {
-    pub fn of(input: &ReturnInput) -> Self {
+    /// "Ours" is the home's own council's line (`host`, when a member).
+    pub fn of(input: &ReturnInput, host: Option<i64>) -> Self {
+        let ours = host.map(|h| input.occupied.of(h)).unwrap_or(0);
         Figures {
-            occupied_ours: input.occupied_ours,
-            occupied_other: input.occupied_other,
+            occupied_ours: ours,
+            occupied_other: input.occupied.total() - ours,
             not_admittable: input.unavailable.total(),
             vacancies: input.vacant_beds(),
             input: input.clone(),
@@ -102,8 +107,7 @@ pub struct Preview {
 fn heading(field: Field) -> String {
     match field {
         Field::Capacity => headings::CAPACITY.into(),
-        Field::OccupiedOurs => headings::OCCUPIED_OURS.into(),
-        Field::OccupiedOther => headings::OCCUPIED_OTHER.into(),
+        Field::Occupied => headings::OCCUPIED_OURS.into(),
         Field::Unavailable => headings::STAFFING.into(),
         Field::UnavailableOtherReason => headings::OTHER_REASON.into(),
         Field::Vacancies | Field::Beds => headings::BEDS.into(),
@@ -117,12 +121,13 @@ fn heading(field: Field) -> String {
     }
 }
 
-fn to_input(rows: &ReturnRows) -> ReturnInput {
+/// The spreadsheet's two occupied columns are read as the deprecated API
+/// reads them: "ours" for the home's own council, "other" for outside.
+fn to_input(rows: &ReturnRows, host: Option<i64>) -> ReturnInput {
     let c = &rows.counts;
     ReturnInput {
         capacity: c.capacity,
-        occupied_ours: c.occupied_ours,
-        occupied_other: c.occupied_other,
+        occupied: super::Occupancy::from_host_and_other(host, c.occupied_ours, c.occupied_other),
         unavailable: Unavailable {
             staffing: c.staffing,
             works: c.works,
@@ -166,6 +171,11 @@ pub async fn prepare(
     let now = Utc::now();
     let urns: Vec<&str> = file.returns.iter().map(|r| r.urn.as_str()).collect();
     let known = store::facts_by_urn(db, &urns).await?;
+    let member_ids: Vec<i64> = crate::regions::members(db)
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
     for rows in &file.returns {
         let problem = |column: &str, message: String| RowError {
             row: rows.first_row,
@@ -190,7 +200,8 @@ pub async fn prepare(
                 .push(problem(headings::WEEK, e.public_message().1));
             continue;
         }
-        let mut input = to_input(rows);
+        let host = home.host_council_id.filter(|id| member_ids.contains(id));
+        let mut input = to_input(rows, host);
         if !facts.states_capacity() {
             input.capacity = None;
         }
@@ -220,13 +231,14 @@ pub async fn prepare(
         }
         let before = store::current(db, home.id, rows.week)
             .await?
-            .map(|current| Figures::of(&current.to_input()));
+            .map(|current| Figures::of(&current.to_input(), host));
         preview.returns.push(PreviewReturn {
             urn: home.urn.clone(),
             name: home.name.clone(),
             week: rows.week,
             first_row: rows.first_row,
             input,
+            host,
             before,
             typed: rows.counts.typed.clone(),
         });
@@ -310,7 +322,13 @@ pub async fn find(db: &DatabaseConnection, viewer: &Viewer, id: &str) -> Result<
     if !viewer.belongs_to(Some(record.organisation_id)) {
         return Err(Error::Forbidden);
     }
-    let preview = serde_json::from_str(&record.payload).map_err(Error::internal)?;
+    // Previews kept before returns counted children by council cannot be
+    // read back; such an upload was discarded by the migration.
+    let preview = serde_json::from_str(&record.payload).map_err(|_| {
+        Error::BadRequest(
+            "This upload's preview is no longer available: upload the file again".into(),
+        )
+    })?;
     Ok(Upload { record, preview })
 }
 

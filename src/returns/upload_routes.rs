@@ -110,12 +110,7 @@ pub async fn preview(
     };
     Ok(render_with_status(
         status,
-        &super::views::PreviewPage {
-            page,
-            id,
-            upload,
-            council: state.settings.council.short_name.clone(),
-        },
+        &super::views::PreviewPage { page, id, upload },
     ))
 }
 

@@ -28,7 +28,8 @@ pub struct FormPage {
     pub status: Status,
     pub form: ReturnForm,
     pub errors: FormErrors,
-    pub council: String,
+    /// The region's councils, a line each for beds their children occupy.
+    pub members: Vec<crate::regions::Member>,
     /// The week the figures were copied from, when not this week's own.
     pub prefilled_from: Option<IsoWeek>,
     pub current_version: Option<i32>,
@@ -59,8 +60,18 @@ impl FormPage {
         self.errors.get(&format!("v{i}_{field}"))
     }
 
-    pub fn occupied_ours_label(&self) -> String {
-        format!("Occupied by {}'s children", self.council)
+    pub fn occupied_field(&self, member: &crate::regions::Member) -> String {
+        member.occupied_field()
+    }
+
+    /// The first occupied field with an error, for the fieldset's message.
+    pub fn occupied_error(&self) -> Option<&str> {
+        self.errors.get("occupied").or_else(|| {
+            self.members
+                .iter()
+                .find_map(|m| self.errors.get(&self.occupied_field(m)))
+                .or_else(|| self.errors.get("occupied_outside_region"))
+        })
     }
 
     pub fn can_add(&self) -> bool {
@@ -221,7 +232,6 @@ pub struct ProviderPage {
     pub week: IsoWeek,
     pub due: DateTime<Utc>,
     pub rows: Vec<ProviderRow>,
-    pub council: String,
     pub is_current_week: bool,
 }
 
@@ -259,7 +269,6 @@ pub struct PreviewPage {
     pub page: PageContext,
     pub id: String,
     pub upload: super::upload::Upload,
-    pub council: String,
 }
 
 impl PreviewPage {
@@ -290,7 +299,6 @@ impl PreviewPage {
 pub struct NoChangeAllPage {
     pub page: PageContext,
     pub week: IsoWeek,
-    pub council: String,
     /// Homes with an earlier return, and that return.
     pub copyable: Vec<(crate::db::entities::homes::Model, returns::Model)>,
     /// Homes with no earlier return to copy.

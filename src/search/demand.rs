@@ -16,6 +16,7 @@ use sea_orm::{
 use serde::Deserialize;
 
 use crate::app::AppState;
+use crate::auth::Viewer;
 use crate::db::entities::searches;
 use crate::error::Result;
 use crate::web::export::{ExportCell, Table};
@@ -134,15 +135,21 @@ struct UnmetCount {
 
 /// Searches from `from` until `to`, and those that found nothing, grouped
 /// by age band, sex, needs, kinds of home and distance; most frequent first.
+/// `council`'s searches only: each council's search log is its own.
 pub async fn between(
     conn: &impl ConnectionTrait,
+    council: Option<i64>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Demand> {
     use searches::Column as S;
     let in_period = Condition::all()
         .add(S::SearchedAt.gte(from.fixed_offset()))
-        .add(S::SearchedAt.lt(to.fixed_offset()));
+        .add(S::SearchedAt.lt(to.fixed_offset()))
+        .add(match council {
+            Some(id) => S::CouncilId.eq(id),
+            None => S::CouncilId.is_null(),
+        });
     let searches = searches::Entity::find()
         .filter(in_period.clone())
         .count(conn)
@@ -297,20 +304,21 @@ impl DemandPage {
     }
 }
 
-async fn load(state: &AppState, period: Period) -> Result<Demand> {
+async fn load(state: &AppState, viewer: &Viewer, period: Period) -> Result<Demand> {
     // Include the searches still queued for the log.
     state.search_log.flush().await;
     let (from, to) = period.range(Utc::now());
-    between(&state.db, from, to).await
+    between(&state.db, viewer.council_id(), from, to).await
 }
 
 pub async fn page(
     State(state): State<AppState>,
     page: PageContext,
+    viewer: Viewer,
     Query(query): Query<DemandQuery>,
 ) -> Result<Response> {
     let period = query.period();
-    let demand = load(&state, period).await?;
+    let demand = load(&state, &viewer, period).await?;
     Ok(render(&DemandPage {
         page,
         demand,
@@ -352,17 +360,19 @@ fn table(demand: &Demand) -> Table {
 
 pub async fn export_csv(
     State(state): State<AppState>,
+    viewer: Viewer,
     Query(query): Query<DemandQuery>,
 ) -> Result<Response> {
-    let demand = load(&state, query.period()).await?;
+    let demand = load(&state, &viewer, query.period()).await?;
     Ok(table(&demand).csv_response("unmet-demand.csv"))
 }
 
 pub async fn export_xlsx(
     State(state): State<AppState>,
+    viewer: Viewer,
     Query(query): Query<DemandQuery>,
 ) -> Result<Response> {
-    let demand = load(&state, query.period()).await?;
+    let demand = load(&state, &viewer, query.period()).await?;
     Ok(table(&demand).xlsx_response("unmet-demand.xlsx", "Unmet demand"))
 }
 

@@ -50,7 +50,7 @@ const QUEUE: usize = 4 * BATCH;
 const WINDOW: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// One search's log row: each column with its value.
-type Row = [(searches::Column, Value); 16];
+type Row = [(searches::Column, Value); 17];
 
 enum Command {
     Record(Box<Row>),
@@ -102,6 +102,8 @@ impl SearchLog {
             (C::MinRating, c.min_rating.code().into()),
             (C::Results, (outcome.results.len() as i32).into()),
             (C::NearMisses, (outcome.near_misses.len() as i32).into()),
+            // Which council searched: its unmet demand is its own.
+            (C::CouncilId, viewer.council_id().into()),
         ];
         let queue = self.queue();
         if queue.send(Command::Record(Box::new(row))).await.is_err() {

@@ -200,6 +200,7 @@ pub async fn set_password(
         display_name: user.display_name.clone(),
         role: crate::auth::Role::from_code(&user.role).unwrap_or(crate::auth::Role::Placements),
         organisation_id: user.organisation_id,
+        regional_lead: user.regional_lead,
         client_ip: None,
     };
     let event = if link.purpose == Purpose::Invite.code() {

@@ -61,6 +61,11 @@ pub struct NewUser {
     pub role: Role,
     /// The provider organisation a provider user works for.
     pub organisation: crate::organisations::pick::Pick,
+    /// The member council council staff work for; `None` for the region's
+    /// only member.
+    pub council: Option<i64>,
+    /// Council staff who see the region's figures across members.
+    pub regional_lead: bool,
     /// Empty: the user is emailed an invitation to choose their own.
     pub password: String,
 }
@@ -105,6 +110,12 @@ pub async fn create(
             "Enter the provider organisation this user works for",
         );
     }
+    let organisation_id = if new.role.is_council() {
+        // Not chosen: the creating administrator's own council.
+        staff_council(db, new.council.or(viewer.council_id()), &mut errors).await?
+    } else {
+        organisation_id
+    };
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
@@ -125,8 +136,9 @@ pub async fn create(
         display_name: Set(new.display_name.trim().to_string()),
         password_hash: Set(hash),
         role: Set(new.role.code().to_string()),
-        // Council staff belong to no organisation row unless one is chosen.
+        // A provider user's organisation; council staff's member council.
         organisation_id: Set(organisation_id),
+        regional_lead: Set(new.role.is_council() && new.regional_lead),
         active: Set(true),
         session_key: Set(new_session_key()),
         last_sign_in_at: Set(None),
@@ -161,6 +173,28 @@ pub async fn create(
     }
     txn.commit().await?;
     Ok(user)
+}
+
+/// The member council a member of staff works for: the one chosen (or the
+/// administrator's own), which must be a member, or the region's only one.
+async fn staff_council(
+    db: &DatabaseConnection,
+    chosen: Option<i64>,
+    errors: &mut FormErrors,
+) -> Result<Option<i64>> {
+    let members = crate::regions::members(db).await?;
+    let found = match chosen {
+        Some(id) => members.iter().find(|m| m.id == id),
+        None if members.len() == 1 => members.first(),
+        None => None,
+    };
+    if found.is_none() {
+        errors.add(
+            "council_id",
+            "Choose the member council this user works for",
+        );
+    }
+    Ok(found.map(|m| m.id))
 }
 
 pub async fn record_sign_in(db: &DatabaseConnection, viewer: &Viewer) -> Result<()> {

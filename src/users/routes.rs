@@ -1,7 +1,6 @@
 //! Admin pages for users: list, create, deactivate, reactivate.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -73,6 +72,10 @@ pub struct UserForm {
     pub organisation_id: String,
     /// The organisation's name as typed (or picked).
     pub organisation_id_name: String,
+    /// Council staff's member council (a list when the region has several).
+    pub council_id: String,
+    /// "yes" for a regional lead.
+    pub regional_lead: String,
     pub password: String,
 }
 
@@ -84,6 +87,8 @@ impl FormInput for UserForm {
         "role",
         "organisation_id",
         "organisation_id_name",
+        "council_id",
+        "regional_lead",
         "password",
     ];
 
@@ -104,23 +109,40 @@ impl FormInput for UserForm {
                 "Enter the provider organisation this user works for",
             );
         }
+        let council = match self.council_id.trim() {
+            "" => None,
+            id => {
+                let parsed = id.parse::<i64>().ok();
+                if parsed.is_none() {
+                    errors.add(
+                        "council_id",
+                        "Choose the member council this user works for",
+                    );
+                }
+                parsed
+            }
+        };
         errors.into_result(())?;
         Ok(NewUser {
             email: self.email.clone(),
             display_name: self.display_name.clone(),
             role: role.unwrap_or(Role::Placements),
             organisation,
+            council,
+            regional_lead: self.regional_lead == "yes",
             password: self.password.clone(),
         })
     }
 }
 
-fn form_page(page: PageContext, form: UserForm, errors: FormErrors) -> Result<Response> {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+async fn form_page(
+    state: &AppState,
+    page: PageContext,
+    form: UserForm,
+    errors: FormErrors,
+) -> Result<Response> {
+    let councils = crate::regions::members(&state.db).await?;
+    let status = errors.status();
     Ok(render_with_status(
         status,
         &FormPage {
@@ -128,12 +150,13 @@ fn form_page(page: PageContext, form: UserForm, errors: FormErrors) -> Result<Re
             form,
             errors,
             roles: &Role::ALL,
+            councils,
         },
     ))
 }
 
-pub async fn new_page(page: PageContext) -> Result<Response> {
-    form_page(page, UserForm::default(), FormErrors::default())
+pub async fn new_page(State(state): State<AppState>, page: PageContext) -> Result<Response> {
+    form_page(&state, page, UserForm::default(), FormErrors::default()).await
 }
 
 pub async fn create(
@@ -145,7 +168,7 @@ pub async fn create(
 ) -> Result<Response> {
     let (new, raw) = match form {
         Submitted::Valid(new, raw) => (new, raw),
-        Submitted::Invalid(raw, errors) => return form_page(page, raw, errors),
+        Submitted::Invalid(raw, errors) => return form_page(&state, page, raw, errors).await,
     };
     match super::create(&state.db, &viewer, new, &state.settings).await {
         Ok(user) => {
@@ -162,14 +185,13 @@ pub async fn create(
             .await;
             Ok(redirect("/users"))
         }
-        Err(Error::Invalid(errors)) => form_page(
-            page,
-            UserForm {
+        Err(Error::Invalid(errors)) => {
+            let raw = UserForm {
                 password: String::new(),
                 ..raw
-            },
-            errors,
-        ),
+            };
+            form_page(&state, page, raw, errors).await
+        }
         Err(other) => Err(other),
     }
 }

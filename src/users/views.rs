@@ -26,4 +26,6 @@ pub struct FormPage {
     pub form: super::routes::UserForm,
     pub errors: FormErrors,
     pub roles: &'static [Role],
+    /// The region's member councils, for council staff.
+    pub councils: Vec<crate::regions::Member>,
 }

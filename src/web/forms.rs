@@ -17,6 +17,15 @@ use validator::{Validate, ValidationErrors};
 pub struct FormErrors(Vec<(String, String)>);
 
 impl FormErrors {
+    /// The status a form page answers with: 422 when it has errors.
+    pub fn status(&self) -> axum::http::StatusCode {
+        if self.is_empty() {
+            axum::http::StatusCode::OK
+        } else {
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
+
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         let field = field.into();
         // One message per field: the first problem is the one to fix.

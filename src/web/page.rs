@@ -12,8 +12,13 @@ use crate::error::Error;
 
 #[derive(Debug, Clone, Default)]
 pub struct PageContext {
-    /// Short name of the deployment's council, shown beside the service name.
+    /// Short name of the viewer's council ("BCP"): "our council" on pages.
     pub council: String,
+    /// The viewer's member council, for council staff.
+    pub council_id: Option<i64>,
+    /// Whose service this is, in the header: the viewer's council, or the
+    /// region for providers and visitors.
+    pub owner: String,
     pub user: Option<NavUser>,
     pub nav: Vec<NavItem>,
     pub csrf_token: String,
@@ -115,6 +120,9 @@ fn navigation(viewer: &Viewer, path: &str) -> Vec<NavItem> {
             ("/cases".into(), "Cases"),
         ]
     };
+    if viewer.role.is_council() && viewer.regional_lead {
+        items.push(("/region".into(), "Region"));
+    }
     if viewer.role.is_council() {
         items.push(("/organisations".into(), "Organisations"));
     } else if let Some(org) = viewer.organisation_id {
@@ -122,6 +130,7 @@ fn navigation(viewer: &Viewer, path: &str) -> Vec<NavItem> {
     }
     if viewer.role == Role::Admin {
         items.push(("/users".into(), "Users"));
+        items.push(("/councils".into(), "Councils"));
         items.push(("/audit".into(), "Audit log"));
     }
     items
@@ -160,8 +169,21 @@ impl FromRequestParts<AppState> for PageContext {
             Ok(Some(_)) => session.remove::<Flash>(FLASH_KEY).await.unwrap_or_default(),
             _ => None,
         };
+        let member = match viewer.and_then(Viewer::council_id) {
+            Some(id) => crate::regions::member(&state.db, id).await?,
+            None => None,
+        };
+        let (council, owner) = match &member {
+            Some(m) => (m.short_name.clone(), format!("{} Council", m.short_name)),
+            None => (
+                state.settings.council.short_name.clone(),
+                state.settings.region.name.clone(),
+            ),
+        };
         Ok(PageContext {
-            council: state.settings.council.short_name.clone(),
+            council,
+            council_id: member.map(|m| m.id),
+            owner,
             user: viewer.map(|v| NavUser {
                 name: v.display_name.clone(),
                 role: v.role.label(),

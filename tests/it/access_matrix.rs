@@ -40,6 +40,12 @@ const EXPECTED: &[(&str, Policy)] = &[
     ("/users/{id}/reactivate", Policy::Admin),
     ("/users/{id}/two-factor/reset", Policy::Admin),
     ("/audit", Policy::Admin),
+    ("/councils", Policy::Admin),
+    ("/councils/{id}", Policy::Admin),
+    ("/councils/{id}/remove", Policy::Admin),
+    ("/region", Policy::RegionalLead),
+    ("/region/export.csv", Policy::RegionalLead),
+    ("/region/export.xlsx", Policy::RegionalLead),
     ("/account/tokens", Policy::SignedIn),
     ("/account/tokens/{id}/revoke", Policy::TokenOwner),
     ("/returns", Policy::Council),
@@ -128,9 +134,14 @@ fn every_route_has_an_expected_policy() {
 }
 
 /// Who should get through, independent of the implementation: provider A
-/// owns the home and the organisation the paths point at.
-fn should_allow(policy: Policy, persona: Persona) -> bool {
+/// owns the home and the organisation the paths point at; the case is our
+/// council's, so another member council's staff are refused it (as not
+/// found: its id reveals nothing) and see everything shared.
+fn should_allow(policy: Policy, persona: Persona, path: &str) -> bool {
     use Persona::*;
+    if persona == OtherCouncil {
+        return !path.starts_with("/cases/{id}") && should_allow(policy, Commissioner, path);
+    }
     match policy {
         Policy::Public => true,
         Policy::SignedIn | Policy::Enrolling => persona != Anonymous,
@@ -146,6 +157,8 @@ fn should_allow(policy: Policy, persona: Persona) -> bool {
         Policy::TokenOwner => matches!(persona, Admin | ProviderA),
         Policy::CaseViewer => matches!(persona, Admin | Commissioner | Placements | ProviderA),
         Policy::CaseEditor => matches!(persona, Admin | Commissioner | ProviderA),
+        // No seeded persona is a regional lead (tests/it/regions.rs has one).
+        Policy::RegionalLead => false,
     }
 }
 
@@ -156,6 +169,8 @@ fn concrete(path: &str, app: &TestApp) -> String {
         app.seed.upload_a.clone()
     } else if path.starts_with("/account/tokens") {
         app.seed.token_a_id.to_string()
+    } else if path.starts_with("/councils") {
+        app.seed.our_council_id.to_string()
     } else if path.starts_with("/cases") {
         app.seed.case_a.to_string()
     } else if path.contains("/inspections/") {
@@ -200,7 +215,11 @@ async fn every_route_admits_exactly_who_its_policy_says() {
                 let refused = matches!(
                     response.status,
                     StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
-                ) || went_to_sign_in;
+                ) || went_to_sign_in
+                    // Another council's case is not found, as if absent.
+                    || (persona == Persona::OtherCouncil
+                        && route.path.starts_with("/cases/{id}")
+                        && response.status == StatusCode::NOT_FOUND);
                 // SECURITY.md item 4: addresses reach only council staff and
                 // the home's own provider, and never a URL.
                 let forbidden: &[&str] = match persona {
@@ -228,7 +247,7 @@ async fn every_route_admits_exactly_who_its_policy_says() {
                 );
                 assert_eq!(
                     !refused,
-                    should_allow(route.policy, persona),
+                    should_allow(route.policy, persona, route.path),
                     "{method} {path} as {persona:?}: got {} {:?}",
                     response.status,
                     response.location()

@@ -19,7 +19,17 @@ pub(crate) fn body(ours: u32, other: u32, beds: u32) -> String {
             "sexes": "mixed", "needs": ["emotional_behavioural"], "emergency": true, "weekly_fee": "4500.00"
         })]
     };
-    json!({ "occupied_ours": ours, "occupied_other": other, "vacancies": vacancies }).to_string()
+    let by_council: Vec<Value> = if ours == 0 {
+        vec![]
+    } else {
+        vec![json!({ "council": "E06000058", "beds": ours })]
+    };
+    json!({
+        "occupied_by_council": by_council,
+        "occupied_outside_region": other,
+        "vacancies": vacancies
+    })
+    .to_string()
 }
 
 pub(crate) fn path(app: &TestApp) -> String {
@@ -59,7 +69,12 @@ async fn a_provider_files_over_the_api_and_repeating_it_changes_nothing() {
     list.assert_status(StatusCode::OK);
     let items = json(&list);
     assert_eq!(items.as_array().unwrap().len(), 1, "current returns only");
-    assert_eq!(items[0]["occupied_ours"], 2);
+    assert_eq!(items[0]["occupied"], 3);
+    assert_eq!(
+        items[0]["occupied_by_council"],
+        json!([{ "council": "E06000058", "beds": 2 }])
+    );
+    assert_eq!(items[0]["occupied_outside_region"], 1);
     let versions = api
         .get(&format!(
             "/api/v1/homes/{}/returns?versions=true",
@@ -190,7 +205,7 @@ async fn bad_input_is_422_with_each_field_named() {
     let over = api.put_json(&path(&app), &body(4, 1, 0)).await;
     over.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     let errors = json(&over);
-    assert_eq!(errors["fields"][0]["field"], "occupied_ours");
+    assert_eq!(errors["fields"][0]["field"], "occupied_by_council");
     assert!(
         errors["fields"][0]["message"]
             .as_str()
@@ -357,7 +372,9 @@ async fn the_openapi_document_describes_the_api() {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
-    assert!(doc["components"]["schemas"]["ReturnBody"]["properties"]["occupied_ours"].is_object());
+    let body = &doc["components"]["schemas"]["ReturnBody"]["properties"];
+    assert!(body["occupied_by_council"].is_object());
+    assert_eq!(body["occupied_ours"]["deprecated"], true);
     let search = &doc["paths"]["/api/v1/vacancies"]["get"];
     let criteria: Vec<&str> = search["parameters"]
         .as_array()
@@ -448,4 +465,66 @@ async fn homes_come_with_their_rating_its_source_and_the_flag() {
     let doc = json(&app.client().get("/api/openapi.json").await);
     assert!(doc["paths"]["/api/v1/homes"]["get"].is_object());
     assert!(doc["paths"]["/api/v1/homes/{urn}"]["get"].is_object());
+}
+
+/// The old two numbers still file (API v1, deprecated): "ours" is the home's
+/// own council's line, "other" is outside the region; the answer gives the
+/// breakdown. A council that is not a member, a line twice, or both shapes
+/// at once are refused with the field named.
+#[tokio::test]
+async fn the_deprecated_two_numbers_still_file_for_the_homes_own_council() {
+    let app = TestApp::new().await;
+    let mut api = app.api_client(Persona::ProviderA).await;
+    let old = json!({ "occupied_ours": 2, "occupied_other": 1, "vacancies": [{
+        "beds": 1, "available_from": this_week().monday().to_string(), "min_age": 11,
+        "max_age": 17, "sexes": "mixed"
+    }]});
+    let filed = api.put_json(&path(&app), &old.to_string()).await;
+    filed.assert_status(StatusCode::CREATED);
+    let filed = json(&filed);
+    assert_eq!(
+        filed["occupied_by_council"],
+        json!([{ "council": "E06000058", "beds": 2 }])
+    );
+    assert_eq!(filed["occupied_outside_region"], 1);
+    assert_eq!(filed["occupied"], 3);
+
+    let refused = |body: Value| body.to_string();
+    for (body, field, says) in [
+        (
+            refused(
+                json!({ "occupied_by_council": [{ "council": "E10000014", "beds": 1 }],
+                            "occupied_outside_region": 0 }),
+            ),
+            "occupied_by_council[0].council",
+            "is not a member council of the region",
+        ),
+        (
+            refused(json!({ "occupied_by_council": [
+                { "council": "E06000058", "beds": 1 }, { "council": "e06000058", "beds": 1 }],
+                "occupied_outside_region": 0 })),
+            "occupied_by_council[1].council",
+            "listed twice",
+        ),
+        (
+            refused(json!({ "occupied_by_council": [], "occupied_ours": 1 })),
+            "occupied_ours",
+            "not both",
+        ),
+        (
+            refused(json!({ "vacancies": [] })),
+            "occupied_by_council",
+            "State the beds occupied",
+        ),
+    ] {
+        let answer = api.put_json(&path(&app), &body).await;
+        answer.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        let fields = json(&answer)["fields"].clone();
+        assert_eq!(fields[0]["field"], field, "{body}");
+        assert!(
+            fields[0]["message"].as_str().unwrap().contains(says),
+            "{body}: {fields}"
+        );
+    }
+    assert_eq!(returns::Entity::find().count(&app.db).await.unwrap(), 1);
 }

@@ -82,7 +82,7 @@ async fn a_backup_taken_while_returns_are_filed_restores_every_acknowledged_retu
         for back in 0..9 {
             let week = sufficiency::returns::this_week().plus(-back);
             for urn in HOMES {
-                let body = r#"{"occupied_ours": 2, "occupied_other": 1}"#;
+                let body = r#"{"occupied_by_council": [], "occupied_outside_region": 3}"#;
                 let path = format!("/api/v1/homes/{urn}/returns/{week}");
                 if http.put_json(&path, &token, body).await == 201 {
                     let _ = acks.send((urn.to_string(), week.monday()));

@@ -504,8 +504,11 @@ async fn five_homes_filed_on_monday(app: &TestApp) -> Vec<String> {
         let home = app.home(urn).await;
         let places = home.registered_places.unwrap_or(3) as u32;
         let input = sufficiency::returns::ReturnInput {
-            occupied_ours: places - 1,
-            occupied_other: 1,
+            occupied: sufficiency::returns::Occupancy::from_host_and_other(
+                home.host_council_id,
+                places - 1,
+                1,
+            ),
             ..Default::default()
         };
         let filing = sufficiency::returns::filing::Filing {

@@ -230,9 +230,10 @@ async fn a_past_week_is_shown_as_it_was() {
         "{trend}"
     );
     let last_two: Vec<&str> = trend.trim().lines().rev().take(2).collect();
-    // Homes, filed, places, ours, other, staffing, works, matching, ...
+    // Homes, filed, places, ours, other (other members, outside the
+    // region), staffing, works, matching, ...
     assert!(
-        last_two[0].starts_with(&format!("{},2,2,7,1,2,1,1,0,", this_week())),
+        last_two[0].starts_with(&format!("{},2,2,7,1,2,0,2,1,1,0,", this_week())),
         "{trend}"
     );
     assert!(

@@ -259,8 +259,8 @@ async fn the_case_list_puts_homes_with_our_children_first_and_exports() {
         &[
             ("idempotency_key", "case-list-test"),
             ("vacancy_groups", "0"),
-            ("occupied_ours", "1"),
-            ("occupied_other", "1"),
+            ("occupied_E06000058", "1"),
+            ("occupied_outside_region", "1"),
             ("action", "file"),
         ],
     )

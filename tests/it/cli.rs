@@ -36,6 +36,8 @@ fn every_subcommand_has_help() {
         vec!["import", "ofsted", "--help"],
         vec!["user", "--help"],
         vec!["user", "add", "--help"],
+        vec!["council", "--help"],
+        vec!["council", "add", "--help"],
         vec!["token", "--help"],
         vec!["token", "create", "--help"],
     ] {

@@ -204,9 +204,8 @@ async fn acknowledged_returns_survive_kill_9() {
     for back in 0..9 {
         let week = sufficiency::returns::this_week().plus(-back);
         let body = format!(
-            r#"{{"occupied_ours": {}, "occupied_other": {}}}"#,
-            back % 3,
-            3 - back % 3
+            r#"{{"occupied_by_council": [], "occupied_outside_region": 3, "note": "week {}"}}"#,
+            back
         );
         if http
             .put_json(

@@ -16,8 +16,23 @@ async fn the_demo_has_returns_change_reports_and_cases_with_history() {
     let logins = sufficiency::demo::build(&app.db, &app.state.settings, &repo_path("data/demo"))
         .await
         .expect("demo builds");
-    assert_eq!(logins.len(), 5);
+    assert_eq!(logins.len(), 9);
     let db = &app.db;
+    // A region: BCP, Dorset, Hampshire and Southampton, with users of two.
+    let members = sufficiency::regions::members(db).await.unwrap();
+    let codes: Vec<&str> = members
+        .iter()
+        .filter_map(|m| m.ons_code.as_deref())
+        .collect();
+    for code in ["E06000058", "E06000059", "E10000014", "E06000045"] {
+        assert!(codes.contains(&code), "{code} in {codes:?}");
+    }
+    assert!(
+        logins
+            .iter()
+            .any(|l| l.email.starts_with("dorset-commissioner"))
+    );
+    assert!(logins.iter().any(|l| l.email.starts_with("regional-lead")));
     assert!(returns::Entity::find().count(db).await.unwrap() > 1000);
 
     let imports = ofsted_imports::Entity::find().all(db).await.unwrap();

@@ -11,6 +11,7 @@ use serde_json::json;
 use sufficiency::auth::Viewer;
 use sufficiency::db::entities::returns;
 use sufficiency::jobs::{self, Due, Job};
+use sufficiency::returns::Occupancy;
 use sufficiency::returns::filing::{self, Filing};
 use sufficiency::returns::{Source, this_week};
 
@@ -84,8 +85,7 @@ async fn an_amendment_after_the_deadline_stays_filed_and_shows_as_amended() {
         .unwrap()
         .with_timezone(&Utc);
     let input = sufficiency::returns::ReturnInput {
-        occupied_ours: 2,
-        occupied_other: 2,
+        occupied: Occupancy::from_host_and_other(home.host_council_id, 2, 2),
         ..Default::default()
     };
     let filing = Filing {
@@ -106,8 +106,7 @@ async fn an_amendment_after_the_deadline_stays_filed_and_shows_as_amended() {
     // The deadline passes; the provider corrects a figure.
     let after_deadline = app.state.settings.returns.due(week) + Duration::hours(3);
     let amended = sufficiency::returns::ReturnInput {
-        occupied_ours: 3,
-        occupied_other: 1,
+        occupied: Occupancy::from_host_and_other(home.host_council_id, 3, 1),
         ..Default::default()
     };
     let filing = Filing {

@@ -94,8 +94,7 @@ async fn a_nul_byte_is_refused_with_a_422_wherever_it_is_sent() {
     // The API answers in JSON, naming the field.
     let mut api = app.api_client(Persona::ProviderA).await;
     let path = format!("/api/v1/homes/{}/returns/{}", app.seed.home_a1, this_week());
-    let filing =
-        json!({ "occupied_ours": 1, "occupied_other": 0, "vacancies": [], "note": "a\u{0}b" });
+    let filing = json!({ "occupied_E06000058": 1, "occupied_outside_region": 0, "vacancies": [], "note": "a\u{0}b" });
     let refused = api.put_json(&path, &filing.to_string()).await;
     refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     let body: serde_json::Value = serde_json::from_str(&refused.body).unwrap();
@@ -112,8 +111,8 @@ async fn a_nul_byte_is_refused_with_a_422_wherever_it_is_sent() {
         .post_form(
             &format!("/homes/{}/returns/{}", app.seed.home_a1, this_week()),
             &[
-                ("occupied_ours", "1"),
-                ("occupied_other", "0"),
+                ("occupied_E06000058", "1"),
+                ("occupied_outside_region", "0"),
                 ("note", "a\0b"),
             ],
         )

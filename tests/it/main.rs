@@ -28,6 +28,7 @@ mod map;
 mod ofsted_import;
 mod organisations;
 mod quality;
+mod regions;
 mod returns;
 mod schedules;
 mod schema_migrations;

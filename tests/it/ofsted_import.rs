@@ -138,6 +138,8 @@ async fn a_provider_user_of_an_imported_owner_sees_exactly_its_homes() {
             display_name: "Manager".into(),
             role: sufficiency::auth::Role::Provider,
             organisation: sufficiency::organisations::pick::Pick::id(org.id),
+            council: None,
+            regional_lead: false,
             password: crate::support::PASSWORD.into(),
         },
         &app.state.settings,

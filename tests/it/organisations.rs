@@ -108,13 +108,13 @@ async fn editing_an_organisation_is_audited() {
         .assert_contains("sector: voluntary");
 }
 
-/// "Our council" (the dashboard's, the map's and every job's) is the
-/// council organisation the configuration names, however the name is
-/// spelled there, and never a provider that happens to share the name.
+/// A new database's region starts with the council the configuration
+/// names (by its ONS code, with its short name and localities), and
+/// starting again changes nothing, even with a provider of the same name.
 #[tokio::test]
-async fn our_council_is_the_council_the_configuration_names_however_spelled() {
+async fn the_region_starts_with_the_configured_council_once() {
     use sufficiency::auth::Viewer;
-    use sufficiency::organisations::{Kind, OrganisationInput, create, our_council_id};
+    use sufficiency::organisations::{Kind, OrganisationInput, create};
     let app = TestApp::new().await;
     let namesake = OrganisationInput {
         kind: Kind::Provider,
@@ -127,19 +127,17 @@ async fn our_council_is_the_council_the_configuration_names_however_spelled() {
     create(&app.db, &Viewer::system("test"), namesake)
         .await
         .expect("a provider with the council's name");
-    let mut council = app.state.settings.council.clone();
-    let ours = Some(app.seed.our_council_id);
-    for spelling in [
-        "Bournemouth, Christchurch and Poole",
-        "  BOURNEMOUTH, Christchurch & Poole ",
-    ] {
-        council.name = spelling.into();
-        let found = our_council_id(&app.db, &council).await.expect("lookup");
-        assert_eq!(found, ours, "{spelling}");
-    }
-    council.name = "Christchurch".into();
-    let found = our_council_id(&app.db, &council).await.expect("lookup");
-    assert_eq!(found, None, "a part of the name is not the council");
+    sufficiency::regions::start_with_configured_council(&app.db, &app.state.settings)
+        .await
+        .expect("start again");
+    // The seed's region: BCP and Dorset; starting again adds nothing.
+    let members = sufficiency::regions::members(&app.db).await.unwrap();
+    assert_eq!(members.len(), 2, "{members:?}");
+    let ours = &members[0];
+    assert_eq!(ours.id, app.seed.our_council_id);
+    assert_eq!(ours.ons_code.as_deref(), Some("E06000058"));
+    assert_eq!(ours.short_name, "BCP");
+    assert_eq!(ours.localities, app.state.settings.council.localities);
 }
 
 /// Imports a committed extract of Ofsted's data from the command line's path.
@@ -199,6 +197,8 @@ async fn a_commissioner_merges_two_spellings_of_an_owner_and_later_imports_keep_
             display_name: "Beaufort manager".into(),
             role: sufficiency::auth::Role::Provider,
             organisation: sufficiency::organisations::pick::Pick::id(old.id),
+            council: None,
+            regional_lead: false,
             password: crate::support::PASSWORD.into(),
         },
         &app.state.settings,

@@ -15,8 +15,8 @@ pub fn a1_fields<'a>(week: &IsoWeek) -> Vec<(&'a str, String)> {
     vec![
         ("idempotency_key", format!("k-{}", rand::random::<u64>())),
         ("vacancy_groups", "1".into()),
-        ("occupied_ours", "1".into()),
-        ("occupied_other", "1".into()),
+        ("occupied_E06000058", "1".into()),
+        ("occupied_outside_region", "1".into()),
         ("v0_beds", "2".into()),
         ("v0_available_day", monday.format("%-d").to_string()),
         ("v0_available_month", monday.format("%-m").to_string()),
@@ -68,7 +68,9 @@ async fn a_provider_files_a_return_and_sees_it_filed() {
         .await;
     form.assert_status(StatusCode::OK)
         .assert_contains("Registered places 4")
-        .assert_contains("Occupied by BCP's children");
+        .assert_contains("Beds occupied, by the council that placed the child")
+        .assert_contains("Bournemouth, Christchurch and Poole")
+        .assert_contains("Councils outside the region");
     let response = file(&mut a, &app.seed.home_a1, &week, &a1_fields(&week)).await;
     assert_eq!(response.location(), Some("/"));
     let home = a.get("/").await;
@@ -77,8 +79,8 @@ async fn a_provider_files_a_return_and_sees_it_filed() {
     let ret = returns::Entity::find().one(&app.db).await.unwrap().unwrap();
     assert_eq!(
         (
-            ret.occupied_ours,
-            ret.occupied_other,
+            app.ours_in(ret.id).await,
+            ret.occupied_outside_region,
             ret.vacancies,
             ret.version
         ),
@@ -109,16 +111,16 @@ async fn every_rule_is_explained_and_nothing_is_filed() {
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (
             vec![
-                ("occupied_ours", "3"),
-                ("occupied_other", "2"),
+                ("occupied_E06000058", "3"),
+                ("occupied_outside_region", "2"),
                 ("vacancy_groups", "0"),
             ],
             "Beds occupied (5) is more than registered places (4)",
         ),
         (
             vec![
-                ("occupied_ours", "3"),
-                ("occupied_other", "0"),
+                ("occupied_E06000058", "3"),
+                ("occupied_outside_region", "0"),
                 ("unavailable_works", "2"),
                 ("vacancy_groups", "0"),
             ],
@@ -130,10 +132,13 @@ async fn every_rule_is_explained_and_nothing_is_filed() {
         ),
         (vec![("v0_beds", "1")], "describe 2 in the vacancies, not 1"),
         (
-            vec![("occupied_ours", "")],
-            "Enter how many beds are occupied by the council's own children (0 if none)",
+            vec![("occupied_E06000058", "")],
+            "3 beds are admittable (4 places − 1 occupied − 0 not admittable)",
         ),
-        (vec![("occupied_other", "lots")], "as a whole number"),
+        (
+            vec![("occupied_outside_region", "lots")],
+            "Enter a whole number",
+        ),
         (
             vec![("unavailable_other", "1"), ("v0_beds", "1")],
             "Say why the other beds cannot take a child",
@@ -212,7 +217,7 @@ async fn an_amendment_is_a_new_version_and_history_shows_both() {
         .await;
     form.assert_contains("This week's return is filed (version 1)");
     let mut fields = a1_fields(&week);
-    set(&mut fields, "occupied_other", "2");
+    set(&mut fields, "occupied_outside_region", "2");
     set(&mut fields, "v0_beds", "1");
     file(&mut a, &app.seed.home_a1, &week, &fields).await;
     let all = returns::Entity::find().all(&app.db).await.unwrap();
@@ -220,7 +225,7 @@ async fn an_amendment_is_a_new_version_and_history_shows_both() {
     assert_eq!(all.iter().filter(|r| r.is_current).count(), 1);
     assert!(
         all.iter()
-            .any(|r| r.version == 2 && r.is_current && r.occupied_other == 2)
+            .any(|r| r.version == 2 && r.is_current && r.occupied_outside_region == 2)
     );
     let history = a.get(&format!("/homes/{}/returns", app.seed.home_a1)).await;
     history
@@ -272,7 +277,11 @@ async fn no_change_files_last_weeks_return_in_one_click() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (this.source.as_str(), this.occupied_ours, this.vacancies),
+        (
+            this.source.as_str(),
+            app.ours_in(this.id).await,
+            this.vacancies
+        ),
         ("no_change", 1, 2)
     );
     assert_eq!(

@@ -222,7 +222,7 @@ async fn one_click_files_no_change_once_without_signing_in() {
         .expect("query")
         .expect("filed");
     assert_eq!(ret.source, "no_change");
-    assert_eq!(ret.occupied_ours, 2);
+    assert_eq!(app.ours_in(ret.id).await, 2);
     assert_eq!(ret.submitted_by, "provider-a@test.example");
     // Single use.
     let again = anyone.post_form(&path, &[]).await;
@@ -499,13 +499,22 @@ async fn overdue_actions_alert_commissioners_once() {
 async fn the_monthly_summary_goes_to_commissioners() {
     let app = TestApp::new().await;
     let at = uk(2026, 12, 1, 9, 0);
-    assert_eq!(run(&app, Job::MonthlySummary, at).await, Some(1));
-    let summary = &emails(&app, "monthly_summary").await[0];
-    assert_eq!(summary.subject, "Monthly summary for November 2026");
+    // One to each member council's commissioners, of its own cases.
+    assert_eq!(run(&app, Job::MonthlySummary, at).await, Some(2));
+    let sent = emails(&app, "monthly_summary").await;
+    let to = |address: &str| sent.iter().find(|e| e.to_address == address).unwrap();
+    let ours = to("commissioner@test.example");
+    assert_eq!(ours.subject, "Monthly summary for November 2026");
     assert!(
-        summary.body_text.contains("Open monitoring cases: 1"),
+        ours.body_text.contains("Open monitoring cases: 1"),
         "{}",
-        summary.body_text
+        ours.body_text
+    );
+    let dorset = to("commissioner@dorset.test.example");
+    assert!(
+        dorset.body_text.contains("Open monitoring cases: 0"),
+        "{}",
+        dorset.body_text
     );
 }
 
@@ -779,9 +788,7 @@ async fn a_home_that_closed_leaves_the_weekly_lists_from_the_week_after() {
     now.assert_lacks("Alder House");
 
     // Capacity: counted in last week, not in this one.
-    let ours = sufficiency::organisations::our_council_id(&app.db, &app.state.settings.council)
-        .await
-        .unwrap();
+    let ours = Some(app.seed.our_council_id);
     let then =
         sufficiency::capacity::capacity(&app.db, &app.state.settings.market, ours, last_week, 1)
             .await

@@ -316,8 +316,11 @@ async fn rows_that_change_nothing_file_nothing_and_homes_stay_filed() {
     for (urn, ours) in [(&app.seed.home_a1, 3), (&app.seed.home_a2, 2)] {
         let home = app.home(urn).await;
         let input = sufficiency::returns::ReturnInput {
-            occupied_ours: ours,
-            occupied_other: 1,
+            occupied: sufficiency::returns::Occupancy::from_host_and_other(
+                home.host_council_id,
+                ours,
+                1,
+            ),
             ..Default::default()
         };
         let filing = sufficiency::returns::filing::Filing {

@@ -32,6 +32,7 @@ pub struct Model {
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
     pub owner_user_id: Option<i64>,
+    pub council_id: Option<i64>,
     #[sea_orm(has_many)]
     pub case_actions: HasMany<super::case_actions::Entity>,
     #[sea_orm(has_many)]

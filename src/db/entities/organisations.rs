@@ -25,10 +25,14 @@ pub struct Model {
     pub name_as_at: Option<Date>,
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
+    #[sea_orm(has_one)]
+    pub council_members: HasOne<super::council_members::Entity>,
     #[sea_orm(has_many)]
     pub organisation_aliases: HasMany<super::organisation_aliases::Entity>,
     #[sea_orm(has_many)]
     pub return_uploads: HasMany<super::return_uploads::Entity>,
     #[sea_orm(has_many)]
     pub users: HasMany<super::users::Entity>,
+    #[sea_orm(has_many, via = "return_placements")]
+    pub returns: HasMany<super::returns::Entity>,
 }

@@ -18,8 +18,6 @@ pub struct Model {
     pub is_current: bool,
     pub registered_places: Option<i32>,
     pub capacity: Option<i32>,
-    pub occupied_ours: i32,
-    pub occupied_other: i32,
     pub unavailable_staffing: i32,
     pub unavailable_works: i32,
     pub unavailable_matching: i32,
@@ -37,6 +35,8 @@ pub struct Model {
     pub late: bool,
     #[sea_orm(unique_key = "returns_home_idempotency")]
     pub idempotency_key: Option<String>,
+    pub occupied: i32,
+    pub occupied_outside_region: i32,
     #[sea_orm(has_many)]
     pub home_offers: HasMany<super::home_offers::Entity>,
     #[sea_orm(
@@ -49,4 +49,6 @@ pub struct Model {
     pub homes: BelongsTo<super::homes::Entity>,
     #[sea_orm(has_many)]
     pub return_vacancies: HasMany<super::return_vacancies::Entity>,
+    #[sea_orm(has_many, via = "return_placements")]
+    pub organisations: HasMany<super::organisations::Entity>,
 }

@@ -25,4 +25,5 @@ pub struct Model {
     pub min_rating: String,
     pub results: i32,
     pub near_misses: i32,
+    pub council_id: Option<i64>,
 }

@@ -20,6 +20,7 @@ pub struct Model {
     pub last_sign_in_at: Option<DateTimeWithTimeZone>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    pub regional_lead: bool,
     #[sea_orm(has_many)]
     pub api_tokens: HasMany<super::api_tokens::Entity>,
     #[sea_orm(has_many)]

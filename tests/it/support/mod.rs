@@ -50,12 +50,16 @@ impl TestApp {
         TestApp { seed, ..app }
     }
 
-    /// Migrated, no data at all.
+    /// Migrated, with no data but the region's first member council.
     pub async fn empty() -> TestApp {
         let database = TestDatabase::create().await;
         let db = database.connect().await;
         let settings = test_settings(database.url());
         sufficiency::auth::passwords::init(&settings.auth);
+        // What every start does after migrating: `[council]` is the first member.
+        sufficiency::regions::start_with_configured_council(&db, &settings)
+            .await
+            .expect("first member council");
         let mut state = AppState::new(db.clone(), settings);
         let sandbox = Sandbox::new(&state.settings.uploads)
             .with_executable(PathBuf::from(env!("CARGO_BIN_EXE_sufficiency")));
@@ -120,6 +124,21 @@ impl TestApp {
 
     /// Runs a statement straight on the database, as an administrator or
     /// the CLI would, behind the application's back.
+    /// Beds our council's children occupy in return `return_id`.
+    pub async fn ours_in(&self, return_id: i64) -> i32 {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        use sufficiency::db::entities::return_placements;
+        return_placements::Entity::find()
+            .filter(return_placements::Column::ReturnId.eq(return_id))
+            .filter(return_placements::Column::CouncilId.eq(self.seed.our_council_id))
+            .all(&self.db)
+            .await
+            .expect("placements")
+            .iter()
+            .map(|p| p.beds)
+            .sum()
+    }
+
     pub async fn execute(&self, sql: &str) {
         self.db.execute_unprepared(sql).await.unwrap();
     }

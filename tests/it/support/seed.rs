@@ -6,7 +6,9 @@ use chrono::{NaiveDate, Utc};
 use importers::vocab::{
     Contract, Judgement, Need, Postcode, ProvisionType, RegistrationStatus, Sector, Sexes, Urn,
 };
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
 use sufficiency::app::AppState;
 use sufficiency::auth::{Role, Viewer};
 use sufficiency::config::Settings;
@@ -32,16 +34,19 @@ pub enum Persona {
     ProviderA,
     /// A user of provider B, which owns home B1.
     ProviderB,
+    /// A commissioner of Dorset, another member council of the region.
+    OtherCouncil,
 }
 
 impl Persona {
-    pub const ALL: [Persona; 6] = [
+    pub const ALL: [Persona; 7] = [
         Persona::Anonymous,
         Persona::Admin,
         Persona::Commissioner,
         Persona::Placements,
         Persona::ProviderA,
         Persona::ProviderB,
+        Persona::OtherCouncil,
     ];
 
     pub fn email(self) -> Option<&'static str> {
@@ -52,6 +57,7 @@ impl Persona {
             Persona::Placements => Some("placements@test.example"),
             Persona::ProviderA => Some("provider-a@test.example"),
             Persona::ProviderB => Some("provider-b@test.example"),
+            Persona::OtherCouncil => Some("commissioner@dorset.test.example"),
         }
     }
 
@@ -59,7 +65,7 @@ impl Persona {
         match self {
             Persona::Anonymous => None,
             Persona::Admin => Some(Role::Admin),
-            Persona::Commissioner => Some(Role::Commissioner),
+            Persona::Commissioner | Persona::OtherCouncil => Some(Role::Commissioner),
             Persona::Placements => Some(Role::Placements),
             Persona::ProviderA | Persona::ProviderB => Some(Role::Provider),
         }
@@ -166,11 +172,7 @@ pub struct NewHome<'a> {
     pub places: i32,
 }
 
-pub async fn home(
-    db: &DatabaseConnection,
-    area: &Area<'_>,
-    new: NewHome<'_>,
-) -> homes_entity::Model {
+pub async fn home(db: &DatabaseConnection, area: &Area, new: NewHome<'_>) -> homes_entity::Model {
     let input = HomeInput {
         urn: Some(new.urn.parse::<Urn>().expect("urn")),
         details: details(new.name, new.address, new.postcode),
@@ -224,8 +226,11 @@ pub async fn user(
         display_name: display_name.into(),
         role,
         organisation: organisation_id
+            .filter(|_| role == Role::Provider)
             .map(sufficiency::organisations::pick::Pick::id)
             .unwrap_or_default(),
+        council: organisation_id.filter(|_| role.is_council()),
+        regional_lead: false,
         password: PASSWORD.into(),
     };
     users::create(db, &Viewer::system("test seed"), new, settings)
@@ -278,10 +283,12 @@ pub async fn case_with_plan_and_report(
     use sufficiency::cases::{self, activity};
     let system = Viewer::system("test seed");
     let txn = sufficiency::db::begin_write(&state.db).await.expect("txn");
+    let council = home.host_council_id.expect("the home's council");
     let (case, _) = cases::open_concern(
         &txn,
         &system,
         home,
+        council,
         cases::Reason::Safeguarding,
         "Seeded concern".into(),
     )
@@ -339,14 +346,30 @@ pub async fn case_with_plan_and_report(
 /// Everything a test starts from (see the top of this file).
 pub async fn seed(db: &DatabaseConnection, state: &AppState) -> Seed {
     let settings = &state.settings;
-    let ours = organisation(db, Kind::Council, &settings.council.name, Some("E06000058")).await;
+    // Our council is the region's first member, made at start.
+    let ours = organisations_entity::Entity::find()
+        .filter(organisations_entity::Column::OnsCode.eq("E06000058"))
+        .one(db)
+        .await
+        .expect("query")
+        .expect("the first member council");
+    // Dorset, a second member council of the region.
     let other = organisation(db, Kind::Council, "Dorset", Some("E06000059")).await;
+    sufficiency::regions::add(
+        db,
+        &Viewer::system("test seed"),
+        &sufficiency::regions::OnsCode::parse("E06000059").expect("code"),
+        &sufficiency::regions::CouncilNames::default(),
+        None,
+        Vec::new(),
+    )
+    .await
+    .expect("Dorset joins the region");
     let a = organisation(db, Kind::Provider, "Acme Care Ltd", None).await;
     let b = organisation(db, Kind::Provider, "Brightside Homes Limited", None).await;
 
     let area = Area {
-        council: &settings.council,
-        our_council_id: Some(ours.id),
+        members: sufficiency::regions::members(db).await.expect("members"),
     };
     let a1 = home(
         db,
@@ -400,7 +423,8 @@ pub async fn seed(db: &DatabaseConnection, state: &AppState) -> Seed {
         let organisation_id = match persona {
             Persona::ProviderA => Some(a.id),
             Persona::ProviderB => Some(b.id),
-            _ => None,
+            Persona::OtherCouncil => Some(other.id),
+            _ => Some(ours.id),
         };
         let id = user(
             db,
@@ -419,7 +443,7 @@ pub async fn seed(db: &DatabaseConnection, state: &AppState) -> Seed {
         "spare@test.example",
         "Spare user",
         Role::Placements,
-        None,
+        Some(ours.id),
     )
     .await;
     let provider_a_user = user_ids
