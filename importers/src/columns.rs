@@ -55,6 +55,12 @@ impl<F: Copy + PartialEq> HeaderMap<F> {
         self.index(field).is_some()
     }
 
+    /// A column the layout finds itself (one whose heading names a value,
+    /// such as a council's code), as the file spells its heading.
+    pub fn add(&mut self, field: F, index: usize, heading: String) {
+        self.columns.push((field, index, heading));
+    }
+
     /// The field whose column has this heading, as the file spells it.
     pub fn field_of(&self, heading: &str) -> Option<F> {
         self.columns

@@ -20,8 +20,11 @@ pub mod headings {
     pub const WEEK: &str = "Week";
     pub const PLACES: &str = "Registered places";
     pub const CAPACITY: &str = "Carers or units available";
+    /// Deprecated (the two-number template): the home's own council.
     pub const OCCUPIED_OURS: &str = "Occupied by our council's children";
+    /// Deprecated spelling of [`OUTSIDE_REGION`].
     pub const OCCUPIED_OTHER: &str = "Occupied by other councils' children";
+    pub const OUTSIDE_REGION: &str = "Occupied by children of councils outside the region";
     pub const STAFFING: &str = "Not admittable: staffing";
     pub const WORKS: &str = "Not admittable: works";
     pub const MATCHING: &str = "Not admittable: matching or impact risk";
@@ -43,14 +46,38 @@ pub mod headings {
     pub fn need(need: crate::vocab::Need) -> String {
         format!("Needs: {}", need.label())
     }
+
+    /// The column for one member council's children, ending in its ONS
+    /// code, which is what the parser reads: "Occupied by Dorset's
+    /// children (E06000059)".
+    pub fn council(name: &str, code: &str) -> String {
+        format!("Occupied by {name}'s children ({code})")
+    }
+
+    /// The ONS code a council column's heading ends in.
+    pub fn council_code(heading: &str) -> Option<String> {
+        let inner = heading.trim().strip_suffix(')')?;
+        let (before, code) = inner.rsplit_once('(')?;
+        let code = code.trim().to_ascii_uppercase();
+        let shaped = code.len() == 9
+            && code.starts_with('E')
+            && code[1..].bytes().all(|b| b.is_ascii_digit());
+        (shaped && before.to_ascii_lowercase().contains("occupied")).then_some(code)
+    }
 }
 
 /// The counts of one return, as the sheet gave them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub capacity: Option<u32>,
+    /// Deprecated two-number sheets: the home's own council's children.
     pub occupied_ours: u32,
+    /// Children of councils outside the region (or, in a two-number
+    /// sheet, of other councils).
     pub occupied_other: u32,
+    /// Beds by member council: (ONS code, beds), from the council columns.
+    #[serde(default)]
+    pub by_council: Vec<(String, u32)>,
     pub staffing: u32,
     pub works: u32,
     pub matching: u32,
@@ -128,6 +155,8 @@ enum Col {
     Capacity,
     OccupiedOurs,
     OccupiedOther,
+    /// The n-th council column the header row has.
+    Council(usize),
     Staffing,
     Works,
     Matching,
@@ -160,13 +189,15 @@ fn specs() -> Vec<ColumnSpec<Col>> {
         spec(Col::Capacity, false, &[CAPACITY, "Carers or units"]),
         spec(
             Col::OccupiedOurs,
-            true,
+            false,
             &[OCCUPIED_OURS, "Occupied by our children", "Occupied ours"],
         ),
         spec(
             Col::OccupiedOther,
             true,
             &[
+                OUTSIDE_REGION,
+                "Occupied outside the region",
                 OCCUPIED_OTHER,
                 "Occupied by other councils children",
                 "Occupied other",
@@ -218,11 +249,24 @@ pub fn parse(bytes: &[u8], format: Format, limits: &Limits) -> Result<ReturnsFil
 
 pub fn parse_sheets(sheets: &[Sheet]) -> Result<ReturnsFile, FileError> {
     let specs = specs();
-    let (sheet, header) = sheets.iter().find_map(|s| find_header(s, &specs, 20).map(|h| (s, h))).ok_or_else(|| {
+    let (sheet, mut header) = sheets.iter().find_map(|s| find_header(s, &specs, 20).map(|h| (s, h))).ok_or_else(|| {
         FileError::new(
-            "No sheet has the return's headings (URN, Week, Occupied by our council's children, Occupied by other councils' children). Download your template and use its first sheet",
+            "No sheet has the return's headings (URN, Week, Occupied by children of councils outside the region). Download your template and use its first sheet",
         )
     })?;
+    // Member councils' columns: any heading ending in an ONS code.
+    let mut councils: Vec<String> = Vec::new();
+    if let Some(row) = sheet.rows.iter().find(|r| r.number == header.row_number) {
+        for (index, cell) in row.cells.iter().enumerate() {
+            let Some(heading) = cell.text() else { continue };
+            if let Some(code) = headings::council_code(&heading)
+                && !councils.contains(&code)
+            {
+                header.add(Col::Council(councils.len()), index, heading);
+                councils.push(code);
+            }
+        }
+    }
     let mut file = ReturnsFile {
         sheet: sheet.name.clone(),
         header_row: header.row_number,
@@ -248,9 +292,10 @@ pub fn parse_sheets(sheets: &[Sheet]) -> Result<ReturnsFile, FileError> {
             _ => f.required(Col::Week, "week, like 2026-W48", str::parse::<IsoWeek>),
         };
         let counts_given = [Col::OccupiedOurs, Col::OccupiedOther]
-            .iter()
-            .any(|c| !f.cell(*c).is_blank());
-        let counts = counts_given.then(|| read_counts(&mut f));
+            .into_iter()
+            .chain((0..councils.len()).map(Col::Council))
+            .any(|c| !f.cell(c).is_blank());
+        let counts = counts_given.then(|| read_counts(&mut f, &councils));
         let vacancy = read_vacancy(&mut f);
         let errors = std::mem::take(&mut f.errors);
         let (Some(urn), Some(week)) = (urn, week) else {
@@ -283,8 +328,8 @@ pub fn parse_sheets(sheets: &[Sheet]) -> Result<ReturnsFile, FileError> {
                 if counts.is_none() {
                     file.errors.push(RowError {
                         row: row.number,
-                        column: header.heading(Col::OccupiedOurs).map(str::to_string),
-                        message: "Enter how many beds are occupied by our council's children and by other councils' children (0 if none)".into(),
+                        column: header.heading(Col::OccupiedOther).map(str::to_string),
+                        message: "Enter how many beds are occupied, by each council's children (0 if none)".into(),
                     });
                 }
                 file.returns.push(ReturnRows {
@@ -311,7 +356,7 @@ fn zero(f: &mut Fields<'_, Col>, col: Col) -> u32 {
     f.count(col).unwrap_or(0)
 }
 
-fn read_counts(f: &mut Fields<'_, Col>) -> Counts {
+fn read_counts(f: &mut Fields<'_, Col>, councils: &[String]) -> Counts {
     let required = |f: &mut Fields<'_, Col>, col: Col, what: &str| {
         if f.cell(col).is_blank() {
             f.error(col, format!("Enter {what} (0 if none)"));
@@ -323,16 +368,20 @@ fn read_counts(f: &mut Fields<'_, Col>) -> Counts {
     let errors_before = f.errors.len();
     let mut counts = Counts {
         capacity: f.count(Col::Capacity),
-        occupied_ours: required(
-            f,
-            Col::OccupiedOurs,
-            "how many beds are occupied by our council's children",
-        ),
+        occupied_ours: zero(f, Col::OccupiedOurs),
         occupied_other: required(
             f,
             Col::OccupiedOther,
-            "how many beds are occupied by other councils' children",
+            "how many beds are occupied by children of councils outside the region",
         ),
+        by_council: councils
+            .iter()
+            .enumerate()
+            .filter_map(|(i, code)| {
+                let beds = zero(f, Col::Council(i));
+                (beds > 0).then(|| (code.clone(), beds))
+            })
+            .collect(),
         staffing: zero(f, Col::Staffing),
         works: zero(f, Col::Works),
         matching: zero(f, Col::Matching),
@@ -494,13 +543,46 @@ mod tests {
             "Row 2, Needs: Autism:",
             "Row 2, Weekly fee:",
             "Row 3, Week:",
-            "Row 4, Occupied by our council's children: Enter how many",
+            "Row 4, Occupied by other councils' children: Enter how many",
         ] {
             assert!(
                 text.iter().any(|t| t.starts_with(expected)),
                 "missing {expected}: {text:#?}"
             );
         }
+    }
+
+    #[test]
+    fn each_member_councils_column_is_read_by_its_code() {
+        let header = "URN,Week,Occupied by BCP's children (E06000058),Occupied by Dorset's children (e06000059),Occupied by children of councils outside the region\n";
+        let file = csv(&format!(
+            "{header}SC100001,2026-W48,1,2,0\nSC100002,2026-W48,,x,1\nSC100003,2026-W48,,,\n"
+        ))
+        .unwrap();
+        let oak = &file.returns[0];
+        assert_eq!(
+            oak.counts.by_council,
+            vec![("E06000058".to_string(), 1), ("E06000059".to_string(), 2)]
+        );
+        assert_eq!(
+            (oak.counts.occupied_ours, oak.counts.occupied_other),
+            (0, 0)
+        );
+        let text: Vec<String> = file.errors.iter().map(|e| e.to_string()).collect();
+        assert!(
+            text[0].starts_with("Row 3, Occupied by Dorset's children (e06000059): 'x'"),
+            "{text:?}"
+        );
+        assert!(
+            text[1]
+                .starts_with("Row 4, Occupied by children of councils outside the region: Enter"),
+            "{text:?}"
+        );
+        assert_eq!(
+            headings::council_code(&headings::council("Dorset", "E06000059")).as_deref(),
+            Some("E06000059")
+        );
+        assert_eq!(headings::council_code("Weekly fee (£)"), None);
     }
 
     #[test]

@@ -32,18 +32,23 @@ pub async fn template(
     let mut lines = Vec::new();
     for home in &homes {
         let latest = store::latest_before(db, home.id, week.plus(1)).await?;
-        // The two columns: the home's own council's children, and the rest.
-        let input = latest.map(|l| {
-            let ours = home.host_council_id.map(|h| l.occupied_by(h)).unwrap_or(0);
-            (l.to_input(), ours.max(0) as u32)
-        });
-        lines.push((home.clone(), input));
+        lines.push((home.clone(), latest.map(|l| l.to_input())));
     }
-    write_template(&lines, week, settings).map_err(Error::internal)
+    // A column for each member council's children, by ONS code.
+    let councils: Vec<(i64, String)> = crate::regions::members(db)
+        .await?
+        .into_iter()
+        .filter_map(|m| {
+            let heading = headings::council(&m.short_name, m.ons_code.as_deref()?);
+            Some((m.id, heading))
+        })
+        .collect();
+    write_template(&lines, &councils, week, settings).map_err(Error::internal)
 }
 
 fn write_template(
-    lines: &[(homes::Model, Option<(ReturnInput, u32)>)],
+    lines: &[(homes::Model, Option<ReturnInput>)],
+    councils: &[(i64, String)],
     week: IsoWeek,
     settings: &Settings,
 ) -> std::result::Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
@@ -57,23 +62,28 @@ fn write_template(
         headings::WEEK,
         headings::PLACES,
         headings::CAPACITY,
-        headings::OCCUPIED_OURS,
-        headings::OCCUPIED_OTHER,
-        headings::STAFFING,
-        headings::WORKS,
-        headings::MATCHING,
-        headings::REGISTRATION,
-        headings::OTHER,
-        headings::OTHER_REASON,
-        headings::BEDS,
-        headings::AVAILABLE_FROM,
-        headings::MIN_AGE,
-        headings::MAX_AGE,
-        headings::SEXES,
     ]
     .iter()
     .map(|s| s.to_string())
+    .chain(councils.iter().map(|(_, heading)| heading.clone()))
     .collect();
+    columns.extend(
+        [
+            headings::OUTSIDE_REGION,
+            headings::STAFFING,
+            headings::WORKS,
+            headings::MATCHING,
+            headings::REGISTRATION,
+            headings::OTHER,
+            headings::OTHER_REASON,
+            headings::BEDS,
+            headings::AVAILABLE_FROM,
+            headings::MIN_AGE,
+            headings::MAX_AGE,
+            headings::SEXES,
+        ]
+        .map(String::from),
+    );
     let first_need = columns.len() as u16;
     columns.extend(Need::ALL.iter().map(|n| headings::need(*n)));
     let after_needs = columns.len() as u16;
@@ -108,7 +118,7 @@ fn write_template(
     for (home, input) in lines {
         let vacancies = input
             .as_ref()
-            .map(|(i, _)| i.vacancies.clone())
+            .map(|i| i.vacancies.clone())
             .unwrap_or_default();
         let rows_for_home = vacancies.len().max(1);
         for k in 0..rows_for_home {
@@ -119,14 +129,13 @@ fn write_template(
                 sheet.write_number_with_format(row, col(headings::PLACES), f64::from(p), &info)?;
             }
             if k == 0
-                && let Some((i, ours)) = input
+                && let Some(i) = input
             {
                 if let Some(c) = i.capacity {
                     sheet.write_number(row, col(headings::CAPACITY), f64::from(c))?;
                 }
                 for (name, value) in [
-                    (headings::OCCUPIED_OURS, *ours),
-                    (headings::OCCUPIED_OTHER, i.occupied.total() - ours),
+                    (headings::OUTSIDE_REGION, i.occupied.outside_region),
                     (headings::STAFFING, i.unavailable.staffing),
                     (headings::WORKS, i.unavailable.works),
                     (headings::MATCHING, i.unavailable.matching),
@@ -134,6 +143,9 @@ fn write_template(
                     (headings::OTHER, i.unavailable.other),
                 ] {
                     sheet.write_number(row, col(name), f64::from(value))?;
+                }
+                for (council, heading) in councils {
+                    sheet.write_number(row, col(heading), f64::from(i.occupied.of(*council)))?;
                 }
                 if let Some(reason) = &i.unavailable.other_reason {
                     sheet.write_string(row, col(headings::OTHER_REASON), reason)?;
@@ -211,17 +223,16 @@ fn write_template(
     let whole = DataValidation::new()
         .allow_whole_number(DataValidationRule::Between(0, 500))
         .set_error_message("Enter a whole number of 0 or more")?;
-    for name in [
+    for name in councils.iter().map(|(_, h)| h.as_str()).chain([
         headings::CAPACITY,
-        headings::OCCUPIED_OURS,
-        headings::OCCUPIED_OTHER,
+        headings::OUTSIDE_REGION,
         headings::STAFFING,
         headings::WORKS,
         headings::MATCHING,
         headings::REGISTRATION,
         headings::OTHER,
         headings::BEDS,
-    ] {
+    ]) {
         sheet.add_data_validation(1, col(name), last, col(name), &whole)?;
     }
     let ages = DataValidation::new()
@@ -243,7 +254,7 @@ fn write_template(
     let lines_of_help = [
         format!("Weekly return for {}, due by {}", week, crate::web::filters::date_time(&settings.returns.due(week).fixed_offset())),
         "Give the position on the Monday of the week. One row per home; the figures are filled in from your latest return.".into(),
-        "Occupied: children living there, counted by whether our council or another council placed them. No names.".into(),
+        "Occupied: children living there, counted by the council that placed them: a column for each council of the region (every council in the region sees this return), and one for councils outside the region. No names.".into(),
         "Not admittable: beds that are empty but cannot take a child now, by reason (staffing, works, matching or impact risk, registration change, other).".into(),
         "Vacant beds: beds that can take a child. Registered places − occupied − not admittable must equal the vacant beds you describe.".into(),
         "More than one kind of vacancy in a home: add a row with the same URN and week, and fill in only the vacancy columns.".into(),

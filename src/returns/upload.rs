@@ -12,6 +12,7 @@ use sea_orm::{
     IntoActiveModel, QueryFilter,
 };
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 use super::filing::{self, Filing};
 use super::rules::Field;
@@ -107,7 +108,7 @@ pub struct Preview {
 fn heading(field: Field) -> String {
     match field {
         Field::Capacity => headings::CAPACITY.into(),
-        Field::Occupied => headings::OCCUPIED_OURS.into(),
+        Field::Occupied => headings::OUTSIDE_REGION.into(),
         Field::Unavailable => headings::STAFFING.into(),
         Field::UnavailableOtherReason => headings::OTHER_REASON.into(),
         Field::Vacancies | Field::Beds => headings::BEDS.into(),
@@ -121,13 +122,33 @@ fn heading(field: Field) -> String {
     }
 }
 
-/// The spreadsheet's two occupied columns are read as the deprecated API
-/// reads them: "ours" for the home's own council, "other" for outside.
-fn to_input(rows: &ReturnRows, host: Option<i64>) -> ReturnInput {
+/// Beds by member council come from the councils' columns (by ONS code);
+/// a two-number sheet's "ours" is the home's own council, as the deprecated
+/// API reads it. A column for a council that is not a member is a problem.
+fn to_input(
+    rows: &ReturnRows,
+    host: Option<i64>,
+    members: &HashMap<String, i64>,
+    problems: &mut Vec<RowError>,
+) -> ReturnInput {
     let c = &rows.counts;
+    let mut occupied =
+        super::Occupancy::from_host_and_other(host, c.occupied_ours, c.occupied_other);
+    for (code, beds) in &c.by_council {
+        match members.get(code) {
+            Some(id) => occupied.set(*id, occupied.of(*id) + beds),
+            None => problems.push(RowError {
+                row: rows.first_row,
+                column: Some(code.clone()),
+                message: format!(
+                    "{code} is not a member council of the region: count its children under councils outside the region"
+                ),
+            }),
+        }
+    }
     ReturnInput {
         capacity: c.capacity,
-        occupied: super::Occupancy::from_host_and_other(host, c.occupied_ours, c.occupied_other),
+        occupied,
         unavailable: Unavailable {
             staffing: c.staffing,
             works: c.works,
@@ -171,10 +192,10 @@ pub async fn prepare(
     let now = Utc::now();
     let urns: Vec<&str> = file.returns.iter().map(|r| r.urn.as_str()).collect();
     let known = store::facts_by_urn(db, &urns).await?;
-    let member_ids: Vec<i64> = crate::regions::members(db)
+    let members: HashMap<String, i64> = crate::regions::members(db)
         .await?
         .into_iter()
-        .map(|m| m.id)
+        .filter_map(|m| Some((m.ons_code?, m.id)))
         .collect();
     for rows in &file.returns {
         let problem = |column: &str, message: String| RowError {
@@ -200,8 +221,10 @@ pub async fn prepare(
                 .push(problem(headings::WEEK, e.public_message().1));
             continue;
         }
-        let host = home.host_council_id.filter(|id| member_ids.contains(id));
-        let mut input = to_input(rows, host);
+        let host = home
+            .host_council_id
+            .filter(|id| members.values().any(|m| m == id));
+        let mut input = to_input(rows, host, &members, &mut preview.problems);
         if !facts.states_capacity() {
             input.capacity = None;
         }

@@ -115,7 +115,7 @@ async fn every_problem_is_listed_by_row_and_column_and_nothing_can_be_filed() {
         (
             "one_bad_row.xlsx",
             &[
-                "4 Occupied by our council's children Beds occupied (4) is more than registered places (3)",
+                "4 Occupied by children of councils outside the region Beds occupied (4) is more than registered places (3)",
             ],
         ),
         ("formula.xlsx", &["a formula with no saved value (=1+0)"]),
@@ -242,16 +242,17 @@ async fn the_template_lists_the_providers_own_homes_with_their_latest_figures() 
         "only provider A's homes"
     );
     let a1 = &file.returns[0];
+    // A column per member council (BCP and Dorset), and one for outside.
     assert_eq!(
-        (a1.counts.occupied_ours, a1.counts.occupied_other),
-        (1, 1),
+        (a1.counts.by_council.clone(), a1.counts.occupied_other),
+        (vec![("E06000058".to_string(), 1)], 1),
         "filled in from the latest return"
     );
     assert_eq!(a1.vacancies[0].beds, 2);
     assert_eq!(a1.week, sufficiency::returns::this_week());
     // Uploaded as it is: A1 is ready, A2 has never filed and needs its counts.
     let preview = upload(&mut a, "template.xlsx", &template.bytes).await;
-    preview.assert_contains("Enter how many beds are occupied by our council's children");
+    preview.assert_contains("Enter how many beds are occupied, by each council's children");
     assert!(preview.text().contains("Birch Lodge") || preview.text().contains("SC100002"));
 }
 
@@ -342,11 +343,12 @@ async fn rows_that_change_nothing_file_nothing_and_homes_stay_filed() {
     let mut a = app.signed_in(Persona::ProviderA).await;
     let template = a.get(&format!("/returns/template.xlsx?week={week}")).await;
     template.assert_status(StatusCode::OK);
-    // One row changed: Alder House's fourth child is now one of ours.
+    // One row changed: Alder House's fourth child is now one of ours
+    // (columns: URN, home, week, places, capacity, BCP, Dorset, outside).
     let edited = template_as_csv(&template.bytes, |cells| {
         if cells.first().map(String::as_str) == Some("SC100001") {
             cells[5] = "4".into();
-            cells[6] = "0".into();
+            cells[7] = "0".into();
         }
     });
     let preview = upload(&mut a, "returns.csv", &edited).await;
@@ -394,4 +396,35 @@ async fn a_bad_value_shows_as_typed_and_adds_no_problems_after_it() {
         returns_table.contains(" -1 "),
         "shown as typed: {returns_table}"
     );
+}
+
+/// A sheet gives beds by member council in a column per council, headed by
+/// its ONS code; a column for a council outside the region is refused with
+/// a message, and nothing is filed.
+#[tokio::test]
+async fn a_column_per_member_council_files_its_beds() {
+    let app = TestApp::new().await;
+    let week = sufficiency::returns::this_week();
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    let header = "URN,Week,Occupied by BCP's children (E06000058),Occupied by Dorset's children (E06000059),Occupied by children of councils outside the region,Vacant beds,Available from,Youngest age,Oldest age,Can take";
+    let monday = week.monday().format("%d/%m/%Y");
+    let good = format!("{header}\nSC100002,{week},1,1,0,1,{monday},11,17,Mixed\n");
+    let preview = upload(&mut a, "returns.csv", good.as_bytes()).await;
+    preview.assert_status(StatusCode::OK);
+    let id = upload_id(&preview);
+    a.post_form(&format!("/returns/uploads/{id}/confirm"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let ret = sufficiency::db::entities::returns::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((ret.occupied, app.ours_in(ret.id).await), (2, 1));
+
+    let outside = good.replace("E06000059", "E10000014");
+    let refused = upload(&mut a, "returns.csv", outside.as_bytes()).await;
+    refused
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("E10000014 is not a member council of the region");
 }
