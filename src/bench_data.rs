@@ -202,8 +202,6 @@ pub async fn build(
             latitude: Set(Some(lat + jitter(&mut dice))),
             longitude: Set(Some(lon + jitter(&mut dice))),
             provider_id: Set(Some(providers[dice.roll(providers.len() as u64) as usize])),
-            contract: Set("spot".into()),
-            block_beds: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()

@@ -33,6 +33,7 @@ mod m20261206_000024_drop_session_versions;
 mod m20261206_000025_council_members;
 mod m20261206_000026_return_placements;
 mod m20261206_000027_council_private;
+mod m20261206_000028_council_contracts;
 
 pub struct Migrator;
 
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000025_council_members::Migration),
             Box::new(m20261206_000026_return_placements::Migration),
             Box::new(m20261206_000027_council_private::Migration),
+            Box::new(m20261206_000028_council_contracts::Migration),
         ]
     }
 }

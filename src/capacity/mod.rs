@@ -26,7 +26,9 @@ use sea_orm::{
 };
 
 use crate::config::Market;
-use crate::db::entities::{homes, inspections, organisations, return_vacancies, returns};
+use crate::db::entities::{
+    council_contracts, homes, inspections, organisations, return_vacancies, returns,
+};
 use crate::error::Result;
 use crate::search::MinRating;
 
@@ -428,6 +430,17 @@ pub async fn capacity(
             groups.entry(key(*by, h)).or_default().add(h, &standing);
         }
     }
+    // The council's own block contracts, in its area's homes.
+    let block_beds: HashMap<i64, i32> = match our_council_id {
+        Some(id) => council_contracts::Entity::find()
+            .filter(council_contracts::Column::CouncilId.eq(id))
+            .all(conn)
+            .await?
+            .into_iter()
+            .filter_map(|c| Some((c.home_id, c.block_beds.filter(|b| *b > 0)?)))
+            .collect(),
+        None => HashMap::new(),
+    };
     let mut trend = Vec::new();
     let mut blocks = Vec::new();
     for k in (0..trend_weeks).rev() {
@@ -444,7 +457,7 @@ pub async fn capacity(
             };
             figures.add(h, &standing);
             // Contracts have no history: today's block beds, for every week.
-            if let Some(beds) = h.block_beds.filter(|b| *b > 0) {
+            if let Some(&beds) = block_beds.get(&h.id) {
                 block.block_beds += i64::from(beds);
                 block.used += i64::from(standing.ret.map(|r| r.ours.min(beds)).unwrap_or(0));
             }

@@ -44,6 +44,7 @@ timestamped!(
     recovery_codes
 );
 plain!(
+    council_contracts,
     council_members,
     home_needs,
     sessions,

@@ -509,10 +509,16 @@ async fn block_contracts(db: &DatabaseConnection, our_council_id: i64) -> Result
         .all(db)
         .await?;
     for home in chosen.into_iter().take(2) {
-        let mut model = home.into_active_model();
-        model.contract = Set("block".into());
-        model.block_beds = Set(Some(2));
-        model.update(db).await?;
+        crate::db::entities::council_contracts::ActiveModel {
+            council_id: Set(our_council_id),
+            home_id: Set(home.id),
+            contract: Set("block".into()),
+            block_beds: Set(Some(2)),
+            updated_at: Set(chrono::Utc::now().fixed_offset()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
     }
     Ok(())
 }

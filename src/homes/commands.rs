@@ -10,9 +10,10 @@ use serde_json::Value;
 use super::{HomeDetails, HomeInput, Registration};
 use crate::audit::{self, Change};
 use crate::auth::Viewer;
-use crate::db::entities::{home_needs, homes};
+use crate::db::entities::{council_contracts, home_needs, homes};
 use crate::error::{Error, Result};
 use crate::organisations::{Kind, pick};
+use importers::vocab::Contract;
 
 /// What the audit trail keeps of a home: its columns and its needs.
 pub async fn snapshot(conn: &impl ConnectionTrait, home: &homes::Model) -> Result<Value> {
@@ -108,8 +109,61 @@ fn apply_registration(
     if before.is_none_or(|h| h.provider_id != provider_id) {
         model.owner_as_at = Set(provider_id.map(|_| Utc::now().date_naive()));
     }
-    model.contract = Set(r.contract.code().to_string());
-    model.block_beds = Set(r.block_beds);
+}
+
+/// Records how `viewer`'s council buys places at a home (a council's own:
+/// other members never see it). Spot purchase keeps no row.
+async fn set_contract(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    home: &homes::Model,
+    r: &Registration,
+) -> Result<()> {
+    let Some(council) = viewer.council_id() else {
+        return Ok(());
+    };
+    let of_home = || {
+        council_contracts::Entity::find()
+            .filter(council_contracts::Column::CouncilId.eq(council))
+            .filter(council_contracts::Column::HomeId.eq(home.id))
+    };
+    let before = of_home().one(conn).await?;
+    let wanted = (r.contract != Contract::Spot).then(|| (r.contract.code(), r.block_beds));
+    let had = before.as_ref().map(|c| (c.contract.as_str(), c.block_beds));
+    if wanted == had {
+        return Ok(());
+    }
+    council_contracts::Entity::delete_many()
+        .filter(council_contracts::Column::CouncilId.eq(council))
+        .filter(council_contracts::Column::HomeId.eq(home.id))
+        .exec(conn)
+        .await?;
+    if let Some((contract, block_beds)) = wanted {
+        council_contracts::ActiveModel {
+            council_id: Set(council),
+            home_id: Set(home.id),
+            contract: Set(contract.to_string()),
+            block_beds: Set(block_beds),
+            updated_at: Set(Utc::now().fixed_offset()),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+    }
+    let label = r.contract.label().to_lowercase();
+    audit::record(
+        conn,
+        viewer,
+        Change::updated(
+            "council_contract",
+            format!("{council}:{}", home.urn),
+            serde_json::json!({ "contract": had.map(|h| h.0), "block_beds": had.and_then(|h| h.1) }),
+            serde_json::json!({ "contract": wanted.map(|w| w.0), "block_beds": wanted.and_then(|w| w.1) }),
+        )
+        .summary(format!("Contract for {} ({}): {label}", home.name, home.urn)),
+    )
+    .await?;
+    Ok(())
 }
 
 pub async fn create(
@@ -155,6 +209,7 @@ pub async fn create(
         Err(e) => return Err(e.into()),
     };
     replace_needs(conn, home.id, &input.details).await?;
+    set_contract(conn, viewer, &home, registration).await?;
     let after = snapshot(conn, &home).await?;
     audit::record(
         conn,
@@ -238,6 +293,9 @@ pub async fn update(
     model.updated_at = Set(Utc::now().fixed_offset());
     let home = model.update(conn).await?;
     replace_needs(conn, home.id, &input.details).await?;
+    if let Some(r) = registration {
+        set_contract(conn, viewer, &home, r).await?;
+    }
     let after = snapshot(conn, &home).await?;
     let change = Change::updated("home", &home.urn, before, after)
         .summary(format!("Updated {} ({})", home.name, home.urn));

@@ -95,8 +95,12 @@ impl HomeForm {
                 .as_ref()
                 .map(|p| p.name.clone())
                 .unwrap_or_default(),
-            contract: h.contract.clone(),
-            block_beds: number(h.block_beds),
+            contract: d
+                .contract
+                .as_ref()
+                .map(|c| c.contract.clone())
+                .unwrap_or_else(|| Contract::Spot.code().into()),
+            block_beds: number(d.contract.as_ref().and_then(|c| c.block_beds)),
             min_age: h.min_age.map(|n| n.to_string()).unwrap_or_default(),
             max_age: h.max_age.map(|n| n.to_string()).unwrap_or_default(),
             sexes: text(&h.sexes),

@@ -241,6 +241,7 @@ pub struct Registration {
     pub host_council_id: Option<i64>,
     /// The owner, as the form gave it (found by `organisations::pick`).
     pub provider: crate::organisations::pick::Pick,
+    /// How the editing member of staff's council buys places there.
     pub contract: Contract,
     pub block_beds: Option<i32>,
 }
@@ -257,6 +258,8 @@ pub struct HomeDetail {
     /// Council staff and the home's own provider.
     pub show_address: bool,
     pub can_edit: bool,
+    /// The viewer's council's contract for the home (none: spot purchase).
+    pub contract: Option<crate::db::entities::council_contracts::Model>,
 }
 
 impl HomeDetail {

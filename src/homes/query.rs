@@ -9,7 +9,7 @@ use sea_orm::{
 
 use super::{Filter, HomeDetail, HomeRow, RatingFilter, Sort, SortKey, StatusFilter};
 use crate::auth::Viewer;
-use crate::db::entities::{home_needs, homes, inspections, organisations};
+use crate::db::entities::{council_contracts, home_needs, homes, inspections, organisations};
 use crate::error::{Error, Result};
 use crate::web::export::{ExportCell, Table};
 use crate::web::pagination::PageNumber;
@@ -331,7 +331,19 @@ pub async fn find_detail(
         .order_by_desc(inspections::Column::Id)
         .all(db)
         .await?;
+    // How the viewer's council buys its places: that council's own.
+    let contract = match viewer.council_id() {
+        Some(council) => {
+            council_contracts::Entity::find()
+                .filter(council_contracts::Column::CouncilId.eq(council))
+                .filter(council_contracts::Column::HomeId.eq(home.id))
+                .one(db)
+                .await?
+        }
+        None => None,
+    };
     Ok(HomeDetail {
+        contract,
         show_address: viewer.is_council() || owner,
         can_edit: viewer.role.edits_market() || owner,
         home,

@@ -219,10 +219,19 @@ impl ShowPage {
             .unwrap_or("Not recorded")
     }
 
+    /// How the viewer's council buys places here (spot unless it has a
+    /// contract).
     pub fn contract_label(&self) -> &'static str {
-        Contract::from_code(&self.d.home.contract)
-            .map(Contract::label)
-            .unwrap_or("")
+        self.d
+            .contract
+            .as_ref()
+            .and_then(|c| Contract::from_code(&c.contract))
+            .unwrap_or(Contract::Spot)
+            .label()
+    }
+
+    pub fn block_beds(&self) -> Option<i32> {
+        self.d.contract.as_ref().and_then(|c| c.block_beds)
     }
 
     pub fn sector_label(&self) -> &'static str {

@@ -540,8 +540,6 @@ fn new_home(
         latitude: Set(None),
         longitude: Set(None),
         provider_id: Set(provider_id),
-        contract: Set("spot".into()),
-        block_beds: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

@@ -231,8 +231,6 @@ mod tests {
             latitude: None,
             longitude: None,
             provider_id: Some(7),
-            contract: "spot".into(),
-            block_beds: None,
             created_at: now,
             updated_at: now,
             status_as_at: NaiveDate::from_ymd_opt(2025, 3, 31),

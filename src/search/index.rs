@@ -359,8 +359,6 @@ mod tests {
             latitude: None,
             longitude: None,
             provider_id: None,
-            contract: "spot".into(),
-            block_beds: None,
             created_at: now,
             updated_at: now,
             status_as_at: None,

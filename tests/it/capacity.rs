@@ -25,13 +25,13 @@ async fn put(app: &TestApp, persona: Persona, urn: &str, week: String, body: ser
 /// places) filed last week only; A2 (3 places) has filed nothing.
 async fn filed() -> TestApp {
     let app = TestApp::new().await;
-    homes::Entity::update_many()
-        .col_expr(homes::Column::BlockBeds, 2.into())
-        .col_expr(homes::Column::Contract, "block".into())
-        .filter(homes::Column::Urn.eq("SC100001"))
-        .exec(&app.db)
-        .await
-        .unwrap();
+    let a1 = app.home("SC100001").await;
+    app.execute(&format!(
+        "INSERT INTO council_contracts (council_id, home_id, contract, block_beds, updated_at) \
+         VALUES ({}, {}, 'block', 2, '2026-11-30T09:00:00+00:00')",
+        app.seed.our_council_id, a1.id
+    ))
+    .await;
     let monday = this_week().monday().to_string();
     put(
         &app,

@@ -7,7 +7,7 @@ use sufficiency::db::entities::homes;
 use crate::support::seed::{CANARY_A, CANARY_B};
 use crate::support::{Persona, TestApp};
 
-fn new_home<'a>(
+pub fn new_home<'a>(
     urn: &'a str,
     name: &'a str,
     provider: &'a str,

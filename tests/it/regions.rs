@@ -290,7 +290,8 @@ async fn a_regional_lead_sees_every_members_figures_and_downloads_them() {
 /// A database from before regions: its council (the one with an ONS code)
 /// becomes the only member; staff join it; each return's "ours" becomes
 /// that council's line and "other" the outside-region count; cases and
-/// searches become its. Down gives the old columns back.
+/// searches become its, and so do the homes' contracts. Down gives the old
+/// columns back.
 #[tokio::test]
 async fn an_existing_database_becomes_a_region_of_one() {
     let database = TestDatabase::empty().await;
@@ -307,7 +308,7 @@ async fn an_existing_database_becomes_a_region_of_one() {
             "INSERT INTO organisations (kind, name, name_key, created_at, updated_at) VALUES ('provider', 'Acme', 'acme', {at}, {at})"
         ),
         format!(
-            "INSERT INTO homes (urn, name, provision_type, registration_status, host_council_id, provider_id, created_at, updated_at) VALUES ('SC100001', 'Alder House', 'childrens_home', 'active', 1, 2, {at}, {at})"
+            "INSERT INTO homes (urn, name, provision_type, registration_status, host_council_id, provider_id, contract, block_beds, created_at, updated_at) VALUES ('SC100001', 'Alder House', 'childrens_home', 'active', 1, 2, 'block', 2, {at}, {at})"
         ),
         format!(
             "INSERT INTO users (email, display_name, password_hash, role, session_key, created_at, updated_at) VALUES ('c@example.org', 'C', 'x', 'commissioner', 'k', {at}, {at})"
@@ -347,7 +348,44 @@ async fn an_existing_database_becomes_a_region_of_one() {
     assert_eq!(one("SELECT occupied FROM returns").await, 3);
     assert_eq!(one("SELECT occupied_outside_region FROM returns").await, 1);
     assert_eq!(one("SELECT council_id FROM monitoring_cases").await, 1);
-    Migrator::down(&db, Some(3)).await.expect("down again");
+    assert_eq!(
+        one("SELECT block_beds FROM council_contracts WHERE council_id = 1").await,
+        2
+    );
+    Migrator::down(&db, Some(4)).await.expect("down again");
+    assert_eq!(one("SELECT block_beds FROM homes").await, 2);
     assert_eq!(one("SELECT occupied_ours FROM returns").await, 2);
     assert_eq!(one("SELECT occupied_other FROM returns").await, 1);
+}
+
+/// How a council buys places at a home is its own: BCP's block contract
+/// shows to BCP, and Dorset sees spot purchase for itself.
+#[tokio::test]
+async fn a_councils_block_contract_is_its_own() {
+    let app = TestApp::new().await;
+    let mut bcp = app.signed_in(Persona::Commissioner).await;
+    let council = app.seed.our_council_id.to_string();
+    let mut form = crate::homes::new_home("SC300001", "Damson House", "Brightside", &council);
+    form.retain(|(k, _)| *k != "contract");
+    form.push(("contract", "block"));
+    form.push(("block_beds", "2"));
+    bcp.post_form("/homes/new", &form)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    bcp.get("/homes/SC300001")
+        .await
+        .assert_contains("How BCP buys places")
+        .assert_contains("2 block beds");
+    let mut dorset = app.signed_in(Persona::OtherCouncil).await;
+    dorset
+        .get("/homes/SC300001")
+        .await
+        .assert_contains("How Dorset buys places")
+        .assert_lacks("2 block beds");
+    let contracts = sufficiency::db::entities::council_contracts::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(contracts.len(), 1);
+    assert_eq!(contracts[0].council_id, app.seed.our_council_id);
 }

@@ -471,7 +471,6 @@ async fn the_board_for_every_council_pages_its_homes() {
         multi_building: Set(false),
         registration_status: Set("active".into()),
         host_council_id: Set(Some(app.seed.other_council_id)),
-        contract: Set("spot".into()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

@@ -34,8 +34,6 @@ pub struct Model {
     #[sea_orm(column_type = "Double", nullable)]
     pub longitude: Option<f64>,
     pub provider_id: Option<i64>,
-    pub contract: String,
-    pub block_beds: Option<i32>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
     pub status_as_at: Option<Date>,
@@ -47,6 +45,8 @@ pub struct Model {
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
     pub contact_email: Option<String>,
+    #[sea_orm(has_many)]
+    pub council_contracts: HasMany<super::council_contracts::Entity>,
     #[sea_orm(has_many)]
     pub email_links: HasMany<super::email_links::Entity>,
     #[sea_orm(has_many)]

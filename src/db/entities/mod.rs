@@ -9,6 +9,7 @@ pub mod case_escalations;
 pub mod case_files;
 pub mod case_meetings;
 pub mod case_notes;
+pub mod council_contracts;
 pub mod council_members;
 pub mod email_links;
 pub mod email_opt_outs;

@@ -25,6 +25,8 @@ pub struct Model {
     pub name_as_at: Option<Date>,
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
+    #[sea_orm(has_many)]
+    pub council_contracts: HasMany<super::council_contracts::Entity>,
     #[sea_orm(has_one)]
     pub council_members: HasOne<super::council_members::Entity>,
     #[sea_orm(has_many)]

@@ -7,6 +7,7 @@ pub use super::case_escalations::Entity as CaseEscalations;
 pub use super::case_files::Entity as CaseFiles;
 pub use super::case_meetings::Entity as CaseMeetings;
 pub use super::case_notes::Entity as CaseNotes;
+pub use super::council_contracts::Entity as CouncilContracts;
 pub use super::council_members::Entity as CouncilMembers;
 pub use super::email_links::Entity as EmailLinks;
 pub use super::email_opt_outs::Entity as EmailOptOuts;
