@@ -7,8 +7,8 @@ mod views;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde_json::{Map, Value};
 
@@ -158,6 +158,10 @@ pub struct Filter {
     pub entity_id: Option<String>,
     pub action: Option<String>,
     pub actor: Option<String>,
+    /// A member council's administrator sees what its own staff, providers
+    /// and the system did, never another council's staff (their cases'
+    /// notes are that council's own).
+    pub council: Option<i64>,
 }
 
 /// Newest first, one page at a time.
@@ -179,6 +183,24 @@ pub async fn list(
     }
     if let Some(actor) = &filter.actor {
         query = query.filter(audit_events::Column::Actor.contains(actor.to_lowercase()));
+    }
+    if let Some(council) = filter.council {
+        use crate::db::entities::users;
+        use sea_orm::sea_query::Query;
+        let ours_or_providers = Query::select()
+            .column(users::Column::Id)
+            .from(users::Entity)
+            .cond_where(
+                Condition::any()
+                    .add(users::Column::OrganisationId.eq(council))
+                    .add(users::Column::Role.eq(crate::auth::Role::Provider.code())),
+            )
+            .to_owned();
+        query = query.filter(
+            Condition::any()
+                .add(audit_events::Column::ActorUserId.is_null())
+                .add(audit_events::Column::ActorUserId.in_subquery(ours_or_providers)),
+        );
     }
     let paginator = query
         .order_by_desc(audit_events::Column::OccurredAt)

@@ -26,6 +26,7 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     page: PageContext,
+    viewer: crate::auth::Viewer,
     Query(query): Query<ListQuery>,
 ) -> Result<Response> {
     let filter = Filter {
@@ -33,6 +34,7 @@ pub async fn list(
         entity_id: optional(&query.entity_id),
         action: optional(&query.action),
         actor: optional(&query.actor),
+        council: viewer.council_id(),
     };
     let (rows, total) = super::list(&state.db, &filter, query.page, DEFAULT_PER_PAGE).await?;
     let pairs = vec![

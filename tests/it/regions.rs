@@ -132,6 +132,38 @@ async fn a_councils_cases_notes_and_searches_are_its_own() {
         .await
         .assert_status(StatusCode::NOT_FOUND);
 
+    // The audit log: each council's administrators see their own staff's
+    // actions (and providers' and the system's), not another council's.
+    let actors = |council: i64| {
+        let db = &app.db;
+        async move {
+            let filter = sufficiency::audit::Filter {
+                council: Some(council),
+                ..Default::default()
+            };
+            let (rows, _) = sufficiency::audit::list(
+                db,
+                &filter,
+                sufficiency::web::pagination::PageNumber::FIRST,
+                500,
+            )
+            .await
+            .unwrap();
+            rows.into_iter().map(|r| r.actor).collect::<Vec<_>>()
+        }
+    };
+    let dorset_staff = "commissioner@dorset.test.example".to_string();
+    assert!(
+        !actors(app.seed.our_council_id)
+            .await
+            .contains(&dorset_staff)
+    );
+    assert!(
+        actors(app.seed.other_council_id)
+            .await
+            .contains(&dorset_staff)
+    );
+
     // Searches: each council's unmet demand counts its own.
     crate::support::place_seed_homes(&app).await;
     let mut placements = app.signed_in(Persona::Placements).await;
