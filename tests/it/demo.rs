@@ -33,6 +33,30 @@ async fn the_demo_has_returns_change_reports_and_cases_with_history() {
             .any(|l| l.email.starts_with("dorset-commissioner"))
     );
     assert!(logins.iter().any(|l| l.email.starts_with("regional-lead")));
+    // Provider A's homes are in more than one member council: one return
+    // each, seen by all of them.
+    let member_ids: Vec<i64> = members.iter().map(|m| m.id).collect();
+    let provider_a = sufficiency::db::entities::users::Entity::find()
+        .filter(
+            sufficiency::db::entities::users::Column::Email.eq("provider-a@demo.sufficiency.test"),
+        )
+        .one(db)
+        .await
+        .unwrap()
+        .and_then(|u| u.organisation_id)
+        .unwrap();
+    let mut councils: Vec<i64> = homes::Entity::find()
+        .filter(homes::Column::ProviderId.eq(provider_a))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|h| h.host_council_id)
+        .filter(|c| member_ids.contains(c))
+        .collect();
+    councils.sort();
+    councils.dedup();
+    assert!(councils.len() > 1, "{councils:?}");
     assert!(returns::Entity::find().count(db).await.unwrap() > 1000);
 
     let imports = ofsted_imports::Entity::find().all(db).await.unwrap();
