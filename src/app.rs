@@ -182,8 +182,9 @@ pub async fn serve(settings: Settings) -> Result<(), StartError> {
     db::prepare(&db, &settings).await?;
     passwords::init(&settings.auth);
     // One instance serves the web imports it starts; a restart interrupts
-    // them (their transaction never committed) and says so.
-    match crate::ofsted::web_import::fail_interrupted(&db).await {
+    // them (their transaction never committed) and says so, once they are
+    // too old to be running on another instance.
+    match crate::ofsted::web_import::fail_interrupted(&db, chrono::Utc::now()).await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(
             imports = n,

@@ -138,8 +138,9 @@ pub fn report_of(row: &ofsted_imports::Model) -> Option<ChangeReport> {
         .and_then(|r| serde_json::from_str(r).ok())
 }
 
-/// The most recent imports, newest first.
+/// The most recent imports, newest first (interrupted ones marked so).
 pub async fn recent(db: &DatabaseConnection, limit: u64) -> Result<Vec<ofsted_imports::Model>> {
+    fail_interrupted(db, chrono::Utc::now()).await?;
     Ok(ofsted_imports::Entity::find()
         .order_by_desc(ofsted_imports::Column::Id)
         .limit(limit)
@@ -147,16 +148,29 @@ pub async fn recent(db: &DatabaseConnection, limit: u64) -> Result<Vec<ofsted_im
         .await?)
 }
 
-/// At start-up: imports still "running" were interrupted by a restart.
-pub async fn fail_interrupted(db: &DatabaseConnection) -> Result<u64> {
+/// An import runs within the upload's parse time limit and one
+/// transaction: one still "running" after this long was interrupted.
+const INTERRUPTED_AFTER_MINUTES: i64 = 15;
+
+/// Imports still "running" long after they started were interrupted (their
+/// instance stopped or restarted). Only those: with several instances, one
+/// starting must not fail the import another is running. Run at start and
+/// before imports are listed.
+pub async fn fail_interrupted(
+    db: &DatabaseConnection,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64> {
+    let started_before =
+        (now - chrono::Duration::minutes(INTERRUPTED_AFTER_MINUTES)).fixed_offset();
     let result = ofsted_imports::Entity::update_many()
         .col_expr(ofsted_imports::Column::Status, "failed".into())
         .col_expr(ofsted_imports::Column::Stage, "Stopped".into())
         .col_expr(
             ofsted_imports::Column::Error,
-            "The service restarted during the import. Nothing from it was applied: upload the file again".into(),
+            "The import was interrupted (the service stopped or restarted). Nothing from it was applied: upload the file again".into(),
         )
         .filter(ofsted_imports::Column::Status.eq("running"))
+        .filter(ofsted_imports::Column::StartedAt.lt(started_before))
         .exec(db)
         .await?;
     Ok(result.rows_affected)

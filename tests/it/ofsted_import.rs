@@ -517,3 +517,40 @@ async fn leavers_close_and_joiners_register_from_the_leavers_and_joiners_table()
         assert!(file.errors.is_empty(), "{name}: {:?}", file.errors);
     }
 }
+
+/// An import left "running" by an instance that stopped is marked failed
+/// once it is too old to be running anywhere; a recent one, perhaps running
+/// on another instance, is left alone when an instance starts.
+#[tokio::test]
+async fn only_an_import_too_old_to_be_running_is_marked_interrupted() {
+    use sufficiency::db::entities::ofsted_imports;
+    let app = TestApp::new().await;
+    let now = chrono::Utc::now();
+    for (name, minutes_ago) in [("old.csv", 20), ("recent.csv", 1)] {
+        let started = (now - chrono::Duration::minutes(minutes_ago)).fixed_offset();
+        app.execute(&format!(
+            "INSERT INTO ofsted_imports (file_name, status, stage, percent, started_by, started_at) \
+             VALUES ('{name}', 'running', 'Checking every row of the file', 15, 'c', '{}')",
+            started.to_rfc3339()
+        ))
+        .await;
+    }
+    let failed = sufficiency::ofsted::web_import::fail_interrupted(&app.db, now)
+        .await
+        .unwrap();
+    assert_eq!(failed, 1);
+    let rows = <ofsted_imports::Entity as sea_orm::EntityTrait>::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    let status = |name: &str| {
+        rows.iter()
+            .find(|r| r.file_name == name)
+            .map(|r| r.status.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        (status("old.csv"), status("recent.csv")),
+        ("failed".into(), "running".into())
+    );
+}
