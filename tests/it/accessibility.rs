@@ -46,6 +46,9 @@ async fn every_key_page_passes_the_automated_accessibility_checks() {
     crate::support::place_seed_homes(&app).await;
     let week = sufficiency::returns::this_week();
     crate::returns::a1_files(&app, &week).await;
+    // The administrator is also the regional lead, for the region's page.
+    app.execute("UPDATE users SET regional_lead = TRUE WHERE email = 'admin@test.example'")
+        .await;
     let base = format!("http://{}", serve(&app).await);
     let c = &browser.client;
     let a1 = &app.seed.home_a1;
@@ -103,9 +106,17 @@ async fn every_key_page_passes_the_automated_accessibility_checks() {
         ),
         (
             Some("admin@test.example"),
-            ["/users", "/users/new", "/audit", "/admin/outbox"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "/users",
+                "/users/new",
+                "/audit",
+                "/admin/outbox",
+                "/councils",
+                &format!("/councils/{}", app.seed.our_council_id),
+                "/region",
+            ]
+            .map(String::from)
+            .to_vec(),
         ),
     ];
     let mut problems = Vec::new();
