@@ -238,7 +238,12 @@ pub async fn tick(db: &DatabaseConnection, settings: &Settings, now: DateTime<Ut
                 queued,
                 "scheduled run done"
             ),
-            Ok(None) => {}
+            // Claimed already: run for this period by this or another instance.
+            Ok(None) => tracing::debug!(
+                job = due.job.name(),
+                period = %due.period_key,
+                "scheduled run already done for this period"
+            ),
             Err(e) => tracing::error!(
                 job = due.job.name(),
                 period = %due.period_key,
