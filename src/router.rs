@@ -94,6 +94,7 @@ pub fn table() -> Vec<Route> {
             .post(users::routes::create),
         Route::at("/users/{id}/deactivate", Admin).post(users::routes::deactivate),
         Route::at("/users/{id}/reactivate", Admin).post(users::routes::reactivate),
+        Route::at("/users/{id}/regional-lead", Admin).post(users::routes::regional_lead),
         Route::at("/users/{id}/two-factor/reset", Admin).post(auth::second_factor_routes::reset),
         Route::at("/region", RegionalLead).get(capacity::routes::regional),
         Route::at("/region/export.csv", RegionalLead).get(capacity::routes::regional_csv),

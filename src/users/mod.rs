@@ -255,6 +255,45 @@ pub async fn end_all_sessions(db: &DatabaseConnection, viewer: &Viewer) -> Resul
     Ok(())
 }
 
+/// Makes a member of council staff a regional lead (who also sees the
+/// region's figures), or no longer one.
+pub async fn set_regional_lead(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: i64,
+    lead: bool,
+) -> Result<users::Model> {
+    crate::db::in_write_transaction(db, async |txn| {
+        let user = users::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .ok_or(Error::NotFound)?;
+        if user.role == Role::Provider.code() {
+            return Err(Error::BadRequest(
+                "Only council staff can be regional leads.".into(),
+            ));
+        }
+        let before = snapshot(&user);
+        let mut model = user.into_active_model();
+        model.regional_lead = Set(lead);
+        model.updated_at = Set(Utc::now().fixed_offset());
+        let user = model.update(txn).await?;
+        let summary = if lead {
+            format!("Made {} a regional lead", user.email)
+        } else {
+            format!("{} is no longer a regional lead", user.email)
+        };
+        audit::record(
+            txn,
+            viewer,
+            Change::updated("user", id, before, snapshot(&user)).summary(summary),
+        )
+        .await?;
+        Ok(user)
+    })
+    .await
+}
+
 /// Deactivating ends the user's sessions at once; reactivating lets them sign in again.
 pub async fn set_active(
     db: &DatabaseConnection,
@@ -357,6 +396,7 @@ pub struct UserRow {
     pub organisation_name: Option<String>,
     /// Has set up two-factor sign-in.
     pub two_factor: bool,
+    pub regional_lead: bool,
 }
 
 impl UserRow {
@@ -395,6 +435,7 @@ pub async fn list(
             users::Column::Active,
             users::Column::LastSignInAt,
             users::Column::OrganisationId,
+            users::Column::RegionalLead,
         ])
         .column_as(organisations::Column::Name, "organisation_name")
         .column_as(

@@ -212,6 +212,32 @@ pub async fn deactivate(
     Ok(redirect("/users"))
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LeadForm {
+    /// "yes" to make the user a regional lead, anything else to stop.
+    lead: String,
+}
+
+pub async fn regional_lead(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    session: Session,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<LeadForm>,
+) -> Result<Response> {
+    let lead = form.lead == "yes";
+    let user =
+        super::set_regional_lead(&state.db, &viewer, crate::web::parse_id(&id)?, lead).await?;
+    let heading = if lead {
+        format!("{} is now a regional lead", user.email)
+    } else {
+        format!("{} is no longer a regional lead", user.email)
+    };
+    flash(&session, heading, None).await;
+    Ok(redirect("/users"))
+}
+
 pub async fn reactivate(
     State(state): State<AppState>,
     viewer: Viewer,

@@ -38,6 +38,7 @@ const EXPECTED: &[(&str, Policy)] = &[
     ("/users/new", Policy::Admin),
     ("/users/{id}/deactivate", Policy::Admin),
     ("/users/{id}/reactivate", Policy::Admin),
+    ("/users/{id}/regional-lead", Policy::Admin),
     ("/users/{id}/two-factor/reset", Policy::Admin),
     ("/audit", Policy::Admin),
     ("/councils", Policy::Admin),

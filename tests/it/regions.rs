@@ -296,8 +296,26 @@ async fn a_regional_lead_sees_every_members_figures_and_downloads_them() {
         .get("/region")
         .await
         .assert_status(StatusCode::FORBIDDEN);
-    app.execute("UPDATE users SET regional_lead = TRUE WHERE email = 'commissioner@test.example'")
-        .await;
+    // An administrator makes the commissioner a regional lead.
+    let mut admin = app.signed_in(Persona::Admin).await;
+    let id = app.seed.user_id(Persona::Commissioner);
+    admin
+        .post_form(&format!("/users/{id}/regional-lead"), &[("lead", "yes")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    admin
+        .get("/users")
+        .await
+        .assert_contains("commissioner@test.example is now a regional lead")
+        .assert_contains("Regional lead");
+    let provider = app.seed.user_id(Persona::ProviderA);
+    admin
+        .post_form(
+            &format!("/users/{provider}/regional-lead"),
+            &[("lead", "yes")],
+        )
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
     let mut lead = app.signed_in(Persona::Commissioner).await;
     lead.get("/region")
         .await
