@@ -190,12 +190,13 @@ pub struct Capacity {
     pub trend: Vec<WeekPoint>,
     pub blocks: Vec<BlockWeek>,
     pub fees: Vec<FeeBand>,
-    /// Beds in the council's homes used by each other member council's
-    /// children, in the week: (council, beds), most first.
+    /// Beds in the council's homes used by other member councils'
+    /// children, in the week: (council, beds) for those with any, most first.
     pub by_member: Vec<(String, i64)>,
 }
 
-/// Beds each other member council's children occupy in these returns.
+/// Beds each other member council's children occupy in these returns: the
+/// councils with any, most first (a national region has 153 members).
 async fn by_member(
     conn: &impl ConnectionTrait,
     return_ids: &[i64],
@@ -208,11 +209,13 @@ async fn by_member(
             *beds.entry(line.council_id).or_default() += i64::from(line.beds);
         }
     }
+    if beds.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut out: Vec<(String, i64)> = crate::regions::members(conn)
         .await?
         .into_iter()
-        .filter(|m| Some(m.id) != council)
-        .map(|m| (m.name, beds.get(&m.id).copied().unwrap_or(0)))
+        .filter_map(|m| Some((m.name, *beds.get(&m.id)?)))
         .collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok(out)
