@@ -538,7 +538,8 @@ async fn a_provider_uploads_the_weeks_template_with_three_changes_and_every_home
     };
     let urns = five_homes_filed_on_monday(&app).await;
     // The template as the provider downloads it, three rows changed (one of
-    // "ours" more in each), saved as CSV.
+    // "ours" more in each, one fewer outside the region), saved as CSV.
+    // Columns: URN, home, week, places, capacity, BCP, Dorset, outside.
     let week = sufficiency::returns::this_week();
     let mut a = app.signed_in(crate::support::Persona::ProviderA).await;
     let template = a.get(&format!("/returns/template.xlsx?week={week}")).await;
@@ -547,7 +548,7 @@ async fn a_provider_uploads_the_weeks_template_with_three_changes_and_every_home
         if changed.contains(&cells.first().map(String::as_str).unwrap_or_default()) {
             let ours: u32 = cells[5].parse().unwrap();
             cells[5] = (ours + 1).to_string();
-            cells[6] = "0".into();
+            cells[7] = "0".into();
         }
     });
     let dir = tempfile::tempdir().unwrap();
