@@ -371,25 +371,6 @@ impl Settings {
     }
 }
 
-impl Council {
-    /// The locality a postcode defaults to, from its district.
-    pub fn locality_for_district(&self, district: &str) -> Option<&str> {
-        locality_for_district(&self.localities, district)
-    }
-}
-
-/// The locality a postcode district defaults to.
-pub fn locality_for_district<'a>(localities: &'a [Locality], district: &str) -> Option<&'a str> {
-    localities
-        .iter()
-        .find(|l| {
-            l.postcode_districts
-                .iter()
-                .any(|d| d.eq_ignore_ascii_case(district))
-        })
-        .map(|l| l.name.as_str())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

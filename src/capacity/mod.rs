@@ -379,6 +379,39 @@ async fn provider_names(
     Ok(names.into_iter().collect())
 }
 
+/// Every home of the placements market the council hosts or hosted: one
+/// closed since still counts in the weeks it filed for.
+async fn local_homes(
+    conn: &impl ConnectionTrait,
+    market: &Market,
+    council_id: i64,
+) -> Result<Vec<homes::Model>> {
+    Ok(homes::Entity::find()
+        .filter(homes::Column::HostCouncilId.eq(council_id))
+        .filter(crate::homes::in_market(market))
+        .all(conn)
+        .await?)
+}
+
+/// A council's area in one week, as its dashboard counts it, without the
+/// trend, groupings and fees (a line of the regional dashboard).
+pub async fn area_totals(
+    conn: &impl ConnectionTrait,
+    market: &Market,
+    council_id: i64,
+    week: IsoWeek,
+) -> Result<Figures> {
+    let local = local_homes(conn, market, council_id).await?;
+    let history = History::load(conn, council_id, week.plus(-CARRY_WEEKS), week).await?;
+    let mut totals = Figures::default();
+    for h in &local {
+        if let Some(standing) = history.standing(h, week) {
+            totals.add(h, &standing);
+        }
+    }
+    Ok(totals)
+}
+
 pub async fn capacity(
     conn: &impl ConnectionTrait,
     market: &Market,
@@ -386,16 +419,8 @@ pub async fn capacity(
     week: IsoWeek,
     trend_weeks: i64,
 ) -> Result<Capacity> {
-    // Every home of the placements market the council hosts or hosted: one
-    // closed since still counts in the weeks it filed for.
     let local = match our_council_id {
-        Some(id) => {
-            homes::Entity::find()
-                .filter(homes::Column::HostCouncilId.eq(id))
-                .filter(crate::homes::in_market(market))
-                .all(conn)
-                .await?
-        }
+        Some(id) => local_homes(conn, market, id).await?,
         None => Vec::new(),
     };
     // Returns for the trend (with its carry) and the fees' quarter.

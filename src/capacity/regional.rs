@@ -61,9 +61,7 @@ pub async fn regional(
     let mut lines = Vec::new();
     let mut totals = Figures::default();
     for member in crate::regions::members(conn).await? {
-        let area = super::capacity(conn, market, Some(member.id), week, 1)
-            .await?
-            .totals;
+        let area = super::area_totals(conn, market, member.id, week).await?;
         totals.merge(&area);
         lines.push(CouncilLine {
             placed: placed.get(&member.id).copied().unwrap_or(0),

@@ -36,7 +36,14 @@ pub struct Member {
 impl Member {
     /// The locality a postcode district defaults to in this council.
     pub fn locality_for_district(&self, district: &str) -> Option<&str> {
-        crate::config::locality_for_district(&self.localities, district)
+        self.localities
+            .iter()
+            .find(|l| {
+                l.postcode_districts
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(district))
+            })
+            .map(|l| l.name.as_str())
     }
 
     /// The form field for beds this council's children occupy: by ONS

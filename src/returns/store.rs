@@ -46,15 +46,6 @@ impl ReturnView {
         }
     }
 
-    /// Beds occupied by this council's children.
-    pub fn occupied_by(&self, council: i64) -> i32 {
-        self.placements
-            .iter()
-            .filter(|p| p.council_id == council)
-            .map(|p| p.beds)
-            .sum()
-    }
-
     /// The return as input again: to pre-fill a form or copy it forward.
     pub fn to_input(&self) -> ReturnInput {
         let r = &self.ret;

@@ -60,16 +60,12 @@ impl FormPage {
         self.errors.get(&format!("v{i}_{field}"))
     }
 
-    pub fn occupied_field(&self, member: &crate::regions::Member) -> String {
-        member.occupied_field()
-    }
-
     /// The first occupied field with an error, for the fieldset's message.
     pub fn occupied_error(&self) -> Option<&str> {
         self.errors.get("occupied").or_else(|| {
             self.members
                 .iter()
-                .find_map(|m| self.errors.get(&self.occupied_field(m)))
+                .find_map(|m| self.errors.get(&m.occupied_field()))
                 .or_else(|| self.errors.get("occupied_outside_region"))
         })
     }
