@@ -8,6 +8,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::homes::api as homes_api;
+use crate::requests::api as requests_api;
 use crate::returns::api as returns_api;
 use crate::search::api as search_api;
 use crate::web::html::render;
@@ -18,14 +19,18 @@ use crate::web::page::PageContext;
     info(
         title = "Sufficiency API",
         version = "1",
-        description = "Homes with their ratings and flags, and weekly vacancy returns, for a council's sufficiency service. Authenticate with a bearer token from \"API tokens\" in the service (or `sufficiency token create`); a token can do what its user can."
+        description = "Homes with their ratings and flags, weekly vacancy returns, vacancy search and bed requests, for a council's sufficiency service. Authenticate with a bearer token from \"API tokens\" in the service (or `sufficiency token create`); a token can do what its user can."
     ),
     paths(
         homes_api::list_homes,
         homes_api::get_home,
         returns_api::put_return,
         returns_api::list_returns,
-        search_api::vacancies
+        search_api::vacancies,
+        requests_api::send,
+        requests_api::list,
+        requests_api::get,
+        requests_api::answer
     ),
     components(schemas(
         returns_api::ReturnBody,
@@ -40,13 +45,18 @@ use crate::web::page::PageContext;
         homes_api::HomePage,
         search_api::VacancyResource,
         search_api::VacancySearch,
-        search_api::DistancesFrom
+        search_api::DistancesFrom,
+        requests_api::RequestBody,
+        requests_api::RequestResource,
+        requests_api::HomeAnswer,
+        requests_api::AnswerBody
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "homes", description = "Homes, their current ratings and flags"),
         (name = "returns", description = "Weekly vacancy returns"),
-        (name = "placements", description = "Finding a vacancy that fits a child (council staff)")
+        (name = "placements", description = "Finding a vacancy that fits a child (council staff)"),
+        (name = "requests", description = "Bed requests: councils ask providers for offers; providers answer for their homes")
     )
 )]
 pub struct ApiDoc;

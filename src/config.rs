@@ -21,6 +21,7 @@ pub struct Settings {
     pub market: Market,
     pub returns: Returns,
     pub cases: Cases,
+    pub requests: Requests,
     pub map: Map,
     pub email: Email,
     pub schedules: Schedules,
@@ -217,6 +218,34 @@ impl Cases {
     }
 }
 
+/// Bed requests to providers.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Requests {
+    /// Providers who have not answered are reminded this long before the
+    /// reply-by time (once).
+    pub remind_before_hours: i64,
+    /// The reply-by time the form suggests, this long after sending.
+    pub default_reply_hours: i64,
+    /// The longest note to providers.
+    pub note_max_chars: usize,
+    /// The most homes one request may ask.
+    pub max_homes: usize,
+}
+
+impl Requests {
+    fn check(&self) -> Result<(), String> {
+        if self.remind_before_hours < 1 || self.default_reply_hours < 1 {
+            return Err(
+                "requests.remind_before_hours and default_reply_hours must be at least 1".into(),
+            );
+        }
+        if self.max_homes == 0 {
+            return Err("requests.max_homes must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
 /// The capacity map.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Map {
@@ -362,6 +391,7 @@ impl Settings {
         settings.returns.check().map_err(ConfigError::Invalid)?;
         settings.market.check().map_err(ConfigError::Invalid)?;
         settings.cases.check().map_err(ConfigError::Invalid)?;
+        settings.requests.check().map_err(ConfigError::Invalid)?;
         settings.schedules.check().map_err(ConfigError::Invalid)?;
         Ok(settings)
     }

@@ -24,6 +24,7 @@ pub mod ofsted;
 pub mod organisations;
 pub mod quality;
 pub mod regions;
+pub mod requests;
 pub mod returns;
 pub mod router;
 pub mod sandbox;

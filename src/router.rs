@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::auth::policy::{self, Policy};
 use crate::{
     api, audit, auth, capacity, cases, dashboard, email, health, homes, map, ofsted, organisations,
-    quality, regions, returns, search, users,
+    quality, regions, requests, returns, search, users,
 };
 
 use Policy::*;
@@ -170,6 +170,28 @@ pub fn table() -> Vec<Route> {
         Route::at("/search/demand", Council).get(search::demand::page),
         Route::at("/search/demand.csv", Council).get(search::demand::export_csv),
         Route::at("/search/demand.xlsx", Council).get(search::demand::export_xlsx),
+        // Bed requests: each is its council's own; providers see their homes in it.
+        Route::at("/requests", SignedIn).get(requests::routes::list),
+        Route::at("/requests/export.csv", Council).get(requests::routes::export_csv),
+        Route::at("/requests/export.xlsx", Council).get(requests::routes::export_xlsx),
+        Route::at("/requests/providers", Council).get(requests::routes::providers),
+        Route::at("/requests/providers.csv", Council).get(requests::routes::providers_csv),
+        Route::at("/requests/new", Council)
+            .get(requests::routes::new_page)
+            .post(requests::routes::send),
+        Route::at("/requests/{reference}", RequestViewer).get(requests::routes::show),
+        Route::at("/requests/{reference}/decision", RequestOwner).post(requests::routes::decide),
+        Route::at("/requests/{reference}/homes/{urn}/answer", RequestAnswerer)
+            .post(requests::routes::answer),
+        Route::at(
+            "/requests/{reference}/homes/{urn}/withdraw",
+            RequestAnswerer,
+        )
+        .post(requests::routes::withdraw),
+        // From the request email: the token is the credential, checked by the handler.
+        Route::at("/answer/{urn}/{token}", Public)
+            .get(requests::link_routes::page)
+            .post(requests::link_routes::submit),
         Route::at("/api", Public).get(api::page),
         Route::at("/api/openapi.json", Public).get(api::openapi_json),
         Route::at("/api/v1/vacancies", Council).get(search::api::vacancies),
@@ -177,15 +199,28 @@ pub fn table() -> Vec<Route> {
         Route::at("/api/v1/homes/{urn}", HomeViewer).get(homes::api::get_home),
         Route::at("/api/v1/homes/{urn}/returns", HomeViewer).get(returns::api::list_returns),
         Route::at("/api/v1/homes/{urn}/returns/{week}", HomeEditor).put(returns::api::put_return),
+        // Providers list the requests they were asked; council staff send them.
+        Route::at("/api/v1/requests", SignedIn)
+            .get(requests::api::list)
+            .post_as(Council, requests::api::send),
+        Route::at("/api/v1/requests/{reference}", RequestViewer).get(requests::api::get),
+        Route::at(
+            "/api/v1/requests/{reference}/answers/{urn}",
+            RequestAnswerer,
+        )
+        .put(requests::api::answer),
     ]
 }
 
-/// One path: its policy, its methods and their handlers.
+/// One path: its policy, its methods and their handlers. A method may
+/// have a stricter policy of its own (`post_as`).
 pub struct Route {
     pub path: &'static str,
     pub policy: Policy,
     pub methods: Vec<Method>,
     handlers: MethodRouter<AppState>,
+    /// Methods with their own policy, and their handlers.
+    stricter: Vec<(Method, Policy, MethodRouter<AppState>)>,
 }
 
 impl Route {
@@ -195,7 +230,23 @@ impl Route {
             policy,
             methods: Vec::new(),
             handlers: MethodRouter::new(),
+            stricter: Vec::new(),
         }
+    }
+
+    /// The policy a method of this path is under.
+    pub fn policy_for(&self, method: &Method) -> Policy {
+        self.stricter
+            .iter()
+            .find(|(m, _, _)| m == method)
+            .map_or(self.policy, |(_, policy, _)| *policy)
+    }
+
+    fn post_as<H: Handler<T, AppState>, T: 'static>(mut self, policy: Policy, handler: H) -> Self {
+        self.methods.push(Method::POST);
+        self.stricter
+            .push((Method::POST, policy, MethodRouter::new().post(handler)));
+        self
     }
 
     fn get<H: Handler<T, AppState>, T: 'static>(mut self, handler: H) -> Self {
@@ -236,13 +287,18 @@ pub fn routes(state: &AppState, surface: Surface) -> Router<AppState> {
         .into_iter()
         .filter(wanted)
         .fold(Router::new(), |router, route| {
-            let policy = route.policy;
-            let guard = from_fn_with_state(
-                state.clone(),
-                move |state: State<AppState>, request: Request, next: Next| {
-                    policy::enforce(policy, state, request, next)
-                },
-            );
-            router.route(route.path, route.handlers.route_layer(guard))
+            let guard = |policy: Policy| {
+                from_fn_with_state(
+                    state.clone(),
+                    move |state: State<AppState>, request: Request, next: Next| {
+                        policy::enforce(policy, state, request, next)
+                    },
+                )
+            };
+            let mut handlers = route.handlers.route_layer(guard(route.policy));
+            for (_, policy, stricter) in route.stricter {
+                handlers = handlers.merge(stricter.route_layer(guard(policy)));
+            }
+            router.route(route.path, handlers)
         })
 }

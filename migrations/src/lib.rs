@@ -34,6 +34,7 @@ mod m20261206_000025_council_members;
 mod m20261206_000026_return_placements;
 mod m20261206_000027_council_private;
 mod m20261206_000028_council_contracts;
+mod m20261206_000029_bed_requests;
 
 pub struct Migrator;
 
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000026_return_placements::Migration),
             Box::new(m20261206_000027_council_private::Migration),
             Box::new(m20261206_000028_council_contracts::Migration),
+            Box::new(m20261206_000029_bed_requests::Migration),
         ]
     }
 }

@@ -15,7 +15,9 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use super::{AuthSession, Role, Viewer};
 use crate::app::AppState;
 use crate::audit::{self, Change};
-use crate::db::entities::{api_tokens, homes, monitoring_cases, return_uploads};
+use crate::db::entities::{
+    api_tokens, bed_request_homes, bed_requests, homes, monitoring_cases, return_uploads,
+};
 use crate::web::client_ip::ClientIp;
 use crate::web::html;
 
@@ -54,6 +56,14 @@ pub enum Policy {
     CaseEditor,
     /// Council staff who are regional leads: the region's figures.
     RegionalLead,
+    /// Staff of the council that sent bed request `{reference}`, or a
+    /// provider user whose organisation has a home in it.
+    RequestViewer,
+    /// Staff of the council that sent bed request `{reference}`.
+    RequestOwner,
+    /// A provider user whose organisation owns home `{urn}`, asked in bed
+    /// request `{reference}`.
+    RequestAnswerer,
 }
 
 impl Policy {
@@ -65,7 +75,11 @@ impl Policy {
             Policy::Public | Policy::SignedIn | Policy::Enrolling => {
                 &[Admin, Commissioner, Placements, Provider]
             }
-            Policy::Council | Policy::RegionalLead => &[Admin, Commissioner, Placements],
+            Policy::Council | Policy::RegionalLead | Policy::RequestOwner => {
+                &[Admin, Commissioner, Placements]
+            }
+            Policy::RequestViewer => &[Admin, Commissioner, Placements, Provider],
+            Policy::RequestAnswerer => &[Provider],
             Policy::CouncilEditor => &[Admin, Commissioner],
             Policy::Admin => &[Admin],
             Policy::HomeViewer | Policy::OrganisationViewer => {
@@ -95,6 +109,9 @@ impl Policy {
             Policy::CaseViewer => "council staff and the provider of the case's home",
             Policy::CaseEditor => "admins, commissioners and the provider of the case's home",
             Policy::RegionalLead => "council staff who are regional leads",
+            Policy::RequestViewer => "the sending council's staff and the providers asked",
+            Policy::RequestOwner => "the sending council's staff",
+            Policy::RequestAnswerer => "the provider of the home asked",
         }
     }
 }
@@ -155,14 +172,15 @@ async fn decide(
             Decision::Refuse
         });
     }
+    if matches!(
+        policy,
+        Policy::RequestViewer | Policy::RequestOwner | Policy::RequestAnswerer
+    ) {
+        return request_decision(viewer, param("reference"), param("urn"), db).await;
+    }
     if viewer.role != Role::Provider {
         return Ok(Decision::Allow);
     }
-    let param = |name: &str| {
-        path.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
     let allowed = match policy {
         Policy::HomeViewer | Policy::HomeEditor => match param("urn") {
             Some(urn) => {
@@ -221,6 +239,48 @@ async fn decide(
         _ => true,
     };
     Ok(if allowed {
+        Decision::Allow
+    } else {
+        Decision::Refuse
+    })
+}
+
+/// The request policies: another council's request is not found (its
+/// reference reveals nothing); a provider reaches a request only through
+/// a home of its own in it (and, to answer, only that home).
+async fn request_decision(
+    viewer: &Viewer,
+    reference: Option<&str>,
+    urn: Option<&str>,
+    db: &DatabaseConnection,
+) -> Result<Decision, sea_orm::DbErr> {
+    let Some(reference) = reference.and_then(|r| r.parse::<crate::requests::Reference>().ok())
+    else {
+        return Ok(Decision::NotFound);
+    };
+    let request = crate::db::unique(
+        bed_requests::Entity::find().filter(bed_requests::Column::Reference.eq(reference.as_str())),
+        db,
+    )
+    .await?;
+    let Some(request) = request else {
+        return Ok(Decision::NotFound);
+    };
+    if viewer.role != Role::Provider {
+        return Ok(if viewer.council_id() == Some(request.council_id) {
+            Decision::Allow
+        } else {
+            Decision::NotFound
+        });
+    }
+    let mut homes = bed_request_homes::Entity::find()
+        .inner_join(homes::Entity)
+        .filter(bed_request_homes::Column::RequestId.eq(request.id))
+        .filter(bed_request_homes::Column::ProviderId.eq(viewer.organisation_id));
+    if let Some(urn) = urn {
+        homes = homes.filter(homes::Column::Urn.eq(urn.to_ascii_uppercase()));
+    }
+    Ok(if homes.one(db).await?.is_some() {
         Decision::Allow
     } else {
         Decision::Refuse

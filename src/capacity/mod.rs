@@ -2,7 +2,8 @@
 //! who uses them (our children, other councils' children, not admittable by
 //! reason, vacant), broken down by locality, type, sector and owner; the
 //! trend over 12 or 52 weeks; block-contract utilisation; and the weekly
-//! fees providers asked for vacancies over the last quarter.
+//! fees providers asked for vacancies over the last quarter (and offered to
+//! the council's bed requests, apart).
 //!
 //! A home's figures for a week are its return for that week, or failing
 //! that its latest return of the three weeks before (what the council
@@ -172,8 +173,26 @@ impl BlockWeek {
     }
 }
 
+/// Where a fee comes from: a vacancy in a weekly return (what a provider
+/// asks of anyone) or an offer to one of our bed requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FeeSource {
+    Vacancies,
+    Offers,
+}
+
+impl FeeSource {
+    pub fn label(self) -> &'static str {
+        match self {
+            FeeSource::Vacancies => "Vacancies in returns",
+            FeeSource::Offers => "Offers to our requests",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct FeeBand {
+    pub source: FeeSource,
     pub type_label: &'static str,
     pub vacancies: usize,
     pub median_pence: i64,
@@ -526,7 +545,8 @@ struct PricedVacancy {
 /// Weekly fees of the vacancies offered in returns of the `FEE_WEEKS` to
 /// `week`, by type. A vacancy a home offers week after week (the same
 /// beds-from date, ages, sexes, needs and fee) counts once, so a long-open
-/// bed does not outweigh the rest of the market.
+/// bed does not outweigh the rest of the market. Beside them, by type,
+/// the fees offered in answer to the council's bed requests in those weeks.
 async fn fees(
     conn: &impl ConnectionTrait,
     market: &Market,
@@ -559,7 +579,7 @@ async fn fees(
         .all(conn)
         .await?;
     let mut offered = HashSet::new();
-    let mut by_type: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
+    let mut by_type: BTreeMap<(FeeSource, &'static str), Vec<i64>> = BTreeMap::new();
     for v in priced {
         let fee = v.weekly_fee_pence;
         let label = ProvisionType::from_code(&v.provision_type)
@@ -575,12 +595,28 @@ async fn fees(
             fee,
         );
         if offered.insert(vacancy) {
-            by_type.entry(label).or_default().push(fee);
+            by_type
+                .entry((FeeSource::Vacancies, label))
+                .or_default()
+                .push(fee);
+        }
+    }
+    let start = week.plus(-(FEE_WEEKS - 1)).monday();
+    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    if let (Some(from), Some(to)) = (midnight(start), midnight(week.plus(1).monday())) {
+        for offer in crate::requests::stats::offered_fees(conn, council_id, from, to).await? {
+            let label = ProvisionType::from_code(&offer.provision_type)
+                .map(ProvisionType::label)
+                .unwrap_or("Unknown");
+            by_type
+                .entry((FeeSource::Offers, label))
+                .or_default()
+                .push(offer.weekly_fee_pence);
         }
     }
     Ok(by_type
         .into_iter()
-        .map(|(type_label, mut fees)| {
+        .map(|((source, type_label), mut fees)| {
             fees.sort_unstable();
             let n = fees.len();
             let median = if n % 2 == 1 {
@@ -589,6 +625,7 @@ async fn fees(
                 (fees[n / 2 - 1] + fees[n / 2]) / 2
             };
             FeeBand {
+                source,
                 type_label,
                 vacancies: n,
                 median_pence: median,

@@ -194,8 +194,9 @@ pub fn table(c: &Capacity, which: &str) -> Table {
         },
         "fees" => Table {
             headers: vec![
+                "From",
                 "Provision type",
-                "Vacancies with a fee",
+                "Vacancies or offers with a fee",
                 "Median weekly fee (£)",
                 "Lowest (£)",
                 "Highest (£)",
@@ -205,6 +206,7 @@ pub fn table(c: &Capacity, which: &str) -> Table {
                 .iter()
                 .map(|f| {
                     vec![
+                        ExportCell::from(f.source.label()),
                         ExportCell::from(f.type_label),
                         (f.vacancies as i64).into(),
                         ExportCell::Number(f.median_pence as f64 / 100.0),

@@ -41,9 +41,11 @@ timestamped!(
     case_actions,
     case_meetings,
     second_factors,
-    recovery_codes
+    recovery_codes,
+    bed_requests
 );
 plain!(
+    bed_request_homes,
     council_contracts,
     council_members,
     home_needs,

@@ -1,5 +1,6 @@
 //! One-time links sent by email: one-click "no change" for a home's week,
-//! invitations, password resets and unsubscribe links. The token is 256
+//! answering a bed request for a home, invitations, password resets and
+//! unsubscribe links. The token is 256
 //! random bits, only in the email; the database keeps its hash with what
 //! it allows, for whom, until when, and whether it was used. A changed
 //! character finds nothing; a link for one home cannot act on another.
@@ -18,6 +19,8 @@ use crate::error::Result;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     NoChange,
+    /// Answer a bed request for one home (`request_id`, `home_id`).
+    AnswerRequest,
     Invite,
     Reset,
     Unsubscribe,
@@ -27,6 +30,7 @@ impl Purpose {
     pub fn code(self) -> &'static str {
         match self {
             Purpose::NoChange => "no_change",
+            Purpose::AnswerRequest => "answer_request",
             Purpose::Invite => "invite",
             Purpose::Reset => "reset",
             Purpose::Unsubscribe => "unsubscribe",
@@ -61,6 +65,7 @@ pub struct NewLink {
     pub user_id: i64,
     pub home_id: Option<i64>,
     pub week_start: Option<NaiveDate>,
+    pub request_id: Option<i64>,
     pub category: Option<Category>,
     pub valid_for: Duration,
 }
@@ -78,6 +83,7 @@ pub async fn create(
         user_id: Set(link.user_id),
         home_id: Set(link.home_id),
         week_start: Set(link.week_start),
+        request_id: Set(link.request_id),
         category: Set(link.category.map(|c| c.code().to_string())),
         created_at: Set(now.fixed_offset()),
         expires_at: Set((now + link.valid_for).fixed_offset()),
@@ -101,6 +107,7 @@ pub async fn create_unsubscribe(
         user_id,
         home_id: None,
         week_start: None,
+        request_id: None,
         category: Some(category),
         valid_for: Duration::days(365),
     };

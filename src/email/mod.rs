@@ -33,6 +33,11 @@ pub enum Category {
     InspectionReported,
     OverdueAlert,
     MonthlySummary,
+    /// A council asks for offers for a bed (and the reminder before the
+    /// reply-by time): always sent, as the weekly return request is.
+    BedRequest,
+    /// A bed request a provider was asked about has closed.
+    RequestOutcome,
     /// Invitations and password resets: always sent.
     Account,
     /// An email could not be delivered: always sent to administrators.
@@ -40,7 +45,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 10] = [
+    pub const ALL: [Category; 12] = [
         Category::ReturnRequest,
         Category::ReturnReminder,
         Category::NonFilers,
@@ -49,6 +54,8 @@ impl Category {
         Category::InspectionReported,
         Category::OverdueAlert,
         Category::MonthlySummary,
+        Category::BedRequest,
+        Category::RequestOutcome,
         Category::Account,
         Category::DeliveryFailure,
     ];
@@ -63,6 +70,8 @@ impl Category {
             Category::InspectionReported => "inspection_reported",
             Category::OverdueAlert => "overdue_alert",
             Category::MonthlySummary => "monthly_summary",
+            Category::BedRequest => "bed_request",
+            Category::RequestOutcome => "request_outcome",
             Category::Account => "account",
             Category::DeliveryFailure => "delivery_failure",
         }
@@ -82,14 +91,17 @@ impl Category {
             Category::InspectionReported => "Alert when a provider reports an inspection",
             Category::OverdueAlert => "Alert when a monitoring meeting or action is overdue",
             Category::MonthlySummary => "Monthly summary of monitoring and returns",
+            Category::BedRequest => "Requests for a bed from a council, and reminders",
+            Category::RequestOutcome => "When a request you were asked about closes",
             Category::Account => "Invitations and password resets",
             Category::DeliveryFailure => "Emails that could not be delivered",
         }
     }
 
     /// Essential (service) emails are sent whatever the user's preferences:
-    /// account links, delivery failures, and the weekly request and reminder
-    /// to file a return, which a provider must not be able to turn off.
+    /// account links, delivery failures, the weekly request and reminder
+    /// to file a return, and a council's request for a bed, which a
+    /// provider must not be able to turn off.
     pub fn is_essential(self) -> bool {
         matches!(
             self,
@@ -97,6 +109,7 @@ impl Category {
                 | Category::DeliveryFailure
                 | Category::ReturnRequest
                 | Category::ReturnReminder
+                | Category::BedRequest
         )
     }
 }
@@ -249,7 +262,7 @@ mod tests {
     }
 
     #[test]
-    fn account_failure_and_return_chasing_emails_are_essential() {
+    fn account_failure_return_chasing_and_bed_request_emails_are_essential() {
         let essential: Vec<_> = Category::ALL
             .into_iter()
             .filter(|c| c.is_essential())
@@ -259,6 +272,7 @@ mod tests {
             [
                 Category::ReturnRequest,
                 Category::ReturnReminder,
+                Category::BedRequest,
                 Category::Account,
                 Category::DeliveryFailure
             ]

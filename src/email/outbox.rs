@@ -57,7 +57,7 @@ pub async fn claim(
 
 /// Records delivery; false if this sender's lease was lost meanwhile.
 /// The stored copy keeps no usable link: a database or backup must not
-/// hold live invitation, reset, one-click or unsubscribe tokens.
+/// hold live invitation, reset, one-click, answer or unsubscribe tokens.
 pub async fn mark_sent(
     conn: &impl ConnectionTrait,
     email: &outbox_emails::Model,
@@ -86,10 +86,11 @@ pub async fn mark_sent(
 }
 
 /// Paths whose last segment is a one-time token (see `email::links`).
-const TOKEN_PATHS: [&str; 3] = [
+const TOKEN_PATHS: [&str; 4] = [
     "/account/set-password/",
     "/email/unsubscribe/",
     "/one-click/",
+    "/answer/",
 ];
 
 pub const REDACTED: &str = "removed-after-sending";
@@ -108,8 +109,8 @@ pub fn redact_links(text: &str) -> String {
         let after = at + prefix.len();
         out.push_str(&rest[..after]);
         rest = &rest[after..];
-        // A one-click link names the home first: /one-click/{urn}/{token}.
-        if *prefix == "/one-click/" {
+        // One-click and answer links name the home first: /one-click/{urn}/{token}.
+        if matches!(*prefix, "/one-click/" | "/answer/") {
             let urn = rest.find(|c| !is_token(c)).unwrap_or(rest.len());
             if rest[urn..].starts_with('/') {
                 out.push_str(&rest[..=urn]);
@@ -345,14 +346,18 @@ mod tests {
         let text = format!(
             "Choose: https://s.example/account/set-password/{token}\n\
              <a href=\"https://s.example/one-click/SC123456/{token}\">No change</a> \
-             https://s.example/email/unsubscribe/{token}. See https://s.example/cases/4"
+             https://s.example/email/unsubscribe/{token}. See https://s.example/cases/4\n\
+             Answer: https://s.example/answer/SC123456/{token}\n\
+             Requests: https://s.example/requests"
         );
         let redacted = redact_links(&text);
         assert!(!redacted.contains(token), "{redacted}");
         assert!(redacted.contains("/account/set-password/removed-after-sending\n"));
         assert!(redacted.contains("/one-click/SC123456/removed-after-sending\">"));
         assert!(redacted.contains("/email/unsubscribe/removed-after-sending. See"));
-        assert!(redacted.ends_with("https://s.example/cases/4"));
+        assert!(redacted.contains("https://s.example/cases/4\n"));
+        assert!(redacted.contains("/answer/SC123456/removed-after-sending\n"));
+        assert!(redacted.ends_with("https://s.example/requests"));
         assert_eq!(redact_links("no links here"), "no links here");
     }
 

@@ -15,12 +15,12 @@ use crate::db::entities::{email_links, email_opt_outs};
 use crate::error::Result;
 
 /// The non-essential emails a role receives. Providers' weekly request
-/// and reminder are service emails, always sent: there is nothing for them
-/// to choose.
+/// and reminder, and councils' bed requests, are service emails, always
+/// sent; what a provider may turn off is news of requests closing.
 pub fn for_role(role: Role) -> &'static [Category] {
     use Category::*;
     match role {
-        Role::Provider => &[],
+        Role::Provider => &[RequestOutcome],
         Role::Commissioner => &[
             NonFilers,
             RatingAlert,

@@ -378,3 +378,70 @@ mod tests {
         snapshot("account_link", letter);
     }
 }
+
+/// A home in a bed request, with the link that answers for it.
+#[derive(Debug, Clone)]
+pub struct AskedHome {
+    pub name: String,
+    pub urn: String,
+    pub answer_url: String,
+}
+
+/// A council's request for a bed (or the reminder before its reply-by
+/// time), to a provider contact: criteria only, never the child.
+#[derive(Debug, Clone)]
+pub struct BedRequestLetter {
+    pub name: String,
+    pub council: String,
+    pub reference: String,
+    pub reply_by: String,
+    pub reminder: bool,
+    /// What is asked, line by line (`requests::describe`).
+    pub asks: Vec<(&'static str, String)>,
+    pub note: Option<String>,
+    /// The officer who sent it: name and email.
+    pub sender: String,
+    pub homes: Vec<AskedHome>,
+    pub requests_url: String,
+}
+
+impl BedRequestLetter {
+    fn subject(&self) -> String {
+        let prefix = if self.reminder { "Reminder: " } else { "" };
+        format!(
+            "{prefix}{} asks for a bed ({}): reply by {}",
+            self.council, self.reference, self.reply_by
+        )
+    }
+}
+
+letter!(BedRequestLetter, BedRequestText => "emails/bed_request/text.txt",
+    BedRequestHtml => "emails/bed_request/html.html");
+
+/// A bed request a provider was asked about has closed.
+#[derive(Debug, Clone)]
+pub struct RequestClosedLetter {
+    pub name: String,
+    pub council: String,
+    pub reference: String,
+    /// The provider's own home the council placed with, if it did.
+    pub placed_with_you: Option<String>,
+    /// Placed, but with another provider's home.
+    pub placed_elsewhere: bool,
+    pub homes: Vec<String>,
+}
+
+impl RequestClosedLetter {
+    fn subject(&self) -> String {
+        if self.placed_with_you.is_some() {
+            format!("{}: {} accepted your offer", self.reference, self.council)
+        } else if self.placed_elsewhere {
+            format!("{}: placed elsewhere, thank you", self.reference)
+        } else {
+            format!("{}: closed without a placement, thank you", self.reference)
+        }
+    }
+}
+
+letter!(RequestClosedLetter, RequestClosedText => "emails/request_closed/text.txt",
+    RequestClosedHtml => "emails/request_closed/html.html");

@@ -136,6 +136,7 @@ pub async fn requests(
             for home in &pending {
                 let no_change_url = if can_copy.contains(&home.id) {
                     let link = NewLink {
+                        request_id: None,
                         purpose: Purpose::NoChange,
                         user_id,
                         home_id: Some(home.id),

@@ -228,8 +228,16 @@ async fn retention(txn: &sea_orm::DatabaseTransaction, now: DateTime<Utc>) -> Re
     Ok(0)
 }
 
-/// Runs every due job once (those another instance ran are skipped).
+/// Runs every due job once (those another instance ran are skipped), and
+/// sends the bed-request reminders that have come due.
 pub async fn tick(db: &DatabaseConnection, settings: &Settings, now: DateTime<Utc>) {
+    match crate::requests::reminders::send_due(db, settings, now).await {
+        Ok(0) => {}
+        Ok(queued) => tracing::info!(queued, "bed request reminders queued"),
+        Err(e) => {
+            tracing::error!(error = %e, "bed request reminders failed; tried again next minute")
+        }
+    }
     for due in due(settings, now) {
         match run(db, settings, &due, now).await {
             Ok(Some(queued)) => tracing::info!(

@@ -1,6 +1,8 @@
 //! Unmet demand: searches that found nothing, grouped by what was asked
 //! ("girls aged 15 to 17 with mental health needs in fostering within 20
-//! miles: 14 times this month").
+//! miles: 14 times this month"), and beside them the council's bed
+//! requests that closed with no suitable offer, with the reasons providers
+//! gave for not offering (`requests::stats`).
 
 use std::collections::BTreeMap;
 
@@ -227,7 +229,20 @@ pub enum Period {
 }
 
 impl Period {
-    fn code(self) -> String {
+    /// The periods pages offer, as (code, label).
+    pub fn choices() -> [(String, String); 6] {
+        [
+            Period::ThisMonth,
+            Period::LastMonth,
+            Period::Days(7),
+            Period::Days(30),
+            Period::Days(90),
+            Period::Days(365),
+        ]
+        .map(|p| (p.code(), p.label()))
+    }
+
+    pub fn code(self) -> String {
         match self {
             Period::ThisMonth => "this-month".into(),
             Period::LastMonth => "last-month".into(),
@@ -266,11 +281,11 @@ impl Period {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct DemandQuery {
-    period: String,
+    pub period: String,
 }
 
 impl DemandQuery {
-    fn period(&self) -> Period {
+    pub fn period(&self) -> Period {
         match self.period.as_str() {
             "last-month" => Period::LastMonth,
             other => other
@@ -286,29 +301,32 @@ impl DemandQuery {
 struct DemandPage {
     page: PageContext,
     demand: Demand,
+    /// The council's bed requests that found no suitable offer.
+    requests: crate::requests::stats::RequestDemand,
     period: Period,
     period_code: String,
 }
 
 impl DemandPage {
     fn periods(&self) -> [(String, String); 6] {
-        [
-            Period::ThisMonth,
-            Period::LastMonth,
-            Period::Days(7),
-            Period::Days(30),
-            Period::Days(90),
-            Period::Days(365),
-        ]
-        .map(|p| (p.code(), p.label()))
+        Period::choices()
     }
 }
 
-async fn load(state: &AppState, viewer: &Viewer, period: Period) -> Result<Demand> {
+async fn load(
+    state: &AppState,
+    viewer: &Viewer,
+    period: Period,
+) -> Result<(Demand, crate::requests::stats::RequestDemand)> {
     // Include the searches still queued for the log.
     state.search_log.flush().await;
     let (from, to) = period.range(Utc::now());
-    between(&state.db, viewer.council_id(), from, to).await
+    let searches = between(&state.db, viewer.council_id(), from, to).await?;
+    let requests = match viewer.council_id() {
+        Some(council) => crate::requests::stats::demand(&state.db, council, from, to).await?,
+        None => Default::default(),
+    };
+    Ok((searches, requests))
 }
 
 pub async fn page(
@@ -318,42 +336,54 @@ pub async fn page(
     Query(query): Query<DemandQuery>,
 ) -> Result<Response> {
     let period = query.period();
-    let demand = load(&state, &viewer, period).await?;
+    let (demand, requests) = load(&state, &viewer, period).await?;
     Ok(render(&DemandPage {
         page,
         demand,
+        requests,
         period,
         period_code: period.code(),
     }))
 }
 
-fn table(demand: &Demand) -> Table {
+/// Unmet demand for export: searches that found nothing, then requests
+/// that closed with no suitable offer, in the same groups.
+fn table(demand: &Demand, requests: &crate::requests::stats::RequestDemand) -> Table {
+    let row = |source: &str, u: &Unmet| {
+        vec![
+            ExportCell::from(source),
+            ExportCell::from(u.band.label()),
+            u.ages_label().into(),
+            u.sex_label().into(),
+            u.needs_label().into(),
+            u.types_label().into(),
+            i64::from(u.max_miles).into(),
+            (u.times as i64).into(),
+            u.districts.join(" ").into(),
+        ]
+    };
     Table {
         headers: vec![
+            "Source",
             "Age band",
             "Ages asked",
             "Sex",
             "Needs",
             "Kinds of home",
             "Within miles",
-            "Searches with no result",
+            "Times",
             "Districts",
         ],
         rows: demand
             .unmet
             .iter()
-            .map(|u| {
-                vec![
-                    ExportCell::from(u.band.label()),
-                    u.ages_label().into(),
-                    u.sex_label().into(),
-                    u.needs_label().into(),
-                    u.types_label().into(),
-                    i64::from(u.max_miles).into(),
-                    (u.times as i64).into(),
-                    u.districts.join(" ").into(),
-                ]
-            })
+            .map(|u| row("Search with no result", u))
+            .chain(
+                requests
+                    .unmet
+                    .iter()
+                    .map(|u| row("Request with no suitable offer", u)),
+            )
             .collect(),
     }
 }
@@ -363,8 +393,8 @@ pub async fn export_csv(
     viewer: Viewer,
     Query(query): Query<DemandQuery>,
 ) -> Result<Response> {
-    let demand = load(&state, &viewer, query.period()).await?;
-    Ok(table(&demand).csv_response("unmet-demand.csv"))
+    let (demand, requests) = load(&state, &viewer, query.period()).await?;
+    Ok(table(&demand, &requests).csv_response("unmet-demand.csv"))
 }
 
 pub async fn export_xlsx(
@@ -372,8 +402,8 @@ pub async fn export_xlsx(
     viewer: Viewer,
     Query(query): Query<DemandQuery>,
 ) -> Result<Response> {
-    let demand = load(&state, &viewer, query.period()).await?;
-    Ok(table(&demand).xlsx_response("unmet-demand.xlsx", "Unmet demand"))
+    let (demand, requests) = load(&state, &viewer, query.period()).await?;
+    Ok(table(&demand, &requests).xlsx_response("unmet-demand.xlsx", "Unmet demand"))
 }
 
 #[cfg(test)]

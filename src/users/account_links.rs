@@ -43,6 +43,7 @@ pub async fn invite(
 ) -> Result<()> {
     let valid_for = Duration::hours(settings.email.invite_valid_hours);
     let link = NewLink {
+        request_id: None,
         purpose: Purpose::Invite,
         user_id: user.id,
         home_id: None,
@@ -115,6 +116,7 @@ pub async fn request_reset(
     }
     let valid_for = Duration::minutes(settings.email.reset_valid_minutes);
     let link = NewLink {
+        request_id: None,
         purpose: Purpose::Reset,
         user_id: user.id,
         home_id: None,

@@ -108,6 +108,7 @@ fn navigation(viewer: &Viewer, path: &str) -> Vec<NavItem> {
             ("/".into(), "Overview"),
             ("/homes".into(), "Homes"),
             ("/search".into(), "Find a bed"),
+            ("/requests".into(), "Requests"),
             ("/map".into(), "Map"),
             ("/capacity".into(), "Capacity"),
             ("/returns".into(), "Returns"),
@@ -117,6 +118,7 @@ fn navigation(viewer: &Viewer, path: &str) -> Vec<NavItem> {
         vec![
             ("/".into(), "This week"),
             ("/homes".into(), "Homes"),
+            ("/requests".into(), "Requests"),
             ("/cases".into(), "Cases"),
         ]
     };

@@ -111,7 +111,33 @@ const EXPECTED: &[(&str, Policy)] = &[
     ("/one-click/{urn}/{token}", Policy::Public),
     ("/admin/outbox", Policy::Admin),
     ("/admin/outbox/{id}/retry", Policy::Admin),
+    ("/requests", Policy::SignedIn),
+    ("/requests/export.csv", Policy::Council),
+    ("/requests/export.xlsx", Policy::Council),
+    ("/requests/providers", Policy::Council),
+    ("/requests/providers.csv", Policy::Council),
+    ("/requests/new", Policy::Council),
+    ("/requests/{reference}", Policy::RequestViewer),
+    ("/requests/{reference}/decision", Policy::RequestOwner),
+    (
+        "/requests/{reference}/homes/{urn}/answer",
+        Policy::RequestAnswerer,
+    ),
+    (
+        "/requests/{reference}/homes/{urn}/withdraw",
+        Policy::RequestAnswerer,
+    ),
+    ("/answer/{urn}/{token}", Policy::Public),
+    ("/api/v1/requests", Policy::SignedIn),
+    ("/api/v1/requests/{reference}", Policy::RequestViewer),
+    (
+        "/api/v1/requests/{reference}/answers/{urn}",
+        Policy::RequestAnswerer,
+    ),
 ];
+
+/// Methods under a stricter policy than their path's.
+const STRICTER: &[(&str, Method, Policy)] = &[("/api/v1/requests", Method::POST, Policy::Council)];
 
 #[test]
 fn every_route_has_an_expected_policy() {
@@ -132,6 +158,20 @@ fn every_route_has_an_expected_policy() {
             "{path} is expected but not routed"
         );
     }
+    for route in &table {
+        for method in &route.methods {
+            let stricter = STRICTER
+                .iter()
+                .find(|(p, m, _)| *p == route.path && m == method)
+                .map_or(route.policy, |(_, _, policy)| *policy);
+            assert_eq!(
+                route.policy_for(method),
+                stricter,
+                "{method} {} has its own policy; list it in STRICTER",
+                route.path
+            );
+        }
+    }
 }
 
 /// Who should get through, independent of the implementation: provider A
@@ -141,7 +181,9 @@ fn every_route_has_an_expected_policy() {
 fn should_allow(policy: Policy, persona: Persona, path: &str) -> bool {
     use Persona::*;
     if persona == OtherCouncil {
-        return !path.starts_with("/cases/{id}") && should_allow(policy, Commissioner, path);
+        return !path.starts_with("/cases/{id}")
+            && !is_our_request(path)
+            && should_allow(policy, Commissioner, path);
     }
     match policy {
         Policy::Public => true,
@@ -160,7 +202,16 @@ fn should_allow(policy: Policy, persona: Persona, path: &str) -> bool {
         Policy::CaseEditor => matches!(persona, Admin | Commissioner | ProviderA),
         // No seeded persona is a regional lead (tests/it/regions.rs has one).
         Policy::RegionalLead => false,
+        Policy::RequestViewer => matches!(persona, Admin | Commissioner | Placements | ProviderA),
+        Policy::RequestOwner => matches!(persona, Admin | Commissioner | Placements),
+        Policy::RequestAnswerer => persona == ProviderA,
     }
+}
+
+/// Paths of our council's seeded bed request: another council's staff are
+/// told it does not exist.
+fn is_our_request(path: &str) -> bool {
+    path.starts_with("/requests/{reference}") || path.starts_with("/api/v1/requests/{reference}")
 }
 
 fn concrete(path: &str, app: &TestApp) -> String {
@@ -184,6 +235,7 @@ fn concrete(path: &str, app: &TestApp) -> String {
         .replace("{week}", &sufficiency::returns::this_week().to_string())
         .replace("{action_id}", &app.seed.action_a.to_string())
         .replace("{file_id}", &app.seed.plan_file_a.to_string())
+        .replace("{reference}", &app.seed.request_a)
         // Links from emails: the token is the credential; a made-up one is refused.
         .replace("{token}", "made-up-token")
 }
@@ -217,9 +269,9 @@ async fn every_route_admits_exactly_who_its_policy_says() {
                     response.status,
                     StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
                 ) || went_to_sign_in
-                    // Another council's case is not found, as if absent.
+                    // Another council's case or request is not found, as if absent.
                     || (persona == Persona::OtherCouncil
-                        && route.path.starts_with("/cases/{id}")
+                        && (route.path.starts_with("/cases/{id}") || is_our_request(route.path))
                         && response.status == StatusCode::NOT_FOUND);
                 // SECURITY.md item 4: addresses reach only council staff and
                 // the home's own provider, and never a URL.
@@ -248,7 +300,7 @@ async fn every_route_admits_exactly_who_its_policy_says() {
                 );
                 assert_eq!(
                     !refused,
-                    should_allow(route.policy, persona, route.path),
+                    should_allow(route.policy_for(method), persona, route.path),
                     "{method} {path} as {persona:?}: got {} {:?}",
                     response.status,
                     response.location()

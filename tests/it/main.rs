@@ -29,6 +29,7 @@ mod ofsted_import;
 mod organisations;
 mod quality;
 mod regions;
+mod requests;
 mod returns;
 mod schedules;
 mod schema_migrations;

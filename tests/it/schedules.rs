@@ -661,6 +661,7 @@ async fn retention_deletes_old_links_sent_emails_and_search_logs_only() {
         .expect("recent search");
     // Links: one long expired, the rest current (from this week's request).
     let expired = sufficiency::email::links::NewLink {
+        request_id: None,
         purpose: sufficiency::email::links::Purpose::Reset,
         user_id: app.seed.user_id(Persona::ProviderA),
         home_id: None,

@@ -395,7 +395,7 @@ async fn searches_are_logged_without_the_child_and_show_as_unmet_demand() {
     let csv = c.get("/search/demand.csv").await;
     assert!(
         csv.body
-            .contains("15 to 17,\"15, 16\",Girls,Mental health,Any kind of home,20,2,BH1 BH12"),
+            .contains("Search with no result,15 to 17,\"15, 16\",Girls,Mental health,Any kind of home,20,2,BH1 BH12"),
         "{}",
         csv.body
     );

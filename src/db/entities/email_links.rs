@@ -19,6 +19,15 @@ pub struct Model {
     pub created_at: DateTimeWithTimeZone,
     pub expires_at: DateTimeWithTimeZone,
     pub used_at: Option<DateTimeWithTimeZone>,
+    pub request_id: Option<i64>,
+    #[sea_orm(
+        belongs_to,
+        from = "request_id",
+        to = "id",
+        on_update = "NoAction",
+        on_delete = "Cascade"
+    )]
+    pub bed_requests: BelongsTo<Option<super::bed_requests::Entity>>,
     #[sea_orm(
         belongs_to,
         from = "home_id",

@@ -46,6 +46,10 @@ pub struct Model {
     pub contact_phone: Option<String>,
     pub contact_email: Option<String>,
     #[sea_orm(has_many)]
+    pub bed_request_homes: HasMany<super::bed_request_homes::Entity>,
+    #[sea_orm(has_many)]
+    pub bed_requests: HasMany<super::bed_requests::Entity>,
+    #[sea_orm(has_many)]
     pub council_contracts: HasMany<super::council_contracts::Entity>,
     #[sea_orm(has_many)]
     pub email_links: HasMany<super::email_links::Entity>,

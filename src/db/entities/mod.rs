@@ -4,6 +4,8 @@ pub mod prelude;
 
 pub mod api_tokens;
 pub mod audit_events;
+pub mod bed_request_homes;
+pub mod bed_requests;
 pub mod case_actions;
 pub mod case_escalations;
 pub mod case_files;

@@ -26,6 +26,10 @@ pub struct Model {
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
     #[sea_orm(has_many)]
+    pub bed_request_homes: HasMany<super::bed_request_homes::Entity>,
+    #[sea_orm(has_many)]
+    pub bed_requests: HasMany<super::bed_requests::Entity>,
+    #[sea_orm(has_many)]
     pub council_contracts: HasMany<super::council_contracts::Entity>,
     #[sea_orm(has_one)]
     pub council_members: HasOne<super::council_members::Entity>,

@@ -2,6 +2,8 @@
 
 pub use super::api_tokens::Entity as ApiTokens;
 pub use super::audit_events::Entity as AuditEvents;
+pub use super::bed_request_homes::Entity as BedRequestHomes;
+pub use super::bed_requests::Entity as BedRequests;
 pub use super::case_actions::Entity as CaseActions;
 pub use super::case_escalations::Entity as CaseEscalations;
 pub use super::case_files::Entity as CaseFiles;

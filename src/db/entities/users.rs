@@ -24,6 +24,8 @@ pub struct Model {
     #[sea_orm(has_many)]
     pub api_tokens: HasMany<super::api_tokens::Entity>,
     #[sea_orm(has_many)]
+    pub bed_requests: HasMany<super::bed_requests::Entity>,
+    #[sea_orm(has_many)]
     pub email_links: HasMany<super::email_links::Entity>,
     #[sea_orm(has_many)]
     pub email_opt_outs: HasMany<super::email_opt_outs::Entity>,

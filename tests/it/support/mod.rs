@@ -358,8 +358,16 @@ impl Client<'_> {
     }
 
     pub async fn put_json(&mut self, path: &str, body: &str) -> Response {
+        self.send_json(Method::PUT, path, body).await
+    }
+
+    pub async fn post_json(&mut self, path: &str, body: &str) -> Response {
+        self.send_json(Method::POST, path, body).await
+    }
+
+    async fn send_json(&mut self, method: Method, path: &str, body: &str) -> Response {
         let request = Request::builder()
-            .method(Method::PUT)
+            .method(method)
             .uri(path)
             .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from(body.to_string()))

@@ -94,6 +94,8 @@ pub struct Seed {
     pub plan_file_a: i64,
     /// An inspection of A1 reported by A's user, awaiting confirmation.
     pub report_a: i64,
+    /// Our council's open bed request asking A1 (its reference).
+    pub request_a: String,
 }
 
 impl Seed {
@@ -266,6 +268,64 @@ pub async fn pending_upload(state: &AppState, viewer: &Viewer) -> String {
 
 /// What a monitoring case seeds: the case, an action, a plan file, and an
 /// inspection the provider reported, awaiting confirmation.
+/// An open bed request from `council` asking these homes, reply by
+/// tomorrow (rows made directly: the seed has no postcode table).
+pub async fn open_request(
+    db: &DatabaseConnection,
+    council: i64,
+    asked: &[&homes_entity::Model],
+) -> String {
+    use sufficiency::db::entities::{bed_request_homes, bed_requests};
+    let now = Utc::now();
+    let sequence = bed_requests::Entity::find()
+        .all(db)
+        .await
+        .expect("requests")
+        .len() as i32
+        + 1;
+    let reference = sufficiency::requests::Reference::new(2026, sequence).to_string();
+    let request = bed_requests::ActiveModel {
+        reference: Set(reference.clone()),
+        year: Set(2026),
+        sequence: Set(sequence),
+        council_id: Set(council),
+        created_by: Set(None),
+        created_by_name: Set("Seeded officer".into()),
+        age: Set(14),
+        sex: Set("female".into()),
+        needs_mask: Set(Need::mask(&[Need::EmotionalBehavioural])),
+        district: Set("BH1".into()),
+        max_miles: Set(20),
+        needed_from: Set(now.date_naive()),
+        provision_types: Set(String::new()),
+        emergency: Set(false),
+        solo: Set(false),
+        min_rating: Set("good".into()),
+        duration: Set("short_term".into()),
+        considerations: Set("no_pets".into()),
+        note: Set(None),
+        reply_by: Set((now + chrono::Duration::days(1)).fixed_offset()),
+        status: Set("open".into()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("request");
+    for home in asked {
+        bed_request_homes::ActiveModel {
+            request_id: Set(request.id),
+            home_id: Set(home.id),
+            provider_id: Set(home.provider_id),
+            miles: Set(Some(1.0)),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("request home");
+    }
+    reference
+}
+
 pub struct SeededCase {
     pub case: i64,
     pub action: i64,
@@ -462,7 +522,9 @@ pub async fn seed(db: &DatabaseConnection, state: &AppState) -> Seed {
     let viewer_a = provider_viewer(provider_a_user, a.id);
     let upload_a = pending_upload(state, &viewer_a).await;
     let case = case_with_plan_and_report(state, &a1, &viewer_a).await;
+    let request_a = open_request(db, ours.id, &[&a1]).await;
     Seed {
+        request_a,
         case_a: case.case,
         action_a: case.action,
         plan_file_a: case.plan_file,
