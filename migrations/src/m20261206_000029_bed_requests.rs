@@ -22,7 +22,9 @@ const NEW_PURPOSES: &[&str] = &[
 
 /// `email_links` again with another list of purposes (a CHECK constraint,
 /// which SQLite cannot alter in place), with or without `request_id`. The
-/// links are copied across; they are few and short-lived.
+/// links are copied across; they are few and short-lived. One batch of
+/// statements, so that on SQLite every step runs on the same connection
+/// (a pooled connection could still see the table being replaced).
 async fn rebuild_links(
     manager: &SchemaManager<'_>,
     purposes: &[&str],
@@ -65,37 +67,41 @@ async fn rebuild_links(
                 .on_delete(ForeignKeyAction::Cascade),
         );
     }
-    manager.create_table(table).await?;
+    let backend = manager.get_database_backend();
     let columns = "id, token_hash, purpose, user_id, home_id, week_start, category, \
                    created_at, expires_at, used_at";
-    let db = manager.get_connection();
-    db.execute_unprepared(&format!(
-        "INSERT INTO {next} ({columns}) SELECT {columns} FROM email_links"
-    ))
-    .await?;
-    manager
-        .drop_table(Table::drop().table("email_links").to_owned())
-        .await?;
-    manager
-        .rename_table(Table::rename().table(next, "email_links").to_owned())
-        .await?;
-    if manager.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+    let mut batch = vec![
+        backend.build(&table).to_string(),
+        format!("INSERT INTO {next} ({columns}) SELECT {columns} FROM email_links"),
+        backend
+            .build(&Table::drop().table("email_links").to_owned())
+            .to_string(),
+        backend
+            .build(&Table::rename().table(next, "email_links").to_owned())
+            .to_string(),
+        backend
+            .build(
+                &Index::create()
+                    .name("email_links_expires")
+                    .table("email_links")
+                    .col("expires_at")
+                    .to_owned(),
+            )
+            .to_string(),
+    ];
+    if backend == sea_orm::DatabaseBackend::Postgres {
         // Copied ids: the identity continues after the largest.
-        db.execute_unprepared(
+        batch.push(
             "SELECT setval(pg_get_serial_sequence('email_links', 'id'), \
-             COALESCE((SELECT MAX(id) FROM email_links), 0) + 1, false)",
-        )
-        .await?;
+             COALESCE((SELECT MAX(id) FROM email_links), 0) + 1, false)"
+                .into(),
+        );
     }
     manager
-        .create_index(
-            Index::create()
-                .name("email_links_expires")
-                .table("email_links")
-                .col("expires_at")
-                .to_owned(),
-        )
+        .get_connection()
+        .execute_unprepared(&batch.join(";\n"))
         .await
+        .map(|_| ())
 }
 
 #[async_trait::async_trait]

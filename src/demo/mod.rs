@@ -3,6 +3,7 @@
 //! with one user per role and twelve weeks of returns, then served.
 
 mod cases;
+mod requests;
 mod returns;
 
 use std::collections::HashMap;
@@ -160,7 +161,10 @@ pub async fn build(
     println!("Generated {filed} weekly returns over 12 weeks");
     let open = cases::generate(db, settings).await?;
     println!("{open} monitoring cases open, with plans, actions, meetings and escalations");
-    add_users(db, settings).await
+    let logins = add_users(db, settings).await?;
+    let sent = requests::generate(db, settings).await?;
+    println!("{sent} bed requests sent, answered and (two of them) decided");
+    Ok(logins)
 }
 
 /// The demo is a region: BCP (the configured council, already a member),

@@ -213,6 +213,73 @@ impl AccountLink {
 letter!(AccountLink, AccountLinkText => "emails/account_link/text.txt",
     AccountLinkHtml => "emails/account_link/html.html");
 
+/// A home in a bed request, with the link that answers for it.
+#[derive(Debug, Clone)]
+pub struct AskedHome {
+    pub name: String,
+    pub urn: String,
+    pub answer_url: String,
+}
+
+/// A council's request for a bed (or the reminder before its reply-by
+/// time), to a provider contact: criteria only, never the child.
+#[derive(Debug, Clone)]
+pub struct BedRequestLetter {
+    pub name: String,
+    pub council: String,
+    pub reference: String,
+    pub reply_by: String,
+    pub reminder: bool,
+    /// What is asked, line by line (`requests::describe`).
+    pub asks: Vec<(&'static str, String)>,
+    pub note: Option<String>,
+    /// The officer who sent it: name and email.
+    pub sender: String,
+    pub homes: Vec<AskedHome>,
+    pub requests_url: String,
+}
+
+impl BedRequestLetter {
+    fn subject(&self) -> String {
+        let prefix = if self.reminder { "Reminder: " } else { "" };
+        format!(
+            "{prefix}{} asks for a bed ({}): reply by {}",
+            self.council, self.reference, self.reply_by
+        )
+    }
+}
+
+letter!(BedRequestLetter, BedRequestText => "emails/bed_request/text.txt",
+    BedRequestHtml => "emails/bed_request/html.html");
+
+/// A bed request a provider was asked about has closed.
+#[derive(Debug, Clone)]
+pub struct RequestClosedLetter {
+    pub name: String,
+    pub council: String,
+    pub reference: String,
+    /// The provider's own home the council placed with, if it did.
+    pub placed_with_you: Option<String>,
+    /// Placed, but with another provider's home.
+    pub placed_elsewhere: bool,
+    pub homes: Vec<String>,
+}
+
+impl RequestClosedLetter {
+    fn subject(&self) -> String {
+        if self.placed_with_you.is_some() {
+            format!("{}: {} accepted your offer", self.reference, self.council)
+        } else if self.placed_elsewhere {
+            format!("{}: placed elsewhere, thank you", self.reference)
+        } else {
+            format!("{}: closed without a placement, thank you", self.reference)
+        }
+    }
+}
+
+letter!(RequestClosedLetter, RequestClosedText => "emails/request_closed/text.txt",
+    RequestClosedHtml => "emails/request_closed/html.html");
+
 /// Every email as its reader sees it: a change to a template shows as a
 /// change to its snapshot (`src/email/snapshots/`).
 #[cfg(test)]
@@ -377,71 +444,63 @@ mod tests {
         .unwrap();
         snapshot("account_link", letter);
     }
-}
 
-/// A home in a bed request, with the link that answers for it.
-#[derive(Debug, Clone)]
-pub struct AskedHome {
-    pub name: String,
-    pub urn: String,
-    pub answer_url: String,
-}
+    #[test]
+    fn bed_request_and_its_reminder() {
+        let letter = |reminder| BedRequestLetter {
+            name: "Sam Provider".into(),
+            council: "Bournemouth, Christchurch and Poole".into(),
+            reference: "REQ-2026-0142".into(),
+            reply_by: "3:00pm on Monday 7 December".into(),
+            reminder,
+            asks: vec![
+                ("Child", "Girl aged 15".into()),
+                ("Needs", "Mental health".into()),
+                ("Near", "BH12, within 20 miles".into()),
+                (
+                    "Matching considerations",
+                    "Needs a home without pets".into(),
+                ),
+            ],
+            note: Some("An introductory visit <this week> & soon".into()),
+            sender: "Pat Placements (pat@bcp.example)".into(),
+            homes: vec![AskedHome {
+                name: "Alder House".into(),
+                urn: "SC100001".into(),
+                answer_url: "https://sufficiency.example.gov.uk/answer/SC100001/TOKEN".into(),
+            }],
+            requests_url: "https://sufficiency.example.gov.uk/requests".into(),
+        };
+        snapshot("bed_request", letter(false).render(&footer(false)).unwrap());
+        snapshot(
+            "bed_request_reminder",
+            letter(true).render(&footer(false)).unwrap(),
+        );
+    }
 
-/// A council's request for a bed (or the reminder before its reply-by
-/// time), to a provider contact: criteria only, never the child.
-#[derive(Debug, Clone)]
-pub struct BedRequestLetter {
-    pub name: String,
-    pub council: String,
-    pub reference: String,
-    pub reply_by: String,
-    pub reminder: bool,
-    /// What is asked, line by line (`requests::describe`).
-    pub asks: Vec<(&'static str, String)>,
-    pub note: Option<String>,
-    /// The officer who sent it: name and email.
-    pub sender: String,
-    pub homes: Vec<AskedHome>,
-    pub requests_url: String,
-}
-
-impl BedRequestLetter {
-    fn subject(&self) -> String {
-        let prefix = if self.reminder { "Reminder: " } else { "" };
-        format!(
-            "{prefix}{} asks for a bed ({}): reply by {}",
-            self.council, self.reference, self.reply_by
-        )
+    #[test]
+    fn request_closed_placed_elsewhere_and_accepted() {
+        let letter = |placed_with_you: Option<&str>, placed_elsewhere| RequestClosedLetter {
+            name: "Sam Provider".into(),
+            council: "Bournemouth, Christchurch and Poole".into(),
+            reference: "REQ-2026-0142".into(),
+            placed_with_you: placed_with_you.map(String::from),
+            placed_elsewhere,
+            homes: vec!["Alder House".into(), "Birch Lodge".into()],
+        };
+        snapshot(
+            "request_placed_elsewhere",
+            letter(None, true).render(&footer(true)).unwrap(),
+        );
+        snapshot(
+            "request_offer_accepted",
+            letter(Some("Alder House"), false)
+                .render(&footer(false))
+                .unwrap(),
+        );
+        snapshot(
+            "request_closed_without_placement",
+            letter(None, false).render(&footer(true)).unwrap(),
+        );
     }
 }
-
-letter!(BedRequestLetter, BedRequestText => "emails/bed_request/text.txt",
-    BedRequestHtml => "emails/bed_request/html.html");
-
-/// A bed request a provider was asked about has closed.
-#[derive(Debug, Clone)]
-pub struct RequestClosedLetter {
-    pub name: String,
-    pub council: String,
-    pub reference: String,
-    /// The provider's own home the council placed with, if it did.
-    pub placed_with_you: Option<String>,
-    /// Placed, but with another provider's home.
-    pub placed_elsewhere: bool,
-    pub homes: Vec<String>,
-}
-
-impl RequestClosedLetter {
-    fn subject(&self) -> String {
-        if self.placed_with_you.is_some() {
-            format!("{}: {} accepted your offer", self.reference, self.council)
-        } else if self.placed_elsewhere {
-            format!("{}: placed elsewhere, thank you", self.reference)
-        } else {
-            format!("{}: closed without a placement, thank you", self.reference)
-        }
-    }
-}
-
-letter!(RequestClosedLetter, RequestClosedText => "emails/request_closed/text.txt",
-    RequestClosedHtml => "emails/request_closed/html.html");

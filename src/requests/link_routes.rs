@@ -87,6 +87,7 @@ async fn check(
             request,
             homes,
             council_name,
+            complete: false,
         },
         viewer,
     }))

@@ -134,7 +134,11 @@ pub async fn list(
         .collect();
     let mut out = Vec::new();
     for request in requests {
-        let all = rows.remove(&request.id).unwrap_or_default();
+        let mut all = rows.remove(&request.id).unwrap_or_default();
+        // A provider's counts are of its own homes only.
+        if let Some(org) = provider {
+            all.retain(|r| r.provider_id == Some(org));
+        }
         let answer = |r: &bed_request_homes::Model| r.answer.as_deref().and_then(Answer::from_code);
         let summary = Summary {
             council: councils
@@ -148,11 +152,15 @@ pub async fn list(
                 .filter(|r| answer(r) == Some(Answer::Offer))
                 .count(),
             first_offer: first_offer(&request, all.iter()),
-            stage: stage(&request, all.iter().all(|r| r.answer.is_some()), now),
+            // A provider's list says nothing of whether others have answered.
+            stage: stage(
+                &request,
+                provider.is_none() && all.iter().all(|r| r.answer.is_some()),
+                now,
+            ),
             own_homes: match provider {
-                Some(org) => all
+                Some(_) => all
                     .iter()
-                    .filter(|r| r.provider_id == Some(org))
                     .filter_map(|r| {
                         let (name, urn) = names.get(&r.home_id)?.clone();
                         Some((name, urn, answer(r)))

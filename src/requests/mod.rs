@@ -235,6 +235,9 @@ pub struct Detail {
     pub request: bed_requests::Model,
     pub homes: Vec<HomeLine>,
     pub council_name: String,
+    /// Every home of the request is here (the council's view), not only
+    /// one provider's.
+    pub complete: bool,
 }
 
 impl Detail {
@@ -250,12 +253,10 @@ impl Detail {
         self.status() == Status::Open
     }
 
+    /// A provider's view says nothing of whether others have answered.
     pub fn stage(&self, now: DateTime<Utc>) -> Stage {
-        stage(
-            &self.request,
-            self.homes.iter().all(|h| h.row.answer.is_some()),
-            now,
-        )
+        let all_answered = self.complete && self.homes.iter().all(|h| h.row.answer.is_some());
+        stage(&self.request, all_answered, now)
     }
 
     pub fn line(&self, urn: &str) -> Option<&HomeLine> {
@@ -335,6 +336,7 @@ pub async fn find(conn: &impl ConnectionTrait, reference: &str, viewer: &Viewer)
         request,
         homes,
         council_name,
+        complete: provider.is_none(),
     })
 }
 

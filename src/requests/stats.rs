@@ -130,6 +130,27 @@ impl ProviderAnswers {
     }
 }
 
+/// One provider's answering, counted up.
+#[derive(Default)]
+struct Tally {
+    requests: Vec<i64>,
+    homes_asked: usize,
+    answered: usize,
+    offers: usize,
+    placements: usize,
+    times: Vec<Duration>,
+}
+
+fn median(mut times: Vec<Duration>) -> Option<Duration> {
+    times.sort();
+    let n = times.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(times[n / 2]),
+        _ => Some((times[n / 2 - 1] + times[n / 2]) / 2),
+    }
+}
+
 /// Per provider, for the council's requests sent in `[from, to)`: most
 /// asked first.
 pub async fn by_provider(
@@ -149,8 +170,7 @@ pub async fn by_provider(
         .map(|r| (r.id, r))
         .collect();
     let ids: Vec<i64> = requests.keys().copied().collect();
-    let mut per: BTreeMap<i64, (Vec<i64>, usize, usize, usize, usize, Vec<Duration>)> =
-        BTreeMap::new();
+    let mut per: BTreeMap<i64, Tally> = BTreeMap::new();
     for chunk in ids.chunks(500) {
         for row in bed_request_homes::Entity::find()
             .filter(bed_request_homes::Column::RequestId.is_in(chunk.iter().copied()))
@@ -161,23 +181,23 @@ pub async fn by_provider(
             else {
                 continue;
             };
-            let entry = per.entry(provider).or_default();
-            if !entry.0.contains(&row.request_id) {
-                entry.0.push(row.request_id);
+            let tally = per.entry(provider).or_default();
+            if !tally.requests.contains(&row.request_id) {
+                tally.requests.push(row.request_id);
             }
-            entry.1 += 1;
+            tally.homes_asked += 1;
             if let Some(at) = row.answered_at {
-                entry.2 += 1;
-                entry.5.push(at - request.created_at);
+                tally.answered += 1;
+                tally.times.push(at - request.created_at);
             }
             if matches!(
                 row.answer.as_deref().and_then(Answer::from_code),
                 Some(Answer::Offer | Answer::Withdrawn)
             ) {
-                entry.3 += 1;
+                tally.offers += 1;
             }
             if request.placed_home_id == Some(row.home_id) {
-                entry.4 += 1;
+                tally.placements += 1;
             }
         }
     }
@@ -190,26 +210,15 @@ pub async fn by_provider(
         .collect();
     let mut out: Vec<ProviderAnswers> = per
         .into_iter()
-        .map(
-            |(id, (requests, asked, answered, offers, placements, mut times))| {
-                times.sort();
-                let n = times.len();
-                let median = match n {
-                    0 => None,
-                    _ if n % 2 == 1 => Some(times[n / 2]),
-                    _ => Some((times[n / 2 - 1] + times[n / 2]) / 2),
-                };
-                ProviderAnswers {
-                    provider: names.get(&id).cloned().unwrap_or_default(),
-                    requests: requests.len(),
-                    homes_asked: asked,
-                    answered,
-                    offers,
-                    placements,
-                    median_time_to_answer: median,
-                }
-            },
-        )
+        .map(|(id, tally)| ProviderAnswers {
+            provider: names.get(&id).cloned().unwrap_or_default(),
+            requests: tally.requests.len(),
+            homes_asked: tally.homes_asked,
+            answered: tally.answered,
+            offers: tally.offers,
+            placements: tally.placements,
+            median_time_to_answer: median(tally.times),
+        })
         .collect();
     out.sort_by(|a, b| {
         b.requests

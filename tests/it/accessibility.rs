@@ -17,7 +17,7 @@ const RULES: &str = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']";
 
 /// axe's findings on the page the browser is on: one line per rule broken,
 /// with up to three of the elements that break it.
-async fn axe_violations(c: &fantoccini::Client, axe: &str) -> Vec<String> {
+pub(crate) async fn axe_violations(c: &fantoccini::Client, axe: &str) -> Vec<String> {
     c.execute(axe, vec![]).await.expect("axe loads");
     let script = format!(
         "const done = arguments[arguments.length - 1];
@@ -84,6 +84,10 @@ async fn every_key_page_passes_the_automated_accessibility_checks() {
                 ),
                 &format!("/organisations/{}/contact", app.seed.provider_a_id),
                 &format!("/homes/{a1}/contact"),
+                "/requests",
+                &format!("/requests/new?{}", search.trim_start_matches("/search?")),
+                &format!("/requests/{}", app.seed.request_a),
+                "/requests/providers",
             ]
             .map(String::from)
             .to_vec(),
@@ -100,6 +104,8 @@ async fn every_key_page_passes_the_automated_accessibility_checks() {
                 "/account/tokens",
                 &format!("/homes/{a1}/inspections/new"),
                 &format!("/returns/no-change?week={week}"),
+                "/requests",
+                &format!("/requests/{}", app.seed.request_a),
             ]
             .map(String::from)
             .to_vec(),

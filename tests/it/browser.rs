@@ -589,3 +589,129 @@ async fn a_provider_uploads_the_weeks_template_with_three_changes_and_every_home
     }
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_officer_asks_providers_one_offers_by_the_email_link_and_the_officer_places() {
+    let app = TestApp::new().await;
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let axe = std::fs::read_to_string(crate::support::repo_path(
+        "assets/node_modules/axe-core/axe.min.js",
+    ))
+    .expect("axe-core is installed by `make assets`");
+    crate::support::place_seed_homes(&app).await;
+    let week = sufficiency::returns::this_week();
+    crate::returns::a1_files(&app, &week).await;
+    let base = format!("http://{}", serve(&app).await);
+    let c = &browser.client;
+    sign_in(c, &base, "placements@test.example").await;
+    c.goto(&format!(
+        "{base}/search?age=14&sex=female&postcode=BH12+1AA&miles=20"
+    ))
+    .await
+    .unwrap();
+    click(c, Locator::LinkText("Ask these providers")).await;
+    arrived(c, "/requests/new").await;
+    let form = text_of(c, "main").await;
+    assert!(form.contains("Alder House (SC100001)"), "{form}");
+    // Sent without the placement's length: the error summary, then fixed.
+    click(
+        c,
+        Locator::XPath("//button[normalize-space()='Send the request']"),
+    )
+    .await;
+    c.wait()
+        .for_element(Locator::Css(".govuk-error-summary"))
+        .await
+        .unwrap();
+    let problems = crate::accessibility::axe_violations(c, &axe).await;
+    assert!(problems.is_empty(), "{problems:#?}");
+    click(c, Locator::Css("label[for=length-short_term]")).await;
+    click(c, Locator::Css("label[for=considerations-no_pets]")).await;
+    click(
+        c,
+        Locator::XPath("//button[normalize-space()='Send the request']"),
+    )
+    .await;
+    arrived(c, "/requests/REQ-").await;
+    let url = c.current_url().await.unwrap();
+    let reference = url.path().trim_start_matches("/requests/").to_string();
+    assert!(text_of(c, "h1").await.contains(&reference));
+
+    // The provider opens the link in its email, signed out.
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let email = sufficiency::db::entities::outbox_emails::Entity::find()
+        .filter(
+            sufficiency::db::entities::outbox_emails::Column::ToAddress
+                .eq("provider-a@test.example"),
+        )
+        .filter(sufficiency::db::entities::outbox_emails::Column::Category.eq("bed_request"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the request email");
+    let start = email.body_text.find("/answer/").expect("an answer link");
+    let path = email.body_text[start..].split_whitespace().next().unwrap();
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&format!("{base}{path}")).await.unwrap();
+    assert!(text_of(c, "h1").await.contains(&reference));
+    let problems = crate::accessibility::axe_violations(c, &axe).await;
+    assert!(problems.is_empty(), "{problems:#?}");
+    let tomorrow = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
+    click(c, Locator::Css("label[for=answer-offer]")).await;
+    type_into(
+        c,
+        "available-day",
+        &chrono::Datelike::day(&tomorrow).to_string(),
+    )
+    .await;
+    type_into(
+        c,
+        "available-month",
+        &chrono::Datelike::month(&tomorrow).to_string(),
+    )
+    .await;
+    type_into(
+        c,
+        "available-year",
+        &chrono::Datelike::year(&tomorrow).to_string(),
+    )
+    .await;
+    type_into(c, "weekly_fee", "5100").await;
+    click(
+        c,
+        Locator::XPath("//button[normalize-space()='Send the answer']"),
+    )
+    .await;
+    c.wait()
+        .for_element(Locator::Css(".govuk-panel--confirmation"))
+        .await
+        .unwrap();
+    let panel = text_of(c, "main").await;
+    assert!(
+        panel.contains("Answer sent") && panel.contains("£5,100.00"),
+        "{panel}"
+    );
+
+    // The officer compares and places.
+    sign_in(c, &base, "placements@test.example").await;
+    c.goto(&format!("{base}/requests/{reference}"))
+        .await
+        .unwrap();
+    let answers = text_of(c, "main").await;
+    assert!(answers.contains("£5,100.00"), "{answers}");
+    click(c, Locator::Css("label[for=outcome-SC100001]")).await;
+    click(
+        c,
+        Locator::XPath("//button[normalize-space()='Record the outcome']"),
+    )
+    .await;
+    c.wait()
+        .for_element(Locator::Css(".govuk-notification-banner"))
+        .await
+        .unwrap();
+    let closed = text_of(c, "main").await;
+    assert!(closed.contains("Placed with Alder House"), "{closed}");
+    browser.quit().await;
+}

@@ -4,8 +4,8 @@
 
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use sufficiency::db::entities::{
-    case_escalations, case_meetings, homes, inspections, monitoring_cases, ofsted_imports,
-    organisation_aliases, organisations, returns,
+    bed_request_homes, bed_requests, case_escalations, case_meetings, homes, inspections,
+    monitoring_cases, ofsted_imports, organisation_aliases, organisations, returns,
 };
 
 use crate::support::{TestApp, repo_path};
@@ -98,6 +98,24 @@ async fn the_demo_has_returns_change_reports_and_cases_with_history() {
     let aliases = organisation_aliases::Entity::find().all(db).await.unwrap();
     assert_eq!(aliases.len(), 1);
     assert_eq!(aliases[0].name, "Beaufort care Group");
+    // Bed requests: placed, no suitable offer, and one still open with an
+    // offer, a refusal and a home to answer.
+    let requests = bed_requests::Entity::find().all(db).await.unwrap();
+    let statuses: Vec<&str> = requests.iter().map(|r| r.status.as_str()).collect();
+    assert_eq!(statuses, ["placed", "no_suitable_offer", "open"]);
+    let answers: Vec<Option<String>> = bed_request_homes::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.answer)
+        .collect();
+    for wanted in [Some("offer"), Some("cannot_offer"), None] {
+        assert!(
+            answers.iter().any(|a| a.as_deref() == wanted),
+            "{wanted:?} in {answers:?}"
+        );
+    }
 }
 
 /// Homes whose name and address Ofsted withheld get a fictional name and a

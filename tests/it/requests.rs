@@ -824,3 +824,68 @@ async fn the_api_sends_lists_answers_and_reads_requests() {
         assert!(spec.body.contains(path), "{path} in the OpenAPI document");
     }
 }
+
+#[tokio::test]
+async fn a_real_smtp_server_receives_the_request_and_the_placed_elsewhere_emails() {
+    use sufficiency::email::sender::{self, Transport};
+    let app = crate::search::with_vacancies().await;
+    let smtp = crate::support::smtp::TestSmtp::start();
+    let mut settings = (*app.state.settings).clone();
+    smtp.configure(&mut settings);
+    let transport = Transport::from_settings(&settings.email).expect("transport");
+    let deliver = |at| sender::deliver_due(&app.db, &settings, &transport, "sender-1", at);
+    let reference = send(&app).await;
+    let round = deliver(Utc::now()).await.expect("deliver");
+    assert_eq!(round.sent, 2);
+    let received = smtp.received();
+    let to_a = received
+        .iter()
+        .find(|m| m.to == ["provider-a@test.example"])
+        .expect("provider A's request");
+    assert!(to_a.data.contains(&reference), "{}", to_a.data);
+    assert!(to_a.data.contains("/answer/SC100001/"), "{}", to_a.data);
+    // The delivered link works; the stored copy's does not.
+    let path = answer_path(&to_a.data.replace("=\r\n", ""), "SC100001");
+    let stored = email_to_a(&app).await;
+    assert!(
+        stored
+            .body_text
+            .contains("/answer/SC100001/removed-after-sending")
+    );
+    let mut anyone = app.client();
+    anyone
+        .post_form(&path, &fields(&offer("4800")))
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("Answer sent");
+
+    let mut b = app.signed_in(Persona::ProviderB).await;
+    b.post_form(
+        &format!("/requests/{reference}/homes/SC200001/answer"),
+        &fields(&offer("5000")),
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    let mut officer = app.signed_in(Persona::Placements).await;
+    officer
+        .post_form(
+            &format!("/requests/{reference}/decision"),
+            &[("outcome", "placed:SC200001")],
+        )
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let round = deliver(Utc::now()).await.expect("deliver");
+    assert_eq!(round.sent, 2);
+    let received = smtp.received();
+    let elsewhere = received
+        .iter()
+        .find(|m| m.data.contains("placed elsewhere, thank you"))
+        .expect("the placed-elsewhere email");
+    assert_eq!(elsewhere.to, ["provider-a@test.example"]);
+    let accepted = received
+        .iter()
+        .find(|m| m.data.contains("accepted your offer"))
+        .expect("the accepted email");
+    assert_eq!(accepted.to, ["provider-b@test.example"]);
+    assert_eq!(smtp.received().len(), 4, "each email once");
+}

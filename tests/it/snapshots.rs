@@ -171,3 +171,50 @@ async fn key_pages() {
         })
         .await;
 }
+
+#[tokio::test]
+async fn bed_request_api_and_pages() {
+    let app = crate::search::with_vacancies().await;
+    let mut council = app.api_client(Persona::Placements).await;
+    let mut provider = app.api_client(Persona::ProviderA).await;
+    let reply_by = (chrono::Utc::now() + chrono::Duration::hours(6)).to_rfc3339();
+    let body = serde_json::json!({
+        "age": 14, "sex": "female", "postcode": "BH12 1AA", "needs": ["emotional_behavioural"],
+        "length": "short_term", "considerations": ["no_pets", "only_child"],
+        "reply_by": reply_by, "note": "Near a bus route, please."
+    });
+    settings()
+        .bind_async(async {
+            let sent = council.post_json("/api/v1/requests", &body.to_string()).await;
+            sent.assert_status(StatusCode::CREATED);
+            let reference = json(&sent)["reference"].as_str().unwrap().to_string();
+            insta::assert_json_snapshot!("api_request_sent", json(&sent), {
+                ".reference" => "[reference]",
+                ".sent_at" => "[time]",
+                ".reply_by" => "[time]",
+                ".needed_from" => "[date]",
+            });
+            let answered = provider
+                .put_json(
+                    &format!("/api/v1/requests/{reference}/answers/SC100001"),
+                    r#"{"answer": "offer", "available_from": "2030-01-06", "weekly_fee": "4800", "note": "Room ready"}"#,
+                )
+                .await;
+            answered.assert_status(StatusCode::OK);
+            insta::assert_json_snapshot!("api_request_answered_as_the_provider", json(&answered), {
+                ".reference" => "[reference]",
+                ".sent_at" => "[time]",
+                ".reply_by" => "[time]",
+                ".needed_from" => "[date]",
+                ".homes[].answered_at" => "[time]",
+            });
+            let mut officer = app.signed_in(Persona::Placements).await;
+            let page = officer.get(&format!("/requests/{reference}")).await;
+            page.assert_status(StatusCode::OK);
+            insta::assert_snapshot!(
+                "page_request_for_the_officer",
+                main_text(&page).replace(&reference, "[reference]")
+            );
+        })
+        .await;
+}
