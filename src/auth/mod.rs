@@ -187,6 +187,20 @@ impl Viewer {
         }
     }
 
+    /// A user acting without a session (the holder of an emailed link, a
+    /// script); `None` for a role this version does not know.
+    pub fn of_user(user: crate::db::entities::users::Model) -> Option<Self> {
+        Some(Viewer {
+            role: Role::from_code(&user.role)?,
+            user_id: Some(user.id),
+            email: user.email,
+            display_name: user.display_name,
+            organisation_id: user.organisation_id,
+            regional_lead: user.regional_lead,
+            client_ip: None,
+        })
+    }
+
     /// The system acting on an operator's command (CLI, demo builder).
     pub fn system(what: &str) -> Self {
         Viewer {

@@ -9,7 +9,7 @@ use importers::vocab::{Pence, RegistrationStatus};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::app::{AppState, StartError};
-use crate::auth::{Role, Viewer};
+use crate::auth::Viewer;
 use crate::config::Settings;
 use crate::db::entities::{homes, users};
 use crate::requests::answers::{self, AnswerInput};
@@ -18,24 +18,12 @@ use crate::requests::sending::{self, Draft};
 use crate::requests::{Consideration, Length, Reason};
 use crate::search::params::SearchParams;
 
-fn viewer_of(user: users::Model) -> Viewer {
-    Viewer {
-        user_id: Some(user.id),
-        email: user.email,
-        display_name: user.display_name,
-        role: Role::from_code(&user.role).unwrap_or(Role::Provider),
-        organisation_id: user.organisation_id,
-        regional_lead: user.regional_lead,
-        client_ip: None,
-    }
-}
-
 async fn user(db: &DatabaseConnection, email: &str) -> Result<Viewer, StartError> {
     users::Entity::find()
         .filter(users::Column::Email.eq(email))
         .one(db)
         .await?
-        .map(viewer_of)
+        .and_then(Viewer::of_user)
         .ok_or_else(|| StartError::Other(format!("demo user {email} missing")))
 }
 

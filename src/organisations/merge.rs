@@ -15,7 +15,8 @@ use super::{find, loose_key};
 use crate::audit::{self, Change};
 use crate::auth::Viewer;
 use crate::db::entities::{
-    homes, monitoring_cases, organisation_aliases, organisations, return_uploads, users,
+    bed_request_homes, homes, monitoring_cases, organisation_aliases, organisations,
+    return_uploads, users,
 };
 use crate::error::{Error, Result};
 
@@ -142,6 +143,12 @@ pub async fn merge(
     return_uploads::Entity::update_many()
         .col_expr(return_uploads::Column::OrganisationId, Expr::value(into.id))
         .filter(return_uploads::Column::OrganisationId.eq(from.id))
+        .exec(conn)
+        .await?;
+    // The homes it was asked about in bed requests are the survivor's now.
+    bed_request_homes::Entity::update_many()
+        .col_expr(bed_request_homes::Column::ProviderId, Expr::value(into.id))
+        .filter(bed_request_homes::Column::ProviderId.eq(from.id))
         .exec(conn)
         .await?;
     organisation_aliases::Entity::update_many()

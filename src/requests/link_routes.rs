@@ -62,19 +62,10 @@ async fn check(
     let Some(user) = user.filter(|u| u.active) else {
         return Ok(Err(Refusal::Invalid));
     };
-    let role = Role::from_code(&user.role).ok_or_else(|| Error::internal("unknown role"))?;
-    let viewer = Viewer {
-        user_id: Some(user.id),
-        email: user.email,
-        display_name: user.display_name,
-        role,
-        organisation_id: user.organisation_id,
-        regional_lead: user.regional_lead,
-        client_ip: None,
-    };
+    let viewer = Viewer::of_user(user).ok_or_else(|| Error::internal("unknown role"))?;
     let mut homes = super::lines(conn, &request, viewer.organisation_id).await?;
     homes.retain(|l| l.home.id == home.id);
-    if homes.is_empty() || role != Role::Provider {
+    if homes.is_empty() || viewer.role != Role::Provider {
         return Ok(Err(Refusal::Invalid));
     }
     let council_name = crate::regions::member(conn, request.council_id)

@@ -218,6 +218,10 @@ pub async fn new_page(
     RawQuery(raw): RawQuery,
 ) -> Result<Response> {
     let search = raw.unwrap_or_default();
+    // A request starts from a search's results.
+    if search.is_empty() {
+        return Ok(redirect("/search"));
+    }
     let (asks, candidates) = candidates(&state, &search, None).await?;
     let reply_by = default_reply_by(&state, Utc::now()).with_timezone(&chrono_tz::Europe::London);
     let [reply_day, reply_month, reply_year] = date_parts(Some(reply_by.date_naive()));

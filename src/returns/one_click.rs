@@ -17,7 +17,7 @@ use super::Source;
 use super::filing::{self, Filing, NoChange};
 use super::store::{self, ReturnView};
 use crate::app::AppState;
-use crate::auth::{Role, Viewer};
+use crate::auth::Viewer;
 use crate::db::entities::{email_links, homes, users};
 use crate::email::links::{self, Purpose, Refusal};
 use crate::error::{Error, Result};
@@ -58,16 +58,7 @@ pub async fn check(
     let Some(user) = user.filter(|u| u.active) else {
         return Ok(Err(Refusal::Invalid));
     };
-    let role = Role::from_code(&user.role).ok_or_else(|| Error::internal("unknown role"))?;
-    let viewer = Viewer {
-        user_id: Some(user.id),
-        email: user.email,
-        display_name: user.display_name,
-        role,
-        organisation_id: user.organisation_id,
-        regional_lead: user.regional_lead,
-        client_ip: None,
-    };
+    let viewer = Viewer::of_user(user).ok_or_else(|| Error::internal("unknown role"))?;
     if !viewer.belongs_to(home.provider_id) {
         return Ok(Err(Refusal::Invalid));
     }

@@ -889,3 +889,34 @@ async fn a_real_smtp_server_receives_the_request_and_the_placed_elsewhere_emails
     assert_eq!(accepted.to, ["provider-b@test.example"]);
     assert_eq!(smtp.received().len(), 4, "each email once");
 }
+
+#[tokio::test]
+async fn a_provider_merged_into_another_keeps_its_requests_with_the_survivor() {
+    let app = crate::search::with_vacancies().await;
+    let reference = send(&app).await;
+    let mut commissioner = app.signed_in(Persona::Commissioner).await;
+    commissioner
+        .post_form(
+            &format!("/organisations/{}/merge", app.seed.provider_b_id),
+            &[("into", &app.seed.provider_a_id.to_string())],
+        )
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(
+        row(&app, &reference, "SC200001").await.provider_id,
+        Some(app.seed.provider_a_id)
+    );
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    a.get(&format!("/requests/{reference}"))
+        .await
+        .assert_contains("Cedar View");
+}
+
+#[tokio::test]
+async fn a_request_starts_from_a_search() {
+    let app = TestApp::new().await;
+    let mut officer = app.signed_in(Persona::Placements).await;
+    let response = officer.get("/requests/new").await;
+    response.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(response.location(), Some("/search"));
+}
