@@ -245,9 +245,11 @@ async fn decide(
     })
 }
 
-/// The request policies: another council's request is not found (its
-/// reference reveals nothing); a provider reaches a request only through
-/// a home of its own in it (and, to answer, only that home).
+/// The request policies: another council's request is not found, and so
+/// is a request that did not ask the provider (references are sequential:
+/// telling "not yours" from "none" would say which exist); a provider
+/// reaches a request only through a home of its own in it (and, to answer,
+/// only that home).
 async fn request_decision(
     viewer: &Viewer,
     reference: Option<&str>,
@@ -283,7 +285,7 @@ async fn request_decision(
     Ok(if homes.one(db).await?.is_some() {
         Decision::Allow
     } else {
-        Decision::Refuse
+        Decision::NotFound
     })
 }
 

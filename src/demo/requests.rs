@@ -5,17 +5,18 @@
 //! functions as the pages.
 
 use chrono::{Duration, Utc};
-use importers::vocab::{Pence, RegistrationStatus};
+use importers::vocab::{Judgement, Pence, RegistrationStatus};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::app::{AppState, StartError};
 use crate::auth::Viewer;
 use crate::config::Settings;
-use crate::db::entities::{homes, users};
+use crate::db::entities::{homes, inspections, users};
 use crate::requests::answers::{self, AnswerInput};
 use crate::requests::deciding::{self, Decision};
 use crate::requests::sending::{self, Draft};
 use crate::requests::{Consideration, Length, Reason};
+use crate::search::MinRating;
 use crate::search::params::SearchParams;
 
 async fn user(db: &DatabaseConnection, email: &str) -> Result<Viewer, StartError> {
@@ -27,20 +28,35 @@ async fn user(db: &DatabaseConnection, email: &str) -> Result<Viewer, StartError
         .ok_or_else(|| StartError::Other(format!("demo user {email} missing")))
 }
 
-/// Two open children's homes of a provider, by name.
+/// Two open children's homes of a provider rated Good or better (what a
+/// search asks by default), by name.
 async fn two_homes(
     db: &DatabaseConnection,
     provider: Option<i64>,
 ) -> Result<Vec<homes::Model>, StartError> {
     let open = RegistrationStatus::open_codes();
-    Ok(homes::Entity::find()
+    let candidates = homes::Entity::find()
         .filter(homes::Column::ProviderId.eq(provider))
         .filter(homes::Column::ProvisionType.eq("childrens_home"))
         .filter(homes::Column::RegistrationStatus.is_in(open))
         .order_by_asc(homes::Column::Name)
         .all(db)
+        .await?;
+    let good: Vec<i64> = inspections::Entity::find()
+        .filter(inspections::Column::HomeId.is_in(candidates.iter().map(|h| h.id)))
+        .filter(inspections::Column::IsCurrent.eq(true))
+        .all(db)
         .await?
         .into_iter()
+        .filter(|i| {
+            let rating = i.overall.as_deref().and_then(Judgement::from_code);
+            MinRating::Good.admits(rating)
+        })
+        .map(|i| i.home_id)
+        .collect();
+    Ok(candidates
+        .into_iter()
+        .filter(|h| good.contains(&h.id))
         .take(2)
         .collect())
 }

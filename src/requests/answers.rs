@@ -35,6 +35,21 @@ pub enum AnswerInput {
 /// The longest note with an answer.
 pub const NOTE_MAX_CHARS: usize = 500;
 
+/// Why an offer's available-from date cannot stand, if it cannot: a bed
+/// offered from a past date would read as free since then.
+pub fn available_from_problem(date: NaiveDate) -> Option<&'static str> {
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Europe::London)
+        .date_naive();
+    if date < today {
+        Some("The date the bed is available from must be today or later")
+    } else if date > today + chrono::Duration::days(366) {
+        Some("The date the bed is available from must be within a year")
+    } else {
+        None
+    }
+}
+
 fn refused(message: &str) -> Error {
     Error::field("answer", message)
 }

@@ -62,20 +62,31 @@ pub struct RequestBody {
     /// no_pets, level_access.
     #[serde(default)]
     pub considerations: Vec<String>,
-    /// When providers must answer by (RFC 3339).
+    /// When providers must answer by (RFC 3339, with its offset).
     #[schema(value_type = String, format = DateTime, example = "2026-12-07T15:00:00Z")]
-    pub reply_by: DateTime<Utc>,
+    pub reply_by: String,
     /// A short note to providers; it must not identify the child.
     pub note: Option<String>,
 }
 
 impl RequestBody {
-    fn into_draft(self) -> Result<Draft, FormErrors> {
+    /// The draft, with the problems of the codes and time given (the rest
+    /// is checked by `sending::send`, so every problem is reported at once).
+    fn into_draft(self) -> Draft {
         let mut errors = FormErrors::default();
         let length = Length::from_code(&self.length);
         if length.is_none() {
             errors.add("length", format!("Use one of {}", Length::codes()));
         }
+        let reply_by = DateTime::parse_from_rfc3339(self.reply_by.trim())
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| {
+                errors.add(
+                    "reply_by",
+                    "reply_by must be a date and time with its offset, like 2026-12-07T15:00:00Z",
+                )
+            })
+            .ok();
         let mut considerations = Vec::new();
         for code in &self.considerations {
             match Consideration::from_code(code) {
@@ -117,14 +128,15 @@ impl RequestBody {
             },
             ..Default::default()
         };
-        errors.into_result(Draft {
+        Draft {
             search,
             homes: self.homes,
             length,
             considerations,
-            reply_by: Some(self.reply_by),
+            reply_by,
             note: self.note,
-        })
+            problems: errors,
+        }
     }
 }
 
@@ -265,8 +277,7 @@ pub async fn send(
     viewer: Viewer,
     ApiJson(body): ApiJson<RequestBody>,
 ) -> Result<(StatusCode, Json<RequestResource>), ApiError> {
-    let draft = body.into_draft().map_err(|e| ApiError(Error::Invalid(e)))?;
-    let request = sending::send(&state, &viewer, draft, Utc::now()).await?;
+    let request = sending::send(&state, &viewer, body.into_draft(), Utc::now()).await?;
     let detail = super::find(&state.db, &request.reference, &viewer).await?;
     Ok((StatusCode::CREATED, Json(resource(&detail, true))))
 }
@@ -283,8 +294,7 @@ pub async fn send(
     responses(
         (status = 200, description = "The request", body = RequestResource),
         (status = 401, description = "No valid token", body = crate::returns::api::ErrorBody),
-        (status = 403, description = "None of your homes was asked", body = crate::returns::api::ErrorBody),
-        (status = 404, description = "No such request (or another council's)", body = crate::returns::api::ErrorBody),
+        (status = 404, description = "No such request, another council's, or one that asked none of your homes", body = crate::returns::api::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -302,7 +312,8 @@ pub async fn get(
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// `true`: only requests still open (waiting for answers or a decision).
-    pub open: Option<bool>,
+    #[param(value_type = Option<bool>)]
+    pub open: Option<String>,
 }
 
 /// Requests: a council's own, or those that asked the provider's homes.
@@ -326,7 +337,7 @@ pub async fn list(
     let rows = list::list(&state.db, &viewer, &Filter::default(), now).await?;
     let mut out = Vec::new();
     for row in rows {
-        if params.open == Some(true) && row.stage == Stage::Closed {
+        if params.open.as_deref() == Some("true") && row.stage == Stage::Closed {
             continue;
         }
         let detail = super::find(&state.db, &row.request.reference, &viewer).await?;
@@ -397,7 +408,7 @@ impl AnswerBody {
             }
             "cannot_offer" => match self.reason.as_deref().and_then(Reason::from_code) {
                 Some(Reason::Other) if note.is_none() => {
-                    errors.add("note", "Say why you cannot offer");
+                    errors.add("note", "Say why in the note when the reason is other");
                     None
                 }
                 Some(reason) => Some(AnswerCommand::Answer(AnswerInput::CannotOffer {
@@ -438,8 +449,8 @@ impl AnswerBody {
     responses(
         (status = 200, description = "Recorded: the request as you see it", body = RequestResource),
         (status = 401, description = "No valid token", body = crate::returns::api::ErrorBody),
-        (status = 403, description = "Not your home, or not asked in this request", body = crate::returns::api::ErrorBody),
-        (status = 404, description = "No such request", body = crate::returns::api::ErrorBody),
+        (status = 403, description = "Not a provider's token", body = crate::returns::api::ErrorBody),
+        (status = 404, description = "No such request, or this home of yours was not asked in it", body = crate::returns::api::ErrorBody),
         (status = 422, description = "Answered already, closed, or a field breaks a rule", body = crate::returns::api::ErrorBody),
     ),
     security(("bearer" = []))

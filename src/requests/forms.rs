@@ -144,6 +144,7 @@ impl FormInput for RequestForm {
             considerations,
             reply_by,
             note: optional(&self.note),
+            problems: FormErrors::default(),
         })
     }
 }
@@ -198,6 +199,13 @@ impl FormInput for AnswerForm {
                         .map_err(|e| errors.add("weekly_fee", e.to_string()))
                         .ok(),
                 };
+                let from = from.filter(|d| match super::answers::available_from_problem(*d) {
+                    Some(problem) => {
+                        errors.add("available", problem);
+                        false
+                    }
+                    None => true,
+                });
                 match (from, fee) {
                     (Some(available_from), Some(weekly_fee)) => Some(AnswerInput::Offer {
                         available_from,
@@ -209,7 +217,7 @@ impl FormInput for AnswerForm {
             }
             "cannot_offer" => match Reason::from_code(&self.reason) {
                 Some(Reason::Other) if note.is_none() => {
-                    errors.add("note", "Say why you cannot offer");
+                    errors.add("note", "Say why in the note when the reason is Other");
                     None
                 }
                 Some(reason) => Some(AnswerInput::CannotOffer { reason, note }),

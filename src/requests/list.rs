@@ -187,8 +187,13 @@ pub async fn list(
 
 /// A council's requests as a table for CSV/XLSX.
 pub fn export(rows: &[Summary]) -> Table {
+    // Sortable, in UK time, for the council's own systems.
     let time = |t: &chrono::DateTime<chrono::FixedOffset>| {
-        ExportCell::from(crate::web::filters::date_time(t))
+        ExportCell::from(
+            t.with_timezone(&chrono_tz::Europe::London)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+        )
     };
     Table {
         headers: vec![

@@ -158,7 +158,10 @@ async fn candidates(
     let (criteria, outcome) = crate::search::routes::run_linked_search(state, &query).await?;
     let mut out: Vec<Candidate> = Vec::new();
     for hit in outcome.results.iter().chain(&outcome.near_misses) {
-        if out.iter().any(|c| c.urn == hit.home.urn) {
+        // Below the rating asked: not to be asked unless the search says so.
+        if matches!(hit.miss, Some(crate::search::Miss::Rating(_)))
+            || out.iter().any(|c| c.urn == hit.home.urn)
+        {
             continue;
         }
         out.push(Candidate {
@@ -255,7 +258,7 @@ pub async fn send(
                         &session,
                         format!("Request {} sent", request.reference),
                         Some(
-                            "Each provider asked has an email with a link to answer for each of its homes."
+                            "Each provider asked that uses the service has an email with a link to answer for each of its homes. The request page marks any provider you need to ring."
                                 .into(),
                         ),
                     )

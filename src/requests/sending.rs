@@ -5,10 +5,10 @@
 //! home (expiring at the reply-by time). The page, the API and the demo all
 //! send through [`send`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, Duration, Utc};
-use importers::vocab::{Need, RegistrationStatus};
+use importers::vocab::{Judgement, Need, RegistrationStatus};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait,
     QueryFilter, QuerySelect,
@@ -20,12 +20,13 @@ use crate::app::AppState;
 use crate::audit::{self, Change};
 use crate::auth::Viewer;
 use crate::config::Settings;
-use crate::db::entities::{bed_request_homes, bed_requests, homes};
+use crate::db::entities::{bed_request_homes, bed_requests, homes, inspections};
 use crate::email::links::{self, NewLink, Purpose};
 use crate::email::templates::{AskedHome, BedRequestLetter};
 use crate::email::{self, Category, recipients};
 use crate::error::{Error, Result};
 use crate::geo::Point;
+use crate::search::MinRating;
 use crate::search::params::SearchParams;
 use crate::web::forms::FormErrors;
 
@@ -41,13 +42,20 @@ pub struct Draft {
     pub considerations: Vec<Consideration>,
     pub reply_by: Option<DateTime<Utc>>,
     pub note: Option<String>,
+    /// Problems the channel found reading its input (the API's codes),
+    /// reported with the rest.
+    pub problems: FormErrors,
 }
 
-/// The homes a search would ask: its results and near misses, each once.
+/// The homes a search would ask: its results and near misses, each once,
+/// but never a home that misses on its rating (the rating gate is lifted
+/// only by asking the search for homes below Good).
 pub fn homes_found(outcome: &crate::search::Outcome) -> Vec<String> {
     let mut urns: Vec<String> = Vec::new();
     for hit in outcome.results.iter().chain(&outcome.near_misses) {
-        if !urns.contains(&hit.home.urn) {
+        if !matches!(hit.miss, Some(crate::search::Miss::Rating(_)))
+            && !urns.contains(&hit.home.urn)
+        {
             urns.push(hit.home.urn.clone());
         }
     }
@@ -65,7 +73,7 @@ pub async fn send(
     let settings = &state.settings;
     let council = viewer.council_id().ok_or(Error::Forbidden)?;
     let offers = state.offers.snapshot(&state.db).await?;
-    let mut errors = FormErrors::default();
+    let mut errors = draft.problems.clone();
     let criteria = match draft.search.parse(&state.db, &offers).await {
         Ok(c) => Some(c),
         Err(problems) => {
@@ -80,7 +88,8 @@ pub async fn send(
         (None, Some(c)) => homes_found(&crate::search::search(&offers, c, settings)),
         (None, None) => Vec::new(),
     };
-    let asked = resolve_homes(&state.db, &urns, settings, &mut errors).await?;
+    let min_rating = criteria.as_ref().map(|c| c.min_rating);
+    let asked = resolve_homes(&state.db, &urns, settings, min_rating, &mut errors).await?;
     if criteria.is_some() && asked.is_empty() && errors.get("homes").is_none() {
         errors.add("homes", "Tick at least one home to ask");
     }
@@ -241,11 +250,13 @@ fn miles(origin: Point, home: &homes::Model) -> Option<f64> {
 }
 
 /// The homes the URNs name: open homes of the placements market with a
-/// provider, each once. Anything else is a field error naming the URN.
+/// provider, rated at least as the search asked, each once. Anything else
+/// is a field error naming the URN.
 async fn resolve_homes(
     conn: &impl ConnectionTrait,
     urns: &[String],
     settings: &Settings,
+    min_rating: Option<MinRating>,
     errors: &mut FormErrors,
 ) -> Result<Vec<homes::Model>> {
     let mut wanted: Vec<String> = Vec::new();
@@ -272,6 +283,23 @@ async fn resolve_homes(
         .into_iter()
         .map(|h| (h.urn.clone(), h))
         .collect();
+    let ratings: HashMap<i64, Option<Judgement>> = inspections::Entity::find()
+        .filter(inspections::Column::HomeId.is_in(found.values().map(|h| h.id)))
+        .filter(inspections::Column::IsCurrent.eq(true))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|i| {
+            (
+                i.home_id,
+                i.overall.as_deref().and_then(Judgement::from_code),
+            )
+        })
+        .collect();
+    let admitted = |h: &homes::Model| {
+        let rating = ratings.get(&h.id).copied().flatten();
+        min_rating.is_none_or(|m| m.admits(rating))
+    };
     let mut asked = Vec::new();
     for urn in wanted {
         match found.get(&urn) {
@@ -289,6 +317,14 @@ async fn resolve_homes(
             Some(h) if h.provider_id.is_none() => errors.add(
                 "homes",
                 format!("{} ({urn}) has no provider on the service", h.name),
+            ),
+            Some(h) if !admitted(h) => errors.add(
+                "homes",
+                format!(
+                    "{} ({urn}) is rated below what the search asked: to ask it, search again \
+                     including homes rated below Good",
+                    h.name
+                ),
             ),
             Some(h) => asked.push(h.clone()),
         }
@@ -315,13 +351,17 @@ async fn next_sequence(conn: &impl ConnectionTrait, year: i32) -> Result<i32> {
     Ok(last.flatten().unwrap_or(0) + 1)
 }
 
-/// "3:00pm on Monday 7 December", in UK time.
+/// "Monday 7 December 2026 at 3:00pm" (or "at midday"), in UK time, as
+/// the pages write it.
 pub fn reply_by_text(request: &bed_requests::Model) -> String {
-    request
+    let weekday = request
         .reply_by
         .with_timezone(&chrono_tz::Europe::London)
-        .format("%-I:%M%P on %A %-d %B")
-        .to_string()
+        .format("%A");
+    format!(
+        "{weekday} {}",
+        crate::web::filters::date_time(&request.reply_by)
+    )
 }
 
 /// Who to ask about a request: "Sam Jones (sam@council.gov.uk)".

@@ -116,6 +116,35 @@ impl ShowPage {
     pub fn is_placed(&self, line: &HomeLine) -> bool {
         self.d.request.placed_home_id == Some(line.home.id)
     }
+    /// An unanswered home: still waiting, or past answering.
+    pub fn unanswered_words(&self) -> &'static str {
+        if self.d.is_open() && self.d.request.reply_by.with_timezone(&Utc) > self.now {
+            "Waiting"
+        } else {
+            "No answer"
+        }
+    }
+    /// A closed request as a provider reads it, for one of its homes.
+    pub fn outcome_for(&self, line: &HomeLine) -> Option<&'static str> {
+        match self.d.status() {
+            super::Status::Open => None,
+            super::Status::Placed if self.is_placed(line) => Some("Offer accepted"),
+            super::Status::Placed => Some("Placed elsewhere"),
+            _ => Some("Closed without a placement"),
+        }
+    }
+    /// The request's state in the heading: a provider is told whether the
+    /// placement was with one of its homes, never with whose.
+    pub fn status_words(&self) -> &'static str {
+        if self.is_council || self.d.is_open() {
+            return self.d.status().label();
+        }
+        match self.d.homes.iter().find_map(|h| self.outcome_for(h)) {
+            Some(_) if self.d.placed().is_some() => "Offer accepted",
+            Some(words) => words,
+            None => self.d.status().label(),
+        }
+    }
     pub fn asks(&self) -> Vec<(&'static str, String)> {
         super::describe(&self.d.request)
     }

@@ -269,9 +269,13 @@ async fn every_route_admits_exactly_who_its_policy_says() {
                     response.status,
                     StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
                 ) || went_to_sign_in
-                    // Another council's case or request is not found, as if absent.
+                    // Another council's case or request is not found, as if
+                    // absent; so is a request that did not ask the provider.
                     || (persona == Persona::OtherCouncil
                         && (route.path.starts_with("/cases/{id}") || is_our_request(route.path))
+                        && response.status == StatusCode::NOT_FOUND)
+                    || (persona == Persona::ProviderB
+                        && is_our_request(route.path)
                         && response.status == StatusCode::NOT_FOUND);
                 // SECURITY.md item 4: addresses reach only council staff and
                 // the home's own provider, and never a URL.

@@ -14,8 +14,10 @@ use sufficiency::db::entities::{audit_events, bed_request_homes, bed_requests, o
 
 use crate::support::{Persona, TestApp};
 
-/// A girl of 14 near BH1: Alder House (A1) and Cedar View (B1) fit.
-const SEARCH: &str = "age=14&sex=female&postcode=BH1+1AA&miles=20";
+/// A girl of 14 near BH1, any rating: Alder House (A1, Good) fits and
+/// Cedar View (B1, not yet inspected) too, the officer having said so.
+const SEARCH: &str =
+    "age=14&sex=female&postcode=BH1+1AA&miles=20&rating=any&confirm_below_good=yes";
 
 fn tomorrow_parts() -> [String; 3] {
     let date = (Utc::now() + Duration::days(1))
@@ -368,28 +370,33 @@ async fn a_provider_never_reaches_another_providers_home_or_answers() {
         .assert_contains("Cedar View")
         .assert_lacks("Alder House")
         .assert_lacks("£4,800.00");
+    // Another provider's home in the request is not found, as if absent.
     b.post_form(
         &format!("/requests/{reference}/homes/SC100001/answer"),
         &fields(&offer("1")),
     )
     .await
-    .assert_status(StatusCode::FORBIDDEN);
+    .assert_status(StatusCode::NOT_FOUND);
     b.post_form(
         &format!("/requests/{reference}/homes/SC100001/withdraw"),
         &[],
     )
     .await
-    .assert_status(StatusCode::FORBIDDEN);
+    .assert_status(StatusCode::NOT_FOUND);
     b.post_form(
         &format!("/requests/{reference}/decision"),
         &[("outcome", "withdrawn")],
     )
     .await
     .assert_status(StatusCode::FORBIDDEN);
-    // The seeded request asked only A1: provider B is refused it whole.
+    // The seeded request asked only A1: to provider B it does not exist,
+    // like a reference never used.
     b.get(&format!("/requests/{}", app.seed.request_a))
         .await
-        .assert_status(StatusCode::FORBIDDEN);
+        .assert_status(StatusCode::NOT_FOUND);
+    b.get("/requests/REQ-2026-9999")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
     let mut b_api = app.api_client(Persona::ProviderB).await;
     b_api
         .put_json(
@@ -397,7 +404,7 @@ async fn a_provider_never_reaches_another_providers_home_or_answers() {
             r#"{"answer": "withdrawn"}"#,
         )
         .await
-        .assert_status(StatusCode::FORBIDDEN);
+        .assert_status(StatusCode::NOT_FOUND);
     let mine: Value = serde_json::from_str(
         &b_api
             .get(&format!("/api/v1/requests/{reference}"))
@@ -545,7 +552,9 @@ async fn the_officer_places_with_an_offer_and_every_other_provider_is_told() {
         .assert_contains("Placed with Cedar View");
     a.get(&format!("/requests/{reference}"))
         .await
-        .assert_contains("This request is closed")
+        .assert_contains("This request is closed: placed elsewhere")
+        .assert_contains("Placed elsewhere")
+        .assert_lacks("Offer accepted")
         .assert_lacks("Cedar View");
 }
 
@@ -741,6 +750,7 @@ async fn the_api_sends_lists_answers_and_reads_requests() {
     let reply_by = (Utc::now() + Duration::hours(6)).to_rfc3339();
     let body = json!({
         "age": 14, "sex": "female", "postcode": "BH1 1AA", "miles": 20,
+        "rating": "any", "confirm_below_good": true,
         "length": "emergency", "considerations": ["going_missing"],
         "reply_by": reply_by,
     });
@@ -919,4 +929,101 @@ async fn a_request_starts_from_a_search() {
     let response = officer.get("/requests/new").await;
     response.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(response.location(), Some("/search"));
+}
+
+#[tokio::test]
+async fn homes_below_the_rating_the_search_asked_are_not_asked() {
+    let app = crate::search::with_vacancies().await;
+    let good_only = "age=14&sex=female&postcode=BH1+1AA&miles=20";
+    let mut officer = app.signed_in(Persona::Placements).await;
+    officer
+        .get(&format!("/requests/new?{good_only}"))
+        .await
+        .assert_contains("Alder House (SC100001)")
+        .assert_lacks("Cedar View (SC200001)");
+    let [day, month, year] = tomorrow_parts();
+    officer
+        .post_form(
+            "/requests/new",
+            &[
+                ("search", good_only),
+                ("homes", "SC100001"),
+                ("other_homes", "SC200001"),
+                ("length", "long_term"),
+                ("reply_day", &day),
+                ("reply_month", &month),
+                ("reply_year", &year),
+                ("reply_time", "15:00"),
+            ],
+        )
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("Cedar View (SC200001) is rated below what the search asked");
+    let mut api = app.api_client(Persona::Placements).await;
+    let body = json!({
+        "age": 14, "sex": "female", "postcode": "BH1 1AA", "length": "long_term",
+        "reply_by": (Utc::now() + Duration::hours(6)).to_rfc3339(),
+    });
+    let sent: Value = serde_json::from_str(
+        &api.post_json("/api/v1/requests", &body.to_string())
+            .await
+            .body,
+    )
+    .unwrap();
+    let urns: Vec<&str> = sent["homes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["urn"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        urns,
+        ["SC100001"],
+        "the search's near miss on rating is not asked"
+    );
+}
+
+#[tokio::test]
+async fn an_offer_from_a_past_date_and_an_api_request_with_several_mistakes_are_refused_whole() {
+    let app = crate::search::with_vacancies().await;
+    let reference = send(&app).await;
+    let mut a = app.signed_in(Persona::ProviderA).await;
+    a.post_form(
+        &format!("/requests/{reference}/homes/SC100001/answer"),
+        &[
+            ("answer", "offer"),
+            ("available_day", "1"),
+            ("available_month", "1"),
+            ("available_year", "2020"),
+            ("weekly_fee", "5000"),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+    .assert_contains("must be today or later");
+    assert_eq!(row(&app, &reference, "SC100001").await.answer, None);
+    a.post_form(
+        &format!("/requests/{reference}/homes/SC100001/answer"),
+        &[("answer", "cannot_offer"), ("reason", "other")],
+    )
+    .await
+    .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+    .assert_contains("Say why in the note when the reason is Other");
+
+    let mut api = app.api_client(Persona::Placements).await;
+    let refused = api
+        .post_json(
+            "/api/v1/requests",
+            r#"{"age": 14, "sex": "x", "postcode": "BH1 1AA", "length": "forever", "reply_by": "2026-12-07 15:00"}"#,
+        )
+        .await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["\"length\"", "\"reply_by\"", "\"sex\""] {
+        assert!(refused.body.contains(field), "{field} in {}", refused.body);
+    }
+    let mut provider = app.api_client(Persona::ProviderA).await;
+    provider
+        .get("/api/v1/requests?open=maybe")
+        .await
+        .assert_status(StatusCode::OK);
 }
