@@ -71,6 +71,8 @@ async fn rebuild_links(
     let columns = "id, token_hash, purpose, user_id, home_id, week_start, category, \
                    created_at, expires_at, used_at";
     let mut batch = vec![
+        // What a run stopped half-way could have left.
+        format!("DROP TABLE IF EXISTS {next}"),
         backend.build(&table).to_string(),
         format!("INSERT INTO {next} ({columns}) SELECT {columns} FROM email_links"),
         backend

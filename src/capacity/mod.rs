@@ -602,7 +602,12 @@ async fn fees(
         }
     }
     let start = week.plus(-(FEE_WEEKS - 1)).monday();
-    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    // Weeks run from midnight in the UK.
+    let midnight = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(chrono_tz::Europe::London).earliest())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
     if let (Some(from), Some(to)) = (midnight(start), midnight(week.plus(1).monday())) {
         for offer in crate::requests::stats::offered_fees(conn, council_id, from, to).await? {
             let label = ProvisionType::from_code(&offer.provision_type)

@@ -37,10 +37,8 @@ pub const NOTE_MAX_CHARS: usize = 500;
 
 /// Why an offer's available-from date cannot stand, if it cannot: a bed
 /// offered from a past date would read as free since then.
-pub fn available_from_problem(date: NaiveDate) -> Option<&'static str> {
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Europe::London)
-        .date_naive();
+pub fn available_from_problem(date: NaiveDate, now: DateTime<Utc>) -> Option<&'static str> {
+    let today = now.with_timezone(&chrono_tz::Europe::London).date_naive();
     if date < today {
         Some("The date the bed is available from must be today or later")
     } else if date > today + chrono::Duration::days(366) {
@@ -89,13 +87,18 @@ pub async fn record(
             available_from,
             weekly_fee,
             note,
-        } => (
-            Answer::Offer,
-            Some(*available_from),
-            Some(weekly_fee.0),
-            None,
-            note.clone(),
-        ),
+        } => {
+            if let Some(problem) = available_from_problem(*available_from, now) {
+                return Err(Error::field("available_from", problem));
+            }
+            (
+                Answer::Offer,
+                Some(*available_from),
+                Some(weekly_fee.0),
+                None,
+                note.clone(),
+            )
+        }
         AnswerInput::CannotOffer { reason, note } => {
             (Answer::CannotOffer, None, None, Some(*reason), note.clone())
         }
@@ -202,6 +205,7 @@ pub async fn answer(
 ) -> Result<()> {
     let now = Utc::now();
     crate::db::in_write_transaction(db, async |txn| {
+        super::lock(txn, reference).await?;
         let detail = own_line(txn, viewer, reference, urn).await?;
         let line = detail.line(urn).ok_or(Error::NotFound)?;
         record(txn, viewer, &detail.request, &line.row, input, now).await
@@ -218,6 +222,7 @@ pub async fn withdraw_offer(
 ) -> Result<()> {
     let now = Utc::now();
     crate::db::in_write_transaction(db, async |txn| {
+        super::lock(txn, reference).await?;
         let detail = own_line(txn, viewer, reference, urn).await?;
         let line = detail.line(urn).ok_or(Error::NotFound)?;
         withdraw(txn, viewer, &detail.request, &line.row, now).await

@@ -316,7 +316,11 @@ pub struct ListParams {
     pub open: Option<String>,
 }
 
-/// Requests: a council's own, or those that asked the provider's homes.
+/// The most requests one answer lists, newest first.
+const LIST_LIMIT: usize = 500;
+
+/// Requests: a council's own, or those that asked the provider's homes;
+/// the newest 500.
 #[utoipa::path(
     get,
     path = "/api/v1/requests",
@@ -334,16 +338,26 @@ pub async fn list(
     Query(params): Query<ListParams>,
 ) -> Result<Json<Vec<RequestResource>>, ApiError> {
     let now = Utc::now();
-    let rows = list::list(&state.db, &viewer, &Filter::default(), now).await?;
-    let mut out = Vec::new();
-    for row in rows {
-        if params.open.as_deref() == Some("true") && row.stage == Stage::Closed {
-            continue;
-        }
-        let detail = super::find(&state.db, &row.request.reference, &viewer).await?;
-        out.push(resource(&detail, viewer.is_council()));
-    }
-    Ok(Json(out))
+    let open_only = params.open.as_deref() == Some("true");
+    let requests: Vec<_> = list::list(&state.db, &viewer, &Filter::default(), now)
+        .await?
+        .into_iter()
+        .filter(|row| !(open_only && row.stage == Stage::Closed))
+        .take(LIST_LIMIT)
+        .map(|row| row.request)
+        .collect();
+    let provider = if viewer.is_council() {
+        None
+    } else {
+        Some(viewer.organisation_id.ok_or(Error::NotFound)?)
+    };
+    let details = super::details(&state.db, requests, provider).await?;
+    Ok(Json(
+        details
+            .iter()
+            .map(|d| resource(d, viewer.is_council()))
+            .collect(),
+    ))
 }
 
 /// A provider's answer for one home.

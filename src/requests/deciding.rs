@@ -49,6 +49,7 @@ pub async fn decide(
 ) -> Result<Detail> {
     let now = Utc::now();
     crate::db::in_write_transaction(db, async |txn| {
+        super::lock(txn, reference).await?;
         let mut detail = super::find(txn, reference, viewer).await?;
         if viewer.council_id() != Some(detail.request.council_id) {
             return Err(Error::NotFound);

@@ -199,13 +199,16 @@ impl FormInput for AnswerForm {
                         .map_err(|e| errors.add("weekly_fee", e.to_string()))
                         .ok(),
                 };
-                let from = from.filter(|d| match super::answers::available_from_problem(*d) {
-                    Some(problem) => {
-                        errors.add("available", problem);
-                        false
-                    }
-                    None => true,
-                });
+                let from =
+                    from.filter(
+                        |d| match super::answers::available_from_problem(*d, Utc::now()) {
+                            Some(problem) => {
+                                errors.add("available", problem);
+                                false
+                            }
+                            None => true,
+                        },
+                    );
                 match (from, fee) {
                     (Some(available_from), Some(weekly_fee)) => Some(AnswerInput::Offer {
                         available_from,

@@ -172,6 +172,12 @@ async fn answer_by_link(
 ) -> Result<std::result::Result<Checked, Refusal>> {
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
+    // The link's request, held before reading it (see `requests::lock`).
+    if let Ok(Ok(link)) = links::check(&txn, token, Purpose::AnswerRequest, now).await
+        && let Some(request) = link.request_id
+    {
+        super::lock_id(&txn, request).await?;
+    }
     let checked = match check(&txn, urn, token, now).await? {
         Ok(checked) => checked,
         Err(refusal) => return Ok(Err(refusal)),

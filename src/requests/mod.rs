@@ -25,7 +25,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
 use importers::vocab::{Judgement, Need, Pence, ProvisionType, Sexes};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::auth::{Role, Viewer};
 use crate::db::entities::{
@@ -307,6 +307,37 @@ pub fn duration_words(d: Duration) -> String {
     }
 }
 
+/// Holds a request's row until the transaction ends, so that deciding,
+/// answering and withdrawing on one request happen one after another: on
+/// PostgreSQL a row lock; SQLite's write transaction already holds the
+/// whole database.
+pub async fn lock(conn: &impl ConnectionTrait, reference: &str) -> Result<()> {
+    let reference: Reference = reference.parse()?;
+    lock_where(conn, bed_requests::Column::Reference.eq(reference.as_str())).await
+}
+
+/// `lock` for a request known by its id (an answer link's).
+pub async fn lock_id(conn: &impl ConnectionTrait, id: i64) -> Result<()> {
+    lock_where(conn, bed_requests::Column::Id.eq(id)).await
+}
+
+async fn lock_where(
+    conn: &impl ConnectionTrait,
+    condition: sea_orm::sea_query::SimpleExpr,
+) -> Result<()> {
+    if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        let _: Vec<i64> = bed_requests::Entity::find()
+            .select_only()
+            .column(bed_requests::Column::Id)
+            .filter(condition)
+            .lock_exclusive()
+            .into_tuple()
+            .all(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The request a reference names, as the viewer may see it: council staff
 /// of the sending council see every home; a provider user sees only its
 /// own organisation's homes. Anyone else is told it does not exist.
@@ -323,94 +354,146 @@ pub async fn find(conn: &impl ConnectionTrait, reference: &str, viewer: &Viewer)
         _ if viewer.council_id() == Some(request.council_id) => None,
         _ => return Err(Error::NotFound),
     };
-    let homes = lines(conn, &request, provider).await?;
-    if provider.is_some() && homes.is_empty() {
-        return Err(Error::NotFound);
-    }
-    let council_name = organisations::Entity::find_by_id(request.council_id)
-        .one(conn)
+    details(conn, vec![request], provider)
         .await?
-        .map(|o| o.name)
-        .unwrap_or_default();
-    Ok(Detail {
-        request,
-        homes,
-        council_name,
-        complete: provider.is_none(),
-    })
+        .pop()
+        .ok_or(Error::NotFound)
 }
 
-/// The homes of a request (of one provider only, if given), nearest first.
+/// These requests with their homes (of one provider only, if given), each
+/// nearest first; requests with none of the provider's homes are left out.
+/// A few queries whatever the number of requests.
+pub async fn details(
+    conn: &impl ConnectionTrait,
+    requests: Vec<bed_requests::Model>,
+    provider: Option<i64>,
+) -> Result<Vec<Detail>> {
+    let ids: Vec<i64> = requests.iter().map(|r| r.id).collect();
+    let mut lines = lines_of(conn, &ids, provider).await?;
+    let councils: HashMap<i64, String> = organisations::Entity::find()
+        .filter(organisations::Column::Id.is_in(requests.iter().map(|r| r.council_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    Ok(requests
+        .into_iter()
+        .filter_map(|request| {
+            let homes = lines.remove(&request.id).unwrap_or_default();
+            if provider.is_some() && homes.is_empty() {
+                return None;
+            }
+            Some(Detail {
+                council_name: councils
+                    .get(&request.council_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                homes,
+                request,
+                complete: provider.is_none(),
+            })
+        })
+        .collect())
+}
+
+/// The homes of one request (of one provider only, if given), nearest first.
 pub async fn lines(
     conn: &impl ConnectionTrait,
     request: &bed_requests::Model,
     provider: Option<i64>,
 ) -> Result<Vec<HomeLine>> {
-    let mut query = bed_request_homes::Entity::find()
-        .filter(bed_request_homes::Column::RequestId.eq(request.id));
-    if let Some(org) = provider {
-        query = query.filter(bed_request_homes::Column::ProviderId.eq(org));
-    }
-    let rows = query
-        .order_by_asc(bed_request_homes::Column::Miles)
-        .order_by_asc(bed_request_homes::Column::Id)
-        .all(conn)
-        .await?;
-    let home_ids: Vec<i64> = rows.iter().map(|r| r.home_id).collect();
-    let homes: HashMap<i64, homes::Model> = homes::Entity::find()
-        .filter(homes::Column::Id.is_in(home_ids.clone()))
-        .all(conn)
+    Ok(lines_of(conn, &[request.id], provider)
         .await?
-        .into_iter()
-        .map(|h| (h.id, h))
-        .collect();
+        .remove(&request.id)
+        .unwrap_or_default())
+}
+
+/// The homes of these requests by request, each nearest first (homes
+/// without a position last, on either database).
+async fn lines_of(
+    conn: &impl ConnectionTrait,
+    request_ids: &[i64],
+    provider: Option<i64>,
+) -> Result<HashMap<i64, Vec<HomeLine>>> {
+    let mut rows = Vec::new();
+    for chunk in request_ids.chunks(500) {
+        let mut query = bed_request_homes::Entity::find()
+            .filter(bed_request_homes::Column::RequestId.is_in(chunk.iter().copied()));
+        if let Some(org) = provider {
+            query = query.filter(bed_request_homes::Column::ProviderId.eq(org));
+        }
+        rows.extend(query.all(conn).await?);
+    }
+    rows.sort_by(|a, b| {
+        let miles = |r: &bed_request_homes::Model| r.miles.unwrap_or(f64::MAX);
+        miles(a).total_cmp(&miles(b)).then(a.id.cmp(&b.id))
+    });
+    let home_ids: Vec<i64> = rows.iter().map(|r| r.home_id).collect();
     let provider_ids: Vec<i64> = rows.iter().filter_map(|r| r.provider_id).collect();
+    let mut homes: HashMap<i64, homes::Model> = HashMap::new();
+    let mut current: HashMap<i64, inspections::Model> = HashMap::new();
+    for chunk in home_ids.chunks(500) {
+        homes.extend(
+            homes::Entity::find()
+                .filter(homes::Column::Id.is_in(chunk.iter().copied()))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|h| (h.id, h)),
+        );
+        current.extend(
+            inspections::Entity::find()
+                .filter(inspections::Column::HomeId.is_in(chunk.iter().copied()))
+                .filter(inspections::Column::IsCurrent.eq(true))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|i| (i.home_id, i)),
+        );
+    }
+    let mut unique_providers = provider_ids.clone();
+    unique_providers.sort_unstable();
+    unique_providers.dedup();
     let providers: HashMap<i64, organisations::Model> = organisations::Entity::find()
-        .filter(organisations::Column::Id.is_in(provider_ids.clone()))
+        .filter(organisations::Column::Id.is_in(unique_providers.clone()))
         .all(conn)
         .await?
         .into_iter()
         .map(|o| (o.id, o))
-        .collect();
-    let current: HashMap<i64, inspections::Model> = inspections::Entity::find()
-        .filter(inspections::Column::HomeId.is_in(home_ids))
-        .filter(inspections::Column::IsCurrent.eq(true))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|i| (i.home_id, i))
         .collect();
     let reachable: HashSet<i64> = users::Entity::find()
         .select_only()
         .column(users::Column::OrganisationId)
         .filter(users::Column::Active.eq(true))
         .filter(users::Column::Role.eq(Role::Provider.code()))
-        .filter(users::Column::OrganisationId.is_in(provider_ids))
+        .filter(users::Column::OrganisationId.is_in(unique_providers))
         .into_tuple::<Option<i64>>()
         .all(conn)
         .await?
         .into_iter()
         .flatten()
         .collect();
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| {
-            let home = homes.get(&row.home_id)?.clone();
-            let provider = row.provider_id.and_then(|id| providers.get(&id)).cloned();
-            let inspection = current.get(&home.id);
-            Some(HomeLine {
-                rating: inspection
-                    .and_then(|i| i.overall.as_deref())
-                    .and_then(Judgement::from_code),
-                flagged: inspection.and_then(crate::quality::flag_of).is_some(),
-                contact: Contact::for_home(&home, provider.as_ref()),
-                reachable: row.provider_id.is_some_and(|id| reachable.contains(&id)),
-                provider,
-                home,
-                row,
-            })
-        })
-        .collect())
+    let mut out: HashMap<i64, Vec<HomeLine>> = HashMap::new();
+    for row in rows {
+        let Some(home) = homes.get(&row.home_id).cloned() else {
+            continue;
+        };
+        let provider = row.provider_id.and_then(|id| providers.get(&id)).cloned();
+        let inspection = current.get(&home.id);
+        out.entry(row.request_id).or_default().push(HomeLine {
+            rating: inspection
+                .and_then(|i| i.overall.as_deref())
+                .and_then(Judgement::from_code),
+            flagged: inspection.and_then(crate::quality::flag_of).is_some(),
+            contact: Contact::for_home(&home, provider.as_ref()),
+            reachable: row.provider_id.is_some_and(|id| reachable.contains(&id)),
+            provider,
+            home,
+            row,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -156,15 +156,9 @@ async fn candidates(
 ) -> Result<(Vec<(&'static str, String)>, Vec<Candidate>)> {
     let query = crate::search::routes::params(Some(search))?;
     let (criteria, outcome) = crate::search::routes::run_linked_search(state, &query).await?;
-    let mut out: Vec<Candidate> = Vec::new();
-    for hit in outcome.results.iter().chain(&outcome.near_misses) {
-        // Below the rating asked: not to be asked unless the search says so.
-        if matches!(hit.miss, Some(crate::search::Miss::Rating(_)))
-            || out.iter().any(|c| c.urn == hit.home.urn)
-        {
-            continue;
-        }
-        out.push(Candidate {
+    let out: Vec<Candidate> = super::sending::askable(&outcome)
+        .into_iter()
+        .map(|hit| Candidate {
             urn: hit.home.urn.clone(),
             name: hit.home.name.clone(),
             provider: hit
@@ -175,8 +169,8 @@ async fn candidates(
             miles: (hit.miles * 10.0).round() / 10.0,
             miss: hit.miss.as_ref().map(|m| m.reason(&criteria)),
             ticked: ticked.is_none_or(|t| t.contains(&hit.home.urn)),
-        });
-    }
+        })
+        .collect();
     let asks = super::describe(super::Asks {
         age: i16::from(criteria.age),
         sex: criteria.sex.code(),

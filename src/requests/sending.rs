@@ -47,19 +47,19 @@ pub struct Draft {
     pub problems: FormErrors,
 }
 
-/// The homes a search would ask: its results and near misses, each once,
-/// but never a home that misses on its rating (the rating gate is lifted
-/// only by asking the search for homes below Good).
-pub fn homes_found(outcome: &crate::search::Outcome) -> Vec<String> {
-    let mut urns: Vec<String> = Vec::new();
+/// The homes of a search a request may ask: its results and near misses,
+/// a hit per home, but never a home that misses on its rating (the rating
+/// gate is lifted only by asking the search for homes below Good).
+pub fn askable(outcome: &crate::search::Outcome) -> Vec<&crate::search::Hit> {
+    let mut hits: Vec<&crate::search::Hit> = Vec::new();
     for hit in outcome.results.iter().chain(&outcome.near_misses) {
         if !matches!(hit.miss, Some(crate::search::Miss::Rating(_)))
-            && !urns.contains(&hit.home.urn)
+            && !hits.iter().any(|h| h.home.urn == hit.home.urn)
         {
-            urns.push(hit.home.urn.clone());
+            hits.push(hit);
         }
     }
-    urns
+    hits
 }
 
 /// Sends a request from the viewer's council. Field problems come back as
@@ -85,7 +85,10 @@ pub async fn send(
     };
     let urns = match (&draft.homes, &criteria) {
         (Some(urns), _) => urns.clone(),
-        (None, Some(c)) => homes_found(&crate::search::search(&offers, c, settings)),
+        (None, Some(c)) => askable(&crate::search::search(&offers, c, settings))
+            .into_iter()
+            .map(|hit| hit.home.urn.clone())
+            .collect(),
         (None, None) => Vec::new(),
     };
     let min_rating = criteria.as_ref().map(|c| c.min_rating);
@@ -194,7 +197,12 @@ pub async fn send(
         .exec_without_returning(&txn)
         .await?;
     let sender = sender_text(&viewer.display_name, &viewer.email);
-    let emailed = ask_providers(&txn, settings, &request, &sender, &asked, now, false).await?;
+    let by_provider: Vec<(&homes::Model, i64)> = asked
+        .iter()
+        .filter_map(|h| Some((h, h.provider_id?)))
+        .collect();
+    let emailed =
+        ask_providers(&txn, settings, &request, &sender, &by_provider, now, false).await?;
     audit::record(
         &txn,
         viewer,
@@ -334,11 +342,13 @@ async fn resolve_homes(
 
 /// The next number of the year's references. Two requests sent at once
 /// must not take the same number: SQLite's write transaction already holds
-/// the database; PostgreSQL locks the table against other writers (reads
-/// go on).
+/// the database; on PostgreSQL senders queue on a lock for the year's
+/// numbers (held to the end of the transaction; nothing else waits).
 async fn next_sequence(conn: &impl ConnectionTrait, year: i32) -> Result<i32> {
     if conn.get_database_backend() == DatabaseBackend::Postgres {
-        conn.execute_unprepared("LOCK TABLE bed_requests IN EXCLUSIVE MODE")
+        /// Names the lock: "bed request numbers", then the year.
+        const NUMBERS: i32 = 0x0BED;
+        conn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({NUMBERS}, {year})"))
             .await?;
     }
     let last: Option<Option<i32>> = bed_requests::Entity::find()
@@ -373,22 +383,21 @@ pub fn sender_text(name: &str, email: &str) -> String {
     }
 }
 
-/// Emails each provider contact of these homes, with an answer link per
-/// home of theirs (the request, or its reminder). Returns how many.
+/// Emails each contact of the providers asked, with an answer link per
+/// home of theirs (the request, or its reminder): `asked` pairs each home
+/// with the provider asked about it. Returns how many emails.
 pub async fn ask_providers(
     conn: &impl ConnectionTrait,
     settings: &Settings,
     request: &bed_requests::Model,
     sender: &str,
-    homes: &[homes::Model],
+    asked: &[(&homes::Model, i64)],
     now: DateTime<Utc>,
     reminder: bool,
 ) -> Result<usize> {
     let mut by_provider: BTreeMap<i64, Vec<&homes::Model>> = BTreeMap::new();
-    for home in homes {
-        if let Some(provider) = home.provider_id {
-            by_provider.entry(provider).or_default().push(home);
-        }
+    for (home, provider) in asked {
+        by_provider.entry(*provider).or_default().push(home);
     }
     let council = crate::regions::member(conn, request.council_id)
         .await?
@@ -406,7 +415,7 @@ pub async fn ask_providers(
             if !email::will_queue(conn, &key, Category::BedRequest, &person).await? {
                 continue;
             }
-            let mut asked = Vec::new();
+            let mut listed = Vec::new();
             for home in &homes {
                 let link = NewLink {
                     purpose: Purpose::AnswerRequest,
@@ -418,7 +427,7 @@ pub async fn ask_providers(
                     valid_for,
                 };
                 let token = links::create(conn, link, now).await?;
-                asked.push(AskedHome {
+                listed.push(AskedHome {
                     name: home.name.clone(),
                     urn: home.urn.clone(),
                     answer_url: email::link(settings, &format!("/answer/{}/{token}", home.urn)),
@@ -433,7 +442,7 @@ pub async fn ask_providers(
                 asks: describe(request),
                 note: request.note.clone(),
                 sender: sender.to_string(),
-                homes: asked,
+                homes: listed,
                 requests_url: email::link(settings, "/requests"),
             };
             if email::queue(

@@ -581,6 +581,13 @@ async fn providers_who_have_not_answered_are_reminded_once_before_the_reply_by_t
         .unwrap()
         .unwrap();
     let reply_by: DateTime<Utc> = request.reply_by.with_timezone(&Utc);
+    // Cedar View changes hands after the request: the provider asked is
+    // still the one reminded.
+    app.execute(&format!(
+        "UPDATE homes SET provider_id = {} WHERE urn = 'SC200001'",
+        app.seed.provider_a_id
+    ))
+    .await;
     let settings = &app.state.settings;
     let remind = |at| sufficiency::requests::reminders::send_due(&app.db, settings, at);
     assert_eq!(
@@ -1026,4 +1033,34 @@ async fn an_offer_from_a_past_date_and_an_api_request_with_several_mistakes_are_
         .get("/api/v1/requests?open=maybe")
         .await
         .assert_status(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_decided_request_sends_no_reminder_and_the_api_refuses_a_past_offer() {
+    let app = crate::search::with_vacancies().await;
+    app.execute("UPDATE bed_requests SET status = 'withdrawn'")
+        .await;
+    let reference = send(&app).await;
+    let mut provider = app.api_client(Persona::ProviderA).await;
+    provider
+        .put_json(
+            &format!("/api/v1/requests/{reference}/answers/SC100001"),
+            r#"{"answer": "offer", "available_from": "2020-01-01", "weekly_fee": "4000"}"#,
+        )
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .assert_contains("today or later");
+    let mut officer = app.signed_in(Persona::Placements).await;
+    officer
+        .post_form(
+            &format!("/requests/{reference}/decision"),
+            &[("outcome", "withdrawn")],
+        )
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let later = Utc::now() + Duration::hours(23);
+    let queued = sufficiency::requests::reminders::send_due(&app.db, &app.state.settings, later)
+        .await
+        .unwrap();
+    assert_eq!(queued, 0);
 }

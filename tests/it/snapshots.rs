@@ -185,7 +185,9 @@ async fn bed_request_api_and_pages() {
     });
     settings()
         .bind_async(async {
-            let sent = council.post_json("/api/v1/requests", &body.to_string()).await;
+            let sent = council
+                .post_json("/api/v1/requests", &body.to_string())
+                .await;
             sent.assert_status(StatusCode::CREATED);
             let reference = json(&sent)["reference"].as_str().unwrap().to_string();
             insta::assert_json_snapshot!("api_request_sent", json(&sent), {
@@ -197,7 +199,15 @@ async fn bed_request_api_and_pages() {
             let answered = provider
                 .put_json(
                     &format!("/api/v1/requests/{reference}/answers/SC100001"),
-                    r#"{"answer": "offer", "available_from": "2030-01-06", "weekly_fee": "4800", "note": "Room ready"}"#,
+                    &serde_json::json!({
+                        "answer": "offer",
+                        "available_from": (chrono::Utc::now() + chrono::Duration::days(2))
+                            .date_naive()
+                            .to_string(),
+                        "weekly_fee": "4800",
+                        "note": "Room ready"
+                    })
+                    .to_string(),
                 )
                 .await;
             answered.assert_status(StatusCode::OK);
