@@ -39,6 +39,29 @@ impl Decision {
     }
 }
 
+/// Whether the decision can be recorded on this request: it is open and,
+/// to place, the home chosen has an offer standing. The home placed with,
+/// if any.
+pub fn check(detail: &Detail, decision: &Decision) -> Result<Option<i64>> {
+    if !detail.is_open() {
+        return Err(Error::field(
+            "outcome",
+            "This request is already closed: its outcome cannot change",
+        ));
+    }
+    match decision {
+        Decision::Placed(urn) => match detail.line(urn) {
+            Some(line) if line.is_offer() => Ok(Some(line.home.id)),
+            Some(_) => Err(Error::field(
+                "outcome",
+                "Choose a home that has an offer standing",
+            )),
+            None => Err(Error::field("outcome", "Choose one of the homes asked")),
+        },
+        _ => Ok(None),
+    }
+}
+
 /// Records the decision on an open request of the viewer's council.
 pub async fn decide(
     db: &sea_orm::DatabaseConnection,
@@ -54,25 +77,7 @@ pub async fn decide(
         if viewer.council_id() != Some(detail.request.council_id) {
             return Err(Error::NotFound);
         }
-        if !detail.is_open() {
-            return Err(Error::field(
-                "outcome",
-                "This request is already closed: its outcome cannot change",
-            ));
-        }
-        let placed = match decision {
-            Decision::Placed(urn) => match detail.line(urn) {
-                Some(line) if line.is_offer() => Some(line.home.id),
-                Some(_) => {
-                    return Err(Error::field(
-                        "outcome",
-                        "Choose a home that has an offer standing",
-                    ));
-                }
-                None => return Err(Error::field("outcome", "Choose one of the homes asked")),
-            },
-            _ => None,
-        };
+        let placed = check(&detail, decision)?;
         let status = decision.status();
         use bed_requests::Column as R;
         let done = bed_requests::Entity::update_many()

@@ -246,6 +246,8 @@ impl FormInput for AnswerForm {
 pub struct DecisionForm {
     /// `placed:<URN>` for the offer taken, `no_suitable_offer` or `withdrawn`.
     pub outcome: String,
+    /// `yes` once the officer has seen what the outcome will do.
+    pub confirmed: String,
 }
 
 impl FormInput for DecisionForm {

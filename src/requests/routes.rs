@@ -12,7 +12,7 @@ use super::answers;
 use super::deciding::{self, Decision};
 use super::forms::{AnswerForm, DecisionForm, RequestForm};
 use super::list::{self, Filter};
-use super::views::{Candidate, ListPage, NewPage, ProvidersPage, ShowPage};
+use super::views::{Candidate, ConfirmPage, ListPage, NewPage, ProvidersPage, ShowPage};
 use super::{Detail, Length, Stage};
 use crate::app::AppState;
 use crate::auth::Viewer;
@@ -369,6 +369,63 @@ async fn show_with_errors(
     Ok(render_with_status(view.errors.status(), &view))
 }
 
+/// What recording `decision` will do, in words for the officer.
+fn consequences(d: &Detail, decision: &Decision) -> (String, Vec<String>) {
+    let mut providers: Vec<&str> = Vec::new();
+    for line in &d.homes {
+        let name = line.provider_name();
+        if !providers.contains(&name) {
+            providers.push(name);
+        }
+    }
+    match decision {
+        Decision::Placed(urn) => {
+            let Some(chosen) = d.line(urn) else {
+                return (String::new(), Vec::new());
+            };
+            let fee = chosen
+                .fee()
+                .map(|f| format!(", {f} a week"))
+                .unwrap_or_default();
+            let others = providers
+                .iter()
+                .filter(|p| **p != chosen.provider_name())
+                .count();
+            (
+                format!(
+                    "Placed with {} ({}){fee}",
+                    chosen.home.name,
+                    chosen.provider_name()
+                ),
+                vec![
+                    format!(
+                        "{} will be told its offer was accepted. Send the referral through the council's own secure channels.",
+                        chosen.provider_name()
+                    ),
+                    format!(
+                        "{others} other provider{} will be told the child was placed elsewhere.",
+                        if others == 1 { "" } else { "s" }
+                    ),
+                ],
+            )
+        }
+        other => (
+            if *other == Decision::NoSuitableOffer {
+                "No suitable offer".into()
+            } else {
+                "Withdrawn: the council no longer needs the bed".into()
+            },
+            vec![format!(
+                "The {} provider{} asked will be told the request closed without a placement.",
+                providers.len(),
+                if providers.len() == 1 { "" } else { "s" }
+            )],
+        ),
+    }
+}
+
+/// POST: the outcome chosen is shown with what it will do, to confirm;
+/// confirmed, it is recorded.
 pub async fn decide(
     State(state): State<AppState>,
     page: PageContext,
@@ -378,6 +435,23 @@ pub async fn decide(
     form: Submitted<DecisionForm>,
 ) -> Result<Response> {
     let errors = match form {
+        Submitted::Valid(decision, form) if form.confirmed != "yes" => {
+            let d = super::find(&state.db, &reference, &viewer).await?;
+            match deciding::check(&d, &decision) {
+                Ok(_) => {
+                    let (words, consequences) = consequences(&d, &decision);
+                    return Ok(render(&ConfirmPage {
+                        page,
+                        reference: d.reference().to_string(),
+                        outcome: form.outcome,
+                        decision: words,
+                        consequences,
+                    }));
+                }
+                Err(Error::Invalid(errors)) => errors,
+                Err(other) => return Err(other),
+            }
+        }
         Submitted::Valid(decision, _) => {
             match deciding::decide(&state.db, &state.settings, &viewer, &reference, &decision).await
             {

@@ -214,3 +214,17 @@ pub struct ProvidersPage {
     pub period_code: String,
     pub periods: Vec<(String, String)>,
 }
+
+/// Before an outcome is recorded: what it will do, to confirm.
+#[derive(Template)]
+#[template(path = "requests/confirm.html")]
+pub struct ConfirmPage {
+    pub page: PageContext,
+    pub reference: String,
+    /// The outcome's form value, sent again with the confirmation.
+    pub outcome: String,
+    /// What is decided, in words.
+    pub decision: String,
+    /// Who will be told what.
+    pub consequences: Vec<String>,
+}

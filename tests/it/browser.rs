@@ -707,6 +707,20 @@ async fn an_officer_asks_providers_one_offers_by_the_email_link_and_the_officer_
         Locator::XPath("//button[normalize-space()='Record the outcome']"),
     )
     .await;
+    // What the outcome will do, to confirm.
+    c.wait()
+        .for_element(Locator::XPath(
+            "//h1[normalize-space()='Confirm the outcome']",
+        ))
+        .await
+        .unwrap();
+    let problems = crate::accessibility::axe_violations(c, &axe).await;
+    assert!(problems.is_empty(), "{problems:#?}");
+    click(
+        c,
+        Locator::XPath("//button[normalize-space()='Confirm and tell the providers']"),
+    )
+    .await;
     c.wait()
         .for_element(Locator::Css(".govuk-notification-banner"))
         .await

@@ -493,10 +493,23 @@ async fn the_officer_places_with_an_offer_and_every_other_provider_is_told() {
         .await
         .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
         .assert_contains("Select the outcome");
+    // First what the outcome will do, to confirm; nothing is recorded yet.
     officer
         .post_form(
             &format!("/requests/{reference}/decision"),
             &[("outcome", "placed:SC200001")],
+        )
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("Confirm the outcome")
+        .assert_contains("Placed with Cedar View (Brightside Homes Limited), £5,200.00 a week")
+        .assert_contains("Brightside Homes Limited will be told its offer was accepted")
+        .assert_contains("1 other provider will be told the child was placed elsewhere");
+    assert!(emails(&app, "request_outcome").await.is_empty());
+    officer
+        .post_form(
+            &format!("/requests/{reference}/decision"),
+            &[("outcome", "placed:SC200001"), ("confirmed", "yes")],
         )
         .await
         .assert_status(StatusCode::SEE_OTHER);
@@ -675,7 +688,7 @@ async fn requests_with_no_suitable_offer_count_as_unmet_demand_with_the_reasons(
     officer
         .post_form(
             &format!("/requests/{reference}/decision"),
-            &[("outcome", "no_suitable_offer")],
+            &[("outcome", "no_suitable_offer"), ("confirmed", "yes")],
         )
         .await
         .assert_status(StatusCode::SEE_OTHER);
@@ -887,7 +900,7 @@ async fn a_real_smtp_server_receives_the_request_and_the_placed_elsewhere_emails
     officer
         .post_form(
             &format!("/requests/{reference}/decision"),
-            &[("outcome", "placed:SC200001")],
+            &[("outcome", "placed:SC200001"), ("confirmed", "yes")],
         )
         .await
         .assert_status(StatusCode::SEE_OTHER);
@@ -1054,7 +1067,7 @@ async fn a_decided_request_sends_no_reminder_and_the_api_refuses_a_past_offer() 
     officer
         .post_form(
             &format!("/requests/{reference}/decision"),
-            &[("outcome", "withdrawn")],
+            &[("outcome", "withdrawn"), ("confirmed", "yes")],
         )
         .await
         .assert_status(StatusCode::SEE_OTHER);

@@ -4,8 +4,17 @@
 use importers::{Limits, returns};
 use libfuzzer_sys::{fuzz_mutator, fuzz_target};
 
+/// An XLS (compound file) begins so.
+const XLS: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
 fuzz_target!(|data: &[u8]| {
     importers_fuzz::abort_only_on_uncaught_panics();
+    // XLS is left to `ofsted_xls`, run by hand: calamine aborts on a cell
+    // far from the others (docs/security.md, "Fuzzing"), which in the
+    // service only the parser process's memory limit contains.
+    if data.starts_with(&XLS) {
+        return;
+    }
     let limits = Limits {
         max_rows: 5_000,
         ..Limits::default()
