@@ -136,6 +136,7 @@ impl RequestBody {
             reply_by,
             note: self.note,
             problems: errors,
+            typed: Vec::new(),
         }
     }
 }

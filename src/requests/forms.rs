@@ -60,6 +60,15 @@ pub struct RequestForm {
 }
 
 impl RequestForm {
+    /// The URNs typed in the other-homes box.
+    pub fn typed_urns(&self) -> Vec<String> {
+        self.other_homes
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+            .map(|s| s.trim().to_ascii_uppercase())
+            .collect()
+    }
+
     pub fn all_urns(&self) -> Vec<String> {
         self.homes
             .iter()
@@ -83,6 +92,7 @@ impl FormInput for RequestForm {
     const FIELDS: &'static [&'static str] = &[
         "search",
         "homes",
+        "other_homes",
         "length",
         "considerations",
         "reply_by",
@@ -145,6 +155,7 @@ impl FormInput for RequestForm {
             reply_by,
             note: optional(&self.note),
             problems: FormErrors::default(),
+            typed: self.typed_urns(),
         })
     }
 }

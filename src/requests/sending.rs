@@ -45,6 +45,9 @@ pub struct Draft {
     /// Problems the channel found reading its input (the API's codes),
     /// reported with the rest.
     pub problems: FormErrors,
+    /// URNs typed by hand (the form's other-homes box), whose problems
+    /// are shown there rather than on the ticked homes.
+    pub typed: Vec<String>,
 }
 
 /// The homes of a search a request may ask: its results and near misses,
@@ -92,7 +95,15 @@ pub async fn send(
         (None, None) => Vec::new(),
     };
     let min_rating = criteria.as_ref().map(|c| c.min_rating);
-    let asked = resolve_homes(&state.db, &urns, settings, min_rating, &mut errors).await?;
+    let asked = resolve_homes(
+        &state.db,
+        &urns,
+        &draft.typed,
+        settings,
+        min_rating,
+        &mut errors,
+    )
+    .await?;
     if criteria.is_some() && asked.is_empty() && errors.get("homes").is_none() {
         errors.add("homes", "Tick at least one home to ask");
     }
@@ -240,6 +251,7 @@ fn ordered(mut errors: FormErrors) -> FormErrors {
         "rating",
         "confirm_below_good",
         "homes",
+        "other_homes",
         "length",
         "considerations",
         "reply_by",
@@ -263,6 +275,7 @@ fn miles(origin: Point, home: &homes::Model) -> Option<f64> {
 async fn resolve_homes(
     conn: &impl ConnectionTrait,
     urns: &[String],
+    typed: &[String],
     settings: &Settings,
     min_rating: Option<MinRating>,
     errors: &mut FormErrors,
@@ -310,24 +323,29 @@ async fn resolve_homes(
     };
     let mut asked = Vec::new();
     for urn in wanted {
+        let field = if typed.contains(&urn) {
+            "other_homes"
+        } else {
+            "homes"
+        };
         match found.get(&urn) {
-            None => errors.add("homes", format!("{urn} is not a home on the service")),
+            None => errors.add(field, format!("{urn} is not a home on the service")),
             Some(h)
                 if !RegistrationStatus::from_code(&h.registration_status)
                     .is_some_and(|s| s.is_open()) =>
             {
-                errors.add("homes", format!("{} ({urn}) is no longer open", h.name))
+                errors.add(field, format!("{} ({urn}) is no longer open", h.name))
             }
             Some(h) if !settings.market.includes_code(&h.provision_type) => errors.add(
-                "homes",
+                field,
                 format!("{} ({urn}) is not a kind of home councils place in", h.name),
             ),
             Some(h) if h.provider_id.is_none() => errors.add(
-                "homes",
+                field,
                 format!("{} ({urn}) has no provider on the service", h.name),
             ),
             Some(h) if !admitted(h) => errors.add(
-                "homes",
+                field,
                 format!(
                     "{} ({urn}) is rated below what the search asked: to ask it, search again \
                      including homes rated below Good",

@@ -205,6 +205,10 @@ async fn a_request_that_breaks_the_rules_is_shown_again_and_nothing_is_sent() {
             ],
         )
         .await;
+    assert!(
+        response.body.contains("href=\"#other_homes\""),
+        "a URN typed by hand is pointed out in its own box"
+    );
     response
         .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
         .assert_contains("There is a problem")
