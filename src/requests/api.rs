@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::answers::{self, AnswerInput};
-use super::list::{self, Filter};
+use super::list;
 use super::sending::{self, Draft};
-use super::{Answer, Consideration, Detail, HomeLine, Length, Reason, Stage};
+use super::{Answer, Consideration, Detail, HomeLine, Length, Reason, Status};
 use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::error::{ApiError, Error};
@@ -338,20 +338,14 @@ pub async fn list(
     viewer: Viewer,
     Query(params): Query<ListParams>,
 ) -> Result<Json<Vec<RequestResource>>, ApiError> {
-    let now = Utc::now();
     let open_only = params.open.as_deref() == Some("true");
-    let requests: Vec<_> = list::list(&state.db, &viewer, &Filter::default(), now)
-        .await?
+    let (requests, provider) = list::requests_of(&state.db, &viewer, None).await?;
+    let requests: Vec<_> = requests
         .into_iter()
-        .filter(|row| !(open_only && row.stage == Stage::Closed))
+        // Closed is decided; open covers waiting for answers and a decision.
+        .filter(|r| !open_only || r.status == Status::Open.code())
         .take(LIST_LIMIT)
-        .map(|row| row.request)
         .collect();
-    let provider = if viewer.is_council() {
-        None
-    } else {
-        Some(viewer.organisation_id.ok_or(Error::NotFound)?)
-    };
     let details = super::details(&state.db, requests, provider).await?;
     Ok(Json(
         details

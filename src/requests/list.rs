@@ -62,14 +62,14 @@ pub struct Filter {
     pub length: Option<Length>,
 }
 
-/// The viewer's requests, newest first: the council's own, or those that
-/// asked the provider's homes.
-pub async fn list(
+/// The requests the viewer may see, newest first: the council's own, or
+/// those that asked the provider's homes; with the provider, for a
+/// provider user (whose view is of its own homes only).
+pub async fn requests_of(
     conn: &impl ConnectionTrait,
     viewer: &Viewer,
-    filter: &Filter,
-    now: DateTime<Utc>,
-) -> Result<Vec<Summary>> {
+    length: Option<Length>,
+) -> Result<(Vec<bed_requests::Model>, Option<i64>)> {
     let mut query = bed_requests::Entity::find();
     let provider = if let Some(council) = viewer.council_id() {
         query = query.filter(bed_requests::Column::CouncilId.eq(council));
@@ -83,9 +83,9 @@ pub async fn list(
         query = query.filter(bed_requests::Column::Id.in_subquery(asked));
         Some(org)
     } else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     };
-    if let Some(length) = filter.length {
+    if let Some(length) = length {
         query = query.filter(bed_requests::Column::Duration.eq(length.code()));
     }
     let requests = query
@@ -93,6 +93,17 @@ pub async fn list(
         .order_by_desc(bed_requests::Column::Id)
         .all(conn)
         .await?;
+    Ok((requests, provider))
+}
+
+/// The viewer's requests as a list shows them, newest first.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    filter: &Filter,
+    now: DateTime<Utc>,
+) -> Result<Vec<Summary>> {
+    let (requests, provider) = requests_of(conn, viewer, filter.length).await?;
     let ids: Vec<i64> = requests.iter().map(|r| r.id).collect();
     let mut rows: HashMap<i64, Vec<bed_request_homes::Model>> = HashMap::new();
     for chunk in ids.chunks(500) {
